@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Builds the workspace: TypeScript project references, then for every oclif package its command
+// manifest (oclif.manifest.json) and its help pages pre-rendered by oclif's own Help class
+// (dist/help.json), so `--help` answers without loading oclif. Quiet and quick when up to date.
+import {execFileSync} from 'node:child_process';
+import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {dirname, join} from 'node:path';
+import {fileURLToPath, pathToFileURL} from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const verbose = process.argv.includes('--verbose');
+
+const tsc = join(root, 'node_modules', '.bin', 'tsc');
+try {
+  execFileSync(tsc, ['-b', ...(verbose ? ['--verbose'] : [])], {cwd: root, stdio: 'inherit'});
+} catch {
+  process.stderr.write('build: TypeScript compilation failed\n');
+  process.exit(1);
+}
+
+const packages = [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))].filter((dir) => {
+  const file = join(dir, 'package.json');
+  return existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).oclif;
+});
+
+for (const dir of packages) {
+  const manifestFile = join(dir, 'oclif.manifest.json');
+  const helpFile = join(dir, 'dist', 'help.json');
+  const newest = newestMtime(join(dir, 'dist'), helpFile);
+  const pjsonTime = statSync(join(dir, 'package.json')).mtimeMs;
+  if (existsSync(manifestFile) && existsSync(helpFile) && statSync(helpFile).mtimeMs >= Math.max(newest, pjsonTime)) continue;
+  // Each package resolves its own @oclif/core.
+  const require = createRequire(join(dir, 'package.json'));
+  const oclif = await import(pathToFileURL(require.resolve('@oclif/core')).href);
+  const plugin = new oclif.Plugin({root: dir, type: 'core', ignoreManifest: true, errorOnManifestCreate: true});
+  await plugin.load();
+  const manifest = plugin.manifest;
+  writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(helpFile, JSON.stringify(await renderHelp(oclif, dir)));
+  if (verbose) process.stderr.write(`build: ${dir}: ${Object.keys(manifest.commands).length} commands\n`);
+}
+
+async function renderHelp(oclif, dir) {
+  process.env.OCLIF_COLUMNS ??= '100';
+  const config = await oclif.Config.load({root: dir});
+  const pages = {};
+  const ids = [''];
+  for (const command of config.commands) if (!command.hidden) ids.push(command.id);
+  for (const topic of config.topics) if (!ids.includes(topic.name)) ids.push(topic.name);
+  for (const id of ids) {
+    const help = new oclif.Help(config, {stripAnsi: true});
+    const argv = id === '' ? [] : id.split(':');
+    pages[id] = await capture(() => help.showHelp(argv));
+  }
+  return pages;
+}
+
+async function capture(fn) {
+  const write = process.stdout.write;
+  let out = '';
+  process.stdout.write = (chunk, ...rest) => {
+    out += String(chunk);
+    const cb = rest.find((r) => typeof r === 'function');
+    if (cb) cb();
+    return true;
+  };
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
+}
+
+function newestMtime(dir, skip) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, {withFileTypes: true, recursive: true})) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath ?? entry.path, entry.name);
+    if (file === skip) continue;
+    newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  return newest;
+}
