@@ -1,0 +1,218 @@
+import {join} from 'node:path';
+import {pathToFileURL} from 'node:url';
+import {Command, type Interfaces} from '@oclif/core';
+import {bclNamespace} from '../config/bcl-namespace.js';
+import type {ConfigNamespace} from '../config/namespace.js';
+import {type FlagValue, loadConfig} from '../config/resolve.js';
+import {type BclError, ExitCode, interrupted, toBclError} from '../errors.js';
+import {ResultWriter} from '../output/result.js';
+import {colorEnabled, painter} from '../output/style.js';
+import {Ui} from '../output/ui.js';
+import {bclPaths} from '../paths.js';
+import {Redactor} from '../process/redactor.js';
+import {type CommandContext, createContext} from './context.js';
+import {globalFlags} from './flags.js';
+import {readPackageJson, toolRoots} from '../tools.js';
+import {interactivity, Prompter} from './prompt.js';
+
+export type BclFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BclCommand)['baseFlags'] & T['flags']>;
+export type BclArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/** The JSON envelope: exactly one document on stdout in --json mode. */
+export type Envelope =
+  | {ok: true; result: unknown; warnings: string[]}
+  | {ok: false; error: {code: string; message: string; hint?: string; details?: unknown}; warnings: string[]};
+
+interface BclPjson {
+  bcl?: {namespace?: string; config?: string};
+}
+
+/**
+ * The base of every command of every BCL tool. It owns the global flags, configuration
+ * loading, the context handed to the core, the JSON envelope, rendering of the returned result,
+ * error reporting with documented exit codes, and SIGINT. Subclasses implement `run()`, which
+ * returns a typed result, and may override `renderResult` for the human form.
+ */
+export abstract class BclCommand<T extends typeof Command = typeof Command> extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = globalFlags;
+  /** Flags whose values form the top configuration layer: flag name -> config key. */
+  static configFlags: Record<string, string> = {};
+
+  protected flags!: BclFlags<T>;
+  protected args!: BclArgs<T>;
+  protected ctx!: CommandContext;
+
+  private readonly abort = new AbortController();
+  private readonly redactor = new Redactor();
+  private ui?: Ui;
+
+  protected override async init(): Promise<void> {
+    await super.init();
+    const ctor = this.constructor as typeof BclCommand;
+    const {flags, args} = await this.parse({
+      flags: ctor.flags,
+      baseFlags: ctor.baseFlags,
+      enableJsonFlag: ctor.enableJsonFlag,
+      args: ctor.args,
+      strict: ctor.strict,
+    });
+    this.flags = flags as BclFlags<T>;
+    this.args = args as BclArgs<T>;
+    const g = flags as unknown as {json?: boolean; quiet?: boolean; verbose?: boolean; color?: boolean; profile?: string; config?: string; 'non-interactive'?: boolean};
+    const env = process.env;
+    const ui = this.makeUi(Boolean(g.json), Boolean(g.quiet), Boolean(g.verbose), g.color !== false);
+    const flagValues: FlagValue[] = [];
+    for (const [flag, key] of Object.entries(ctor.configFlags)) {
+      const value = (flags as Record<string, unknown>)[flag];
+      if (value !== undefined) flagValues.push({key, value, flag: `--${flag}`});
+    }
+    const paths = bclPaths(env);
+    const config = loadConfig({
+      namespaces: await this.configNamespaces(),
+      env,
+      cwd: process.cwd(),
+      paths,
+      profile: g.profile,
+      explicitFile: g.config,
+      flagValues,
+    });
+    const {interactive, why} = interactivity(env, Boolean(process.stdin.isTTY), Boolean(g['non-interactive']));
+    this.ctx = createContext({
+      tool: this.config.bin,
+      version: this.config.version,
+      env,
+      cwd: process.cwd(),
+      paths,
+      config,
+      ui,
+      prompt: new Prompter(interactive, why),
+      json: Boolean(g.json),
+      verbose: Boolean(g.verbose),
+      redactor: this.redactor,
+      signal: this.abort.signal,
+    });
+  }
+
+  /**
+   * The configuration namespaces this command validates: bcl's, its own tool's, and those of the
+   * other tools installed beside it, so a configuration is valid or invalid the same for every tool.
+   */
+  protected async configNamespaces(): Promise<ConfigNamespace[]> {
+    const own = await loadPluginNamespace(this.config.root, this.config.pjson as BclPjson);
+    const all = [bclNamespace, ...(own ? [own] : []), ...(await siblingNamespaces())];
+    return all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
+  }
+
+  /** The human rendering of the result on stdout. */
+  protected renderResult(result: unknown, out: ResultWriter): void {
+    out.value(result);
+  }
+
+  protected override async _run<R>(): Promise<R> {
+    const onSigint = () => {
+      if (this.abort.signal.aborted) {
+        process.stderr.write('\nInterrupted again: exiting without cleanup.\n');
+        process.exit(ExitCode.interrupted);
+      }
+      this.abort.abort();
+      this.ui?.info('\nInterrupting: cleaning up (press Ctrl-C again to force)…');
+    };
+    process.on('SIGINT', onSigint);
+    let result: unknown;
+    let failure: unknown;
+    try {
+      await this.init();
+      result = await this.run();
+    } catch (error) {
+      failure = error;
+    } finally {
+      process.off('SIGINT', onSigint);
+      await this.finally(failure instanceof Error ? failure : undefined).catch(() => undefined);
+    }
+    if (failure === undefined && this.abort.signal.aborted && result === undefined) failure = interrupted();
+    if (failure !== undefined) {
+      this.report(failure);
+      return undefined as R;
+    }
+    this.emitResult(result);
+    return result as R;
+  }
+
+  private makeUi(json: boolean, quiet: boolean, verbose: boolean, color: boolean): Ui {
+    this.ui = new Ui({stderr: process.stderr, json, quiet, verbose, color: colorEnabled(process.stderr, process.env, color), redactor: this.redactor});
+    return this.ui;
+  }
+
+  private emitResult(result: unknown): void {
+    const ui = this.ui ?? this.makeUi(this.jsonEnabled(), false, false, true);
+    if (this.jsonEnabled()) {
+      writeEnvelope({ok: true, result: this.redactor.redactValue(result ?? null), warnings: ui.warnings});
+      return;
+    }
+    const writer = new ResultWriter(process.stdout, painter(colorEnabled(process.stdout, process.env, this.argv.includes('--no-color') ? false : true)));
+    this.renderResult(result, writer);
+  }
+
+  /** Reports a failure on stderr (or as the JSON envelope) and sets the exit code. */
+  private report(failure: unknown): void {
+    let error: BclError = toBclError(failure);
+    if (this.abort.signal.aborted && error.exitCode !== ExitCode.interrupted) error = interrupted(`interrupted: ${error.message}`);
+    const verbose = this.argv.includes('--verbose') || this.argv.includes('-v');
+    const ui = this.ui ?? this.makeUi(this.jsonEnabled(), false, verbose, !this.argv.includes('--no-color'));
+    process.exitCode = error.exitCode;
+    if (this.jsonEnabled()) {
+      writeEnvelope({ok: false, error: errorBody(error, this.redactor), warnings: ui.warnings});
+    }
+    if (!this.jsonEnabled() || process.stderr.isTTY || verbose) {
+      const stack = verbose ? stackOf(failure) : undefined;
+      ui.error(error, stack);
+    }
+  }
+}
+
+export function errorBody(error: BclError, redactor?: Redactor): Extract<Envelope, {ok: false}>['error'] {
+  const r = redactor ?? new Redactor();
+  const body: Extract<Envelope, {ok: false}>['error'] = {code: error.code, message: r.redact(error.message)};
+  if (error.hint) body.hint = r.redact(error.hint);
+  if (error.details !== undefined) body.details = r.redactValue(error.details);
+  return body;
+}
+
+export function writeEnvelope(envelope: Envelope): void {
+  const pretty = Boolean(process.stdout.isTTY);
+  process.stdout.write(`${JSON.stringify(envelope, jsonReplacer, pretty ? 2 : undefined)}\n`);
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (value instanceof Set) return [...value];
+  return value;
+}
+
+function stackOf(error: unknown): string | undefined {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    parts.push(depth === 0 ? (current.stack ?? current.message) : `Caused by: ${current.stack ?? current.message}`);
+    current = current.cause;
+  }
+  return parts.join('\n') || undefined;
+}
+
+/** The namespaces of the tools found beside the @bcl/core package (a checkout's workspace). */
+async function siblingNamespaces(): Promise<ConfigNamespace[]> {
+  const coreBin = new URL('../../bin/run.js', import.meta.url).href;
+  const roots = Object.values(toolRoots(coreBin));
+  const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root))));
+  return found.filter((ns): ns is ConfigNamespace => ns !== undefined);
+}
+
+/** Loads the config namespace a plugin declares in package.json ("bcl": {"config": "./dist/config.js"}). */
+export async function loadPluginNamespace(root: string, pjson: BclPjson): Promise<ConfigNamespace | undefined> {
+  const file = pjson.bcl?.config;
+  if (!file) return undefined;
+  const mod = (await import(pathToFileURL(join(root, file)).href)) as {default?: ConfigNamespace};
+  return mod.default;
+}

@@ -1,0 +1,35 @@
+import {z} from 'zod';
+import {defineNamespace} from './namespace.js';
+
+/** The `bcl` namespace: settings of the framework shared by every tool. */
+export const bclSchema = z.strictObject({
+  update: z
+    .strictObject({
+      /** Where releases are published: a directory or an http(s) URL. */
+      store: z.string().min(1).optional(),
+      /** The channel installs and updates follow unless --channel says otherwise. */
+      channel: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a channel name of lowercase letters, digits, ".", "_" or "-"').default('stable'),
+      /** Ed25519 public keys (PEM or "ed25519:<base64 raw key>") whose signatures are trusted. */
+      trustedKeys: z.array(z.string().min(1)).default([]),
+      /** Where the tool shims go; default $XDG_DATA_HOME/bcl/bin. */
+      binDir: z.string().min(1).optional(),
+      /** How many previous versions stay installed for an instant rollback. */
+      keep: z.number().int().min(1).max(20).default(2),
+      /** The once-a-day background check for a newer version. */
+      check: z.boolean().default(true),
+    })
+    .default({channel: 'stable', trustedKeys: [], keep: 2, check: true}),
+  http: z
+    .strictObject({
+      /** Timeout of one HTTP request, in seconds. */
+      timeoutSeconds: z.number().positive().max(3600).default(30),
+      /** Retries of idempotent requests on network errors and 5xx/429 answers. */
+      retries: z.number().int().min(0).max(10).default(3),
+    })
+    .default({timeoutSeconds: 30, retries: 3}),
+});
+
+export type BclSettings = z.output<typeof bclSchema>;
+
+export const bclNamespace = defineNamespace('bcl', bclSchema, 'the framework: distribution, updates, HTTP');
+export default bclNamespace;

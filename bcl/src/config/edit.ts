@@ -1,0 +1,95 @@
+import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {parseDocument} from 'yaml';
+import {invalidInput} from '../errors.js';
+import {findProjectFile, PROJECT_FILE_NAME} from './files.js';
+import {isKnownNamespace, KNOWN_NAMESPACES, type ConfigNamespace} from './namespace.js';
+import {type LoadConfigOptions, loadConfig, type ResolvedConfig} from './resolve.js';
+import {coerce, keysOf, type Shape, shapeAt, shapeOf} from './shape.js';
+
+export type EditTarget = 'user' | 'project';
+
+export interface ConfigEdit {
+  key: string;
+  /** The raw string from the command line; undefined removes the key. */
+  raw?: string;
+  target: EditTarget;
+  /** Write under profiles.<name> instead of the file's top level. */
+  profile?: string;
+}
+
+export interface ConfigEditResult {
+  key: string;
+  value: unknown;
+  file: string;
+  profile?: string;
+  removed?: boolean;
+}
+
+/** Splits "svctl.clusters.prod.context" and checks it names a key of a registered namespace. */
+export function parseKey(key: string, namespaces: readonly ConfigNamespace[]): {ns: ConfigNamespace; path: string[]; shape: Shape} {
+  const [nsName, ...path] = key.split('.');
+  if (!nsName || !isKnownNamespace(nsName)) {
+    throw invalidInput('config.unknown_key', `${key}: unknown namespace "${nsName ?? ''}" (expected one of: ${KNOWN_NAMESPACES.join(', ')})`, {details: {key}});
+  }
+  const ns = namespaces.find((n) => n.name === nsName);
+  if (!ns) throw invalidInput('config.unknown_key', `${key}: the ${nsName} namespace is not installed here`, {details: {key}});
+  if (path.length === 0 || path.some((p) => p === '')) {
+    throw invalidInput('config.unknown_key', `${key}: name a key inside ${nsName} (one of: ${keysOf(shapeOf(ns.schema)).join(', ')})`, {details: {key}});
+  }
+  const shape = shapeAt(shapeOf(ns.schema), path);
+  if (!shape) {
+    const parent = shapeAt(shapeOf(ns.schema), path.slice(0, -1));
+    throw invalidInput('config.unknown_key', `${key}: unknown key (expected one of: ${keysOf(parent).join(', ') || 'none'})`, {details: {key}});
+  }
+  return {ns, path, shape};
+}
+
+/**
+ * Sets or removes one key in the user or project file: the value is coerced to the schema's
+ * type, the whole configuration is validated with the edit applied, and only then is the file
+ * replaced atomically (comments and layout of the rest of the file are kept).
+ */
+export function editConfig(edit: ConfigEdit, load: LoadConfigOptions): {result: ConfigEditResult; config: ResolvedConfig} {
+  const {ns, path, shape} = parseKey(edit.key, load.namespaces);
+  if (edit.raw !== undefined && (shape.kind === 'object')) {
+    throw invalidInput('config.not_a_value', `${edit.key} is a section; set one of its keys (${keysOf(shape).join(', ') || 'any name'}.<key>)`, {
+      details: {key: edit.key},
+    });
+  }
+  const file =
+    edit.target === 'user' ? load.paths.userConfigFile : (findProjectFile(load.cwd) ?? join(load.cwd, PROJECT_FILE_NAME));
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw invalidInput('config.invalid', `${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, {details: {file}});
+  const fullPath = [...(edit.profile ? ['profiles', edit.profile] : []), ns.name, ...path];
+  const value = edit.raw === undefined ? undefined : coerce(shape, edit.raw);
+  if (edit.raw === undefined) {
+    doc.deleteIn(fullPath);
+  } else {
+    if (doc.contents === null) (doc as {contents: unknown}).contents = doc.createNode({});
+    doc.setIn(fullPath, value);
+  }
+  const next = doc.toString();
+  const config = loadConfig({
+    ...load,
+    fileOverrides: new Map([[file, next]]),
+    ...(edit.target === 'project' ? {projectFile: file} : {}),
+    ...(edit.profile ? {profile: edit.profile} : {}),
+  });
+  writeAtomically(file, next);
+  const result: ConfigEditResult = {key: edit.key, value: edit.raw === undefined ? null : config.get(edit.key) ?? value, file};
+  if (edit.profile) result.profile = edit.profile;
+  if (edit.raw === undefined) result.removed = true;
+  return {result, config};
+}
+
+/** Writes under a temporary name beside the file, then renames: readers never see half a file. */
+export function writeAtomically(file: string, content: string, mode = 0o644): void {
+  mkdirSync(dirname(file), {recursive: true});
+  const existingMode = existsSync(file) ? statSync(file).mode & 0o777 : mode;
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, content, {mode: existingMode});
+  chmodSync(tmp, existingMode);
+  renameSync(tmp, file);
+}

@@ -1,0 +1,379 @@
+import type {z} from 'zod';
+import {BclError, ExitCode, invalidInput} from '../errors.js';
+import type {BclPaths, Env} from '../paths.js';
+import {type ConfigFile, type FileLayerKind, findProjectFile, isPlainObject, parseConfigText, readConfigFile} from './files.js';
+import {type ConfigNamespace, KNOWN_NAMESPACES, type NamespaceName} from './namespace.js';
+import {coerce, keysOf, resolveEnvPath, shapeAt, shapeOf} from './shape.js';
+
+export type LayerKind = 'default' | 'system' | 'user' | 'project' | 'explicit' | 'env' | 'flag';
+
+/** Where a value came from: a file (and line, and profile), an environment variable, a flag, or the default. */
+export interface Origin {
+  kind: LayerKind;
+  /** Human label: "/home/a/.config/bcl/config.yaml:4 (profile prod)", "env BCL_SVCTL_DEFAULT_ENV", "flag --store", "default". */
+  label: string;
+  file?: string;
+  line?: number;
+  profile?: string;
+  env?: string;
+  flag?: string;
+}
+
+export interface ConfigEntry {
+  key: string;
+  value: unknown;
+  origin: Origin;
+  /** Values of lower layers that this one hides, highest first: nothing is ever hidden from view. */
+  overridden: {value: unknown; origin: Origin}[];
+}
+
+/** A value a command's flag contributes to the top layer (e.g. pkictl --store -> pkictl.store). */
+export interface FlagValue {
+  key: string;
+  value: unknown;
+  flag: string;
+}
+
+export interface LoadConfigOptions {
+  /** The namespaces whose schemas this process knows; other known namespaces pass through unvalidated. */
+  namespaces: readonly ConfigNamespace[];
+  env: Env;
+  cwd: string;
+  paths: BclPaths;
+  /** --profile, else BCL_PROFILE. */
+  profile?: string | undefined;
+  /** --config <file>: an extra file layer above the project file. */
+  explicitFile?: string | undefined;
+  flagValues?: readonly FlagValue[];
+  /** Text to use instead of a file's content (to validate an edit before it is written). */
+  fileOverrides?: ReadonlyMap<string, string>;
+  /** The project file to use instead of searching up from cwd (when an edit creates one). */
+  projectFile?: string;
+}
+
+/** Environment variables with the BCL_ prefix that are not configuration keys. */
+const RESERVED_ENV = new Set(['BCL_PROFILE', 'BCL_SYSTEM_CONFIG', 'BCL_DISABLE_UPDATE_CHECK', 'BCL_TESTKIT_CACHE']);
+
+interface Layer {
+  tree: Record<string, unknown>;
+  originAt(path: readonly (string | number)[]): Origin;
+}
+
+type Path = (string | number)[];
+const keyOf = (path: readonly (string | number)[]) => path.join('.');
+
+/**
+ * The effective configuration of one command run, with the origin of every value.
+ * Layers, lowest first: defaults < /etc/bcl/config.yaml < $XDG_CONFIG_HOME/bcl/config.yaml <
+ * nearest .bcl.yaml < --config file < the selected profile's sections (same file order) <
+ * BCL_<NAMESPACE>_<KEY> environment variables < flags.
+ */
+export class ResolvedConfig {
+  constructor(
+    private readonly values: Record<string, unknown>,
+    private readonly entryList: ConfigEntry[],
+    readonly files: readonly {kind: string; path: string}[],
+    readonly profile: string | undefined,
+    private readonly known: ReadonlySet<string>,
+  ) {}
+
+  /** The validated value of a namespace, typed by its schema. */
+  namespace<S extends z.ZodType>(ns: ConfigNamespace<S>): z.output<S> {
+    if (!this.known.has(ns.name)) throw new Error(`namespace ${ns.name} was not registered when the configuration was loaded`);
+    return this.values[ns.name] as z.output<S>;
+  }
+
+  /** The value at a dotted key ("svctl.clusters.prod.context"), or undefined when unset. */
+  get(key: string): unknown {
+    let current: unknown = this.values;
+    for (const segment of key.split('.')) {
+      if (!isPlainObject(current)) return undefined;
+      current = current[segment];
+    }
+    return current;
+  }
+
+  /** Every leaf value with its origin and what it overrides, sorted by key. */
+  entries(prefix?: string): ConfigEntry[] {
+    if (!prefix) return this.entryList;
+    return this.entryList.filter((e) => e.key === prefix || e.key.startsWith(`${prefix}.`));
+  }
+
+  entry(key: string): ConfigEntry | undefined {
+    return this.entryList.find((e) => e.key === key);
+  }
+}
+
+export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
+  const {namespaces, env, paths} = options;
+  const schemas = new Map<string, ConfigNamespace>(namespaces.map((ns) => [ns.name, ns]));
+  const profile = options.profile ?? (env.BCL_PROFILE || undefined);
+
+  const read = (path: string, kind: FileLayerKind, required = false) => {
+    const override = options.fileOverrides?.get(path);
+    return override === undefined ? readConfigFile(path, kind, required) : parseConfigText(override, path, kind);
+  };
+  const files: ConfigFile[] = [];
+  const system = read(paths.systemConfigFile, 'system');
+  if (system) files.push(system);
+  const user = read(paths.userConfigFile, 'user');
+  if (user) files.push(user);
+  const projectPath = options.projectFile ?? findProjectFile(options.cwd);
+  const project = projectPath ? read(projectPath, 'project') : undefined;
+  if (project) files.push(project);
+  if (options.explicitFile) {
+    const explicit = read(options.explicitFile, 'explicit', true);
+    if (explicit) files.push(explicit);
+  }
+
+  const layers: Layer[] = [];
+  for (const file of files) {
+    const {profiles: _profiles, ...base} = file.data;
+    layers.push(fileLayer(file, base));
+  }
+  if (profile) {
+    let found = false;
+    for (const file of files) {
+      const profiles = file.data.profiles;
+      if (!isPlainObject(profiles) || !(profile in profiles)) continue;
+      found = true;
+      const body = profiles[profile];
+      layers.push(fileLayer(file, isPlainObject(body) ? body : {}, profile));
+    }
+    if (!found) {
+      const defined = [...new Set(files.flatMap((f) => (isPlainObject(f.data.profiles) ? Object.keys(f.data.profiles) : [])))];
+      throw invalidInput('config.unknown_profile', `profile "${profile}" is not defined in any config file`, {
+        hint: defined.length > 0 ? `Defined profiles: ${defined.join(', ')}.` : `Define it under profiles.${profile} in a config file.`,
+        details: {profile, files: files.map((f) => f.path), defined},
+      });
+    }
+  }
+  layers.push(envLayer(env, schemas));
+  if (options.flagValues?.length) layers.push(...options.flagValues.map(flagLayer));
+
+  // Merge leaves layer by layer, keeping every value each key ever had.
+  const merged: Record<string, unknown> = {};
+  const history = new Map<string, {value: unknown; origin: Origin; path: Path}[]>();
+  for (const layer of layers) {
+    for (const [path, value] of leaves(layer.tree, [])) {
+      setLeaf(merged, history, path, value, layer.originAt(path));
+    }
+  }
+
+  // Validate each namespace this process knows; attribute every problem to the layer that set it.
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const problemDetails: {key: string; origin?: string; message: string}[] = [];
+  for (const name of KNOWN_NAMESPACES) {
+    const raw = merged[name] ?? {};
+    const ns = schemas.get(name);
+    if (!ns) {
+      if (merged[name] !== undefined) values[name] = raw;
+      continue;
+    }
+    const parsed = ns.schema.safeParse(raw);
+    if (parsed.success) {
+      values[name] = parsed.data;
+      continue;
+    }
+    for (const issue of parsed.error.issues) {
+      for (const item of describeIssue(name, issue, history, ns)) {
+        problems.push(item.origin ? `${item.origin}: ${item.key}: ${item.message}` : `${item.key}: ${item.message}`);
+        problemDetails.push(item);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    const first = problemDetails[0]!;
+    throw new BclError('config.invalid', problems.length === 1 ? `invalid configuration: ${problems[0]}` : `invalid configuration:\n  ${problems.join('\n  ')}`, ExitCode.invalid, {
+      hint: first.origin?.startsWith('env ')
+        ? `Fix or unset the environment variable (${first.origin.slice(4)}).`
+        : 'Fix the value in the file named above, or run `bcl config list --show-origin` to see every layer.',
+      details: {problems: problemDetails},
+    });
+  }
+
+  const entryList = buildEntries(values, history, schemas);
+  return new ResolvedConfig(
+    values,
+    entryList,
+    files.map((f) => ({kind: f.kind, path: f.path})),
+    profile,
+    new Set(schemas.keys()),
+  );
+}
+
+function fileLayer(file: ConfigFile, tree: Record<string, unknown>, profile?: string): Layer {
+  return {
+    tree,
+    originAt(path) {
+      const line = file.lineOf(profile ? ['profiles', profile, ...path] : path);
+      const where = line === undefined ? file.path : `${file.path}:${line}`;
+      const origin: Origin = {kind: file.kind, label: profile ? `${where} (profile ${profile})` : where, file: file.path};
+      if (line !== undefined) origin.line = line;
+      if (profile) origin.profile = profile;
+      return origin;
+    },
+  };
+}
+
+function envLayer(env: Env, schemas: Map<string, ConfigNamespace>): Layer {
+  const tree: Record<string, unknown> = {};
+  const names = new Map<string, string>();
+  for (const [name, raw] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (raw === undefined || !name.startsWith('BCL_') || RESERVED_ENV.has(name)) continue;
+    const ns = KNOWN_NAMESPACES.find((n) => name.startsWith(`BCL_${n.toUpperCase()}_`));
+    if (!ns) continue;
+    const schema = schemas.get(ns);
+    if (!schema) continue; // another tool's variable: that tool validates it
+    const tokens = name.slice(`BCL_${ns.toUpperCase()}_`.length).split('_').filter(Boolean);
+    const shape = shapeOf(schema.schema);
+    const path = resolveEnvPath(shape, tokens);
+    if (!path || path.length === 0) {
+      throw invalidInput('config.unknown_key', `environment variable ${name} does not name a key of the ${ns} namespace`, {
+        hint: `Keys of ${ns}: ${keysOf(shape).join(', ')} (as ${`BCL_${ns.toUpperCase()}_<KEY>`}, camelCase keys in SNAKE_CASE).`,
+        details: {env: name},
+      });
+    }
+    let node = tree;
+    const full = [ns, ...path];
+    for (const segment of full.slice(0, -1)) {
+      if (!isPlainObject(node[segment])) node[segment] = {};
+      node = node[segment] as Record<string, unknown>;
+    }
+    node[full[full.length - 1]!] = coerce(shapeAt(shape, path), raw);
+    names.set(keyOf(full), name);
+  }
+  return {
+    tree,
+    originAt(path) {
+      const env = names.get(keyOf(path)) ?? 'BCL_*';
+      return {kind: 'env', label: `env ${env}`, env};
+    },
+  };
+}
+
+function flagLayer(flag: FlagValue): Layer {
+  const tree: Record<string, unknown> = {};
+  const path = flag.key.split('.');
+  let node = tree;
+  for (const segment of path.slice(0, -1)) {
+    node[segment] = {};
+    node = node[segment] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = flag.value;
+  return {tree, originAt: () => ({kind: 'flag', label: `flag ${flag.flag}`, flag: flag.flag})};
+}
+
+/** Leaves of a tree: scalars, null and arrays; mappings are descended. */
+function* leaves(node: unknown, path: Path): Generator<[Path, unknown]> {
+  if (isPlainObject(node)) {
+    for (const [key, value] of Object.entries(node)) yield* leaves(value, [...path, key]);
+    return;
+  }
+  if (path.length > 0) yield [path, node];
+}
+
+function setLeaf(
+  root: Record<string, unknown>,
+  history: Map<string, {value: unknown; origin: Origin; path: Path}[]>,
+  path: Path,
+  value: unknown,
+  origin: Origin,
+): void {
+  let node = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const segment = String(path[i]);
+    if (!isPlainObject(node[segment])) {
+      // A higher layer turns a scalar into a mapping: the scalar is replaced.
+      if (node[segment] !== undefined) history.delete(keyOf(path.slice(0, i + 1)));
+      node[segment] = {};
+    }
+    node = node[segment] as Record<string, unknown>;
+  }
+  const key = keyOf(path);
+  const last = String(path[path.length - 1]);
+  if (isPlainObject(node[last])) {
+    // A higher layer replaces a whole mapping with a scalar or list: its leaves are gone.
+    for (const k of [...history.keys()]) if (k.startsWith(`${key}.`)) history.delete(k);
+  }
+  node[last] = value;
+  const stack = history.get(key) ?? [];
+  stack.push({value, origin, path});
+  history.set(key, stack);
+}
+
+interface IssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+}
+
+function describeIssue(
+  ns: NamespaceName,
+  issue: IssueLike,
+  history: Map<string, {value: unknown; origin: Origin}[]>,
+  schema: ConfigNamespace,
+): {key: string; origin?: string; message: string}[] {
+  const path = [ns, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  if (issue.code === 'unrecognized_keys' && issue.keys) {
+    const allowed = keysOf(shapeAt(shapeOf(schema.schema), path.slice(1).map(String)));
+    return issue.keys.map((k) => {
+      const keyPath = [...path, k];
+      return {
+        key: keyOf(keyPath),
+        origin: originLabel(history, keyPath),
+        message: `unknown key${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`,
+      };
+    });
+  }
+  const origin = originLabel(history, path);
+  let message = issue.message.replace(/^Invalid input: /, '');
+  if (!origin && /received undefined$/.test(message)) message = `required, but not set in any layer (${message})`;
+  return [{key: keyOf(path), origin, message}];
+}
+
+/** The label of the layer that set this key, one of its descendants, or its nearest ancestor leaf. */
+function originLabel(history: Map<string, {value: unknown; origin: Origin}[]>, path: Path): string | undefined {
+  const top = (key: string) => {
+    const stack = history.get(key);
+    return stack?.[stack.length - 1]?.origin;
+  };
+  for (let i = path.length; i > 0; i--) {
+    const found = top(keyOf(path.slice(0, i)));
+    if (found) return found.label;
+  }
+  const key = keyOf(path);
+  for (const [k, stack] of history) {
+    if (k.startsWith(`${key}.`)) return stack[stack.length - 1]?.origin.label;
+  }
+  return undefined;
+}
+
+function buildEntries(
+  values: Record<string, unknown>,
+  history: Map<string, {value: unknown; origin: Origin}[]>,
+  schemas: Map<string, ConfigNamespace>,
+): ConfigEntry[] {
+  const entries = new Map<string, ConfigEntry>();
+  for (const [path, value] of leaves(values, [])) {
+    const key = keyOf(path);
+    const stack = findStack(history, path);
+    if (stack && stack.length > 0) {
+      const [top, ...rest] = [...stack].reverse();
+      entries.set(key, {key, value, origin: top!.origin, overridden: rest.map((s) => ({value: s.value, origin: s.origin}))});
+    } else if (schemas.has(String(path[0]))) {
+      entries.set(key, {key, value, origin: {kind: 'default', label: 'default'}, overridden: []});
+    }
+  }
+  return [...entries.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function findStack(history: Map<string, {value: unknown; origin: Origin}[]>, path: Path) {
+  for (let i = path.length; i > 0; i--) {
+    const stack = history.get(keyOf(path.slice(0, i)));
+    if (stack) return stack;
+  }
+  return undefined;
+}

@@ -1,0 +1,239 @@
+import type {Readable} from 'node:stream';
+import {BclError, denied, ExitCode, interrupted, unavailable} from '../errors.js';
+import type {Env} from '../paths.js';
+import type {Redactor} from '../process/redactor.js';
+
+export interface TlsOptions {
+  /** PEM CA bundle to trust instead of the system roots. */
+  ca?: string | Buffer;
+  /** Client certificate chain (PEM) for mutual TLS. */
+  cert?: string | Buffer;
+  /** Client private key (PEM). */
+  key?: string | Buffer;
+}
+
+export interface HttpClientOptions {
+  timeoutMs: number;
+  retries: number;
+  env: Env;
+  redactor: Redactor;
+  userAgent: string;
+  tls?: TlsOptions;
+  signal?: AbortSignal;
+  /** Base delay of the exponential backoff between retries. */
+  backoffMs?: number;
+  debug?: (message: string) => void;
+}
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer | Uint8Array;
+  /** A JSON body (sets Content-Type). */
+  json?: unknown;
+  /** Retry this request even though its method is not idempotent (e.g. a POST known to be safe). */
+  idempotent?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  header(name: string): string | undefined;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  bytes(): Promise<Buffer>;
+  /** The raw body, for streaming downloads. */
+  body: Readable;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_STATUS = new Set([408, 429, 502, 503, 504]);
+
+/**
+ * HTTP for every tool: proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, a timeout on every
+ * request, retries with exponential backoff for idempotent requests, and errors that name the URL.
+ */
+export class HttpClient {
+  private dispatcher: unknown;
+
+  constructor(private readonly options: HttpClientOptions) {}
+
+  async request(url: string, request: HttpRequest = {}): Promise<HttpResponse> {
+    const method = (request.method ?? 'GET').toUpperCase();
+    const shown = this.showUrl(url);
+    const retryable = request.idempotent ?? IDEMPOTENT.has(method);
+    const attempts = retryable ? this.options.retries + 1 : 1;
+    let lastError: BclError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await this.backoff(attempt, lastError, request.signal);
+      try {
+        const response = await this.once(url, method, request);
+        if (retryable && RETRY_STATUS.has(response.status) || (retryable && response.status >= 500 && method === 'GET')) {
+          const body = await response.text().catch(() => '');
+          lastError = unavailable('http.status', `${method} ${shown} answered ${response.status}${body ? `: ${firstLine(body)}` : ''}`, {
+            details: {url: shown, status: response.status},
+          });
+          (lastError as BclError & {retryAfter?: string}).retryAfter = response.header('retry-after');
+          if (attempt < attempts) {
+            this.options.debug?.(`retrying ${method} ${shown} after ${response.status}`);
+            continue;
+          }
+          throw lastError;
+        }
+        return response;
+      } catch (error) {
+        if (error instanceof BclError && error.code !== 'http.unreachable' && error.code !== 'http.timeout' && error.code !== 'http.status') throw error;
+        lastError = error instanceof BclError ? error : this.networkError(method, shown, error, request.timeoutMs ?? this.options.timeoutMs);
+        if (attempt >= attempts) throw lastError;
+        this.options.debug?.(`retrying ${method} ${shown}: ${lastError.message}`);
+      }
+    }
+    throw lastError ?? unavailable('http.unreachable', `${method} ${shown} failed`);
+  }
+
+  async getJson<T = unknown>(url: string, request: HttpRequest = {}): Promise<T> {
+    const response = await this.request(url, {...request, method: 'GET', headers: {accept: 'application/json', ...request.headers}});
+    await expectOk(response, 'GET');
+    return response.json<T>();
+  }
+
+  async close(): Promise<void> {
+    const d = this.dispatcher as {close?: () => Promise<void>} | undefined;
+    await d?.close?.();
+    this.dispatcher = undefined;
+  }
+
+  private async once(url: string, method: string, request: HttpRequest): Promise<HttpResponse> {
+    const undici = await import('undici');
+    this.dispatcher ??= new undici.EnvHttpProxyAgent({
+      httpProxy: this.options.env.http_proxy ?? this.options.env.HTTP_PROXY,
+      httpsProxy: this.options.env.https_proxy ?? this.options.env.HTTPS_PROXY,
+      noProxy: this.options.env.no_proxy ?? this.options.env.NO_PROXY,
+      connect: this.options.tls ? {...this.options.tls} : undefined,
+      requestTls: this.options.tls ? {...this.options.tls} : undefined,
+    } as ConstructorParameters<typeof undici.EnvHttpProxyAgent>[0]);
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
+    const signals = [request.signal, this.options.signal].filter((s): s is AbortSignal => Boolean(s));
+    if (signals.some((s) => s.aborted)) throw interrupted();
+    const headers: Record<string, string> = {'user-agent': this.options.userAgent, ...request.headers};
+    let body = request.body;
+    if (request.json !== undefined) {
+      body = JSON.stringify(request.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    let res;
+    try {
+      res = await undici.request(url, {
+        method: method as 'GET',
+        headers,
+        body,
+        dispatcher: this.dispatcher as InstanceType<typeof undici.Agent>,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+      });
+    } catch (error) {
+      if (signals.some((s) => s.aborted)) throw interrupted();
+      throw this.networkError(method, this.showUrl(url), error, timeoutMs);
+    }
+    const shown = this.showUrl(url);
+    const networkError = (error: unknown) => (signals.some((s) => s.aborted) ? interrupted() : this.networkError(method, shown, error, timeoutMs));
+    const read = async <T>(f: () => Promise<T>) => {
+      try {
+        return await f();
+      } catch (error) {
+        throw networkError(error);
+      }
+    };
+    return {
+      url,
+      status: res.statusCode,
+      headers: res.headers as Record<string, string | string[] | undefined>,
+      header(name) {
+        const v = res.headers[name.toLowerCase()];
+        return Array.isArray(v) ? v[0] : v;
+      },
+      text: () => read(() => res.body.text()),
+      json: <T>() => read(() => res.body.json() as Promise<T>),
+      bytes: () => read(async () => Buffer.from(await res.body.arrayBuffer())),
+      body: res.body as unknown as Readable,
+    };
+  }
+
+  private networkError(method: string, shown: string, error: unknown, timeoutMs: number): BclError {
+    const e = error as {code?: string; message?: string; cause?: {code?: string; message?: string}};
+    const code = e.code ?? e.cause?.code ?? '';
+    if (/TIMEOUT/.test(code) || e.message?.includes('timeout')) {
+      return unavailable('http.timeout', `${method} ${shown} timed out after ${Math.round(timeoutMs / 1000)}s`, {
+        hint: 'The server did not answer in time; check it is up, or raise bcl.http.timeoutSeconds.',
+        details: {url: shown},
+        cause: error,
+      });
+    }
+    const reason = this.options.redactor.redact(e.cause?.message ?? e.message ?? String(error));
+    return unavailable('http.unreachable', `cannot reach ${shown}: ${reason}${code && !reason.includes(code) ? ` (${code})` : ''}`, {
+      hint: 'Check the URL, your network and proxy settings (HTTPS_PROXY, NO_PROXY).',
+      details: {url: shown, code},
+      cause: error,
+    });
+  }
+
+  private async backoff(attempt: number, last: BclError | undefined, signal?: AbortSignal): Promise<void> {
+    const base = this.options.backoffMs ?? 250;
+    const retryAfter = Number((last as {retryAfter?: string} | undefined)?.retryAfter);
+    const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : base * 2 ** (attempt - 2) * (0.5 + Math.random() / 2);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, delay);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(interrupted());
+      }, {once: true});
+    });
+  }
+
+  /** The URL as it may be shown: credentials and registered secrets removed. */
+  showUrl(url: string): string {
+    try {
+      const u = new URL(url);
+      if (u.username || u.password) {
+        u.username = '';
+        u.password = '';
+      }
+      return this.options.redactor.redact(u.toString());
+    } catch {
+      return this.options.redactor.redact(url);
+    }
+  }
+}
+
+/** Throws the error a person expects for a non-2xx answer: 401/403 exit 4, 5xx exit 5, else exit 1 with the body. */
+export async function expectOk(response: HttpResponse, method = 'GET'): Promise<void> {
+  if (response.status >= 200 && response.status < 300) return;
+  const body = await response.text().catch(() => '');
+  const what = `${method} ${safeUrl(response.url)} answered ${response.status}${body ? `: ${firstLine(body)}` : ''}`;
+  const details = {url: safeUrl(response.url), status: response.status};
+  if (response.status === 401) throw denied('http.unauthenticated', what, {hint: 'Check your credentials or token.', details});
+  if (response.status === 403) throw denied('http.forbidden', what, {details});
+  if (response.status >= 500 || response.status === 429 || response.status === 408) throw unavailable('http.status', what, {details});
+  if (response.status === 404) throw new BclError('http.not_found', what, ExitCode.unexpected, {details});
+  throw new BclError('http.status', what, ExitCode.unexpected, {details});
+}
+
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}

@@ -1,0 +1,130 @@
+/**
+ * The entry point of every BCL tool's bin. Startup speed is a feature: this module imports only
+ * node built-ins, answers `--version` and `--help` from files written at build time, and loads
+ * oclif only to run a command.
+ */
+import {readFileSync} from 'node:fs';
+import module from 'node:module';
+import {homedir} from 'node:os';
+import {dirname, isAbsolute, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+interface PackageJson {
+  version: string;
+  oclif: {bin: string};
+}
+
+/** Runs the tool whose bin/run.js is at `binUrl` (its import.meta.url) with `argv`. */
+export async function runTool(binUrl: string, argv: string[] = process.argv.slice(2)): Promise<void> {
+  enableCompileCache();
+  const root = dirname(dirname(fileURLToPath(binUrl)));
+  const code = await runRoot(root, argv);
+  await exitWhenFlushed(code);
+}
+
+async function runRoot(root: string, rawArgv: string[]): Promise<number> {
+  const argv = hoistGlobalFlags(rawArgv);
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${pjson.oclif.bin}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`);
+    return 0;
+  }
+  const help = prerenderedHelp(root, argv);
+  if (help !== undefined) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const {run} = await import('@oclif/core');
+  try {
+    await run(argv, root);
+  } catch (error) {
+    return reportOutside(error, argv);
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
+}
+
+/**
+ * The bcl host: `bcl <tool> ...` runs that tool exactly as its own bin would (oclif has no
+ * plugin namespaces, and the tools' commands would collide: status, update...).
+ */
+export async function runHost(binUrl: string, tools: Record<string, string>, argv: string[] = process.argv.slice(2)): Promise<void> {
+  const hoisted = hoistGlobalFlags(argv);
+  const first = hoisted[0];
+  if (first && Object.hasOwn(tools, first)) {
+    const toolRoot = tools[first]!;
+    enableCompileCache();
+    const code = await runRoot(toolRoot, hoisted.slice(1));
+    await exitWhenFlushed(code);
+    return;
+  }
+  await runTool(binUrl, argv);
+}
+
+const GLOBAL_BOOLEAN = new Set(['--json', '--verbose', '-v', '--quiet', '-q', '--non-interactive', '--no-color', '--color']);
+const GLOBAL_VALUED = new Set(['--profile', '--config']);
+
+/**
+ * Global flags may come before the command (`bcl --json config list`); oclif wants them after
+ * the command id, so leading ones move to the end (before any `--`).
+ */
+export function hoistGlobalFlags(argv: string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (GLOBAL_BOOLEAN.has(arg)) leading.push(arg);
+    else if (GLOBAL_VALUED.has(arg) && i + 1 < argv.length) leading.push(arg, argv[++i]!);
+    else if ([...GLOBAL_VALUED].some((f) => arg.startsWith(`${f}=`))) leading.push(arg);
+    else break;
+  }
+  if (leading.length === 0) return argv;
+  const rest = argv.slice(i);
+  const dashdash = rest.indexOf('--');
+  return dashdash === -1 ? [...rest, ...leading] : [...rest.slice(0, dashdash), ...leading, ...rest.slice(dashdash)];
+}
+
+/** Help pages rendered by oclif's own Help class at build time (dist/help.json): id -> text. */
+function prerenderedHelp(root: string, argv: string[]): string | undefined {
+  const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h');
+  if (!wantsHelp || argv.includes('--')) return undefined;
+  const words = argv.filter((a) => a !== '--help' && a !== '-h');
+  if (words.some((w) => w.startsWith('-'))) return undefined;
+  let pages: Record<string, string>;
+  try {
+    pages = JSON.parse(readFileSync(join(root, 'dist', 'help.json'), 'utf8')) as Record<string, string>;
+  } catch {
+    return undefined;
+  }
+  return pages[words.join(':')];
+}
+
+/** Errors oclif raises before a command runs (unknown command, broken plugin): same contract. */
+async function reportOutside(error: unknown, argv: string[]): Promise<number> {
+  const {toBclError} = await import('./errors.js');
+  const {errorBody, writeEnvelope} = await import('./command/base.js');
+  const e = toBclError(error);
+  if (argv.includes('--json')) writeEnvelope({ok: false, error: errorBody(e), warnings: []});
+  if (!argv.includes('--json') || process.stderr.isTTY) {
+    process.stderr.write(`Error: ${e.message}\n${e.hint ? `Hint: ${e.hint}\n` : ''}`);
+    if (argv.includes('--verbose') && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  }
+  return e.exitCode;
+}
+
+function enableCompileCache(): void {
+  const enable = (module as unknown as {enableCompileCache?: (dir?: string) => unknown}).enableCompileCache;
+  if (!enable || process.env.NODE_DISABLE_COMPILE_CACHE) return;
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(process.env.HOME || homedir(), '.cache');
+  try {
+    enable(join(base, 'bcl', 'node-compile-cache'));
+  } catch {
+    // A read-only cache directory only costs speed.
+  }
+}
+
+async function exitWhenFlushed(code: number): Promise<void> {
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+  process.exit(code);
+}

@@ -1,0 +1,179 @@
+import type {Writable} from 'node:stream';
+import type {BclError} from '../errors.js';
+import type {Redactor} from '../process/redactor.js';
+import {type Painter, painter} from './style.js';
+import {type Column, renderKeyValue, renderTable} from './table.js';
+
+export interface UiOptions {
+  stderr: Writable & {isTTY?: boolean; columns?: number};
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  redactor: Redactor;
+  now?: () => Date;
+}
+
+/**
+ * Everything a command tells a person goes through here, to stderr: notices, warnings, phases,
+ * tables, progress. In --json mode nothing is shown unless stderr is a TTY; warnings are also
+ * collected for the JSON envelope. Every line passes through the redactor.
+ */
+export class Ui {
+  readonly warnings: string[] = [];
+  readonly paint: Painter;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: UiOptions) {
+    this.paint = painter(options.color);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get isTTY(): boolean {
+    return Boolean(this.options.stderr.isTTY);
+  }
+
+  get verbose(): boolean {
+    return this.options.verbose;
+  }
+
+  /** Whether notices are shown at all: never with --quiet, and in --json mode only on a TTY. */
+  get showsNotices(): boolean {
+    if (this.options.quiet) return false;
+    return !this.options.json || this.isTTY;
+  }
+
+  /** Writes raw text to stderr (redacted), regardless of mode: for streamed logs the user asked for. */
+  write(text: string): void {
+    this.options.stderr.write(this.options.redactor.redact(text));
+  }
+
+  info(message: string): void {
+    if (this.showsNotices) this.line(message);
+  }
+
+  /** A phase heading of a long operation ("Deploying", "Verifying"). */
+  step(message: string): void {
+    if (this.showsNotices) this.line(this.paint('bold', `==> ${message}`));
+  }
+
+  success(message: string): void {
+    if (this.showsNotices) this.line(`${this.paint('green', '✓')} ${message}`);
+  }
+
+  warn(message: string): void {
+    const redacted = this.options.redactor.redact(message);
+    this.warnings.push(redacted);
+    if (!this.options.json || this.isTTY) this.line(`${this.paint('yellow', 'Warning:')} ${redacted}`);
+  }
+
+  debug(message: string): void {
+    if (this.options.verbose && (!this.options.json || this.isTTY)) this.line(this.paint('dim', `[debug] ${message}`));
+  }
+
+  table<R>(rows: readonly R[], columns: readonly Column<R>[]): void {
+    if (this.showsNotices) this.line(renderTable(rows, columns, this.paint));
+  }
+
+  keyValue(value: Record<string, unknown>): void {
+    if (this.showsNotices) this.line(renderKeyValue(value, this.paint));
+  }
+
+  error(error: BclError, stack?: string): void {
+    const lines = [`${this.paint(['red', 'bold'], 'Error:')} ${error.message}`];
+    if (error.hint) lines.push(`${this.paint('cyan', 'Hint:')} ${error.hint}`);
+    if (stack && this.options.verbose) lines.push(this.paint('dim', stack));
+    this.line(lines.join('\n'));
+  }
+
+  /** A live progress board for long operations (one line per task). */
+  progress(): ProgressBoard {
+    return new ProgressBoard(this, this.isTTY && this.showsNotices && !this.options.json, this.showsNotices, this.now);
+  }
+
+  /** A line on stderr, redacted. */
+  line(text: string): void {
+    this.options.stderr.write(`${this.options.redactor.redact(text)}\n`);
+  }
+
+  get columns(): number {
+    return this.options.stderr.columns ?? 100;
+  }
+}
+
+export interface ProgressTask {
+  update(text: string): void;
+  done(ok: boolean, text?: string): void;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * On a TTY, a block of lines (one per task) redrawn in place with a spinner; elsewhere, plain
+ * timestamped lines, printed when a task's text changes, so CI logs stay readable.
+ */
+export class ProgressBoard {
+  private readonly tasks: {name: string; text: string; state: 'running' | 'ok' | 'failed'}[] = [];
+  private drawn = 0;
+  private frame = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ui: Ui,
+    private readonly live: boolean,
+    private readonly visible: boolean,
+    private readonly now: () => Date,
+  ) {}
+
+  task(name: string, text = 'starting'): ProgressTask {
+    const entry = {name, text, state: 'running' as 'running' | 'ok' | 'failed'};
+    this.tasks.push(entry);
+    this.changed(entry);
+    return {
+      update: (next) => {
+        if (next === entry.text || entry.state !== 'running') return;
+        entry.text = next;
+        this.changed(entry);
+      },
+      done: (ok, next) => {
+        if (entry.state !== 'running') return;
+        entry.state = ok ? 'ok' : 'failed';
+        if (next) entry.text = next;
+        this.changed(entry);
+      },
+    };
+  }
+
+  /** Stops redrawing; the last state stays on screen. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.live) this.redraw();
+  }
+
+  private changed(entry: {name: string; text: string; state: string}): void {
+    if (!this.visible) return;
+    if (!this.live) {
+      const mark = entry.state === 'ok' ? 'done: ' : entry.state === 'failed' ? 'FAILED: ' : '';
+      this.ui.line(`${this.now().toISOString()} ${entry.name}: ${mark}${entry.text}`);
+      return;
+    }
+    this.timer ??= setInterval(() => this.redraw(), 100).unref();
+    this.redraw();
+  }
+
+  private redraw(): void {
+    this.frame = (this.frame + 1) % SPINNER.length;
+    const p = this.ui.paint;
+    const width = Math.max(20, this.ui.columns - 1);
+    const lines = this.tasks.map((t) => {
+      const mark = t.state === 'ok' ? p('green', '✓') : t.state === 'failed' ? p('red', '✗') : p('cyan', SPINNER[this.frame]!);
+      const text = `${t.name}: ${t.text}`;
+      return `${mark} ${text.length > width - 2 ? `${text.slice(0, width - 3)}…` : text}`;
+    });
+    let out = this.drawn > 0 ? `\u001B[${this.drawn}A` : '';
+    out += lines.map((l) => `\u001B[2K${l}\n`).join('');
+    this.drawn = lines.length;
+    this.ui.write(out);
+  }
+}

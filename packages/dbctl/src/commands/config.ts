@@ -1,0 +1,1 @@
+export {ToolConfigCommand as default} from '@bcl/core';

@@ -1,0 +1,44 @@
+import {defineNamespace} from '@bcl/core';
+import {z} from 'zod';
+
+/** A server dbctl administers directly. The password is referenced, never stored here. */
+const connection = z.strictObject({
+  engine: z.enum(['postgres', 'mysql']).default('postgres'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).optional(),
+  /** The administrative user. */
+  user: z.string().min(1),
+  database: z.string().min(1).optional(),
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  passwordFile: z.string().min(1).optional(),
+  /** A Kubernetes Secret holding the password: <namespace>/<name>[#key]. */
+  passwordSecret: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+(#[-._a-zA-Z0-9]+)?$/, '<namespace>/<name>[#key]').optional(),
+  tls: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
+});
+
+/** The `dbctl` namespace: Terraform settings and database connection profiles. */
+export const dbctlSchema = z.strictObject({
+  terraform: z
+    .strictObject({
+      /** terraform, tofu, or a path; detected when unset. */
+      binary: z.string().min(1).optional(),
+      lockTimeout: z.string().regex(/^\d+[smh]$/, 'a duration such as 60s or 5m').default('60s'),
+      /** Where working directories go; default $XDG_STATE_HOME/bcl/dbctl/work. */
+      workDir: z.string().min(1).optional(),
+    })
+    .default({lockTimeout: '60s'}),
+  /** Terraform state backend for generated configurations. */
+  backend: z
+    .discriminatedUnion('type', [
+      z.strictObject({type: z.literal('local'), dir: z.string().min(1).optional()}),
+      z.strictObject({type: z.literal('gcs'), bucket: z.string().min(1), prefix: z.string().optional()}),
+      z.strictObject({type: z.literal('s3'), bucket: z.string().min(1), region: z.string().min(1), keyPrefix: z.string().optional(), dynamodbTable: z.string().optional()}),
+    ])
+    .default({type: 'local'}),
+  connections: z.record(z.string().min(1), connection).default({}),
+  /** The connection used when --connection is not given. */
+  defaultConnection: z.string().min(1).optional(),
+});
+
+export type DbctlSettings = z.output<typeof dbctlSchema>;
+export default defineNamespace('dbctl', dbctlSchema, 'databases: terraform, state backend, connection profiles');
