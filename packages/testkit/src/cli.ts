@@ -1,0 +1,58 @@
+import {spawn} from 'node:child_process';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+/** The repository root (testkit lives in packages/testkit). */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (the --json envelope); throws with the output when it is not JSON. */
+  json<T = {ok: boolean; result?: unknown; error?: {code: string; message: string; hint?: string; details?: unknown}; warnings: string[]}>(): T;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  input?: string;
+  timeoutMs?: number;
+  /** Send SIGINT after this many ms (to test interruption). */
+  interruptAfterMs?: number;
+}
+
+/**
+ * Runs a launcher of the checkout (bin/bcl, bin/svctl...) as a subprocess, exactly as a user
+ * would. The environment is the test's: pass an isolatedHome().env so no user state leaks in.
+ */
+export function runCli(tool: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = {PATH: process.env.PATH, LANG: 'C.UTF-8', ...options.env};
+    const child = spawn(join(repoRoot, 'bin', tool), [...args], {cwd: options.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(options.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (interrupt) clearTimeout(interrupt);
+      resolve({
+        exitCode: code ?? (signal ? 128 : 1),
+        stdout,
+        stderr,
+        json() {
+          try {
+            return JSON.parse(stdout);
+          } catch {
+            throw new Error(`stdout of ${tool} ${args.join(' ')} is not JSON:\n${stdout}\nstderr:\n${stderr}`);
+          }
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,25 @@
+import {fileURLToPath} from 'node:url';
+import {defineConfig} from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// One configuration for the whole workspace: unit tests sit beside the code (*.test.ts),
+// integration tests in each package's test/ and run the real launchers and real services.
+export default defineConfig({
+  resolve: {
+    alias: [
+      {find: /^@bcl\/core$/, replacement: here('./bcl/src/index.ts')},
+      {find: /^@bcl\/testkit$/, replacement: here('./packages/testkit/src/index.ts')},
+    ],
+  },
+  test: {
+    include: ['bcl/{src,test}/**/*.test.ts', 'packages/*/{src,test}/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 120_000,
+    hookTimeout: 600_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+    env: {BCL_DISABLE_UPDATE_CHECK: '1'},
+  },
+});
