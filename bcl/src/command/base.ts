@@ -38,6 +38,8 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
   static override baseFlags = globalFlags;
   /** Flags whose values form the top configuration layer: flag name -> config key. */
   static configFlags: Record<string, string> = {};
+  /** Whether --profile selects the profile to read (false where it names a profile to write). */
+  static appliesProfile = true;
 
   protected flags!: BclFlags<T>;
   protected args!: BclArgs<T>;
@@ -73,7 +75,7 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
       env,
       cwd: process.cwd(),
       paths,
-      profile: g.profile,
+      profile: ctor.appliesProfile ? g.profile : undefined,
       explicitFile: g.config,
       flagValues,
     });

@@ -68,7 +68,7 @@ export function parseConfigText(text: string, path: string, kind: FileLayerKind)
   }
   const firstError = doc.errors[0];
   if (firstError) {
-    const pos = firstError.linePos?.[0];
+    const pos = firstError.linePos?.[0] ?? (firstError.pos ? lineCounter.linePos(firstError.pos[0]) : undefined);
     const where = pos ? `${path}:${pos.line}:${pos.col}` : path;
     throw invalidInput('config.invalid', `${where}: not valid YAML: ${firstLine(firstError.message)}`, {
       hint: 'Fix the YAML syntax of this file.',

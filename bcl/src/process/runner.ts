@@ -55,9 +55,10 @@ export class ProcessRunner {
     const {execa} = await import('execa');
     const started = performance.now();
     const onLine = options.onLine;
+    const redactor = this.redactor;
     const lineTap = (stream: 'stdout' | 'stderr') =>
       function* (line: unknown) {
-        onLine?.(String(line), stream);
+        onLine?.(redactor.redact(String(line)), stream);
         yield line;
       };
     const env = options.isolateEnv

@@ -23,13 +23,15 @@ export interface CliOptions {
 }
 
 /**
- * Runs a launcher of the checkout (bin/bcl, bin/svctl...) as a subprocess, exactly as a user
+ * Runs a launcher of the checkout (bin/bcl, bin/svctl...; or a bin/run.js path) as a subprocess, exactly as a user
  * would. The environment is the test's: pass an isolatedHome().env so no user state leaks in.
  */
 export function runCli(tool: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {PATH: process.env.PATH, LANG: 'C.UTF-8', ...options.env};
-    const child = spawn(join(repoRoot, 'bin', tool), [...args], {cwd: options.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
+    // A launcher name (bin/<tool>), or the path of a bin/run.js run with this process's Node.
+    const [file, argv] = tool.endsWith('.js') ? [process.execPath, [tool, ...args]] : [join(repoRoot, 'bin', tool), [...args]];
+    const child = spawn(file, argv, {cwd: options.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -11,6 +11,8 @@ export default class ConfigSet extends BclCommand<typeof ConfigSet> {
     '<%= config.bin %> config set bcl.update.store https://releases.example.com/bcl',
     '<%= config.bin %> config set svctl.clusters.prod.context prod-eu --project',
   ];
+  // Here --profile names the profile section to write, which may not exist yet.
+  static override appliesProfile = false;
   static override args = {
     key: Args.string({description: 'The key, as <namespace>.<path>.', required: true}),
     value: Args.string({description: 'The new value.', required: true}),

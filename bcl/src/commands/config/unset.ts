@@ -5,6 +5,8 @@ import type {ResultWriter} from '../../output/result.js';
 
 export default class ConfigUnset extends BclCommand<typeof ConfigUnset> {
   static override summary = 'Remove a configuration key from the user file (default) or the project .bcl.yaml.';
+  // Here --profile names the profile section to write, which may not exist yet.
+  static override appliesProfile = false;
   static override args = {key: Args.string({description: 'The key, as <namespace>.<path>.', required: true})};
   static override flags = {
     user: Flags.boolean({summary: 'Edit $XDG_CONFIG_HOME/bcl/config.yaml (the default).', exclusive: ['project']}),
