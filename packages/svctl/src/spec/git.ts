@@ -17,3 +17,30 @@ export async function specRepositoryUrl(spec: ServiceSpec, specDir: string): Pro
     return undefined;
   }
 }
+
+/** The commit a deploy tags its image with, and whether the checkout has uncommitted changes. */
+export interface GitState {
+  commit: string;
+  dirty: boolean;
+  /** Tracked files with uncommitted changes (at most 10), for the message. */
+  changed: string[];
+}
+
+/**
+ * HEAD and cleanliness of the checkout holding `dir`; undefined when it is not in a git
+ * repository or has no commit yet. Untracked files do not make a tree dirty.
+ * The image tag svctl deploys by default, and Jenkins builds, is the full commit hash.
+ */
+export async function gitState(dir: string): Promise<GitState | undefined> {
+  const {simpleGit} = await import('simple-git');
+  const git = simpleGit({baseDir: dir});
+  try {
+    if (!(await git.checkIsRepo())) return undefined;
+    const commit = (await git.revparse(['HEAD'])).trim();
+    const status = await git.raw(['status', '--porcelain', '--untracked-files=no']);
+    const changed = status.split('\n').filter(Boolean).map((l) => l.slice(3));
+    return {commit, dirty: changed.length > 0, changed: changed.slice(0, 10)};
+  } catch {
+    return undefined;
+  }
+}

@@ -23,4 +23,4 @@ export {SPEC_FILE_NAME, findSpecFile, loadSpec, parseSpec, checkSpec, type Loade
 export {resolveEnvironment, type ClusterSettings, type EnvironmentSpec, type EffectiveResources} from './environment.js';
 export {LABELS, ANNOTATIONS, MANAGED_BY, ownedSelector, labelValue} from './labels.js';
 export {scaffoldSpecText, DEFAULT_PORTS} from './scaffold.js';
-export {specRepositoryUrl} from './git.js';
+export {specRepositoryUrl, gitState, type GitState} from './git.js';

@@ -1,0 +1,29 @@
+import {type CommandContext, usageError} from '@bcl/core';
+import {type ClusterSettings, findSpecFile, type LoadedSpec, loadSpec} from '../spec/index.js';
+
+/** The environment a command works on: --env, else svctl.defaultEnv; exit 2 naming --env when neither. */
+export function environmentOf(ctx: CommandContext): string {
+  const env = ctx.config.get('svctl.defaultEnv');
+  if (typeof env === 'string' && env) return env;
+  throw usageError('no environment given: pass --env <env> (or set svctl.defaultEnv)', {
+    hint: 'Environments are mapped to kubeconfig contexts by svctl.clusters.<env>.context.',
+  });
+}
+
+/** svctl.clusters from the configuration. */
+export function clustersOf(ctx: CommandContext): Record<string, ClusterSettings> {
+  return (ctx.config.get('svctl.clusters') as Record<string, ClusterSettings> | undefined) ?? {};
+}
+
+/** The specs named on the command line (files or directories), or ./service.yaml. */
+export function loadSpecs(cwd: string, args: readonly string[]): LoadedSpec[] {
+  const files = args.length > 0 ? args.map((a) => findSpecFile(cwd, a)) : [findSpecFile(cwd)];
+  const specs = [...new Set(files)].map((f) => loadSpec(f));
+  const seen = new Map<string, string>();
+  for (const s of specs) {
+    const other = seen.get(s.spec.name);
+    if (other) throw usageError(`two specs name the same service ${s.spec.name}: ${other} and ${s.path}`, {hint: 'Pass each service once.'});
+    seen.set(s.spec.name, s.path);
+  }
+  return specs;
+}

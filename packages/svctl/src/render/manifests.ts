@@ -1,0 +1,186 @@
+import {createHash} from 'node:crypto';
+import {type EnvironmentSpec, isAutoscaled, LABELS, labelValue, MANAGED_BY, type Probe} from '../spec/index.js';
+import {inApplyOrder, type KubeObject} from './objects.js';
+
+export interface RenderOptions {
+  /** The image tag to deploy (default at the command: the git commit). */
+  imageTag: string;
+  /** Objects other modules add (e.g. a ServiceMonitor); they get the standard labels too. */
+  extraObjects?: readonly KubeObject[];
+}
+
+/** What a rendered service consists of, in apply order. */
+export interface RenderedService {
+  service: string;
+  environment: string;
+  namespace: string;
+  image: string;
+  objects: KubeObject[];
+}
+
+/** Docker's tag grammar. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export function isValidImageTag(tag: string): boolean {
+  return TAG.test(tag);
+}
+
+/** Labels that select the pods of a service; never changed after the first deploy (selectors are immutable). */
+export function selectorLabels(spec: Pick<EnvironmentSpec, 'name'>): Record<string, string> {
+  return {[LABELS.name]: spec.name, [LABELS.instance]: spec.name};
+}
+
+/** The standard labels every rendered object carries. */
+export function standardLabels(spec: EnvironmentSpec, imageTag: string): Record<string, string> {
+  return {
+    ...selectorLabels(spec),
+    [LABELS.partOf]: spec.partOf ?? spec.name,
+    [LABELS.managedBy]: MANAGED_BY,
+    [LABELS.version]: labelValue(imageTag) || 'unknown',
+    [LABELS.team]: spec.team,
+    [LABELS.environment]: spec.environment,
+  };
+}
+
+/**
+ * The manifests of one service in one environment: ServiceAccount, ConfigMap (env), Service,
+ * PodDisruptionBudget, Deployment, HorizontalPodAutoscaler (min/max), Ingress (routes).
+ * Pure and deterministic: the same spec and tag give the same objects, so an unchanged
+ * deploy changes nothing in the cluster and starts no new ReplicaSet.
+ */
+export function renderService(spec: EnvironmentSpec, options: RenderOptions): RenderedService {
+  const {imageTag} = options;
+  const image = `${spec.image}:${imageTag}`;
+  const labels = standardLabels(spec, imageTag);
+  const meta = (name: string) => ({name, namespace: spec.namespace, labels: {...labels}});
+  const envConfigMap = `${spec.name}-env`;
+  const objects: KubeObject[] = [];
+
+  objects.push({apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(spec.name), automountServiceAccountToken: false});
+
+  objects.push({apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(envConfigMap), data: sortedObject(spec.env)});
+
+  const metricsPort = spec.metrics.enabled && spec.metrics.port && spec.metrics.port !== spec.port ? spec.metrics.port : undefined;
+  const servicePorts: Record<string, unknown>[] = [{name: 'http', port: spec.port, targetPort: 'http', protocol: 'TCP'}];
+  if (metricsPort) servicePorts.push({name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP'});
+  objects.push({apiVersion: 'v1', kind: 'Service', metadata: meta(spec.name), spec: {type: 'ClusterIP', selector: selectorLabels(spec), ports: servicePorts}});
+
+  objects.push({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(spec.name),
+    spec: {maxUnavailable: 1, selector: {matchLabels: selectorLabels(spec)}},
+  });
+
+  const podAnnotations: Record<string, string> = {
+    // A change of the env ConfigMap rolls the pods, which read it only at start.
+    'svctl.bcl.io/config-hash': hash(spec.env),
+  };
+  if (spec.metrics.enabled) {
+    podAnnotations['prometheus.io/scrape'] = 'true';
+    podAnnotations['prometheus.io/port'] = String(metricsPort ?? spec.port);
+    podAnnotations['prometheus.io/path'] = spec.metrics.path;
+  }
+  const containerPorts: Record<string, unknown>[] = [{name: 'http', containerPort: spec.port, protocol: 'TCP'}];
+  if (metricsPort) containerPorts.push({name: 'metrics', containerPort: metricsPort, protocol: 'TCP'});
+  const secretEnv = Object.entries(spec.secrets)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, ref]) => ({name, valueFrom: {secretKeyRef: {name: ref.secret, key: ref.key, ...(ref.optional ? {optional: true} : {})}}}));
+  const container: Record<string, unknown> = {
+    name: spec.name,
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    ports: containerPorts,
+    envFrom: [{configMapRef: {name: envConfigMap}}],
+    ...(secretEnv.length > 0 ? {env: secretEnv} : {}),
+    resources: spec.resources,
+    readinessProbe: probe(spec.probes.readiness),
+    livenessProbe: probe(spec.probes.liveness),
+    securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {drop: ['ALL']}},
+  };
+  const autoscaled = isAutoscaled(spec.replicas);
+  objects.push({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(spec.name),
+    spec: {
+      // With an autoscaler the replica count belongs to it: applying one would fight it.
+      ...(autoscaled ? {} : {replicas: spec.replicas}),
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
+      strategy: {type: 'RollingUpdate', rollingUpdate: {maxSurge: spec.rollout.maxSurge, maxUnavailable: spec.rollout.maxUnavailable}},
+      selector: {matchLabels: selectorLabels(spec)},
+      template: {
+        metadata: {labels: {...labels}, annotations: podAnnotations},
+        spec: {
+          serviceAccountName: spec.name,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: {runAsNonRoot: true, seccompProfile: {type: 'RuntimeDefault'}},
+          containers: [container],
+        },
+      },
+    },
+  });
+
+  if (isAutoscaled(spec.replicas)) {
+    objects.push({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: meta(spec.name),
+      spec: {
+        scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name},
+        minReplicas: spec.replicas.min,
+        maxReplicas: spec.replicas.max,
+        metrics: [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: spec.replicas.cpuUtilization}}}],
+      },
+    });
+  }
+
+  if (spec.routes.length > 0) {
+    const hosts = [...new Set(spec.routes.map((r) => r.host))];
+    const tls = hosts
+      .map((host) => ({host, secret: spec.routes.find((r) => r.host === host && r.tlsSecret)?.tlsSecret}))
+      .filter((t) => t.secret)
+      .map((t) => ({hosts: [t.host], secretName: t.secret}));
+    objects.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: meta(spec.name),
+      spec: {
+        ...(tls.length > 0 ? {tls} : {}),
+        rules: hosts.map((host) => ({
+          host,
+          http: {
+            paths: spec.routes
+              .filter((r) => r.host === host)
+              .map((r) => ({path: r.path, pathType: 'Prefix', backend: {service: {name: spec.name, port: {name: 'http'}}}})),
+          },
+        })),
+      },
+    });
+  }
+
+  for (const extra of options.extraObjects ?? []) {
+    objects.push({...extra, metadata: {...extra.metadata, namespace: extra.metadata.namespace ?? spec.namespace, labels: {...extra.metadata.labels, ...labels}}});
+  }
+
+  return {service: spec.name, environment: spec.environment, namespace: spec.namespace, image, objects: inApplyOrder(objects)};
+}
+
+function probe(p: Probe): Record<string, unknown> {
+  return {
+    httpGet: {path: p.path, port: 'http'},
+    initialDelaySeconds: p.initialDelaySeconds,
+    periodSeconds: p.periodSeconds,
+    failureThreshold: p.failureThreshold,
+    timeoutSeconds: p.timeoutSeconds,
+  };
+}
+
+function sortedObject(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function hash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(sortedObject(value as Record<string, string>))).digest('hex').slice(0, 16);
+}
