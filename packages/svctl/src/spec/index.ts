@@ -17,6 +17,7 @@ export {
   type Route,
   type Slo,
   type Metrics,
+  type BuildSettings,
   type Probe,
 } from './schema.js';
 export {SPEC_FILE_NAME, findSpecFile, loadSpec, parseSpec, checkSpec, type LoadedSpec, type SpecProblem} from './load.js';

@@ -148,6 +148,20 @@ export const gitSchema = z
   })
   .prefault({});
 
+/** How the service is built: its Jenkins job (svctl pipeline sync, svctl build). */
+export const buildSchema = z
+  .strictObject({
+    /** The Jenkins server, an entry of svctl.jenkins; default: the only one configured. */
+    jenkins: z.string().min(1).optional(),
+    /** The job's name; default: the service name. */
+    job: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"').optional(),
+    /** Jenkins credentials id for checking out the repository. */
+    credentialsId: z.string().min(1).optional(),
+    /** Path of the Jenkinsfile in the repository. */
+    jenkinsfile: z.string().min(1).default('Jenkinsfile'),
+  })
+  .prefault({});
+
 /** What one environment may change. Maps are merged key by key; lists and replicas are replaced. */
 export const environmentOverrideSchema = z.strictObject({
   /** An entry of `svctl.clusters` in the BCL configuration (default: the environment's name). */
@@ -185,6 +199,7 @@ export const serviceSpecSchema = z.strictObject({
   slo: sloSchema,
   rollout: rolloutSchema,
   git: gitSchema,
+  build: buildSchema,
   environments: z.record(environmentName, environmentOverrideSchema).default({}),
 });
 
@@ -199,6 +214,7 @@ export type SecretRef = z.output<typeof secretRefSchema>;
 export type Route = z.output<typeof routeSchema>;
 export type Slo = z.output<typeof sloSchema>;
 export type Metrics = z.output<typeof metricsSchema>;
+export type BuildSettings = z.output<typeof buildSchema>;
 
 export function isAutoscaled(replicas: Replicas): replicas is Autoscaling {
   return typeof replicas === 'object';
