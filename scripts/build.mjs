@@ -10,10 +10,12 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const verbose = process.argv.includes('--verbose');
+// `node scripts/build.mjs bcl packages/svctl` builds only those projects (and what they reference).
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 
 const tsc = join(root, 'node_modules', '.bin', 'tsc');
 try {
-  execFileSync(tsc, ['-b', ...(verbose ? ['--verbose'] : [])], {cwd: root, stdio: 'inherit'});
+  execFileSync(tsc, ['-b', ...(verbose ? ['--verbose'] : []), ...only], {cwd: root, stdio: 'inherit'});
 } catch {
   process.stderr.write('build: TypeScript compilation failed\n');
   process.exit(1);
@@ -21,6 +23,7 @@ try {
 
 const packages = [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))].filter((dir) => {
   const file = join(dir, 'package.json');
+  if (only.length > 0 && !only.some((o) => join(root, o) === dir)) return false;
   return existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).oclif;
 });
 

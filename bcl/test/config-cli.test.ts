@@ -101,3 +101,25 @@ describe('bcl config', () => {
     expect(missing.stderr).toContain('missing.yaml does not exist');
   });
 });
+
+describe('bcl doctor', () => {
+  it('reports each check and exits 0 when nothing failed', async () => {
+    const res = await bcl(['doctor', '--json']);
+    expect(res.exitCode).toBe(0);
+    const result = res.json<{result: {ok: boolean; checks: {name: string; status: string}[]}}>().result;
+    expect(result.ok).toBe(true);
+    expect(result.checks.find((c) => c.name === 'node')?.status).toBe('ok');
+    expect(result.checks.find((c) => c.name === 'config')?.status).toBe('ok');
+  });
+
+  it('fails (exit 6) when a configured endpoint is unreachable, naming it', async () => {
+    const res = await bcl(['doctor', '--json'], project, {BCL_BCL_UPDATE_STORE: 'http://127.0.0.1:9/releases'});
+    expect(res.exitCode).toBe(6);
+    const error = res.json<{error: {code: string; message: string; details: {checks: {name: string; status: string; message: string}[]}}}>().error;
+    expect(error.code).toBe('doctor.failed');
+    expect(error.message).toContain('bcl.update.store');
+    const store = error.details.checks.find((c) => c.name === 'bcl.update.store')!;
+    expect(store.status).toBe('fail');
+    expect(store.message).toContain('127.0.0.1:9');
+  });
+});

@@ -2,6 +2,8 @@ import {Args, Flags} from '@oclif/core';
 import {stringify} from 'yaml';
 import {BclCommand} from '../../command/base.js';
 import {parseKey} from '../../config/edit.js';
+import {isKnownNamespace, KNOWN_NAMESPACES} from '../../config/namespace.js';
+import {invalidInput} from '../../errors.js';
 import type {Origin} from '../../config/resolve.js';
 import type {ResultWriter} from '../../output/result.js';
 
@@ -23,6 +25,9 @@ export default class ConfigGet extends BclCommand<typeof ConfigGet> {
   async run(): Promise<ConfigGetResult> {
     const key = this.args.key;
     if (key.includes('.')) parseKey(key, await this.configNamespaces());
+    else if (!isKnownNamespace(key)) {
+      throw invalidInput('config.unknown_key', `${key}: unknown namespace (expected one of: ${KNOWN_NAMESPACES.join(', ')})`, {details: {key}});
+    }
     const entry = this.ctx.config.entry(key);
     const value = this.ctx.config.get(key);
     return {key, value: value ?? null, origin: entry?.origin ?? null, overridden: entry?.overridden ?? []};
