@@ -1,0 +1,21 @@
+import type {CommandContext} from '@bcl/core';
+import svctlNamespace from '../config.js';
+import {findSpecFile, type LoadedSpec, loadSpec} from '../spec/index.js';
+import {JenkinsApi} from './api.js';
+import {resolveJenkinsServer} from './server.js';
+import {jobName} from './sync.js';
+
+/** What the Jenkins commands share: the spec, the job name and a connected client. */
+export interface PipelineContext {
+  loaded: LoadedSpec;
+  job: string;
+  api: JenkinsApi;
+}
+
+export async function pipelineContext(ctx: CommandContext, options: {spec?: string | undefined; jenkins?: string | undefined}): Promise<PipelineContext> {
+  const loaded = loadSpec(findSpecFile(ctx.cwd, options.spec));
+  const settings = ctx.config.namespace(svctlNamespace);
+  const server = resolveJenkinsServer(settings, {name: options.jenkins ?? loaded.spec.build.jenkins, env: ctx.env, cwd: ctx.cwd, redactor: ctx.redactor});
+  const api = await JenkinsApi.connect(server, {signal: ctx.signal});
+  return {loaded, job: jobName(loaded.spec), api};
+}

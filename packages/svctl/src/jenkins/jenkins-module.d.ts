@@ -1,0 +1,36 @@
+// The parts of the npm `jenkins` client (1.x, untyped) that svctl uses.
+declare module 'jenkins' {
+  interface PapiRequest {
+    name?: string;
+    path: string;
+    params?: Record<string, unknown>;
+    query?: Record<string, unknown>;
+    type?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    buffer?: boolean;
+  }
+  interface PapiContext {
+    err?: Error & {statusCode?: number};
+    res?: {statusCode: number; headers: Record<string, string | string[] | undefined>; body?: unknown};
+  }
+  type Middleware = (ctx: PapiContext, next: (err?: Error | false, value?: unknown) => void) => void;
+  export class Jenkins {
+    constructor(options: {baseUrl: string; crumbIssuer?: boolean; headers?: Record<string, string>; timeout?: number});
+    job: {
+      config(name: string): Promise<string>;
+      config(name: string, xml: string): Promise<void>;
+      create(name: string, xml: string): Promise<void>;
+      build(options: {name: string; parameters: Record<string, string>}): Promise<number>;
+      get(options: {name: string; tree?: string; depth?: number}): Promise<Record<string, unknown>>;
+    };
+    build: {
+      get(options: {name: string; number: number; tree?: string}): Promise<Record<string, unknown>>;
+      stop(name: string, number: number): Promise<void>;
+    };
+    queue: {
+      item(number: number): Promise<Record<string, unknown>>;
+    };
+    _post(request: PapiRequest, ...middleware: Middleware[]): Promise<unknown>;
+  }
+}
