@@ -48,12 +48,12 @@ interface PapiError extends Error {
 export class JenkinsApi {
   private constructor(
     readonly server: JenkinsServer,
-    private readonly client: import('jenkins').Jenkins,
+    private readonly client: InstanceType<typeof import('jenkins')>,
     private readonly options: {retries: number; backoffMs: number; signal?: AbortSignal | undefined},
   ) {}
 
   static async connect(server: JenkinsServer, options: {timeoutMs?: number; retries?: number; backoffMs?: number; signal?: AbortSignal | undefined} = {}): Promise<JenkinsApi> {
-    const {Jenkins} = await import('jenkins');
+    const {default: Jenkins} = await import('jenkins');
     const authorization = `Basic ${Buffer.from(`${server.user}:${server.token}`).toString('base64')}`;
     const client = new Jenkins({baseUrl: server.url, crumbIssuer: true, headers: {authorization}, timeout: options.timeoutMs ?? 30_000});
     return new JenkinsApi(server, client, {retries: options.retries ?? 3, backoffMs: options.backoffMs ?? 300, signal: options.signal});

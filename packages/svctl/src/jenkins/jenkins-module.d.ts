@@ -15,7 +15,7 @@ declare module 'jenkins' {
     res?: {statusCode: number; headers: Record<string, string | string[] | undefined>; body?: unknown};
   }
   type Middleware = (ctx: PapiContext, next: (err?: Error | false, value?: unknown) => void) => void;
-  export class Jenkins {
+  class Jenkins {
     constructor(options: {baseUrl: string; crumbIssuer?: boolean; headers?: Record<string, string>; timeout?: number});
     job: {
       config(name: string): Promise<string>;
@@ -33,4 +33,5 @@ declare module 'jenkins' {
     };
     _post(request: PapiRequest, ...middleware: Middleware[]): Promise<unknown>;
   }
+  export = Jenkins;
 }
