@@ -1,0 +1,94 @@
+import {Flags} from '@oclif/core';
+import {BclCommand, BclError, durationFlag, ExitCode, type ResultWriter} from '@bcl/core';
+import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
+import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';
+import type {ServiceDeployResult} from '../deploy/deploy.js';
+
+export interface DeployResult {
+  environment: string;
+  outcome: 'succeeded' | 'failed';
+  durationMs: number;
+  /** For a single service: its revision, image and outcome at the top, as scripts expect. */
+  service?: string;
+  revision?: number | null;
+  image?: string;
+  services: ServiceDeployResult[];
+}
+
+export default class Deploy extends BclCommand<typeof Deploy> {
+  static override summary = 'Deploy services to an environment and wait until they run, rolling back on failure.';
+  static override description = `Server-side applies the rendered manifests (field manager svctl) in dependency order, prunes what svctl applied before and no longer renders, and watches the rollout. A crash loop, a missing image, a bad container config or a stalled rollout fails within seconds with the pods' reasons and last log lines; the previous good revision is then re-applied and waited for (unless --no-rollback). Each deploy is recorded in the service's history; a lease keeps two deploys of the same service and environment apart.
+
+Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another deploy holds the lease, the checkout is dirty, or an object of the same name is not svctl's; 7 the rollout failed (rolled back or not); 130 interrupted (what was applied is recorded and the lease released).`;
+  static override examples = [
+    '<%= config.bin %> deploy --env staging',
+    '<%= config.bin %> deploy --env prod --image-tag 1.4.2 --timeout 10m',
+    '<%= config.bin %> deploy --env staging services/*/service.yaml --json',
+  ];
+  static override strict = false;
+  static override args = specArgs;
+  static override flags = {
+    env: envFlag,
+    'image-tag': imageTagFlag,
+    timeout: durationFlag({summary: 'How long to wait for the rollout before failing it.', default: 300_000, helpValue: '<duration>'}),
+    rollback: Flags.boolean({summary: 'Roll back to the previous good revision when the rollout fails (--no-rollback: leave it).', default: true, allowNo: true}),
+    'allow-dirty': Flags.boolean({summary: 'Deploy from a checkout with uncommitted changes.'}),
+  };
+  static override configFlags = {env: 'svctl.defaultEnv'};
+
+  async run(): Promise<DeployResult> {
+    const {argv} = await this.parse(Deploy);
+    const environment = environmentOf(this.ctx);
+    const specs = loadSpecs(this.ctx.cwd, argv as string[]);
+    const {buildTargets} = await import('../deploy/targets.js');
+    const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: this.flags['allow-dirty']});
+    const {deployServices} = await import('../deploy/deploy.js');
+    const {reportFailures} = await import('../deploy/report.js');
+    const started = Date.now();
+    const ui = this.ctx.ui;
+    ui.step(`Deploying ${targets.length === 1 ? `${targets[0]!.spec.name} (${targets[0]!.rendered.image})` : `${targets.length} services`} to ${environment}`);
+    const services = await deployServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: this.flags.rollback, signal: this.ctx.signal, ui, env: this.ctx.env});
+    const ok = services.every((s) => s.outcome === 'succeeded');
+    const result: DeployResult = {environment, outcome: ok ? 'succeeded' : 'failed', durationMs: Date.now() - started, services};
+    if (services.length === 1) {
+      const s = services[0]!;
+      Object.assign(result, {service: s.service, revision: s.revision, image: s.image});
+    }
+    if (ok) return result;
+    reportFailures(ui, services);
+    throw failureOf(result);
+  }
+
+  protected override renderResult(result: DeployResult, out: ResultWriter): void {
+    for (const s of result.services) {
+      out.text(`${out.paint('green', '✓')} ${s.service} revision ${s.revision} (${s.image}) deployed to ${s.environment} in ${(s.durationMs / 1000).toFixed(1)}s${s.pruned.length ? `; pruned ${s.pruned.join(', ')}` : ''}`);
+    }
+  }
+}
+
+/** The error of a deploy that did not fully succeed: the gravest outcome picks the exit code; details carry the whole result. */
+function failureOf(result: DeployResult): BclError {
+  const s = result.services;
+  const bad = s.filter((x) => x.outcome !== 'succeeded');
+  const names = bad.map((x) => `${x.service} (${x.outcome})`).join(', ');
+  const single = s.length === 1 ? s[0]! : undefined;
+  if (bad.some((x) => x.outcome === 'interrupted')) {
+    return new BclError('interrupted', single ? `interrupted: ${single.message}` : `interrupted: ${names}`, ExitCode.interrupted, {details: result, hint: 'What was applied is recorded in `svctl history`; the lease was released.'});
+  }
+  const rolledOut = bad.filter((x) => ['failed', 'rolled-back', 'rollback-failed'].includes(x.outcome));
+  if (rolledOut.length > 0) {
+    const first = rolledOut[0]!;
+    const rb = first.rollback;
+    const message = single
+      ? `the rollout of ${first.service} revision ${first.revision} failed: ${first.message}${rb ? `; rolled back to revision ${rb.toRevision}: ${rb.outcome}` : ''}`
+      : `${rolledOut.length} of ${s.length} rollouts failed: ${names}`;
+    return new BclError('svctl.rollout_failed', message, ExitCode.failed, {
+      details: result,
+      hint: rb?.outcome === 'succeeded' ? `Revision ${rb.toRevision} runs again; fix the cause above and deploy again.` : 'Fix the cause above; `svctl status` shows what runs now.',
+    });
+  }
+  const errors = bad.filter((x) => x.error);
+  const worst = errors.sort((a, b) => (b.error!.exitCode === 6 ? 1 : 0) - (a.error!.exitCode === 6 ? 1 : 0))[0]!;
+  const code = worst.error!.exitCode as ExitCode;
+  return new BclError(worst.error!.code, single ? worst.message : `${bad.length} of ${s.length} deploys did not start: ${bad.map((x) => `${x.service}: ${x.message}`).join('; ')}`, code, {details: result, ...(worst.error!.hint ? {hint: worst.error!.hint} : {})});
+}
