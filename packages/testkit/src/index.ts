@@ -6,3 +6,4 @@ export {isolatedHome, tempDir, type IsolatedHome} from './temp.js';
 export {chownTo, serviceUser} from './users.js';
 export {waitFor} from './wait.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
+export {hadolintPath, promtoolPath} from './obs-tools.js';
