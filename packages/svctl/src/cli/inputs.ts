@@ -27,3 +27,10 @@ export function loadSpecs(cwd: string, args: readonly string[]): LoadedSpec[] {
   }
   return specs;
 }
+
+/** The effective specs of an environment for the specs named on the command line. */
+export async function environmentSpecs(ctx: CommandContext, args: readonly string[], environment: string) {
+  const {resolveEnvironment} = await import('../spec/index.js');
+  const clusters = clustersOf(ctx);
+  return loadSpecs(ctx.cwd, args).map((s) => resolveEnvironment(s.spec, environment, clusters));
+}

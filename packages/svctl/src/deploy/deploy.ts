@@ -1,5 +1,5 @@
 import {hostname, userInfo} from 'node:os';
-import {type BclError, interrupted, type ProgressTask, toBclError, type Ui} from '@bcl/core';
+import {type BclError, interrupted, invalidInput, type ProgressTask, toBclError, type Ui} from '@bcl/core';
 import {connectEnvironment, type KubeClients} from '../kube/index.js';
 import {type KubeObject, objectRef} from '../render/objects.js';
 import type {RenderedService} from '../render/index.js';
@@ -89,7 +89,16 @@ export function deployer(env: Record<string, string | undefined>): string {
  * watched rollout with fail-fast, pruning, and on failure an automatic rollback that is itself
  * waited for. Never throws for one service's failure: each result says what happened.
  */
-export async function deployServices(targets: readonly DeployTarget[], options: DeployOptions): Promise<ServiceDeployResult[]> {
+export function deployServices(targets: readonly DeployTarget[], options: DeployOptions): Promise<ServiceDeployResult[]> {
+  return forEachService(targets, options, (d) => d.run());
+}
+
+/** Rolls services back to a revision of their history (default: the previous good one with another image). */
+export function rollbackServices(targets: readonly DeployTarget[], options: DeployOptions, to?: number): Promise<ServiceDeployResult[]> {
+  return forEachService(targets, options, (d) => d.runRollback(to));
+}
+
+async function forEachService(targets: readonly DeployTarget[], options: DeployOptions, action: (d: ServiceDeploy) => Promise<ServiceDeployResult>): Promise<ServiceDeployResult[]> {
   const board = options.ui.progress();
   const watches = new Map<string, NamespaceWatch>();
   const connections = new Map<string, Promise<KubeClients>>();
@@ -115,7 +124,7 @@ export async function deployServices(targets: readonly DeployTarget[], options: 
           task.done(false, e.message);
           return errorResult(target, '', e, 0);
         }
-        return new ServiceDeploy(clients, target, options, task, watchFor(clients, target.spec.namespace)).run();
+        return action(new ServiceDeploy(clients, target, options, task, watchFor(clients, target.spec.namespace)));
       }),
     );
   } finally {
@@ -209,7 +218,8 @@ class ServiceDeploy {
         this.task.done(false, `revision ${record.revision} failed: ${failure.message}${good ? '' : ' (no earlier good revision to roll back to)'}`);
         return result;
       }
-      result.rollback = await this.rollbackTo(good, record.revision);
+      const {failure: _rollbackFailure, ...report} = await this.rollbackTo(good, record.revision);
+      result.rollback = report;
       result.outcome = result.rollback.outcome === 'succeeded' ? 'rolled-back' : result.rollback.outcome === 'interrupted' ? 'interrupted' : 'rollback-failed';
       result.durationMs = Date.now() - this.started;
       this.task.done(false, `revision ${record.revision} failed; rollback to revision ${good.revision} ${result.rollback.outcome}`);
@@ -274,7 +284,7 @@ class ServiceDeploy {
   }
 
   /** Re-applies a good revision's manifests as a new revision, waits for it, and records it. */
-  private async rollbackTo(good: RevisionRecord, failed: number): Promise<RollbackReport> {
+  private async rollbackTo(good: RevisionRecord, failed?: number): Promise<RollbackReport & {failure?: FailureReport}> {
     const started = Date.now();
     const manifests = await this.history.manifests(good.revision);
     if (!manifests) {
@@ -282,13 +292,52 @@ class ServiceDeploy {
     }
     const {spec} = this.target;
     const record = await this.history.begin({kind: 'rollback', source: good.revision, image: good.image, imageTag: good.imageTag, ...(good.gitSha ? {gitSha: good.gitSha} : {}), who: deployer(this.options.env), startedAt: new Date(started).toISOString(), outcome: 'in-progress', applied: []}, manifests);
-    await this.history.update(failed, {rolledBackBy: record.revision});
+    if (failed !== undefined) await this.history.update(failed, {rolledBackBy: record.revision});
     const owned = await listOwned(this.clients, spec.namespace, spec.name, spec.environment, manifests);
     const attempt = await this.applyAndWait(withRevision(manifests, record.revision), owned, `rolling back to revision ${good.revision}`);
     const durationMs = Date.now() - started;
     const outcome = attempt.outcome === 'succeeded' ? 'succeeded' : attempt.outcome === 'interrupted' ? 'interrupted' : 'failed';
     await this.history.update(record.revision, {outcome, finishedAt: this.now().toISOString(), durationMs, applied: attempt.applied.map((a) => a.ref), pruned: attempt.pruned, ...(outcome === 'succeeded' ? {} : {message: attempt.message})});
-    return {revision: record.revision, toRevision: good.revision, image: good.image, outcome, durationMs, message: attempt.message};
+    const report: RollbackReport & {failure?: FailureReport} = {revision: record.revision, toRevision: good.revision, image: good.image, outcome, durationMs, message: attempt.message};
+    if (outcome === 'failed') report.failure = await this.failureReport(attempt);
+    return report;
+  }
+
+  /** `svctl rollback`: re-applies a good revision under the lease, as a new revision. */
+  async runRollback(to?: number): Promise<ServiceDeployResult> {
+    const {spec} = this.target;
+    try {
+      const where = `${spec.name} in ${spec.environment} (namespace ${spec.namespace}, context ${this.clients.context})`;
+      if ((await this.history.list()).length === 0) throw invalidInput('svctl.no_history', `${where} has no deploy history`, {hint: 'Nothing was deployed there by svctl yet.'});
+      this.task.update('taking the deploy lease');
+      await this.lease.acquire();
+      const history = await this.history.list(true);
+      let good: RevisionRecord | undefined;
+      if (to !== undefined) {
+        good = history.find((r) => r.revision === to);
+        if (!good) throw invalidInput('svctl.revision_unknown', `--to ${to}: ${where} has no revision ${to}`, {hint: `Known revisions: ${history.map((r) => r.revision).join(', ')} (svctl history).`});
+        if (good.outcome !== 'succeeded') throw invalidInput('svctl.revision_not_good', `--to ${to}: revision ${to} ${good.outcome === 'in-progress' ? 'never finished' : good.outcome}; svctl only rolls back to a revision that rolled out`, {hint: 'Pick a succeeded revision from `svctl history`.'});
+      } else {
+        const current = [...history].reverse().find((r) => r.outcome === 'succeeded');
+        good = current && ([...history].reverse().find((r) => r.revision < current.revision && r.outcome === 'succeeded' && r.image !== current.image) ?? previousGood(history, current.revision));
+        if (!good) throw invalidInput('svctl.nothing_to_roll_back', `${where} has no earlier good revision to roll back to`, {hint: 'See `svctl history`; pass --to <revision> to choose one.'});
+      }
+      const report = await this.rollbackTo(good);
+      const result = this.result(report.revision, report.outcome === 'succeeded' ? 'succeeded' : report.outcome === 'interrupted' ? 'interrupted' : 'failed', Date.now() - this.started, [], [], report.outcome === 'succeeded' ? `rolled back to revision ${good.revision}` : report.message);
+      result.image = good.image;
+      result.imageTag = good.imageTag;
+      result.gitSha = good.gitSha ?? null;
+      result.rollback = {revision: report.revision, toRevision: report.toRevision, image: report.image, outcome: report.outcome, durationMs: report.durationMs, message: report.message};
+      if (report.failure) result.failure = report.failure;
+      this.task.done(report.outcome === 'succeeded', `revision ${report.revision} = revision ${good.revision} (${good.image}): ${report.outcome} in ${seconds(report.durationMs)}`);
+      return result;
+    } catch (error) {
+      const e = toBclError(error);
+      this.task.done(false, e.message);
+      return errorResult(this.target, this.clients.context, e, Date.now() - this.started);
+    } finally {
+      await this.lease.release();
+    }
   }
 
   private result(revision: number, outcome: ServiceOutcome, durationMs: number, applied: {ref: string; action: string}[], pruned: string[], message: string): ServiceDeployResult {

@@ -67,8 +67,8 @@ export class DeployHistory {
   }
 
   /** Every record, oldest first. */
-  async list(): Promise<RevisionRecord[]> {
-    const cm = await this.load();
+  async list(fresh = false): Promise<RevisionRecord[]> {
+    const cm = await this.load(fresh);
     return records(cm);
   }
 

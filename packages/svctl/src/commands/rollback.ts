@@ -1,0 +1,50 @@
+import {Flags} from '@oclif/core';
+import {BclCommand, BclError, durationFlag, ExitCode, type ResultWriter} from '@bcl/core';
+import {envFlag, specArgs} from '../cli/flags.js';
+import {environmentOf, environmentSpecs} from '../cli/inputs.js';
+import type {ServiceDeployResult} from '../deploy/deploy.js';
+
+export interface RollbackResult {
+  environment: string;
+  services: ServiceDeployResult[];
+}
+
+export default class Rollback extends BclCommand<typeof Rollback> {
+  static override summary = 'Re-apply an earlier revision of a service and wait for it.';
+  static override description =
+    'Without --to, the newest good revision with another image than the one running. The rollback is recorded as a new revision, under the same lease as deploys. Exits 7 when its rollout fails.';
+  static override examples = ['<%= config.bin %> rollback --env prod', '<%= config.bin %> rollback --env prod --to 12'];
+  static override strict = false;
+  static override args = specArgs;
+  static override flags = {
+    env: envFlag,
+    to: Flags.integer({summary: 'The revision to re-apply (see svctl history).', min: 1, helpValue: '<revision>'}),
+    timeout: durationFlag({summary: 'How long to wait for the rollout.', default: 300_000, helpValue: '<duration>'}),
+  };
+  static override configFlags = {env: 'svctl.defaultEnv'};
+
+  async run(): Promise<RollbackResult> {
+    const {argv} = await this.parse(Rollback);
+    const environment = environmentOf(this.ctx);
+    const specs = await environmentSpecs(this.ctx, argv as string[], environment);
+    const {rollbackServices} = await import('../deploy/deploy.js');
+    const {reportFailures} = await import('../deploy/report.js');
+    const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
+    this.ctx.ui.step(`Rolling back ${specs.map((s) => s.name).join(', ')} in ${environment}`);
+    const services = await rollbackServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: false, signal: this.ctx.signal, ui: this.ctx.ui, env: this.ctx.env}, this.flags.to);
+    const result = {environment, services};
+    const bad = services.filter((s) => s.outcome !== 'succeeded');
+    if (bad.length === 0) return result;
+    reportFailures(this.ctx.ui, services);
+    const first = bad[0]!;
+    if (first.error) throw new BclError(first.error.code, first.message, first.error.exitCode as ExitCode, {details: result, ...(first.error.hint ? {hint: first.error.hint} : {})});
+    if (first.outcome === 'interrupted') throw new BclError('interrupted', `interrupted: ${first.message}`, ExitCode.interrupted, {details: result});
+    throw new BclError('svctl.rollout_failed', `the rollback of ${first.service} failed: ${first.message}`, ExitCode.failed, {details: result, hint: '`svctl status` shows what runs now.'});
+  }
+
+  protected override renderResult(result: RollbackResult, out: ResultWriter): void {
+    for (const s of result.services) {
+      out.text(`${out.paint('green', '✓')} ${s.service}: revision ${s.revision} re-applied revision ${s.rollback?.toRevision} (${s.image}) in ${(s.durationMs / 1000).toFixed(1)}s`);
+    }
+  }
+}
