@@ -1,0 +1,26 @@
+import {Flags} from '@oclif/core';
+import {BclCommand, type ResultWriter} from '@bcl/core';
+import type {CrlResult} from '../core/admin.js';
+import {adminFlags, adminFlagValues, configFlagMap, settingsOf} from '../flags.js';
+
+export default class Crl extends BclCommand<typeof Crl> {
+  static override summary = 'Get the CRL; with the CA key, sign and publish a fresh one first.';
+  static override description =
+    'With --ca-key (or pkictl.caKey), signs a new CRL (with nextUpdate from the policy\'s crlValidityDays) and publishes it in the store as crl/crl.pem; run it before nextUpdate (e.g. daily from CI). Without, returns the published CRL after checking its signature. Without --out, the PEM goes to stdout.';
+  static override examples = ['<%= config.bin %> crl --out crl.pem', '<%= config.bin %> crl --ca-key ~/ca.key --passphrase-env CA_PASSPHRASE --out /srv/www/crl.pem'];
+  static override flags = {
+    ...adminFlags,
+    out: Flags.string({summary: 'Write the CRL (PEM) to this file.'}),
+  };
+  static override configFlags = configFlagMap;
+
+  async run(): Promise<CrlResult> {
+    const {crl} = await import('../core/admin.js');
+    return crl(this.ctx, settingsOf(this.ctx), {out: this.flags.out, ...adminFlagValues(this.flags)});
+  }
+
+  protected override renderResult(r: CrlResult, out: ResultWriter): void {
+    if (!r.out) return out.text(r.pem);
+    out.keyValue({out: r.out, number: r.crlNumber, revoked: r.revoked, 'this update': r.thisUpdate, 'next update': r.nextUpdate ?? '', published: r.published ? `yes (${r.path})` : 'no (already in the store)'});
+  }
+}

@@ -1,0 +1,38 @@
+import {Args, Flags} from '@oclif/core';
+import {BclCommand, type ResultWriter} from '@bcl/core';
+import type {ExportResult} from '../core/certs.js';
+import {passphraseEnvFlag, passphraseFileFlag} from '../flags.js';
+
+export default class Export extends BclCommand<typeof Export> {
+  static override summary = 'Export a local certificate with its key: PEM, or PKCS#12 for browsers and Windows.';
+  static override description = 'The file holds the private key and is written with mode 0600. PKCS#12 uses AES-256 (PBES2) and an HMAC-SHA256 integrity check.';
+  static override examples = ['<%= config.bin %> export 4F3A0B... --format p12 --out me.p12', '<%= config.bin %> export 4F3A0B... --format pem --out bundle.pem'];
+  static override args = {serial: Args.string({description: 'The serial, in hex (either case).', required: true})};
+  static override flags = {
+    format: Flags.string({summary: 'The file format.', options: ['pem', 'p12'], default: 'pem'}),
+    out: Flags.string({summary: 'The file to write (default: <serial>.<format> here).'}),
+    'password-file': Flags.string({summary: 'PKCS#12: read the export password from this file (first line).', exclusive: ['password-env']}),
+    'password-env': Flags.string({summary: 'PKCS#12: read the export password from this environment variable.'}),
+    'passphrase-file': passphraseFileFlag,
+    'passphrase-env': passphraseEnvFlag,
+  };
+
+  async run(): Promise<ExportResult> {
+    const {parseSerialArg} = await import('../store/pki.js');
+    const {exportCertificate} = await import('../core/certs.js');
+    const f = this.flags;
+    return exportCertificate(this.ctx, {
+      serial: parseSerialArg(this.args.serial),
+      format: f.format as 'pem' | 'p12',
+      out: f.out,
+      passwordFile: f['password-file'],
+      passwordEnv: f['password-env'],
+      passphraseFile: f['passphrase-file'],
+      passphraseEnv: f['passphrase-env'],
+    });
+  }
+
+  protected override renderResult(r: ExportResult, out: ResultWriter): void {
+    out.keyValue({serial: r.serial, format: r.format, out: `${r.out} (holds the private key; mode 0600)`});
+  }
+}

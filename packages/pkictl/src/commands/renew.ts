@@ -1,0 +1,36 @@
+import {Args, Flags} from '@oclif/core';
+import {BclCommand, type ResultWriter} from '@bcl/core';
+import type {RequestResult} from '../core/request.js';
+import {passphraseEnvFlag, passphraseFileFlag, settingsOf, storeFlag} from '../flags.js';
+
+export default class Renew extends BclCommand<typeof Renew> {
+  static override summary = 'Renew a certificate: a new key and request; the old one is revoked (superseded) once the new one is issued.';
+  static override examples = ['<%= config.bin %> renew 4F3A0B...', '<%= config.bin %> renew 4f3a0b... --key-type rsa-3072 --json'];
+  static override args = {serial: Args.string({description: 'The serial to renew, in hex (either case).', required: true})};
+  static override flags = {
+    store: storeFlag,
+    'key-type': Flags.string({summary: 'The new key\'s type (default: the old one\'s).', options: ['ecdsa-p256', 'rsa-3072', 'ed25519']}),
+    'encrypt-key': Flags.boolean({summary: 'Encrypt the new private key (default: as the old one).', allowNo: true}),
+    'passphrase-file': passphraseFileFlag,
+    'passphrase-env': passphraseEnvFlag,
+  };
+  static override configFlags = {store: 'pkictl.store'};
+
+  async run(): Promise<RequestResult> {
+    const {parseSerialArg} = await import('../store/pki.js');
+    const {renewCertificate} = await import('../core/request.js');
+    const f = this.flags;
+    return renewCertificate(this.ctx, settingsOf(this.ctx), {
+      serial: parseSerialArg(this.args.serial),
+      keyType: f['key-type'] as RequestResult['keyType'] | undefined,
+      encrypt: f['encrypt-key'],
+      passphraseFile: f['passphrase-file'],
+      passphraseEnv: f['passphrase-env'],
+    });
+  }
+
+  protected override renderResult(r: RequestResult, out: ResultWriter): void {
+    out.keyValue({id: r.id, status: r.status, renews: r.renews, email: r.email, profile: r.profile, key: r.keyPath});
+    this.ctx.ui.info(`Next: a CA admin runs \`pkictl approve ${r.id}\`; then run \`pkictl fetch ${r.id}\`.`);
+  }
+}

@@ -1,0 +1,51 @@
+import {Flags} from '@oclif/core';
+import {BclCommand, type ResultWriter} from '@bcl/core';
+import type {RequestResult} from '../core/request.js';
+import {emailFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf, storeFlag} from '../flags.js';
+
+export default class Request extends BclCommand<typeof Request> {
+  static override summary = 'Request a certificate: a new key made here, a CSR sent to the store.';
+  static override description =
+    'The private key is generated on this machine and stays in $XDG_DATA_HOME/bcl/pkictl/credentials/<id>/ (0600); only the CSR and the request metadata go to the store, as one commit. A CA admin approves it; then `pkictl fetch` writes the certificate beside the key.';
+  static override examples = [
+    '<%= config.bin %> request',
+    '<%= config.bin %> request --profile vpn --key-type rsa-3072',
+    '<%= config.bin %> request --profile server --dns build.internal.example.com --email ci@example.com',
+  ];
+  static override flags = {
+    store: storeFlag,
+    email: emailFlag,
+    name: Flags.string({summary: 'The certificate\'s common name (default: pkictl.name, else your email).'}),
+    profile: Flags.string({summary: 'The certificate profile from the store\'s policy (default: pkictl.profile, client).'}),
+    'key-type': Flags.string({summary: 'The key type (default: pkictl.keyType, ecdsa-p256).', options: ['ecdsa-p256', 'rsa-3072', 'ed25519']}),
+    days: Flags.integer({summary: 'Ask for this lifetime in days (capped by the profile\'s maximum).', min: 1}),
+    dns: Flags.string({summary: 'A DNS name for the certificate (server profiles; repeatable).', multiple: true}),
+    ip: Flags.string({summary: 'An IP address for the certificate (server profiles; repeatable).', multiple: true}),
+    'encrypt-key': Flags.boolean({summary: 'Encrypt the private key with a passphrase (default: pkictl.encryptKeys).', allowNo: true}),
+    'passphrase-file': passphraseFileFlag,
+    'passphrase-env': passphraseEnvFlag,
+  };
+  static override configFlags = {store: 'pkictl.store', email: 'pkictl.email', name: 'pkictl.name', profile: 'pkictl.profile', 'key-type': 'pkictl.keyType'};
+
+  async run(): Promise<RequestResult> {
+    const {requestCertificate} = await import('../core/request.js');
+    const settings = settingsOf(this.ctx);
+    const f = this.flags;
+    return requestCertificate(this.ctx, settings, {
+      profile: settings.profile,
+      keyType: settings.keyType,
+      name: settings.name,
+      lifetimeDays: f.days,
+      dns: f.dns ?? [],
+      ip: f.ip ?? [],
+      encrypt: f['encrypt-key'] ?? settings.encryptKeys,
+      passphraseFile: f['passphrase-file'],
+      passphraseEnv: f['passphrase-env'],
+    });
+  }
+
+  protected override renderResult(r: RequestResult, out: ResultWriter): void {
+    out.keyValue({id: r.id, status: r.status, email: r.email, profile: r.profile, 'key type': r.keyType, key: r.keyPath, ...(r.renews ? {renews: r.renews} : {})});
+    this.ctx.ui.info(`Next: a CA admin runs \`pkictl approve ${r.id}\`; then run \`pkictl fetch ${r.id}\`.`);
+  }
+}

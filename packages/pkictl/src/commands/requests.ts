@@ -1,0 +1,36 @@
+import {Flags} from '@oclif/core';
+import {BclCommand, type ResultWriter} from '@bcl/core';
+import type {RequestSummary} from '../core/request.js';
+import {settingsOf, storeFlag} from '../flags.js';
+
+export default class Requests extends BclCommand<typeof Requests> {
+  static override summary = 'List certificate requests in the store (default: those waiting for approval).';
+  static override examples = ['<%= config.bin %> requests', '<%= config.bin %> requests --status all --json'];
+  static override flags = {
+    store: storeFlag,
+    status: Flags.string({summary: 'Which requests.', options: ['pending', 'issued', 'rejected', 'all'], default: 'pending'}),
+  };
+  static override configFlags = {store: 'pkictl.store'};
+
+  async run(): Promise<RequestSummary[]> {
+    const {listRequests} = await import('../core/request.js');
+    return listRequests(this.ctx, settingsOf(this.ctx), {status: this.flags.status as 'pending'});
+  }
+
+  protected override renderResult(rows: RequestSummary[], out: ResultWriter): void {
+    out.table(
+      rows,
+      [
+        {header: 'id', get: (r) => r.id},
+        {header: 'status', get: (r) => r.status},
+        {header: 'email', get: (r) => r.email},
+        {header: 'name', get: (r) => (r.name === r.email ? '' : r.name)},
+        {header: 'profile', get: (r) => r.profile},
+        {header: 'key', get: (r) => r.keyType},
+        {header: 'requested', get: (r) => r.requestedAt},
+        {header: 'note', get: (r) => [r.renews ? `renews ${r.renews}` : '', r.sans.join(' '), r.serial ?? '', r.reason ?? ''].filter(Boolean).join('; ')},
+      ],
+      `No ${this.flags.status === 'all' ? '' : `${this.flags.status} `}requests.`,
+    );
+  }
+}

@@ -1,0 +1,339 @@
+import {createPublicKey, randomBytes, X509Certificate} from 'node:crypto';
+import {mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
+import {join} from 'node:path';
+import {conflict, denied, invalidInput} from '@bcl/core';
+import {
+  type CredentialMeta,
+  credentialPaths,
+  type KeyType,
+  listCredentials,
+  type LocalCredential,
+  normalizeSerial,
+  readMeta,
+  writeFileAtomic,
+  writeMeta,
+} from '@bcl/pki-local';
+import type {PkictlSettings} from '../config.js';
+import {exportPrivateKey, exportPublicKey, generateKey} from '../crypto/keys.js';
+import {createCsr, type San} from '../crypto/x509.js';
+import type {GitStore} from '../store/git.js';
+import type {Policy} from '../store/policy.js';
+import {loadCa, loadInventory, loadPolicy, loadRequest, requestIds, resolveRequestId} from '../store/pki.js';
+import {PATHS, type RequestRecord, toJsonFile} from '../store/records.js';
+import {emailOf, localCredentialsDir, type PkiIo, readSecret, withStore} from './io.js';
+import type {PassphraseFlags} from './ca.js';
+
+export interface RequestParams extends PassphraseFlags {
+  profile: string;
+  keyType: KeyType;
+  name?: string | undefined;
+  lifetimeDays?: number | undefined;
+  dns: string[];
+  ip: string[];
+  encrypt: boolean;
+  renews?: string | undefined;
+}
+
+export interface RequestResult {
+  id: string;
+  status: 'pending';
+  email: string;
+  name: string;
+  profile: string;
+  keyType: KeyType;
+  store: string;
+  keyPath: string;
+  renews: string | null;
+}
+
+/** Checks a request against the policy: the requester learns at once what the CA would refuse. */
+export function checkRequestAgainstPolicy(policy: Policy, r: {email: string; profile: string; keyType: KeyType; sans: San[]}, where: string): void {
+  const profile = policy.profiles[r.profile];
+  if (!profile) {
+    throw invalidInput('pkictl.profile_unknown', `${where}: profile "${r.profile}" is not in ${PATHS.policy} (profiles: ${Object.keys(policy.profiles).join(', ')})`, {
+      details: {profile: r.profile},
+    });
+  }
+  const domain = r.email.split('@')[1]?.toLowerCase() ?? '';
+  if (policy.allowedEmailDomains.length && !policy.allowedEmailDomains.some((d) => d.toLowerCase() === domain)) {
+    throw denied('pkictl.policy_denied', `${where}: the email ${r.email} is not in an allowed domain (${policy.allowedEmailDomains.join(', ')}, from ${PATHS.policy})`, {details: {email: r.email}});
+  }
+  if (!policy.keyTypes.includes(r.keyType)) {
+    throw denied('pkictl.policy_denied', `${where}: key type ${r.keyType} is not allowed by ${PATHS.policy} (allowed: ${policy.keyTypes.join(', ')})`, {});
+  }
+  for (const san of r.sans) {
+    if (!profile.sans.includes(san.type)) {
+      throw denied('pkictl.policy_denied', `${where}: profile ${r.profile} does not allow ${san.type} names (${san.value}); it allows ${profile.sans.join(', ') || 'none'}`, {});
+    }
+    if (san.type === 'dns' && profile.allowedDnsSuffixes.length && !profile.allowedDnsSuffixes.some((s) => san.value === s.replace(/^\./, '') || san.value.endsWith(s.startsWith('.') ? s : `.${s}`))) {
+      throw denied('pkictl.policy_denied', `${where}: ${san.value} is outside the DNS suffixes allowed for profile ${r.profile} (${profile.allowedDnsSuffixes.join(', ')})`, {});
+    }
+  }
+}
+
+function requestedSans(params: {dns: string[]; ip: string[]}): San[] {
+  const sans: San[] = [];
+  for (const d of params.dns) {
+    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(d)) throw invalidInput('pkictl.san_invalid', `--dns: "${d}" is not a DNS name`, {details: {flag: '--dns'}});
+    sans.push({type: 'dns', value: d.toLowerCase()});
+  }
+  for (const ip of params.ip) {
+    if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(ip) && !/^[0-9a-f:]+$/i.test(ip)) throw invalidInput('pkictl.san_invalid', `--ip: "${ip}" is not an IP address`, {details: {flag: '--ip'}});
+    sans.push({type: 'ip', value: ip});
+  }
+  return sans;
+}
+
+/** A new key made here, a CSR sent to the store as one commit; the key never leaves this machine. */
+export async function requestCertificate(io: PkiIo, settings: PkictlSettings, params: RequestParams): Promise<RequestResult> {
+  const email = emailOf(settings, 'the certificate request');
+  const name = params.name ?? settings.name ?? email;
+  const extra = requestedSans(params);
+  const passphrase = params.encrypt
+    ? await readSecret(io, {file: params.passphraseFile, envVar: params.passphraseEnv, fileFlag: '--passphrase-file', envFlag: '--passphrase-env', message: 'Passphrase for the new private key:', confirm: true, minLength: 8})
+    : undefined;
+  return withStore(io, settings, async (store) => {
+    const ca = await loadCa(store);
+    const policy = await loadPolicy(store, ca);
+    const profile = policy.profiles[params.profile];
+    const sans: San[] = [...(profile?.sans.includes('email') ? [{type: 'email' as const, value: email}] : []), ...extra];
+    checkRequestAgainstPolicy(policy, {email, profile: params.profile, keyType: params.keyType, sans: extra}, 'request');
+    const keys = await generateKey(params.keyType);
+    const csr = await createCsr({privateKey: keys.privateKey, publicKey: keys.publicKey, commonName: name, sans});
+    const id = newRequestId(store);
+    const requestedAt = io.now().toISOString();
+    const record: RequestRecord = {
+      version: 1,
+      id,
+      email,
+      name,
+      profile: params.profile,
+      keyType: params.keyType,
+      requestedAt,
+      ...(params.lifetimeDays ? {lifetimeDays: params.lifetimeDays} : {}),
+      sans: extra,
+      ...(params.renews ? {renews: params.renews} : {}),
+      status: 'pending',
+    };
+    // The key is written beside the store's answer only once the request is pushed.
+    const root = localCredentialsDir(io);
+    mkdirSync(root, {recursive: true, mode: 0o700});
+    const staging = join(root, `.partial-${id}`);
+    mkdirSync(staging, {mode: 0o700});
+    try {
+      const staged = {...credentialPaths(root, id), dir: staging};
+      writeFileAtomic(join(staging, 'key.pem'), exportPrivateKey(keys.privateKey, passphrase), 0o600);
+      writeFileAtomic(join(staging, 'public.pem'), exportPublicKey(keys.publicKey), 0o644);
+      writeFileAtomic(join(staging, 'csr.pem'), csr, 0o644);
+      const meta: CredentialMeta = {
+        version: 1,
+        id,
+        store: store.url,
+        email,
+        name,
+        profile: params.profile,
+        keyType: params.keyType,
+        encrypted: passphrase !== undefined,
+        requestedAt,
+        ...(params.renews ? {renews: params.renews} : {}),
+      };
+      writeMeta({...staged, metaPath: join(staging, 'credential.json')}, meta);
+      await store.commit(`request ${id}: ${params.profile} certificate for ${email}${params.renews ? ` (renews ${params.renews})` : ''}`, () => ({
+        writes: [
+          {path: PATHS.request(id), content: toJsonFile(record)},
+          {path: PATHS.csr(id), content: csr},
+        ],
+        result: undefined,
+      }));
+      renameSync(staging, credentialPaths(root, id).dir);
+    } finally {
+      rmSync(staging, {recursive: true, force: true});
+    }
+    const paths = credentialPaths(root, id);
+    return {id, status: 'pending', email, name, profile: params.profile, keyType: params.keyType, store: store.url, keyPath: paths.keyPath, renews: params.renews ?? null};
+  });
+}
+
+function newRequestId(store: GitStore): string {
+  const existing = new Set(requestIds(store));
+  for (;;) {
+    const id = randomBytes(5).toString('hex');
+    if (!existing.has(id) && /[a-f]/.test(id)) return id;
+  }
+}
+
+export interface RequestSummary {
+  id: string;
+  status: RequestRecord['status'];
+  email: string;
+  name: string;
+  profile: string;
+  keyType: KeyType;
+  requestedAt: string;
+  lifetimeDays: number | null;
+  sans: string[];
+  renews: string | null;
+  serial: string | null;
+  decidedBy: string | null;
+  reason: string | null;
+}
+
+export function summarize(r: RequestRecord): RequestSummary {
+  return {
+    id: r.id,
+    status: r.status,
+    email: r.email,
+    name: r.name,
+    profile: r.profile,
+    keyType: r.keyType,
+    requestedAt: r.requestedAt,
+    lifetimeDays: r.lifetimeDays ?? null,
+    sans: r.sans.map((s) => `${s.type}:${s.value}`),
+    renews: r.renews ?? null,
+    serial: r.serial ?? null,
+    decidedBy: r.decidedBy ?? null,
+    reason: r.reason ?? null,
+  };
+}
+
+/** The requests in the store, oldest first, filtered by status ('all' for every one). */
+export async function listRequests(io: PkiIo, settings: PkictlSettings, params: {status: 'pending' | 'issued' | 'rejected' | 'all'}): Promise<RequestSummary[]> {
+  return withStore(io, settings, async (store) => {
+    await loadCa(store);
+    return requestIds(store)
+      .map((id) => loadRequest(store, id))
+      .filter((r) => params.status === 'all' || r.status === params.status)
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.id.localeCompare(b.id))
+      .map(summarize);
+  });
+}
+
+export interface FetchResult {
+  id: string;
+  serial: string;
+  certPath: string;
+  chainPath: string;
+  keyPath: string;
+  email: string;
+  profile: string;
+  notAfter: string;
+}
+
+/** The local credential for a request id (or unique prefix); the newest waiting one when no id is given. */
+function localCredential(io: PkiIo, id?: string): LocalCredential {
+  const all = listCredentials({env: io.env, now: io.now()});
+  if (id === undefined) {
+    const waiting = all.find((c) => c.state === 'pending') ?? all[0];
+    if (!waiting) throw invalidInput('pkictl.no_local_request', 'there is no certificate request on this machine', {hint: 'Request one with `pkictl request`.'});
+    return waiting;
+  }
+  const want = id.trim().toLowerCase();
+  const matches = all.filter((c) => c.id === want || (want.length >= 4 && c.id.startsWith(want)));
+  const exact = matches.find((c) => c.id === want);
+  if (exact) return exact;
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) throw invalidInput('pkictl.request_ambiguous', `request id "${id}" matches ${matches.length} local requests`, {hint: 'Give more characters of the id.'});
+  throw invalidInput('pkictl.no_local_key', `no key for request "${id}" on this machine (${localCredentialsDir(io)})`, {
+    hint: 'Fetch on the machine that made the request: the private key never leaves it.',
+    details: {id},
+  });
+}
+
+/** Writes the issued certificate and the CA chain beside the local key, after checking both. */
+export async function fetchCertificate(io: PkiIo, settings: PkictlSettings, params: {id?: string | undefined}): Promise<FetchResult> {
+  const local = localCredential(io, params.id);
+  const storeSettings = {...settings, store: settings.store ?? local.meta.store};
+  return withStore(io, storeSettings, async (store) => {
+    const ca = await loadCa(store);
+    if (!requestIds(store).includes(local.id)) {
+      throw invalidInput('pkictl.request_not_found', `request ${local.id} is not in the store ${store.url}`, {hint: `It was sent to ${local.meta.store}; pass --store ${local.meta.store}.`});
+    }
+    const record = loadRequest(store, local.id);
+    if (record.status === 'pending') {
+      throw conflict('pkictl.not_approved', `request ${local.id} is still waiting for approval`, {hint: 'Ask a CA admin to run `pkictl approve ' + local.id + '`, then fetch again.', details: {id: local.id, status: 'pending'}});
+    }
+    if (record.status === 'rejected') {
+      throw denied('pkictl.rejected', `request ${local.id} was rejected${record.decidedBy ? ` by ${record.decidedBy}` : ''}: ${record.reason ?? 'no reason given'}`, {details: {id: local.id, status: 'rejected'}});
+    }
+    const serial = record.serial!;
+    const certFile = PATHS.cert(serial);
+    const pem = store.read(certFile);
+    if (!pem) throw invalidInput('pkictl.store_corrupt', `${PATHS.request(local.id)} says ${serial} was issued, but ${certFile} is missing`, {details: {file: certFile}});
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(pem);
+    } catch (error) {
+      throw invalidInput('pkictl.store_corrupt', `${certFile} is not a PEM certificate: ${(error as Error).message}`, {details: {file: certFile}});
+    }
+    if (!cert.verify(ca.issuerPublicKey) || normalizeSerial(cert.serialNumber) !== serial) {
+      throw invalidInput('pkictl.store_tampered', `${certFile} is not a certificate of serial ${serial} signed by this CA`, {details: {file: certFile}});
+    }
+    const paths = credentialPaths(localCredentialsDir(io), local.id);
+    const mine = readFileSync(paths.publicKeyPath);
+    if (!cert.publicKey.export({type: 'spki', format: 'der'}).equals(createSpki(mine))) {
+      throw invalidInput('pkictl.store_tampered', `${certFile} does not carry the public key of your request ${local.id}`, {
+        hint: 'The store was altered; tell the CA admin.',
+        details: {file: certFile},
+      });
+    }
+    writeFileAtomic(paths.certPath, pem, 0o644);
+    writeFileAtomic(paths.chainPath, ca.chainPem, 0o644);
+    const meta = readMeta(paths);
+    writeMeta(paths, {...meta, serial, fetchedAt: io.now().toISOString()});
+    if (meta.renews) markSuperseded(io, meta.renews, serial);
+    return {
+      id: local.id,
+      serial,
+      certPath: paths.certPath,
+      chainPath: paths.chainPath,
+      keyPath: paths.keyPath,
+      email: record.email,
+      profile: record.profile,
+      notAfter: new Date(cert.validTo).toISOString(),
+    };
+  });
+}
+
+function createSpki(pem: Buffer): Buffer {
+  return createPublicKey(pem).export({type: 'spki', format: 'der'});
+}
+
+function markSuperseded(io: PkiIo, oldSerial: string, newSerial: string): void {
+  for (const c of listCredentials({env: io.env, now: io.now()})) {
+    if (c.serial !== oldSerial) continue;
+    const paths = credentialPaths(localCredentialsDir(io), c.id);
+    writeMeta(paths, {...readMeta(paths), supersededBy: newSerial});
+  }
+}
+
+export interface RenewParams extends PassphraseFlags {
+  serial: string;
+  keyType?: KeyType | undefined;
+  encrypt?: boolean | undefined;
+}
+
+/** A new key and request for the same identity and profile; the old certificate is revoked as superseded once the new one is issued. */
+export async function renewCertificate(io: PkiIo, settings: PkictlSettings, params: RenewParams): Promise<RequestResult> {
+  const local = listCredentials({env: io.env, now: io.now()}).find((c) => c.serial === params.serial);
+  const storeSettings = {...settings, store: settings.store ?? local?.meta.store};
+  const {entry, request} = await withStore(io, storeSettings, async (store) => {
+    const ca = await loadCa(store);
+    const found = loadInventory(store, ca).certificates.find((c) => c.serial === params.serial);
+    if (!found) throw invalidInput('pkictl.serial_unknown', `no certificate with serial ${params.serial} in the store`, {hint: 'List certificates with `pkictl list`.', details: {serial: params.serial}});
+    if (found.status === 'revoked') throw conflict('pkictl.revoked', `${params.serial} is revoked; request a new certificate instead of renewing it`, {details: {serial: params.serial}});
+    const ids = requestIds(store);
+    return {entry: found, request: ids.includes(found.requestId) ? loadRequest(store, found.requestId) : undefined};
+  });
+  return requestCertificate(io, {...storeSettings, email: entry.email}, {
+    profile: entry.profile,
+    keyType: params.keyType ?? entry.keyType,
+    name: entry.name,
+    dns: request?.sans.filter((s) => s.type === 'dns').map((s) => s.value) ?? [],
+    ip: request?.sans.filter((s) => s.type === 'ip').map((s) => s.value) ?? [],
+    lifetimeDays: request?.lifetimeDays,
+    encrypt: params.encrypt ?? local?.encrypted ?? settings.encryptKeys,
+    renews: params.serial,
+    passphraseFile: params.passphraseFile,
+    passphraseEnv: params.passphraseEnv,
+  });
+}

@@ -1,0 +1,67 @@
+import {Flags} from '@oclif/core';
+import type {CommandContext} from '@bcl/core';
+import pkictlNamespace, {type PkictlSettings} from './config.js';
+
+/** Flags shared by pkictl commands (light: only oclif's flag builders). */
+export const storeFlag = Flags.string({summary: 'The PKI store: a path or git URL (default: pkictl.store).'});
+export const emailFlag = Flags.string({summary: 'Your email, the certificate identity (default: pkictl.email).'});
+export const caKeyFlag = Flags.string({summary: 'The encrypted CA private key file (default: pkictl.caKey).'});
+export const passphraseFileFlag = Flags.string({summary: 'Read the key passphrase from this file (first line).', exclusive: ['passphrase-env']});
+export const passphraseEnvFlag = Flags.string({summary: 'Read the key passphrase from this environment variable.'});
+
+export const storeFlags = {store: storeFlag};
+export const adminFlags = {
+  store: storeFlag,
+  email: emailFlag,
+  'ca-key': caKeyFlag,
+  'passphrase-file': passphraseFileFlag,
+  'passphrase-env': passphraseEnvFlag,
+};
+export const configFlagMap = {store: 'pkictl.store', email: 'pkictl.email', 'ca-key': 'pkictl.caKey'};
+
+export function settingsOf(ctx: CommandContext): PkictlSettings {
+  return ctx.config.namespace(pkictlNamespace);
+}
+
+export function adminFlagValues(flags: {'ca-key'?: string | undefined; 'passphrase-file'?: string | undefined; 'passphrase-env'?: string | undefined}) {
+  return {caKeyFile: flags['ca-key'], passphraseFile: flags['passphrase-file'], passphraseEnv: flags['passphrase-env']};
+}
+
+export const CRL_REASON_NAMES = [
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+  'privilegeWithdrawn',
+  'aACompromise',
+] as const;
+
+/**
+ * The positional arguments of a variadic command (strict = false): oclif leaves flags in argv,
+ * so skip them and the values of flags that take one.
+ */
+export function positionalArgs(argv: readonly string[], flagDefs: Record<string, {type?: string; char?: string}>): string[] {
+  const valued = new Set<string>();
+  for (const [name, def] of Object.entries(flagDefs)) {
+    if (def.type !== 'option') continue;
+    valued.add(`--${name}`);
+    if (def.char) valued.add(`-${def.char}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('-')) {
+      if (valued.has(arg)) i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
