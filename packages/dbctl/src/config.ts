@@ -13,8 +13,12 @@ const connection = z.strictObject({
   passwordFile: z.string().min(1).optional(),
   /** A Kubernetes Secret holding the password: <namespace>/<name>[#key]. */
   passwordSecret: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+(#[-._a-zA-Z0-9]+)?$/, '<namespace>/<name>[#key]').optional(),
-  tls: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
+  tls: z.enum(['disable', 'prefer', 'require', 'verify-full'], {message: 'one of disable, prefer, require, verify-full'}).default('prefer'),
+  /** PEM file of the CA that signs the server certificate (for verify-full). */
+  caFile: z.string().min(1).optional(),
 });
+
+export type ConnectionProfile = z.output<typeof connection>;
 
 /** The `dbctl` namespace: Terraform settings and database connection profiles. */
 export const dbctlSchema = z.strictObject({
@@ -25,8 +29,10 @@ export const dbctlSchema = z.strictObject({
       lockTimeout: z.string().regex(/^\d+[smh]$/, 'a duration such as 60s or 5m').default('60s'),
       /** Where working directories go; default $XDG_STATE_HOME/bcl/dbctl/work. */
       workDir: z.string().min(1).optional(),
+      /** Time limit of one plan or apply, e.g. 30m. */
+      timeout: z.string().regex(/^\d+[smh]$/, 'a duration such as 90s, 30m or 2h').default('60m'),
     })
-    .default({lockTimeout: '60s'}),
+    .default({lockTimeout: '60s', timeout: '60m'}),
   /** Terraform state backend for generated configurations. */
   backend: z
     .discriminatedUnion('type', [
@@ -38,6 +44,8 @@ export const dbctlSchema = z.strictObject({
   connections: z.record(z.string().min(1), connection).default({}),
   /** The connection used when --connection is not given. */
   defaultConnection: z.string().min(1).optional(),
+  /** The append-only audit log of administrative operations; default $XDG_STATE_HOME/bcl/dbctl/audit.log. */
+  auditLog: z.string().min(1).optional(),
 });
 
 export type DbctlSettings = z.output<typeof dbctlSchema>;

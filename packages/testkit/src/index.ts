@@ -1,9 +1,11 @@
 export {runCli, repoRoot, type CliOptions, type CliResult} from './cli.js';
 export {freePort} from './ports.js';
 export {startPostgres, postgresBinDir, type PostgresServer} from './postgres.js';
+export {startMariaDb, mariadbBinaries, type MariaDbServer} from './mariadb.js';
 export {run, type RunOutput} from './run.js';
 export {isolatedHome, tempDir, type IsolatedHome} from './temp.js';
 export {chownTo, serviceUser} from './users.js';
 export {waitFor} from './wait.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
 export {hadolintPath, promtoolPath} from './obs-tools.js';
+export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace} from './k8s.js';

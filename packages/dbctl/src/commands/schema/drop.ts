@@ -1,0 +1,32 @@
+import {Args, Flags} from '@oclif/core';
+import {AdminCommand, serverFlags} from '../../admin/command.js';
+
+export interface SchemaDropResult {
+  database: string;
+  schema: string;
+  dropped: boolean;
+}
+
+export default class SchemaDrop extends AdminCommand<typeof SchemaDrop> {
+  static override summary = 'Drop a schema of a PostgreSQL database (asks to type its name; --yes in CI).';
+  static override description = 'A schema that holds tables is refused unless --cascade is given.';
+  static override examples = ['<%= config.bin %> schema drop reporting --database shop --yes'];
+  static override args = {name: Args.string({description: 'The schema name.', required: true})};
+  static override flags = {
+    ...serverFlags,
+    database: Flags.string({char: 'd', summary: 'The database holding the schema.', required: true}),
+    cascade: Flags.boolean({summary: 'Also drop the tables and other objects in it.'}),
+    yes: Flags.boolean({char: 'y', summary: 'Confirm without a prompt (required when not interactive).'}),
+  };
+
+  async run(): Promise<SchemaDropResult> {
+    const {database, cascade, yes} = this.flags;
+    const schema = this.args.name;
+    await this.confirmDestructive(`Dropping schema ${schema} of ${database}`, schema, yes);
+    return this.withAdmin('schema.drop', {database, schema, cascade}, async (admin) => {
+      const {dropped} = await admin.dropSchema(database, schema, cascade);
+      if (!dropped) this.ctx.ui.info(`schema ${schema} does not exist in ${database}`);
+      return {database, schema, dropped};
+    });
+  }
+}

@@ -1,0 +1,2 @@
+/** The access profiles, in a module light enough for command flags (no zod). */
+export const PROFILES = ['readonly', 'readwrite', 'owner'] as const;
