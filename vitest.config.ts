@@ -3,6 +3,10 @@ import {defineConfig} from 'vitest/config';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
+// Tests against the local Kubernetes control plane run in a project of their own, whose
+// globalSetup starts one cluster for the run; the other tests never wait for it.
+const k8sTests = ['packages/*/test/k8s/**/*.test.ts', 'packages/*/{src,test}/**/*.k8s.test.ts', 'packages/testkit/test/k8s.test.ts'];
+
 // One configuration for the whole workspace: unit tests sit beside the code (*.test.ts),
 // integration tests in each package's test/ and run the real launchers and real services.
 export default defineConfig({
@@ -13,7 +17,6 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['bcl/{src,test}/**/*.test.ts', 'packages/*/{src,test}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 120_000,
     hookTimeout: 600_000,
@@ -21,5 +24,9 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default'],
     env: {BCL_DISABLE_UPDATE_CHECK: '1'},
+    projects: [
+      {extends: true, test: {name: 'default', include: ['bcl/{src,test}/**/*.test.ts', 'packages/*/{src,test}/**/*.test.ts'], exclude: k8sTests}},
+      {extends: true, test: {name: 'k8s', include: k8sTests, globalSetup: [here('./packages/testkit/src/k8s-setup.ts')]}},
+    ],
   },
 });

@@ -9,3 +9,4 @@ export {waitFor} from './wait.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
 export {hadolintPath, promtoolPath} from './obs-tools.js';
 export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace} from './k8s.js';
+export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace} from './k8s.js';

@@ -1,0 +1,92 @@
+import {randomBytes} from 'node:crypto';
+import {existsSync} from 'node:fs';
+import {join} from 'node:path';
+import {repoRoot} from './cli.js';
+import {run} from './run.js';
+import {tempDir} from './temp.js';
+
+/**
+ * The local Kubernetes control plane (scripts/local-cluster: etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler built from source, kwok nodes) for tests.
+ *
+ * One cluster per test run: `k8sGlobalSetup` is a vitest globalSetup (wired in
+ * vitest.config.ts for the k8s project only); it starts the cluster in its own directory, hands
+ * the kubeconfig path to tests (`inject('kubeconfig')`, and BCL_TEST_KUBECONFIG) and stops it
+ * at the end. Each test works in a namespace of its own (`testNamespace`).
+ */
+
+export const LOCAL_CLUSTER = join(repoRoot, 'scripts', 'local-cluster');
+/** The kubeconfig context scripts/local-cluster writes. */
+export const LOCAL_CONTEXT = 'bcl-local';
+
+export interface LocalCluster {
+  dir: string;
+  kubeconfig: string;
+  context: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a cluster in a fresh directory (builds the binaries the first time) and waits until it is usable. */
+export async function startLocalCluster(options: {nodes?: number} = {}): Promise<LocalCluster> {
+  const dir = tempDir('bcl-k8s-');
+  const args = ['up', '--dir', dir.path, ...(options.nodes ? ['--nodes', String(options.nodes)] : [])];
+  let out;
+  try {
+    out = await run(LOCAL_CLUSTER, args, {timeoutMs: 1_800_000});
+  } catch (error) {
+    await run(LOCAL_CLUSTER, ['down', '--dir', dir.path, '--purge'], {allowFailure: true});
+    dir.remove();
+    throw error;
+  }
+  const kubeconfig = out.stdout.trim().split('\n').at(-1)!;
+  if (!existsSync(kubeconfig)) throw new Error(`scripts/local-cluster up printed no kubeconfig path:\n${out.stdout}\n${out.stderr}`);
+  return {
+    dir: dir.path,
+    kubeconfig,
+    context: LOCAL_CONTEXT,
+    async stop() {
+      await run(LOCAL_CLUSTER, ['down', '--dir', dir.path, '--purge'], {allowFailure: true, timeoutMs: 60_000});
+      dir.remove();
+    },
+  };
+}
+
+/** kubectl of the machine (or the one built with the cluster) against a kubeconfig. */
+export function kubectl(kubeconfig: string, args: readonly string[], options: {input?: string; allowFailure?: boolean; timeoutMs?: number} = {}) {
+  return run(kubectlPath(), ['--kubeconfig', kubeconfig, ...args], {
+    ...(options.input !== undefined ? {input: options.input} : {}),
+    ...(options.allowFailure ? {allowFailure: true} : {}),
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
+}
+
+export function kubectlPath(): string {
+  for (const candidate of ['/usr/local/bin/kubectl', '/usr/bin/kubectl']) if (existsSync(candidate)) return candidate;
+  return 'kubectl';
+}
+
+export interface TestNamespace {
+  name: string;
+  /** Deletes the namespace (and everything in it) without waiting for its finalization. */
+  remove(): Promise<void>;
+}
+
+/** A namespace of its own for one test (a random suffix), labelled so leftovers are recognisable. */
+export async function testNamespace(kubeconfig: string, prefix = 'test'): Promise<TestNamespace> {
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`.slice(0, 63);
+  await kubectl(kubeconfig, ['create', 'namespace', name]);
+  await kubectl(kubeconfig, ['label', 'namespace', name, 'bcl-testkit=true']);
+  return {
+    name,
+    async remove() {
+      await kubectl(kubeconfig, ['delete', 'namespace', name, '--wait=false', '--ignore-not-found'], {allowFailure: true});
+    },
+  };
+}
+
+/** The kubeconfig of the run's cluster, for code outside vitest's inject (set by the globalSetup). */
+export function testKubeconfig(): string {
+  const path = process.env.BCL_TEST_KUBECONFIG;
+  if (!path) throw new Error('BCL_TEST_KUBECONFIG is not set: run this test in the vitest k8s project (its globalSetup starts the cluster)');
+  return path;
+}
