@@ -65,3 +65,26 @@ export function positionalArgs(argv: readonly string[], flagDefs: Record<string,
   }
   return out;
 }
+
+/**
+ * `pkictl request --profile <name>` names the certificate profile (as the issue and users say it),
+ * which collides with the global --profile (configuration profile). The request command takes it
+ * out of argv before the base class parses; its configuration profile comes from BCL_PROFILE.
+ */
+export function takeCertProfile(argv: string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (arg === '--profile' && i + 1 < argv.length) {
+      value = argv[i + 1];
+      argv.splice(i, 2);
+      i--;
+    } else if (arg.startsWith('--profile=')) {
+      value = arg.slice('--profile='.length);
+      argv.splice(i, 1);
+      i--;
+    }
+  }
+  return value;
+}

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestResult} from '../core/request.js';
-import {emailFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf, storeFlag} from '../flags.js';
+import {emailFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf, storeFlag, takeCertProfile} from '../flags.js';
 
 export default class Request extends BclCommand<typeof Request> {
   static override summary = 'Request a certificate: a new key made here, a CSR sent to the store.';
@@ -16,7 +16,7 @@ export default class Request extends BclCommand<typeof Request> {
     store: storeFlag,
     email: emailFlag,
     name: Flags.string({summary: 'The certificate\'s common name (default: pkictl.name, else your email).'}),
-    profile: Flags.string({summary: 'The certificate profile from the store\'s policy (default: pkictl.profile, client).'}),
+    profile: Flags.string({summary: 'The certificate profile from the store\'s policy (default: pkictl.profile, client). Here --profile is the certificate profile; select a configuration profile with BCL_PROFILE.'}),
     'key-type': Flags.string({summary: 'The key type (default: pkictl.keyType, ecdsa-p256).', options: ['ecdsa-p256', 'rsa-3072', 'ed25519']}),
     days: Flags.integer({summary: 'Ask for this lifetime in days (capped by the profile\'s maximum).', min: 1}),
     dns: Flags.string({summary: 'A DNS name for the certificate (server profiles; repeatable).', multiple: true}),
@@ -25,14 +25,21 @@ export default class Request extends BclCommand<typeof Request> {
     'passphrase-file': passphraseFileFlag,
     'passphrase-env': passphraseEnvFlag,
   };
-  static override configFlags = {store: 'pkictl.store', email: 'pkictl.email', name: 'pkictl.name', profile: 'pkictl.profile', 'key-type': 'pkictl.keyType'};
+  static override configFlags = {store: 'pkictl.store', email: 'pkictl.email', name: 'pkictl.name', 'key-type': 'pkictl.keyType'};
+
+  private certProfile: string | undefined;
+
+  protected override async init(): Promise<void> {
+    this.certProfile = takeCertProfile(this.argv);
+    await super.init();
+  }
 
   async run(): Promise<RequestResult> {
     const {requestCertificate} = await import('../core/request.js');
     const settings = settingsOf(this.ctx);
     const f = this.flags;
     return requestCertificate(this.ctx, settings, {
-      profile: settings.profile,
+      profile: this.certProfile ?? settings.profile,
       keyType: settings.keyType,
       name: settings.name,
       lifetimeDays: f.days,

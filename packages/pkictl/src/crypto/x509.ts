@@ -252,7 +252,13 @@ export async function createCrl(params: {
     extensions: [new x509.Extension('2.5.29.20', false, derInteger(params.number)), await x509.AuthorityKeyIdentifierExtension.create(spki(params.caKey))],
     entries: params.entries.map((e) => ({serialNumber: e.serial, revocationDate: e.revokedAt, reason: x509.X509CrlReason[e.reason]})),
   });
-  return crl.toString('pem');
+  // The label openssl and every TLS stack read ("X509 CRL"; @peculiar/x509 writes "CRL").
+  return pemBlock('X509 CRL', Buffer.from(crl.rawData));
+}
+
+function pemBlock(label: string, der: Buffer): string {
+  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
 export interface ParsedCrl {
