@@ -10,3 +10,4 @@ export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type 
 export {hadolintPath, promtoolPath} from './obs-tools.js';
 export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace} from './k8s.js';
 export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace} from './k8s.js';
+export {startGrafanaDouble, type GrafanaDouble} from './grafana.js';
