@@ -26,7 +26,7 @@ export function selectors(spec: Pick<ServiceSpec, 'name'>, extra = ''): ServiceS
   return {
     service: `service="${spec.name}"${more}`,
     errors: `service="${spec.name}",${METRICS.statusLabel}=~"5.."${more}`,
-    podRegex: `${spec.name}-[a-z0-9]+-[a-z0-9]+`,
+    podRegex: `${spec.name}-[a-z0-9]{5,10}-[a-z0-9]{5}`,
   };
 }
 
