@@ -32,3 +32,4 @@ export {Redactor} from './process/redactor.js';
 export {programCheck, endpointCheck, compareVersions, type DoctorCheck, type DoctorContribution} from './doctor/checks.js';
 export {TOOL_NAMES, type ToolName} from './tools.js';
 export {ToolConfigCommand} from './command/tool-config.js';
+export {UpdateCommand} from './distribution/update-command.js';

@@ -14,6 +14,7 @@ import {type CommandContext, createContext} from './context.js';
 import {globalFlags} from './flags.js';
 import {readPackageJson, toolRoots} from '../tools.js';
 import {interactivity, Prompter} from './prompt.js';
+import {type VersionGate, versionGate} from '../distribution/gate.js';
 
 export type BclFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BclCommand)['baseFlags'] & T['flags']>;
 export type BclArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -38,6 +39,11 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
   static override baseFlags = globalFlags;
   /** Flags whose values form the top configuration layer: flag name -> config key. */
   static configFlags: Record<string, string> = {};
+  /**
+   * The command changes nothing (config get, doctor...): it still runs on an installed version
+   * below its channel's minimumVersion, which refuses every other command until updated.
+   */
+  static readOnly = false;
   /** Whether --profile selects the profile to read (false where it names a profile to write). */
   static appliesProfile = true;
 
@@ -48,6 +54,7 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
   private readonly abort = new AbortController();
   private readonly redactor = new Redactor();
   private ui?: Ui;
+  private gate?: VersionGate;
 
   protected override async init(): Promise<void> {
     await super.init();
@@ -94,6 +101,9 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
       redactor: this.redactor,
       signal: this.abort.signal,
     });
+    // Installed releases only (one stat otherwise): deprecation notice, minimumVersion refusal.
+    const update = (config.get('bcl') as {update?: {check?: boolean}} | undefined)?.update;
+    this.gate = await versionGate({root: this.config.root, tool: this.config.bin, version: this.config.version, env, cacheDir: paths.cache, ui, json: Boolean(g.json), readOnly: ctor.readOnly, checkEnabled: update?.check !== false});
   }
 
   /**
@@ -135,9 +145,11 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
     if (failure === undefined && this.abort.signal.aborted && result === undefined) failure = interrupted();
     if (failure !== undefined) {
       this.report(failure);
+      this.gate?.afterRun();
       return undefined as R;
     }
     this.emitResult(result);
+    this.gate?.afterRun();
     return result as R;
   }
 

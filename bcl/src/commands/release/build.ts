@@ -21,11 +21,11 @@ export default class ReleaseBuild extends BclCommand<typeof ReleaseBuild> {
     '<%= config.bin %> release build --platform darwin-x64 --node-version darwin-x64=24.18.1 --out /tmp/rel',
   ];
   static override flags = {
-    tool: Flags.string({summary: 'A tool to build (repeatable; default: bcl and every tool).', multiple: true}),
-    platform: Flags.string({summary: 'Platforms, comma-separated (default: linux-x64,linux-arm64).', multiple: true}),
+    tool: Flags.string({summary: 'A tool to build (repeatable; default: bcl and every tool).', multiple: true, multipleNonGreedy: true}),
+    platform: Flags.string({summary: 'Platforms, comma-separated (default: linux-x64,linux-arm64).', multiple: true, multipleNonGreedy: true}),
     out: Flags.string({summary: 'The build directory.', required: true}),
     'set-version': Flags.string({summary: "Stamp this version instead of each package.json's (e.g. 1.5.0-beta.1)."}),
-    'node-version': Flags.string({summary: 'The bundled Node: <version> for every platform, or <platform>=<version> (repeatable; default: the pinned toolchain Node).', multiple: true}),
+    'node-version': Flags.string({summary: 'The bundled Node: <version> for every platform, or <platform>=<version> (repeatable; default: the pinned toolchain Node).', multiple: true, multipleNonGreedy: true}),
   };
 
   async run(): Promise<ReleaseBuildResult> {

@@ -1,0 +1,70 @@
+import {join} from 'node:path';
+import type {CommandContext} from '../command/context.js';
+import {invalidInput} from '../errors.js';
+import {type UpdaterIo, pauseHook} from './installer.js';
+import {installRoots, type InstallRoots} from './layout.js';
+import {currentPlatform} from './platforms.js';
+import {parsePublicKey} from './signing.js';
+import {openStore} from './store.js';
+
+export interface UpdateSettings {
+  store?: string;
+  channel: string;
+  trustedKeys: string[];
+  binDir?: string;
+  keep: number;
+  check: boolean;
+}
+
+export function updateSettings(ctx: CommandContext): UpdateSettings {
+  return (ctx.config.get('bcl') as {update: UpdateSettings}).update;
+}
+
+/** Install roots from configuration: $XDG_DATA_HOME/bcl, shims in bcl.update.binDir if set. */
+export function configuredRoots(ctx: CommandContext): InstallRoots {
+  const settings = updateSettings(ctx);
+  return installRoots(ctx.paths, settings.binDir);
+}
+
+/**
+ * Everything the installer needs, from the command's context and configuration: the store
+ * (bcl.update.store), the trusted keys (bcl.update.trustedKeys), this machine's platform.
+ */
+export function updaterIo(ctx: CommandContext, roots: InstallRoots, runningFrom?: string): UpdaterIo {
+  const settings = updateSettings(ctx);
+  if (!settings.store) {
+    throw invalidInput('update.no_store', 'bcl.update.store is not set: there is no store to install from', {
+      hint: 'Set it to the release store (a directory or an http(s) URL): bcl config set bcl.update.store <store>',
+    });
+  }
+  if (settings.trustedKeys.length === 0) {
+    throw invalidInput('update.no_trusted_keys', 'bcl.update.trustedKeys is empty: no signature could be trusted', {
+      hint: 'Add the release public key your team publishes: bcl config set bcl.update.trustedKeys ed25519:<base64>',
+    });
+  }
+  const trusted = settings.trustedKeys.map((k, i) => parsePublicKey(k, `bcl.update.trustedKeys[${i}]`));
+  const platform = currentPlatform();
+  if (!platform) {
+    throw invalidInput('update.platform', `no BCL release is built for ${process.platform}-${process.arch}`, {hint: 'Run the tools from a checkout (./scripts/bootstrap) instead.'});
+  }
+  const token = ctx.env.BCL_STORE_TOKEN;
+  ctx.redactor.add(token);
+  return {
+    store: openStore(settings.store, {http: () => ctx.http(), cwd: ctx.cwd, headers: token ? {authorization: `Bearer ${token}`} : {}}),
+    trusted,
+    roots,
+    platform,
+    keep: settings.keep,
+    ui: ctx.ui,
+    runner: ctx.runner,
+    now: ctx.now,
+    signal: ctx.signal,
+    cacheDir: ctx.paths.cache,
+    pause: pauseHook(ctx.env),
+    ...(runningFrom ? {runningFrom} : {}),
+  };
+}
+
+export function dataRootOf(roots: InstallRoots): string {
+  return join(roots.tools, '..');
+}

@@ -1,0 +1,106 @@
+import {spawn} from 'node:child_process';
+import {existsSync, mkdirSync, renameSync, writeFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {conflict} from '../errors.js';
+import type {Ui} from '../output/ui.js';
+import type {Env} from '../paths.js';
+import {type PolicyCache, policyCacheFile, readPolicyCache} from './policy-cache.js';
+
+/**
+ * What an installed tool does around every command, from the policy cache only (no network, one
+ * small file): print the channel's deprecation message, refuse commands that change anything
+ * when below the channel's minimumVersion, and after the command, on an interactive terminal,
+ * show the update notice and start the daily check in the background. A checkout or npm install
+ * has no install.json and skips all of it.
+ */
+export interface GateOptions {
+  /** The package root (oclif config.root): lib/ of an installed release. */
+  root: string;
+  tool: string;
+  version: string;
+  env: Env;
+  /** $XDG_CACHE_HOME/bcl */
+  cacheDir: string;
+  ui: Ui;
+  json: boolean;
+  /** The command changes nothing (may run below the minimum version). */
+  readOnly: boolean;
+  /** bcl.update.check */
+  checkEnabled: boolean;
+}
+
+export interface VersionGate {
+  /** After the command: the update notice and the background check, when the terminal is a person's. */
+  afterRun(): void;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function versionGate(options: GateOptions): Promise<VersionGate | undefined> {
+  const tree = dirname(options.root);
+  if (!existsSync(join(tree, 'install.json'))) return undefined;
+  const cache = readPolicyCache(options.cacheDir, options.tool);
+  const {compareVersions} = await import('./versions.js');
+  const below = (v: string | undefined) => v !== undefined && safeCompare(compareVersions, options.version, v) < 0;
+  if (cache?.deprecation && below(cache.deprecation.below)) {
+    options.ui.warn(`${options.tool} ${options.version} is deprecated: ${cache.deprecation.message}`);
+  }
+  if (cache?.minimumVersion && below(cache.minimumVersion) && !options.readOnly) {
+    throw conflict('update.required', `${options.tool} ${options.version} is below the minimum version ${cache.minimumVersion} of the ${cache.channel ?? ''} channel, and no longer runs commands that change anything`, {
+      hint: `Update it first: ${options.tool} update`,
+      details: {version: options.version, minimumVersion: cache.minimumVersion},
+    });
+  }
+  return {
+    afterRun() {
+      if (!noticeWanted(options)) return;
+      if (cache?.latest && below(cache.latest)) {
+        options.ui.line(`${options.ui.paint('yellow', 'A new version is available:')} ${options.tool} ${options.version} -> ${cache.latest}. Run \`${options.tool} update\`.`);
+      }
+      if (due(cache, Date.now())) startBackgroundCheck(options, cache);
+    },
+  };
+}
+
+function noticeWanted(o: GateOptions): boolean {
+  const ci = o.env.CI;
+  return (
+    !o.json &&
+    o.checkEnabled &&
+    o.ui.isTTY &&
+    o.env.BCL_DISABLE_UPDATE_CHECK !== '1' &&
+    !(ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0')
+  );
+}
+
+function due(cache: PolicyCache | undefined, now: number): boolean {
+  const last = Math.max(Date.parse(cache?.checkedAt ?? '') || 0, Date.parse(cache?.attemptedAt ?? '') || 0);
+  return now - last >= DAY_MS || last > now + DAY_MS;
+}
+
+/** `<tool> update --background` as a detached process: it never delays or outlives the command's output. */
+function startBackgroundCheck(o: GateOptions, cache: PolicyCache | undefined): void {
+  try {
+    const file = policyCacheFile(o.cacheDir, o.tool);
+    mkdirSync(dirname(file), {recursive: true});
+    writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify({...cache, schema: 1, attemptedAt: new Date().toISOString()})}\n`);
+    renameSync(`${file}.tmp-${process.pid}`, file);
+    const child = spawn(process.execPath, [join(o.root, 'bin', 'run.js'), 'update', '--background', '--json'], {
+      detached: true,
+      stdio: 'ignore',
+      env: {...process.env, BCL_DISABLE_UPDATE_CHECK: '1'},
+    });
+    child.on('error', () => undefined);
+    child.unref();
+  } catch {
+    // No cache directory, no check: the notice is a convenience.
+  }
+}
+
+function safeCompare(compare: (a: string, b: string) => number, a: string, b: string): number {
+  try {
+    return compare(a, b);
+  } catch {
+    return 0;
+  }
+}

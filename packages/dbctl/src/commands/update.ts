@@ -1,0 +1,1 @@
+export {UpdateCommand as default} from '@bcl/core';
