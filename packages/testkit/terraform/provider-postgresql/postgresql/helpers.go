@@ -1,0 +1,82 @@
+package postgresql
+
+import (
+	"database/sql"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
+	"github.com/lib/pq"
+)
+
+type queryer interface {
+	QueryRow(query string, args ...interface{}) *sql.Row
+}
+
+func roleExists(q queryer, role string) (bool, error) {
+	if strings.EqualFold(role, "public") {
+		return true, nil
+	}
+	var x int
+	err := q.QueryRow("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", role).Scan(&x)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func dbExists(q queryer, name string) (bool, error) {
+	var x int
+	err := q.QueryRow("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", name).Scan(&x)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func schemaExists(q queryer, name string) (bool, error) {
+	var x int
+	err := q.QueryRow("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", name).Scan(&x)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// roleIdent quotes a role name; "public" is the PUBLIC keyword, as in the real provider.
+func roleIdent(role string) string {
+	if strings.EqualFold(role, "public") {
+		return "PUBLIC"
+	}
+	return pq.QuoteIdentifier(role)
+}
+
+func setToStrings(v interface{}) []string {
+	out := []string{}
+	if set, ok := v.(*schema.Set); ok {
+		for _, x := range set.List() {
+			out = append(out, x.(string))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[string]int{}
+	for _, x := range a {
+		m[strings.ToUpper(x)]++
+	}
+	for _, x := range b {
+		m[strings.ToUpper(x)]--
+	}
+	for _, n := range m {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
