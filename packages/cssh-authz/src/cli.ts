@@ -1,0 +1,179 @@
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {hostname as osHostname} from 'node:os';
+import {parseArgs} from 'node:util';
+
+/**
+ * `cssh-authz`: a server's command line, deliberately without oclif (servers never load the CLI
+ * framework). Exit codes follow the BCL contract: 0 ok, 1 unexpected, 2 usage, 3 invalid
+ * configuration, 5 a remote service unavailable.
+ */
+
+const USAGE = `cssh-authz: the SSH user certificate authority
+
+Usage:
+  cssh-authz serve --config <file>          run the service (SIGHUP reloads rules and TLS files)
+  cssh-authz check --config <file>          validate the configuration, rules, CA key and TLS files
+  cssh-authz host-setup --server <url> [--cacert <pem>] [--hostname <name>] [--csshctl <path>]
+                        [--command-user <user>] [--ssh-dir <dir>] [--out-dir <dir>]
+                                            print (or write) what a host needs to trust the service
+  cssh-authz keygen --out <file> [--type ed25519|ecdsa-p256|rsa-4096] [--passphrase-file <file>]
+                                            create a new SSH user CA key (PKCS#8 PEM, mode 0600)
+  cssh-authz --version | --help
+`;
+
+const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5} as const;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], io: {out: (s: string) => void; err: (s: string) => void} = {out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s)}): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE);
+        return EXIT.ok;
+      case '--version': {
+        const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
+        io.out(`cssh-authz/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`);
+        return EXIT.ok;
+      }
+      case 'serve':
+        return await serve(rest, io);
+      case 'check':
+        return await check(rest, io);
+      case 'host-setup':
+        return await hostSetupCommand(rest, io);
+      case 'keygen':
+        return await keygen(rest, io);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+async function report(error: unknown, io: {err: (s: string) => void}): Promise<number> {
+  const {InvalidFileError} = await import('./yaml-file.js');
+  const {FetchError} = await import('./host-setup.js');
+  const message = (error as Error).message;
+  if (error instanceof UsageError || (error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`Error: ${message}\nHint: run cssh-authz --help for the usage.\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof InvalidFileError) {
+    io.err(`Error: ${message}\n`);
+    return EXIT.invalid;
+  }
+  if (error instanceof FetchError) {
+    io.err(`Error: ${message}\n`);
+    return EXIT.unavailable;
+  }
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') {
+    io.err(`Error: cannot listen: ${message}\nHint: change "listen" in the configuration.\n`);
+    return EXIT.invalid;
+  }
+  io.err(`Error: ${message}\n${process.env.CSSH_AUTHZ_DEBUG ? `${(error as Error).stack}\n` : ''}`);
+  return EXIT.unexpected;
+}
+
+function configFlag(args: string[]): string {
+  const {values} = parseArgs({args, options: {config: {type: 'string', short: 'c'}}, strict: true, allowPositionals: false});
+  if (!values.config) throw new UsageError('--config <file> is required');
+  return values.config;
+}
+
+async function serve(args: string[], io: {err: (s: string) => void}): Promise<number> {
+  const file = configFlag(args);
+  const {loadServiceConfig} = await import('./config.js');
+  const {startAuthz} = await import('./server.js');
+  const {stderrLogger} = await import('./log.js');
+  const log = stderrLogger(io.err);
+  const config = loadServiceConfig(file);
+  const running = await startAuthz(config, log);
+  log.info(`cssh-authz listening on ${running.url} (rules ${config.rules}: ${running.rules.current.summary()})`);
+  return await new Promise<number>((resolve) => {
+    const onHup = () => running.reload('SIGHUP');
+    const onStop = (signal: string) => {
+      log.info(`${signal}: stopping`);
+      process.off('SIGHUP', onHup);
+      running.stop().then(
+        () => resolve(EXIT.ok),
+        (error: unknown) => {
+          log.error(`stopping: ${(error as Error).message}`);
+          resolve(EXIT.unexpected);
+        },
+      );
+    };
+    process.on('SIGHUP', onHup);
+    process.once('SIGTERM', () => onStop('SIGTERM'));
+    process.once('SIGINT', () => onStop('SIGINT'));
+  });
+}
+
+async function check(args: string[], io: {out: (s: string) => void}): Promise<number> {
+  const file = configFlag(args);
+  const {loadServiceConfig} = await import('./config.js');
+  const {loadCa} = await import('./ca.js');
+  const {AccessRules, rulesSchema} = await import('./rules.js');
+  const {loadYamlFile} = await import('./yaml-file.js');
+  const {tlsOptions} = await import('./tls.js');
+  const {parseDuration} = await import('./duration.js');
+  const config = loadServiceConfig(file);
+  const ca = loadCa(config.ca.key, config.ca.passphraseFile);
+  const rules = new AccessRules(loadYamlFile(config.rules, rulesSchema), parseDuration(config.certificates.maxTtl)!);
+  tlsOptions(config.tls);
+  io.out(`${file}: valid\n  CA: ${ca.publicLine}\n  rules: ${config.rules}: ${rules.summary()}\n  listen: ${config.listen}\n`);
+  return EXIT.ok;
+}
+
+async function hostSetupCommand(args: string[], io: {out: (s: string) => void}): Promise<number> {
+  const {values} = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      server: {type: 'string'},
+      cacert: {type: 'string'},
+      hostname: {type: 'string'},
+      csshctl: {type: 'string'},
+      'command-user': {type: 'string'},
+      'ssh-dir': {type: 'string'},
+      'out-dir': {type: 'string'},
+      json: {type: 'boolean'},
+    },
+  });
+  if (!values.server) throw new UsageError('--server <url> is required (the cssh-authz URL hosts fetch the CA key and KRL from)');
+  if (!/^https:\/\//.test(values.server)) throw new UsageError(`--server: expected an https:// URL, got "${values.server}"`);
+  if (values.cacert && !existsSync(values.cacert)) throw new UsageError(`--cacert: ${values.cacert} does not exist`);
+  const {hostSetup} = await import('./host-setup.js');
+  const result = await hostSetup({
+    server: values.server,
+    ...(values.cacert ? {cacert: values.cacert} : {}),
+    hostname: values.hostname ?? osHostname(),
+    csshctl: values.csshctl ?? '/usr/local/bin/csshctl',
+    commandUser: values['command-user'] ?? 'nobody',
+    sshDir: values['ssh-dir'] ?? '/etc/ssh',
+    ...(values['out-dir'] ? {outDir: values['out-dir']} : {}),
+  });
+  io.out(values.json ? `${JSON.stringify({caPublicKey: result.caPublicKey, sshdConfig: result.sshdConfig, files: result.files, cron: result.cron}, null, 2)}\n` : result.text);
+  return EXIT.ok;
+}
+
+async function keygen(args: string[], io: {out: (s: string) => void}): Promise<number> {
+  const {values} = parseArgs({args, strict: true, allowPositionals: false, options: {out: {type: 'string'}, type: {type: 'string'}, 'passphrase-file': {type: 'string'}, force: {type: 'boolean'}}});
+  if (!values.out) throw new UsageError('--out <file> is required');
+  const type = values.type ?? 'ed25519';
+  if (type !== 'ed25519' && type !== 'ecdsa-p256' && type !== 'rsa-4096') throw new UsageError(`--type: expected ed25519, ecdsa-p256 or rsa-4096, got "${type}"`);
+  if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; refusing to overwrite a CA key (--force replaces it)`);
+  const passphrase = values['passphrase-file'] ? readFileSync(values['passphrase-file'], 'utf8').replace(/\r?\n$/, '') : undefined;
+  const {generateCaKey} = await import('./ca.js');
+  const {pem, publicLine} = generateCaKey(type, passphrase);
+  writeFileSync(values.out, pem, {mode: 0o600});
+  writeFileSync(`${values.out}.pub`, `${publicLine}\n`, {mode: 0o644});
+  io.out(`${publicLine}\n`);
+  return EXIT.ok;
+}

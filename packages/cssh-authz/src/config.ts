@@ -1,0 +1,71 @@
+import {dirname, resolve} from 'node:path';
+import {z} from 'zod';
+import {formatDuration, parseDuration} from './duration.js';
+import {MAX_TTL_SECONDS} from './rules.js';
+import {loadYamlFile} from './yaml-file.js';
+
+/** The service's own configuration file (`cssh-authz serve --config <file>`). Paths are relative to it. */
+const path = z.string().min(1, 'expected a file path');
+const duration = z.string().refine((d) => {
+  const s = parseDuration(d);
+  return s !== undefined && s > 0 && s <= MAX_TTL_SECONDS;
+}, `expected a duration such as 30m, 8h or 1d (at most ${formatDuration(MAX_TTL_SECONDS)})`);
+
+export const serviceConfigSchema = z.strictObject({
+  /** host:port to listen on (port 0: any free port, printed at start). */
+  listen: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:8443 or 127.0.0.1:0')
+    .default('127.0.0.1:8443'),
+  tls: z.strictObject({
+    /** The service's own certificate chain (PEM) and key. */
+    cert: path,
+    key: path,
+    /** The PKI CA certificate(s) (PEM) that issue engineers' client certificates. */
+    clientCa: path,
+    /** The PKI's CRL (PEM or DER); reloaded when the file changes. */
+    crl: path.optional(),
+  }),
+  ca: z.strictObject({
+    /** The SSH user CA private key: PKCS#8 PEM (optionally encrypted) or an unencrypted OpenSSH key. */
+    key: path,
+    /** A file holding the passphrase of an encrypted PKCS#8 key. */
+    passphraseFile: path.optional(),
+  }),
+  /** The access rules (YAML); reloaded on change and on SIGHUP. */
+  rules: path,
+  /** Where issued certificates and revocations are remembered. */
+  stateDir: path,
+  /** The audit log: JSON lines, appended to, never rewritten. */
+  auditLog: path,
+  certificates: z
+    .strictObject({
+      /** Lifetime when the request names none. */
+      defaultTtl: duration.default('8h'),
+      /** Lifetime limit of grants that name no maxTtl. */
+      maxTtl: duration.default('8h'),
+    })
+    .default({defaultTtl: '8h', maxTtl: '8h'}),
+  /** Who may query GET /v1/principals: anyone (hosts without a PKI certificate), or PKI clients only. */
+  principalsEndpoint: z.enum(['public', 'client-certificate']).default('public'),
+});
+
+export type ServiceConfig = z.output<typeof serviceConfigSchema> & {file: string; listenHost: string; listenPort: number};
+
+export function loadServiceConfig(file: string): ServiceConfig {
+  const raw = loadYamlFile(file, serviceConfigSchema);
+  const base = dirname(resolve(file));
+  const abs = (p: string) => resolve(base, p);
+  const at = raw.listen.lastIndexOf(':');
+  return {
+    ...raw,
+    file: resolve(file),
+    tls: {cert: abs(raw.tls.cert), key: abs(raw.tls.key), clientCa: abs(raw.tls.clientCa), ...(raw.tls.crl ? {crl: abs(raw.tls.crl)} : {})},
+    ca: {key: abs(raw.ca.key), ...(raw.ca.passphraseFile ? {passphraseFile: abs(raw.ca.passphraseFile)} : {})},
+    rules: abs(raw.rules),
+    stateDir: abs(raw.stateDir),
+    auditLog: abs(raw.auditLog),
+    listenHost: raw.listen.slice(0, at).replace(/^\[|\]$/g, ''),
+    listenPort: Number(raw.listen.slice(at + 1)),
+  };
+}

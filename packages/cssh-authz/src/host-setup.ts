@@ -1,0 +1,105 @@
+import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {request} from 'node:https';
+import {join} from 'node:path';
+import {parsePublicKey} from '@bcl/openssh-formats';
+
+/** What a host needs to accept cssh-authz certificates: two files, four sshd_config lines, a cron line. */
+export interface HostSetupOptions {
+  server: string;
+  /** PEM bundle that signs the service's TLS certificate (else the system roots). */
+  cacert?: string;
+  /** This host's name as the access rules know it. */
+  hostname: string;
+  /** Where csshctl is installed on the host. */
+  csshctl: string;
+  /** The unprivileged user sshd runs the principals command as. */
+  commandUser: string;
+  /** Where the files go on the host. */
+  sshDir: string;
+  /** Write the files here instead of only printing the instructions. */
+  outDir?: string;
+}
+
+export interface HostSetup {
+  caPublicKey: string;
+  sshdConfig: string;
+  files: {path: string; mode: string; content: string}[];
+  cron: string;
+  text: string;
+}
+
+export class FetchError extends Error {
+  override readonly name = 'FetchError';
+}
+
+export async function hostSetup(options: HostSetupOptions): Promise<HostSetup> {
+  const base = options.server.replace(/\/+$/, '');
+  const ca = options.cacert ? readFileSync(options.cacert) : undefined;
+  const caPublicKey = (await fetch(`${base}/v1/ca.pub`, ca)).toString('utf8').trim();
+  parsePublicKey(caPublicKey);
+  const dir = options.outDir ?? options.sshDir;
+  const caPath = join(dir, 'cssh_user_ca.pub');
+  const krlPath = join(dir, 'cssh_revoked.krl');
+  const bclConfigPath = options.outDir ? join(options.outDir, 'bcl-config.yaml') : '/etc/bcl/config.yaml';
+  const sshdConfig = [
+    `# cssh-authz: accept its short-lived user certificates (${base})`,
+    `TrustedUserCAKeys ${caPath}`,
+    `RevokedKeys ${krlPath}`,
+    `AuthorizedPrincipalsCommand ${options.csshctl} principals %u --host ${options.hostname} --key-id %i --serial %s`,
+    `AuthorizedPrincipalsCommandUser ${options.commandUser}`,
+    '',
+  ].join('\n');
+  const bclConfig = ['# csshctl principals asks cssh-authz which logins the access rules allow on this host', 'csshctl:', `  server: ${base}`, ...(options.cacert ? [`  serverCa: ${options.outDir ? join(options.outDir, 'cssh-authz-ca.pem') : '/etc/bcl/cssh-authz-ca.pem'}`] : []), ''].join('\n');
+  const curlCa = options.cacert ? ` --cacert ${options.outDir ? join(options.outDir, 'cssh-authz-ca.pem') : '/etc/bcl/cssh-authz-ca.pem'}` : '';
+  const cron = `*/5 * * * * root curl -fsS${curlCa} -o ${krlPath}.new ${base}/v1/krl && mv ${krlPath}.new ${krlPath}`;
+  const files = [
+    {path: caPath, mode: '0644', content: `${caPublicKey}\n`},
+    {path: bclConfigPath, mode: '0644', content: bclConfig},
+    ...(ca ? [{path: options.outDir ? join(options.outDir, 'cssh-authz-ca.pem') : '/etc/bcl/cssh-authz-ca.pem', mode: '0644', content: ca.toString('utf8')}] : []),
+  ];
+  if (options.outDir) {
+    mkdirSync(options.outDir, {recursive: true});
+    for (const f of files) writeFileSync(f.path, f.content, {mode: Number.parseInt(f.mode, 8)});
+    const krl = await fetch(`${base}/v1/krl`, ca);
+    writeFileSync(`${krlPath}.new`, krl, {mode: 0o644});
+    renameSync(`${krlPath}.new`, krlPath);
+    writeFileSync(join(options.outDir, 'sshd_config'), sshdConfig, {mode: 0o644});
+  }
+  const text = [
+    `# Host set-up for ${options.hostname}, trusting ${base}`,
+    '#',
+    `# 1. ${caPath} (0644, root): the user CA`,
+    `echo '${caPublicKey}' > ${caPath}`,
+    '#',
+    `# 2. ${krlPath} (0644, root): revoked certificates; sshd refuses every key while it is missing.`,
+    `#    Fetch it now and every 5 minutes (/etc/cron.d/cssh-authz-krl):`,
+    cron,
+    '#',
+    `# 3. ${options.csshctl} must be root-owned and not writable by others (sshd checks), and read`,
+    `#    its server from ${bclConfigPath}:`,
+    ...bclConfig.trimEnd().split('\n').map((l) => (l.startsWith('#') ? l : `#    ${l}`)),
+    '#',
+    '# 4. sshd_config (e.g. /etc/ssh/sshd_config.d/cssh-authz.conf), then reload sshd:',
+    sshdConfig.trimEnd(),
+    '',
+  ].join('\n');
+  return {caPublicKey, sshdConfig, files, cron, text};
+}
+
+function fetch(url: string, ca: Buffer | undefined): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {method: 'GET', timeout: 15_000, ...(ca ? {ca} : {})}, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (res.statusCode === 200) resolve(body);
+        else reject(new FetchError(`GET ${url} answered ${res.statusCode}: ${body.toString('utf8').slice(0, 200)}`));
+      });
+      res.on('error', (e) => reject(new FetchError(`GET ${url}: ${e.message}`)));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out after 15s')));
+    req.on('error', (e) => reject(new FetchError(`cannot reach ${url}: ${e.message}`)));
+    req.end();
+  });
+}

@@ -1,0 +1,231 @@
+import {createServer, type Server} from 'node:https';
+import type {IncomingMessage, ServerResponse} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import type {TLSSocket} from 'node:tls';
+import {AppendLog} from './append-log.js';
+import {loadCa} from './ca.js';
+import type {ServiceConfig} from './config.js';
+import {parseDuration} from './duration.js';
+import {CertificateLedger} from './ledger.js';
+import type {Logger} from './log.js';
+import {RulesSource} from './rules-source.js';
+import {AuthzService, type CallContext, ServiceError} from './service.js';
+import {checkPeer, tlsOptions} from './tls.js';
+import {watchFiles} from './watch.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface RunningAuthz {
+  /** https://host:port */
+  url: string;
+  port: number;
+  service: AuthzService;
+  rules: RulesSource;
+  /** Re-reads the rules and the TLS material (what SIGHUP does). */
+  reload(why: string): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the service: loads everything first (any problem is thrown before listening), then
+ * serves HTTPS with client certificates requested, and watches the rules and TLS files.
+ */
+export async function startAuthz(config: ServiceConfig, log: Logger, options: {now?: () => Date; watchIntervalMs?: number} = {}): Promise<RunningAuthz> {
+  const now = options.now ?? (() => new Date());
+  const ca = loadCa(config.ca.key, config.ca.passphraseFile);
+  const rules = new RulesSource(config.rules, parseDuration(config.certificates.maxTtl)!, log);
+  let tls = tlsOptions(config.tls);
+  const ledger = await CertificateLedger.open(config.stateDir, now);
+  const audit = await AppendLog.open(config.auditLog);
+  const service = new AuthzService({ca, rules: () => rules.current, ledger, audit, now, defaultTtlSeconds: parseDuration(config.certificates.defaultTtl)!});
+
+  const server: Server = createServer({...tls, requestCert: true, rejectUnauthorized: false}, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error(`${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) send(res, 500, {error: {code: 'internal', message: 'internal error'}});
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('tlsClientError', (error) => log.warn(`tls: handshake failed: ${error.message}`));
+
+  const reloadTls = (why: string) => {
+    try {
+      tls = tlsOptions(config.tls);
+      server.setSecureContext(tls);
+      // Kept-alive connections were verified against the old CRL: make clients reconnect.
+      server.closeIdleConnections();
+      log.info(`tls: reloaded certificates and CRL (${why})`);
+    } catch (error) {
+      log.error(`tls: ${(error as Error).message}; keeping the previous TLS material`);
+    }
+  };
+  const stopWatching = [
+    watchFiles([config.rules], () => rules.reload('file changed'), options.watchIntervalMs),
+    watchFiles([config.tls.cert, config.tls.key, config.tls.clientCa, ...(config.tls.crl ? [config.tls.crl] : [])], (f) => reloadTls(`${f} changed`), options.watchIntervalMs),
+  ];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://cssh-authz');
+    const route = `${req.method} ${url.pathname}`;
+    const source = req.socket.remoteAddress ?? 'unknown';
+    switch (url.pathname) {
+      case '/healthz':
+        if (!allow(req, res, 'GET')) return;
+        return send(res, 200, {ok: true, rules: rules.current.summary(), issuedValid: ledger.issuedCount, krlVersion: ledger.version});
+      case '/v1/ca.pub':
+        if (!allow(req, res, 'GET')) return;
+        return sendText(res, 200, service.caPublicKey(), 'text/plain; charset=utf-8');
+      case '/v1/krl': {
+        if (!allow(req, res, 'GET')) return;
+        const krl = service.krl();
+        const etag = `"krl-${krl.version}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, {etag});
+          res.end();
+          return;
+        }
+        res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': krl.data.length, etag, 'cache-control': 'no-cache'});
+        res.end(krl.data);
+        return;
+      }
+      case '/v1/principals': {
+        if (!allow(req, res, 'GET')) return;
+        if (config.principalsEndpoint === 'client-certificate' && !(await authenticate(req, res, route, source))) return;
+        try {
+          return send(res, 200, service.principals(url.searchParams));
+        } catch (error) {
+          return refuse(res, error);
+        }
+      }
+      case '/v1/certificates': {
+        if (!allow(req, res, 'POST')) return;
+        const call = await authenticate(req, res, route, source);
+        if (!call) return;
+        const body = await readJson(req, res);
+        if (body === NO_BODY) return;
+        try {
+          return send(res, 201, await service.issue(call, body));
+        } catch (error) {
+          return refuse(res, error);
+        }
+      }
+      case '/v1/revoke': {
+        if (!allow(req, res, 'POST')) return;
+        const call = await authenticate(req, res, route, source);
+        if (!call) return;
+        const body = await readJson(req, res);
+        if (body === NO_BODY) return;
+        try {
+          const result = await service.revoke(call, body);
+          log.info(`revoke: ${call.identity.email} revoked ${result.revoked.length} certificate(s); KRL version ${result.krlVersion}`);
+          return send(res, 200, result);
+        } catch (error) {
+          return refuse(res, error);
+        }
+      }
+      default:
+        return send(res, 404, {error: {code: 'not_found', message: `no such endpoint: ${url.pathname}`}});
+    }
+  }
+
+  /** The verified caller, or a 401/403 (audited) naming why. */
+  async function authenticate(req: IncomingMessage, res: ServerResponse, route: string, source: string): Promise<CallContext | undefined> {
+    const peer = checkPeer(req.socket as TLSSocket);
+    if (peer.ok) return {identity: peer.identity, source};
+    await audit.append({
+      time: now().toISOString(),
+      event: 'request.refused',
+      route,
+      source,
+      subject: peer.subject ?? null,
+      x509Serial: peer.x509Serial ?? null,
+      status: peer.status,
+      code: peer.code,
+      reason: peer.reason,
+    });
+    send(res, peer.status, {error: {code: peer.code, message: peer.reason}}, peer.status === 401 ? {'www-authenticate': 'MutualTLS realm="cssh-authz"'} : {});
+    return undefined;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listenPort, config.listenHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost;
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    service,
+    rules,
+    reload(why) {
+      rules.reload(why);
+      reloadTls(why);
+    },
+    async stop() {
+      for (const stop of stopWatching) stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await audit.close();
+      await ledger.close();
+    },
+  };
+}
+
+const NO_BODY = Symbol('no body');
+
+/** The request's JSON body, or a 4xx already sent (wrong type, too large, not JSON). */
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    send(res, 415, {error: {code: 'unsupported_media_type', message: 'send the body as JSON (Content-Type: application/json)'}});
+    req.resume();
+    return NO_BODY;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      send(res, 413, {error: {code: 'too_large', message: `the body is larger than ${MAX_BODY_BYTES / 1024} KiB`}}, {connection: 'close'});
+      req.destroy();
+      return NO_BODY;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    send(res, 400, {error: {code: 'invalid_json', message: `the body is not valid JSON: ${(error as Error).message}`}});
+    return NO_BODY;
+  }
+}
+
+function allow(req: IncomingMessage, res: ServerResponse, method: 'GET' | 'POST'): boolean {
+  if (req.method === method || (method === 'GET' && req.method === 'HEAD')) return true;
+  send(res, 405, {error: {code: 'method_not_allowed', message: `${req.method} is not allowed here; use ${method}`}}, {allow: method});
+  req.resume();
+  return false;
+}
+
+function refuse(res: ServerResponse, error: unknown): void {
+  if (!(error instanceof ServiceError)) throw error;
+  send(res, error.status, {error: {code: error.code, message: error.message, ...(error.details ? {details: error.details} : {})}});
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendText(res, status, `${JSON.stringify(body)}\n`, 'application/json', headers);
+}
+
+function sendText(res: ServerResponse, status: number, text: string, type: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers});
+  res.end(text);
+}

@@ -1,0 +1,298 @@
+import {fingerprint, parsePublicKey, signCertificate, SshFormatError, type SshPublicKey} from '@bcl/openssh-formats';
+import {z} from 'zod';
+import type {AppendLog} from './append-log.js';
+import type {SshCa} from './ca.js';
+import {formatDuration, parseDuration} from './duration.js';
+import type {CertificateLedger, IssuedRecord} from './ledger.js';
+import {type AccessRules, MAX_TTL_SECONDS, principal} from './rules.js';
+import {formatPath} from './yaml-file.js';
+
+/** Who is calling, from their verified PKI client certificate. */
+export interface Identity {
+  email: string;
+  subject: string;
+  /** The X.509 serial, hex as openssl prints it. */
+  x509Serial: string;
+  issuer: string;
+}
+
+export interface CallContext {
+  identity: Identity;
+  /** The client's address. */
+  source: string;
+}
+
+/** A refusal with its HTTP status; the message is what the caller sees and what the audit log records. */
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** Minimum RSA size for user keys (OpenSSH's own minimum since 9.x is 1024; NIST says 2048). */
+const MIN_RSA_BITS = 2048;
+/** Clock skew allowance: certificates are valid from one minute ago. */
+const BACKDATE_SECONDS = 60;
+
+const hostname = z.string().regex(/^[A-Za-z0-9_.:[\]-]{1,253}$/, 'expected a hostname or address');
+
+const certificateRequest = z.strictObject({
+  publicKey: z.string({error: 'expected the public key in OpenSSH format ("ssh-ed25519 AAAA...")'}).max(16_384, 'the public key is too long'),
+  principals: z.array(principal).max(64, 'at most 64 principals').optional(),
+  /** Seconds, or a duration such as "1h". */
+  ttl: z.union([z.number(), z.string()], {error: 'expected seconds or a duration such as "1h"'}).optional(),
+  host: hostname.optional(),
+});
+
+const revokeRequest = z
+  .strictObject({
+    serial: z.string().regex(/^\d{1,20}$/, 'expected a certificate serial (decimal, as ssh-keygen -L shows it)').optional(),
+    keyId: z.string().min(1).max(512).optional(),
+    reason: z.string().max(500).optional(),
+  })
+  .refine((r) => (r.serial === undefined) !== (r.keyId === undefined), 'give exactly one of serial or keyId');
+
+export interface IssuedCertificate {
+  certificate: string;
+  serial: string;
+  keyId: string;
+  principals: string[];
+  validAfter: string;
+  validBefore: string;
+  ttlSeconds: number;
+  extensions: string[];
+  criticalOptions: Record<string, string>;
+  caPublicKey: string;
+  warnings: string[];
+}
+
+export interface ServiceDeps {
+  ca: SshCa;
+  rules: () => AccessRules;
+  ledger: CertificateLedger;
+  audit: AppendLog;
+  now: () => Date;
+  defaultTtlSeconds: number;
+}
+
+/** The certificate authority's decisions, without HTTP: issue, answer principal queries, revoke. */
+export class AuthzService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  caPublicKey(): string {
+    return `${this.deps.ca.publicLine}\n`;
+  }
+
+  krl(): {version: number; data: Buffer} {
+    return this.deps.ledger.krl(this.deps.ca.blob);
+  }
+
+  /** POST /v1/certificates. Every outcome is audited before the caller hears it. */
+  async issue(call: CallContext, body: unknown): Promise<IssuedCertificate> {
+    const who = {email: call.identity.email, x509Serial: call.identity.x509Serial, source: call.source};
+    const asked = isRecord(body) ? {principals: body.principals, host: body.host, ttl: body.ttl} : {};
+    try {
+      const req = parseBody(certificateRequest, body);
+      const publicKey = parseUserKey(req.publicKey);
+      const requestedTtl = req.ttl === undefined ? undefined : parseTtl(req.ttl);
+      const decision = this.deps.rules().decide({email: call.identity.email, ...(req.principals ? {principals: req.principals} : {}), ...(req.host ? {host: req.host} : {})});
+      if (!decision.ok) {
+        throw new ServiceError(decision.status, decision.code, decision.message, decision.notAllowed ? {notAllowed: decision.notAllowed} : undefined);
+      }
+      const warnings: string[] = [];
+      const wanted = requestedTtl ?? this.deps.defaultTtlSeconds;
+      const ttl = Math.min(wanted, decision.maxTtlSeconds);
+      if (ttl < wanted) warnings.push(`lifetime limited to ${formatDuration(ttl)} by the access rules (asked for ${formatDuration(wanted)})`);
+      const now = Math.floor(this.deps.now().getTime() / 1000);
+      const serial = this.deps.ledger.newSerial();
+      const keyId = `${call.identity.email}/${serial}`;
+      const extensions = Object.fromEntries(decision.extensions.map((e) => [e, '']));
+      const {line} = signCertificate(
+        {
+          publicKey: publicKey.blob,
+          serial,
+          certType: 'user',
+          keyId,
+          principals: decision.principals,
+          validAfter: BigInt(now - BACKDATE_SECONDS),
+          validBefore: BigInt(now + ttl),
+          criticalOptions: decision.criticalOptions,
+          extensions,
+        },
+        this.deps.ca.key,
+      );
+      const record: IssuedRecord = {
+        serial: serial.toString(),
+        keyId,
+        email: call.identity.email,
+        principals: decision.principals,
+        validAfter: new Date((now - BACKDATE_SECONDS) * 1000).toISOString(),
+        validBefore: new Date((now + ttl) * 1000).toISOString(),
+        issuedAt: new Date(now * 1000).toISOString(),
+      };
+      await this.deps.audit.append({
+        time: this.deps.now().toISOString(),
+        event: 'certificate.issued',
+        ...who,
+        serial: record.serial,
+        keyId,
+        principals: decision.principals,
+        host: req.host ?? null,
+        validAfter: record.validAfter,
+        validBefore: record.validBefore,
+        ttlSeconds: ttl,
+        extensions: decision.extensions,
+        criticalOptions: decision.criticalOptions,
+        grants: decision.grants,
+        publicKey: `${publicKey.type} ${fingerprint(publicKey.blob)}`,
+      });
+      await this.deps.ledger.recordIssued(record);
+      return {
+        certificate: line,
+        serial: record.serial,
+        keyId,
+        principals: decision.principals,
+        validAfter: record.validAfter,
+        validBefore: record.validBefore,
+        ttlSeconds: ttl,
+        extensions: decision.extensions,
+        criticalOptions: decision.criticalOptions,
+        caPublicKey: this.deps.ca.publicLine,
+        warnings,
+      };
+    } catch (error) {
+      const refusal = asServiceError(error);
+      await this.deps.audit.append({
+        time: this.deps.now().toISOString(),
+        event: 'certificate.refused',
+        ...who,
+        principals: Array.isArray(asked.principals) ? asked.principals.slice(0, 64) : null,
+        host: typeof asked.host === 'string' ? asked.host.slice(0, 253) : null,
+        ttl: typeof asked.ttl === 'string' || typeof asked.ttl === 'number' ? asked.ttl : null,
+        status: refusal.status,
+        code: refusal.code,
+        reason: refusal.message,
+      });
+      throw refusal;
+    }
+  }
+
+  /** GET /v1/principals?user=&host=[&keyId=&serial=]: what an AuthorizedPrincipalsCommand prints. */
+  principals(query: URLSearchParams): {principals: string[]; lines: string[]; reason: string} {
+    const user = query.get('user');
+    const host = query.get('host');
+    if (!user) throw new ServiceError(400, 'invalid_request', 'query parameter "user" is required (the login, %u in sshd_config)');
+    if (!host) throw new ServiceError(400, 'invalid_request', 'query parameter "host" is required (this host\'s name in the access rules)');
+    if (!principal.safeParse(user).success) throw new ServiceError(400, 'invalid_request', `user "${user.slice(0, 64)}" is not a valid login name`);
+    if (!hostname.safeParse(host).success) throw new ServiceError(400, 'invalid_request', `host "${host.slice(0, 64)}" is not a valid hostname`);
+    const keyId = query.get('keyId') ?? undefined;
+    const serial = query.get('serial') ?? undefined;
+    if (serial !== undefined && !/^\d{1,20}$/.test(serial)) throw new ServiceError(400, 'invalid_request', 'serial must be decimal (%s in sshd_config)');
+    if (serial !== undefined && this.deps.ledger.isRevoked(serial)) return {principals: [], lines: [], reason: `certificate ${serial} is revoked`};
+    let email: string | undefined;
+    if (keyId !== undefined) {
+      const slash = keyId.lastIndexOf('/');
+      email = (slash > 0 ? keyId.slice(0, slash) : keyId).toLowerCase();
+      if (slash > 0 && serial !== undefined && keyId.slice(slash + 1) !== serial) return {principals: [], lines: [], reason: 'the key id and serial do not belong together'};
+    }
+    const found = this.deps.rules().principalsFor({login: user, host, ...(email ? {email} : {})});
+    return {
+      principals: found.map((f) => f.principal),
+      // The lines an AuthorizedPrincipalsCommand prints: options (as in authorized_keys), then the principal.
+      lines: found.map((f) => `${f.options.join(',')} ${f.principal}`),
+      reason: found.length > 0 ? 'granted' : `no grant allows ${user} on ${host}${email ? ` for ${email}` : ''}`,
+    };
+  }
+
+  /** POST /v1/revoke (admins): one certificate by serial, or by key id (an email revokes all of that person's). */
+  async revoke(call: CallContext, body: unknown): Promise<{revoked: string[]; alreadyRevoked: string[]; krlVersion: number}> {
+    const who = {email: call.identity.email, x509Serial: call.identity.x509Serial, source: call.source};
+    try {
+      if (!this.deps.rules().isAdmin(call.identity.email)) {
+        throw new ServiceError(403, 'not_admin', `${call.identity.email} may not revoke certificates: only members of the admins groups (${this.deps.rules().spec.admins.join(', ') || 'none configured'}) may`);
+      }
+      const req = parseBody(revokeRequest, body);
+      let targets: IssuedRecord[];
+      if (req.serial !== undefined) {
+        const found = this.deps.ledger.find(req.serial);
+        if (!found) throw new ServiceError(404, 'unknown_serial', `no valid certificate with serial ${req.serial} was issued by this service`);
+        targets = [found];
+      } else {
+        const keyId = req.keyId!;
+        const slash = keyId.lastIndexOf('/');
+        if (slash > 0) {
+          const found = this.deps.ledger.find(keyId.slice(slash + 1));
+          if (!found || found.keyId !== keyId) throw new ServiceError(404, 'unknown_key_id', `no valid certificate with key id ${keyId} was issued by this service`);
+          targets = [found];
+        } else targets = this.deps.ledger.validFor(keyId);
+      }
+      const alreadyRevoked = targets.filter((t) => this.deps.ledger.isRevoked(t.serial)).map((t) => t.serial);
+      const revoked = this.deps.ledger.revoke(targets, call.identity.email, req.reason ?? '');
+      await this.deps.audit.append({
+        time: this.deps.now().toISOString(),
+        event: 'certificate.revoked',
+        ...who,
+        target: req.serial ?? req.keyId,
+        serials: revoked,
+        alreadyRevoked,
+        reason: req.reason ?? null,
+        krlVersion: this.deps.ledger.version,
+      });
+      return {revoked, alreadyRevoked, krlVersion: this.deps.ledger.version};
+    } catch (error) {
+      const refusal = asServiceError(error);
+      await this.deps.audit.append({time: this.deps.now().toISOString(), event: 'revoke.refused', ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
+      throw refusal;
+    }
+  }
+}
+
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw new ServiceError(400, 'invalid_request', `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`);
+  }
+  if (issue.code === 'invalid_type' && issue.path.length === 0) throw new ServiceError(400, 'invalid_request', 'the body must be a JSON object');
+  const path = formatPath(issue.path.filter((p): p is string | number => typeof p !== 'symbol'));
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  throw new ServiceError(400, 'invalid_request', `${path ? `${path}: ` : ''}${missing ? 'required' : issue.message}`);
+}
+
+function parseUserKey(text: string): SshPublicKey {
+  let key: SshPublicKey;
+  try {
+    key = parsePublicKey(text);
+  } catch (error) {
+    if (error instanceof SshFormatError) throw new ServiceError(400, 'invalid_public_key', `publicKey: ${error.message}`);
+    throw error;
+  }
+  if (key.type === 'ssh-rsa' && key.bits < MIN_RSA_BITS) {
+    throw new ServiceError(400, 'weak_public_key', `publicKey: RSA keys need at least ${MIN_RSA_BITS} bits, this one has ${key.bits}; use ssh-ed25519`);
+  }
+  return key;
+}
+
+function parseTtl(ttl: number | string): number {
+  const seconds = typeof ttl === 'number' ? ttl : parseDuration(ttl);
+  if (seconds === undefined || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TTL_SECONDS) {
+    throw new ServiceError(400, 'invalid_ttl', `ttl: expected whole seconds or a duration between 1s and ${formatDuration(MAX_TTL_SECONDS)}, got ${JSON.stringify(ttl).slice(0, 40)}`);
+  }
+  return seconds;
+}
+
+function asServiceError(error: unknown): ServiceError {
+  if (error instanceof ServiceError) return error;
+  return new ServiceError(500, 'internal', `internal error: ${(error as Error).message}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
