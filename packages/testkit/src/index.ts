@@ -6,6 +6,7 @@ export {run, type RunOutput} from './run.js';
 export {isolatedHome, tempDir, type IsolatedHome} from './temp.js';
 export {chownTo, serviceUser} from './users.js';
 export {terraformKit, terraformBinary, providerSourceHash, POSTGRESQL_PROVIDER, type TerraformKit} from './terraform.js';
+export {terraformKit, terraformBinary, providerSourceHash, POSTGRESQL_PROVIDER, type TerraformKit} from './terraform.js';
 export {waitFor} from './wait.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
 export {hadolintPath, promtoolPath} from './obs-tools.js';
@@ -13,7 +14,4 @@ export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, 
 export {startSshd, ensureLoginUsers, SSHD, type SshdOptions, type SshdServer} from './sshd.js';
 export {createOpensslPki, type OpensslPki, type IssuedX509} from './openssl-pki.js';
 export {startGrafanaDouble, type GrafanaDouble} from './grafana.js';
-export {startCsshAuthz, type CsshAuthz, type CsshAuthzOptions} from './cssh-authz.js';
-export {startSshd, ensureLoginUsers, SSHD, type SshdOptions, type SshdServer} from './sshd.js';
-export {createOpensslPki, type OpensslPki, type IssuedX509} from './openssl-pki.js';
 export {startCsshAuthz, type CsshAuthz, type CsshAuthzOptions} from './cssh-authz.js';
