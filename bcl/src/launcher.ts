@@ -3,7 +3,7 @@
  * node built-ins, answers `--version` and `--help` from files written at build time, and loads
  * oclif only to run a command.
  */
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import module from 'node:module';
 import {homedir} from 'node:os';
 import {dirname, isAbsolute, join} from 'node:path';
@@ -53,11 +53,32 @@ export async function runHost(binUrl: string, tools: Record<string, string>, arg
   if (first && Object.hasOwn(tools, first)) {
     const toolRoot = tools[first]!;
     enableCompileCache();
-    const code = await runRoot(toolRoot, hoisted.slice(1));
+    // An installed tool is a release of its own (its own Node, its own bundle): run its launcher.
+    const code = existsSync(join(dirname(toolRoot), 'release.json'))
+      ? await runLauncher(join(dirname(toolRoot), 'bin', first), hoisted.slice(1))
+      : await runRoot(toolRoot, hoisted.slice(1));
     await exitWhenFlushed(code);
     return;
   }
   await runTool(binUrl, argv);
+}
+
+async function runLauncher(file: string, argv: string[]): Promise<number> {
+  const {spawn} = await import('node:child_process');
+  // The terminal's Ctrl-C reaches the child directly; this process only waits for its exit code.
+  const ignore = () => undefined;
+  process.on('SIGINT', ignore);
+  return new Promise((resolve) => {
+    const child = spawn(file, argv, {stdio: 'inherit'});
+    child.on('error', (error) => {
+      process.stderr.write(`Error: cannot run ${file}: ${error.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', ignore);
+      resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
+    });
+  });
 }
 
 const GLOBAL_BOOLEAN = new Set(['--json', '--verbose', '-v', '--quiet', '-q', '--non-interactive', '--no-color', '--color']);

@@ -5,7 +5,7 @@ import {BclCommand} from '../command/base.js';
 import {type DoctorCheck, type DoctorContribution, endpointCheck, programCheck} from '../doctor/checks.js';
 import {conflict} from '../errors.js';
 import type {ResultWriter} from '../output/result.js';
-import {readPackageJson, toolRoots} from '../tools.js';
+import {hostToolRoots, readPackageJson} from '../tools.js';
 
 export interface DoctorResult {
   ok: boolean;
@@ -38,7 +38,7 @@ export default class Doctor extends BclCommand<typeof Doctor> {
     } else if (typeof store === 'string') {
       checks.push({name: 'bcl.update.store', status: existsSync(store) ? 'ok' : 'fail', message: existsSync(store) ? store : `${store} does not exist`});
     }
-    for (const [tool, root] of Object.entries(toolRoots(pathToFileURL(join(this.config.root, 'bin', 'run.js')).href))) {
+    for (const [tool, root] of Object.entries(hostToolRoots(pathToFileURL(join(this.config.root, 'bin', 'run.js')).href, ctx.env))) {
       const pjson = readPackageJson(root) as {bcl?: {doctor?: string}};
       if (!pjson.bcl?.doctor) continue;
       const mod = (await import(pathToFileURL(join(root, pjson.bcl.doctor)).href)) as {default: DoctorContribution};

@@ -1,5 +1,4 @@
-import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {createRequire} from 'node:module';
+import {copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {BclError, ExitCode} from '../errors.js';
@@ -63,9 +62,8 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
   const version = options.version ?? pjson.version;
   const entries: Record<string, string> = {};
   const packages: {from: string; to: string; pjson: PackageJson}[] = [{from: packageRoot, to: '', pjson}];
-  const requireFrom = createRequire(join(packageRoot, 'package.json'));
   for (const plugin of pjson.oclif.plugins ?? []) {
-    const root = dirname(requireFrom.resolve(`${plugin}/package.json`));
+    const root = findPackage(packageRoot, plugin);
     packages.push({from: root, to: `node_modules/${plugin}/`, pjson: readJson<PackageJson>(join(root, 'package.json'))});
   }
   for (const pkg of packages) {
@@ -170,6 +168,15 @@ function cjsDynamicImports(): import('esbuild').Plugin {
       });
     },
   };
+}
+
+/** Where `name` is installed as seen from `from` (node_modules lookup, as oclif does for plugins). */
+function findPackage(from: string, name: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(dir) === dir) throw new BclError('release.plugin_missing', `oclif plugin ${name} (named in ${from}/package.json) is not installed`, ExitCode.failed, {hint: 'Run ./scripts/bootstrap.'});
+  }
 }
 
 /** Node's rule: .cjs, or .js under a nearest package.json without "type": "module". */
