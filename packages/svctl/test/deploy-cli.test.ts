@@ -1,0 +1,142 @@
+import {execFileSync} from 'node:child_process';
+import {appendFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {parseAllDocuments} from 'yaml';
+import {freePort, repoRoot, tempDir} from '@bcl/testkit';
+import {serviceRepo, svctl, svctlHome, testSpec} from './helpers.js';
+
+// svctl validate, render and the checks deploy makes before it touches a cluster, through the
+// real launcher. (Deploys against a cluster are in test/k8s/.)
+const home = svctlHome();
+afterAll(() => home.remove());
+
+describe('svctl validate and render', () => {
+  it('validates the sample service and every environment', async () => {
+    const r = await svctl(['validate', 'packages/svctl/examples/hello', '--json'], {env: home.cliEnv, cwd: repoRoot});
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json<{result: {specs: {name: string; environments: {name: string}[]}[]}}>().result.specs[0]).toMatchObject({name: 'hello', environments: [{name: 'local'}, {name: 'staging'}, {name: 'prod'}]});
+  });
+
+  it('exits 3 naming the file, line and key path of a malformed service.yaml', async () => {
+    const repo = await serviceRepo(testSpec('hello', 'apps', 'probes: {readyness: /ready}', '    replicas: many'));
+    try {
+      for (const command of ['validate', 'render', 'deploy']) {
+        const r = await svctl([command, '--env', 'test', '--json'], {env: home.cliEnv, cwd: repo.dir});
+        expect(r.exitCode, `${command}: ${r.stderr}`).toBe(3);
+        const error = r.json().error!;
+        expect(error.code).toBe('svctl.spec_invalid');
+        expect(error.message).toMatch(/service\.yaml:9: probes\.readyness: unknown key \(did you mean "readiness"\?\)/);
+        expect(error.message).toMatch(/service\.yaml:\d+: environments\.test\.replicas: a number of replicas, or \{min, max\} for autoscaling/);
+      }
+      const human = await svctl(['validate'], {env: home.cliEnv, cwd: repo.dir});
+      expect(human.stderr).toMatch(/^Error: invalid service spec:\n {2}.*service\.yaml:9: probes\.readyness/m);
+      expect(human.stderr).not.toMatch(/at .*\.js:\d+/);
+    } finally {
+      repo.remove();
+    }
+  });
+
+  it('renders the manifests as YAML for an environment, tagged with the commit by default', async () => {
+    const repo = await serviceRepo(testSpec('hello', 'apps', 'routes: [{host: hello.example.com}]'));
+    try {
+      const commit = execFileSync('git', ['rev-parse', 'HEAD'], {cwd: repo.dir}).toString().trim();
+      const r = await svctl(['render', '--env', 'test'], {env: home.cliEnv, cwd: repo.dir});
+      expect(r.exitCode, r.stderr).toBe(0);
+      const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as {kind: string; metadata: {namespace: string}; spec?: {template?: {spec: {containers: {image: string}[]}}}});
+      expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Service', 'PodDisruptionBudget', 'Deployment', 'Ingress']);
+      expect(docs.every((d) => d.metadata.namespace === 'apps')).toBe(true);
+      expect(docs[4]!.spec!.template!.spec.containers[0]!.image).toBe(`registry.example.com/platform/hello:${commit}`);
+      const json = await svctl(['render', '--env', 'test', '--image-tag', '1.2.3', '--json'], {env: home.cliEnv, cwd: repo.dir});
+      expect(json.json<{result: {services: {image: string}[]}}>().result.services[0]!.image).toBe('registry.example.com/platform/hello:1.2.3');
+    } finally {
+      repo.remove();
+    }
+  });
+
+  it('asks for --env (exit 2) and refuses an unknown environment or a bad tag (exit 3)', async () => {
+    const repo = await serviceRepo(testSpec('hello', 'apps'));
+    try {
+      const noEnv = await svctl(['render'], {env: home.cliEnv, cwd: repo.dir});
+      expect(noEnv.exitCode).toBe(2);
+      expect(noEnv.stderr).toMatch(/--env/);
+      const unknown = await svctl(['render', '--env', 'qa'], {env: home.cliEnv, cwd: repo.dir});
+      expect(unknown.exitCode).toBe(3);
+      expect(unknown.stderr).toMatch(/environment "qa" is neither declared in the spec of hello nor configured in svctl\.clusters/);
+      const tag = await svctl(['deploy', '--env', 'test', '--image-tag', '-bad'], {env: home.cliEnv, cwd: repo.dir});
+      expect(tag.exitCode).toBe(3);
+      expect(tag.stderr).toMatch(/--image-tag: "-bad" is not a valid image tag/);
+    } finally {
+      repo.remove();
+    }
+  });
+});
+
+describe('svctl deploy preconditions', () => {
+  it('refuses a dirty checkout (exit 6) unless --allow-dirty, when the tag defaults to the commit', async () => {
+    const repo = await serviceRepo(testSpec('hello', 'apps'));
+    const noCluster = svctlHome();
+    try {
+      appendFileSync(join(repo.dir, 'service.yaml'), '# edited\n');
+      const dirty = await svctl(['deploy', '--env', 'test', '--json'], {env: noCluster.cliEnv, cwd: repo.dir});
+      expect(dirty.exitCode).toBe(6);
+      expect(dirty.json().error).toMatchObject({code: 'svctl.dirty_tree', hint: expect.stringMatching(/--allow-dirty/)});
+      expect(dirty.json().error!.message).toMatch(/uncommitted changes \(service\.yaml\)/);
+      // With --allow-dirty it goes on, to the cluster (none configured here: exit 3 naming the key).
+      writeFileSync(join(noCluster.xdg.config, 'bcl', 'config.yaml'), 'svctl: {}\n');
+      const allowed = await svctl(['deploy', '--env', 'test', '--allow-dirty', '--json'], {env: noCluster.cliEnv, cwd: repo.dir});
+      expect(allowed.exitCode).toBe(3);
+      expect(allowed.json().error!.message).toMatch(/svctl\.clusters\.test\.context is not set/);
+    } finally {
+      repo.remove();
+      noCluster.remove();
+    }
+  });
+
+  it('names the kubeconfig context that does not exist (exit 3) and an unreachable API server (exit 5)', async () => {
+    const repo = await serviceRepo(testSpec('hello', 'apps'));
+    const dir = tempDir('svctl-kubeconfig-');
+    try {
+      const port = await freePort();
+      const kubeconfig = join(dir.path, 'config');
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: not-a-real-token}}]
+contexts: [{name: bcl-local, context: {cluster: gone, user: u}}, {name: other, context: {cluster: gone, user: u}}]
+current-context: other
+`,
+        {mode: 0o600},
+      );
+      const env = {...home.cliEnv, KUBECONFIG: kubeconfig};
+      const unreachable = await svctl(['deploy', '--env', 'test', '--image-tag', 'v1', '--json'], {env, cwd: repo.dir});
+      expect(unreachable.exitCode, unreachable.stdout).toBe(5);
+      expect(unreachable.json().error!.message).toMatch(new RegExp(`cannot reach the API server at https://127\\.0\\.0\\.1:${port}`));
+      expect(unreachable.stdout).not.toMatch(/not-a-real-token/);
+
+      writeFileSync(join(home.xdg.config, 'bcl', 'config.yaml'), 'svctl:\n  clusters:\n    test: {context: prod-eu}\n');
+      const unknown = await svctl(['status', '--env', 'test', '--json'], {env, cwd: repo.dir});
+      expect(unknown.exitCode).toBe(3);
+      expect(unknown.json().error).toMatchObject({code: 'svctl.context_unknown', hint: 'Contexts in the kubeconfig: bcl-local, other.'});
+      expect(unknown.json().error!.message).toMatch(/context "prod-eu" \(from svctl\.clusters\.test\.context\) does not exist/);
+    } finally {
+      writeFileSync(join(home.xdg.config, 'bcl', 'config.yaml'), 'svctl:\n  clusters:\n    test: {context: bcl-local}\n');
+      repo.remove();
+      dir.remove();
+    }
+  });
+
+  it('never loads the Kubernetes client for --help, validate or render', () => {
+    const script = `
+      import {registerHooks} from 'node:module';
+      const seen = [];
+      registerHooks({resolve(specifier, context, next) { seen.push(specifier); return next(specifier, context); }});
+      for (const c of ['validate', 'render', 'deploy', 'diff', 'status', 'history', 'rollback']) await import('./packages/svctl/dist/commands/' + c + '.js');
+      process.stdout.write(JSON.stringify(seen.filter((s) => /kubernetes|simple-git|undici|^diff$/.test(s))));
+    `;
+    const loaded = execFileSync(process.execPath, ['--input-type=module', '-e', script], {cwd: repoRoot}).toString();
+    expect(JSON.parse(loaded)).toEqual([]);
+  });
+});
