@@ -216,8 +216,10 @@ export async function caPolicy(io: PkiIo, settings: PkictlSettings, params: CaPo
   }
   return withStore(io, settings, async (store) => {
     const ca = await loadCa(store);
-    const current = await loadPolicy(store, ca);
-    if (!newText || !newPolicy) return {policy: current, changed: false, file: PATHS.policy};
+    if (!newText || !newPolicy) return {policy: await loadPolicy(store, ca), changed: false, file: PATHS.policy};
+    // Setting a policy is also how a broken or tampered one is repaired: when the current one
+    // cannot be trusted, the new one's approvers decide (the CA key is required either way).
+    const current = await loadPolicy(store, ca).catch(() => newPolicy);
     const admin = await loadAdminKey(io, settings, ca, current, params);
     const text = newText;
     await store.commit(`policy: updated by ${admin.actor}`, () => ({writes: signedWrites(PATHS.policy, PATHS.policySig, text, admin.key), result: undefined}));
