@@ -153,6 +153,21 @@ describe('svctl build', () => {
     expect(res.json().result).toMatchObject({number: null, result: null, queueUrl: expect.stringMatching(/\/queue\/item\/\d+\/$/)});
   });
 
+  it('Ctrl-C while queued or while streaming stops following (exit 130) and leaves the build to Jenkins', async () => {
+    jenkins.planBuild('hello', {quietPeriodMs: 5000});
+    const queued = await runCli('svctl', ['build'], {env: {...home.env, JENKINS_TOKEN: jenkins.token}, cwd: repo.path, interruptAfterMs: 3000});
+    outputs.push(queued.stdout, queued.stderr);
+    expect(queued.exitCode).toBe(130);
+    expect(queued.stderr).toMatch(/stopped waiting: queue item \d+ of hello is still queued/);
+    jenkins.planBuild('hello', {log: 'one\ntwo\nthree\nfour\n', stepMs: 2500});
+    const streaming = await runCli('svctl', ['build'], {env: {...home.env, JENKINS_TOKEN: jenkins.token}, cwd: repo.path, interruptAfterMs: 3500});
+    outputs.push(streaming.stdout, streaming.stderr);
+    expect(streaming.exitCode).toBe(130);
+    const stopped = /stopped following build #(\d+) of hello; it goes on at http/.exec(streaming.stderr);
+    expect(stopped, streaming.stderr).not.toBeNull();
+    expect(jenkins.job('hello')!.builds.find((b) => b.number === Number(stopped![1]))!.building).toBe(true);
+  });
+
   it('lists recent builds with result, duration and commit', async () => {
     await new Promise((r) => setTimeout(r, 2500));
     const res = await svctl(['builds', '--limit', '4']);

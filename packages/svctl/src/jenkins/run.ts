@@ -1,4 +1,4 @@
-import {type CommandContext, invalidInput, ProcessFailed} from '@bcl/core';
+import {type CommandContext, invalidInput, isBclError, ProcessFailed} from '@bcl/core';
 import {type BuildOutcome, runBuild} from './build.js';
 import {pipelineContext} from './context.js';
 
@@ -76,7 +76,13 @@ export async function listBuilds(ctx: CommandContext, options: {spec?: string | 
  * checkout an explicit --ref is passed to Jenkins as it is.
  */
 async function resolveCommit(ctx: CommandContext, dir: string, ref: string | undefined): Promise<string> {
-  const inside = await ctx.runner.run('git', ['rev-parse', '--is-inside-work-tree'], {cwd: dir, reject: false}).catch(() => undefined);
+  let inside;
+  try {
+    inside = await ctx.runner.run('git', ['rev-parse', '--is-inside-work-tree'], {cwd: dir, reject: false});
+  } catch (error) {
+    // No git at all is "not a checkout"; anything else (an interruption) goes on up.
+    if (!(isBclError(error) && error.code === 'process.not_found')) throw error;
+  }
   if (!inside || inside.exitCode !== 0) {
     if (ref) return ref;
     throw invalidInput('svctl.not_a_git_checkout', `${dir} is not in a git checkout, so there is no commit to build`, {hint: 'Pass the commit or branch to build with --ref.'});
