@@ -26,8 +26,9 @@ export default class Init extends BclCommand<typeof Init> {
     const {scaffoldService, nameFromDirectory} = await import('../templates/scaffold.js');
     const dir = resolve(this.ctx.cwd, this.args.dir ?? '.');
     const prompt = this.ctx.prompt;
-    const name = this.flags.name ?? (prompt.interactive ? await prompt.text({message: 'Service name:', flag: '--name', default: nameFromDirectory(dir)}) : nameFromDirectory(dir));
-    if (!name) return prompt.text({message: 'Service name:', flag: '--name'}).then(() => undefined as never);
+    let name = this.flags.name ?? (prompt.interactive ? await prompt.text({message: 'Service name:', flag: '--name', default: nameFromDirectory(dir)}) : nameFromDirectory(dir));
+    // A directory name that makes no service name: ask, or (non-interactive) exit 2 naming --name.
+    name ??= await prompt.text({message: 'Service name:', flag: '--name'});
     const team = this.flags.team ?? (await prompt.text({message: 'Owning team:', flag: '--team'}));
     const runtime = (this.flags.runtime ?? (await prompt.text({message: `Runtime (${RUNTIMES.join(', ')}):`, flag: '--runtime'}))) as Runtime;
     if (!RUNTIMES.includes(runtime)) {

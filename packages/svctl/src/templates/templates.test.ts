@@ -77,3 +77,22 @@ describe('svctl init', () => {
     expect(renderJenkinsfile({name: 'x', runtime: 'go', image: 'registry.example.com:5000/t/x'})).toContain("REGISTRY = 'registry.example.com:5000'");
   });
 });
+
+describe('svctl init through the launcher', () => {
+  it('scaffolds non-interactively from flags, and names the missing flag otherwise', async () => {
+    const {isolatedHome, runCli} = await import('@bcl/testkit');
+    const home = isolatedHome();
+    const dir = tempDir('svctl-init-cli-');
+    const ok = await runCli('svctl', ['init', '--team', 'payments', '--runtime', 'python', '--name', 'ledger', '--json'], {env: home.env, cwd: dir.path});
+    expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.json<{result: {files: {path: string; action: string}[]}}>().result.files.map((f) => f.action)).toEqual(['created', 'created', 'created', 'created']);
+    expect(readFileSync(join(dir.path, 'Dockerfile'), 'utf8')).toContain('FROM docker.io/library/python:3.12-slim-bookworm@sha256:');
+    const again = await runCli('svctl', ['init', '--team', 'payments', '--runtime', 'python', '--name', 'ledger'], {env: home.env, cwd: dir.path});
+    expect(again.exitCode).toBe(6);
+    const missing = await runCli('svctl', ['init', '--name', 'x'], {env: home.env, cwd: dir.path});
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('give --team');
+    dir.remove();
+    home.remove();
+  });
+});
