@@ -71,6 +71,13 @@ distinguished_name = dn
   const openssl = (args: string[]) => run('openssl', args, {cwd: d});
   await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc', '-keyout', caKey, '-out', caCert, '-subj', `/CN=${name}`, '-days', '3', '-config', cnf, '-extensions', 'ca_ext']);
   let counter = 0;
+  // openssl ca rewrites index.txt by rename: one operation at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = queue.then(f);
+    queue = next.catch(() => undefined);
+    return next;
+  };
 
   async function issue(cn: string, ext: string, days: number): Promise<IssuedX509> {
     const base = join(d, `leaf-${++counter}`);
@@ -95,14 +102,15 @@ distinguished_name = dn
     dir: d,
     caCert,
     crl,
-    issueClient: ({email, name: cn, days = 2, eku = 'clientAuth'}) => issue(cn ?? email, `extendedKeyUsage = ${eku}\nsubjectAltName = email:${email}`, days),
+    issueClient: ({email, name: cn, days = 2, eku = 'clientAuth'}) => serial(() => issue(cn ?? email, `extendedKeyUsage = ${eku}\nsubjectAltName = email:${email}`, days)),
     issueServer: ({dns = ['localhost'], ip = ['127.0.0.1'], days = 2}) =>
-      issue(dns[0] ?? ip[0] ?? 'server', `extendedKeyUsage = serverAuth\nsubjectAltName = ${[...dns.map((n) => `DNS:${n}`), ...ip.map((a) => `IP:${a}`)].join(', ')}`, days),
-    async revoke(cert) {
-      await openssl(['ca', '-config', cnf, '-revoke', cert.cert, '-crl_reason', 'keyCompromise']);
-      await writeCrl();
-    },
-    writeCrl,
+      serial(() => issue(dns[0] ?? ip[0] ?? 'server', `extendedKeyUsage = serverAuth\nsubjectAltName = ${[...dns.map((n) => `DNS:${n}`), ...ip.map((a) => `IP:${a}`)].join(', ')}`, days)),
+    revoke: (cert) =>
+      serial(async () => {
+        await openssl(['ca', '-config', cnf, '-revoke', cert.cert, '-crl_reason', 'keyCompromise']);
+        await writeCrl();
+      }),
+    writeCrl: (hours) => serial(() => writeCrl(hours)),
     remove: dir.remove,
   };
 }

@@ -1,0 +1,102 @@
+import {BclError, conflict, denied, ExitCode, type HttpClient, type HttpResponse, invalidInput, unavailable} from '@bcl/core';
+
+/** What cssh-authz answers to POST /v1/certificates. */
+export interface IssuedCertificate {
+  certificate: string;
+  serial: string;
+  keyId: string;
+  principals: string[];
+  validAfter: string;
+  validBefore: string;
+  ttlSeconds: number;
+  extensions: string[];
+  criticalOptions: Record<string, string>;
+  caPublicKey: string;
+  warnings: string[];
+}
+
+/** TLS alerts and errors that mean "the server refused our client certificate". */
+const REFUSED_AT_TLS = /CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|ACCESS_DENIED|HANDSHAKE_FAILURE|UNSUPPORTED_CERTIFICATE/i;
+/** Errors that mean "we do not trust the server's certificate". */
+const SERVER_UNTRUSTED = /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|unable to verify|self.signed/i;
+
+/** The cssh-authz HTTP API, over mutual TLS; its refusals become BCL errors with the server's reason. */
+export class AuthzClient {
+  constructor(
+    private readonly http: HttpClient,
+    readonly server: string,
+    /** Who we authenticate as, for messages. */
+    private readonly who: string | undefined,
+  ) {}
+
+  async requestCertificate(body: {publicKey: string; principals?: string[]; ttl?: number; host?: string}): Promise<IssuedCertificate> {
+    const res = await this.call(`${this.server}/v1/certificates`, {method: 'POST', json: body});
+    return this.expect<IssuedCertificate>(res, 'POST', 201);
+  }
+
+  async principals(query: {user: string; host: string; keyId?: string; serial?: string}): Promise<{principals: string[]; lines: string[]; reason?: string}> {
+    const params = new URLSearchParams({user: query.user, host: query.host});
+    if (query.keyId) params.set('keyId', query.keyId);
+    if (query.serial) params.set('serial', query.serial);
+    const res = await this.call(`${this.server}/v1/principals?${params}`, {method: 'GET'});
+    return this.expect(res, 'GET', 200);
+  }
+
+  private async call(url: string, request: {method: string; json?: unknown}): Promise<HttpResponse> {
+    try {
+      return await this.http.request(url, {...request, headers: {accept: 'application/json'}});
+    } catch (error) {
+      throw this.networkError(error);
+    }
+  }
+
+  private networkError(error: unknown): unknown {
+    if (!(error instanceof BclError) || error.code !== 'http.unreachable') return error;
+    const cause = error.cause as {code?: string; message?: string; cause?: {code?: string; message?: string}} | undefined;
+    const text = [cause?.code, cause?.message, cause?.cause?.code, cause?.cause?.message, error.message].filter(Boolean).join(' ');
+    if (REFUSED_AT_TLS.test(text)) {
+      return denied('csshctl.tls_refused', `${this.server} refused the TLS handshake with ${this.who ?? 'your certificate'}: ${error.message}`, {
+        hint: 'The service does not accept this PKI certificate (revoked, expired, or from another CA). Check it with pkictl list.',
+        cause: error,
+      });
+    }
+    if (SERVER_UNTRUSTED.test(text)) {
+      return unavailable('csshctl.server_untrusted', `cannot verify the TLS certificate of ${this.server}: ${error.message}`, {
+        hint: 'Set csshctl.serverCa to the CA bundle that signs the cssh-authz server certificate.',
+        cause: error,
+      });
+    }
+    return error;
+  }
+
+  private async expect<T>(res: HttpResponse, method: string, status: number): Promise<T> {
+    if (res.status === status) return res.json<T>();
+    const text = await res.text().catch(() => '');
+    let body: {error?: {code?: string; message?: string; details?: unknown}} = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: use the text
+    }
+    const reason = body.error?.message ?? (text.trim().slice(0, 300) || `HTTP ${res.status}`);
+    const details = {status: res.status, code: body.error?.code, ...(body.error?.details ? {server: body.error.details} : {})};
+    switch (res.status) {
+      case 401:
+        throw denied('csshctl.unauthenticated', `cssh-authz refused ${this.who ?? 'your PKI certificate'}: ${reason}`, {
+          hint: 'Check your certificate with pkictl list; renew it with pkictl renew if it expired or was revoked.',
+          details,
+        });
+      case 403:
+        throw denied('csshctl.forbidden', `cssh-authz refused: ${reason}`, {hint: 'Ask an administrator of the access rules for the access you need.', details});
+      case 400:
+      case 413:
+      case 415:
+        throw invalidInput('csshctl.rejected', `cssh-authz rejected the request: ${reason}`, {details});
+      case 409:
+        throw conflict('csshctl.conflict', `cssh-authz: ${reason}`, {details});
+      default:
+        if (res.status >= 500) throw unavailable('csshctl.server_error', `cssh-authz failed (${res.status}): ${reason}`, {details});
+        throw new BclError('csshctl.unexpected_status', `${method} ${res.url} answered ${res.status}: ${reason}`, ExitCode.unexpected, {details});
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+
+/**
+ * Where csshctl keeps its keys and certificates: $XDG_DATA_HOME/bcl/csshctl/<slot>/, one slot
+ * per purpose ("default" for `csshctl cert`, "host-<name>" for `csshctl ssh <name>`):
+ *
+ *   id               0600  the private key (an ephemeral Ed25519 key, or a symlink to csshctl.sshKey)
+ *   id.pub           0600  its public key
+ *   id-cert.pub      0600  the certificate (ssh-add loads it beside the key)
+ *   certificate.json 0600  what was asked and answered
+ */
+export interface SlotMeta {
+  version: 1;
+  slot: string;
+  server: string;
+  host: string | null;
+  serial: string;
+  keyId: string;
+  principals: string[];
+  validAfter: string;
+  validBefore: string;
+  extensions: string[];
+  criticalOptions: Record<string, string>;
+  /** The configured key used instead of an ephemeral one. */
+  sshKey: string | null;
+  issuedAt: string;
+}
+
+export interface Slot {
+  name: string;
+  dir: string;
+  keyPath: string;
+  publicKeyPath: string;
+  certPath: string;
+  meta: SlotMeta;
+}
+
+export class CertificateStore {
+  constructor(readonly root: string) {}
+
+  static slotName(host: string | undefined): string {
+    return host ? `host-${host.toLowerCase().replace(/[^a-z0-9.-]/g, '_')}` : 'default';
+  }
+
+  private paths(name: string) {
+    const dir = join(this.root, name);
+    return {dir, keyPath: join(dir, 'id'), publicKeyPath: join(dir, 'id.pub'), certPath: join(dir, 'id-cert.pub'), metaPath: join(dir, 'certificate.json')};
+  }
+
+  list(): Slot[] {
+    if (!existsSync(this.root)) return [];
+    return readdirSync(this.root, {withFileTypes: true})
+      .filter((e) => e.isDirectory())
+      .map((e) => this.get(e.name))
+      .filter((s): s is Slot => s !== undefined)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): Slot | undefined {
+    const p = this.paths(name);
+    if (!existsSync(p.metaPath) || !existsSync(p.certPath)) return undefined;
+    try {
+      const meta = JSON.parse(readFileSync(p.metaPath, 'utf8')) as SlotMeta;
+      return {name, dir: p.dir, keyPath: p.keyPath, publicKeyPath: p.publicKeyPath, certPath: p.certPath, meta};
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Replaces a slot with a new key and certificate. Each file is written to a temporary name
+   * with mode 0600 from birth and renamed into place; the directories are 0700.
+   */
+  save(name: string, files: {privateKey?: string; linkTo?: string; publicKey: string; certificate: string}, meta: SlotMeta): Slot {
+    mkdirSync(this.root, {recursive: true, mode: 0o700});
+    chmodSync(this.root, 0o700);
+    const p = this.paths(name);
+    mkdirSync(p.dir, {recursive: true, mode: 0o700});
+    chmodSync(p.dir, 0o700);
+    if (files.privateKey !== undefined) writeSecret(p.keyPath, files.privateKey);
+    else if (files.linkTo !== undefined) {
+      if (existsSync(p.keyPath) || isSymlink(p.keyPath)) unlinkSync(p.keyPath);
+      symlinkSync(files.linkTo, p.keyPath);
+    }
+    writeSecret(p.publicKeyPath, files.publicKey);
+    writeSecret(p.certPath, files.certificate);
+    writeSecret(p.metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+    return {name, dir: p.dir, keyPath: p.keyPath, publicKeyPath: p.publicKeyPath, certPath: p.certPath, meta};
+  }
+
+  remove(name: string): void {
+    rmSync(this.paths(name).dir, {recursive: true, force: true});
+  }
+}
+
+function writeSecret(path: string, data: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, {mode: 0o600, flag: 'w'});
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
