@@ -26,7 +26,11 @@ export async function deployAfterBuild(ctx: CommandContext, input: {specPath: st
   const [result] = await deployServices(targets, {environment: input.env, timeoutMs: 300_000, rollback: true, signal: ctx.signal, ui: ctx.ui, env: ctx.env});
   if (!result) throw new BclError('svctl.deploy_failed', 'the deploy returned no result', ExitCode.unexpected);
   const summary: DeployAfterBuild = {environment: input.env, revision: result.revision, image: result.image, outcome: result.outcome, durationMs: result.durationMs};
-  if (result.outcome === 'succeeded') return summary;
+  if (result.outcome === 'succeeded') {
+    const {annotateDeploy} = await import('../observability/annotate.js');
+    await annotateDeploy(ctx, {service: result.service, environment: input.env, image: result.image, revision: result.revision});
+    return summary;
+  }
   reportFailures(ctx.ui, [result]);
   if (result.error) {
     throw new BclError(result.error.code, `the build succeeded but the deploy to ${input.env} did not: ${result.message}`, result.error.exitCode as ExitCode, {hint: result.error.hint, details: {deploy: result}});

@@ -1,7 +1,7 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
-import {type JenkinsDouble, kubectl, startJenkinsDouble, testNamespace, type TestNamespace} from '@bcl/testkit';
+import {type GrafanaDouble, type JenkinsDouble, kubectl, startGrafanaDouble, startJenkinsDouble, testNamespace, type TestNamespace} from '@bcl/testkit';
 import {type ServiceRepo, serviceRepo, svctl, svctlHome, testSpec} from '../helpers.js';
 
 // svctl build --deploy: a build on the Jenkins double, then svctl deploy's core against the real
@@ -12,19 +12,22 @@ describe('svctl build --deploy', () => {
   let ns: TestNamespace;
   let repo: ServiceRepo;
   let jenkins: JenkinsDouble;
+  let grafana: GrafanaDouble;
   const home = svctlHome(kubeconfig);
-  const run = (args: string[]) => svctl(args, {env: {...home.cliEnv, JENKINS_TOKEN: jenkins.token}, cwd: repo.dir});
+  const run = (args: string[]) => svctl(args, {env: {...home.cliEnv, JENKINS_TOKEN: jenkins.token, GRAFANA_TOKEN: grafana.token}, cwd: repo.dir});
 
   beforeAll(async () => {
     jenkins = await startJenkinsDouble();
+    grafana = await startGrafanaDouble();
     ns = await testNamespace(kubeconfig, 'svctl-build');
     repo = await serviceRepo(testSpec('built', ns.name, 'git: {url: https://git.example.com/platform/built.git}'));
     const config = join(home.xdg.config, 'bcl', 'config.yaml');
-    writeFileSync(config, readFileSync(config, 'utf8').replace('svctl:\n', `svctl:\n  jenkins:\n    ci: {url: "${jenkins.url}", user: ${jenkins.user}, tokenEnv: JENKINS_TOKEN}\n`));
+    writeFileSync(config, readFileSync(config, 'utf8').replace('svctl:\n', `svctl:\n  jenkins:\n    ci: {url: "${jenkins.url}", user: ${jenkins.user}, tokenEnv: JENKINS_TOKEN}\n  grafana: {url: "${grafana.url}", tokenEnv: GRAFANA_TOKEN}\n`));
     expect((await run(['pipeline', 'sync'])).exitCode).toBe(0);
   });
   afterAll(async () => {
     await jenkins?.stop();
+    await grafana?.stop();
     await ns?.remove();
     repo?.remove();
     home.remove();
@@ -39,6 +42,8 @@ describe('svctl build --deploy', () => {
     const image = await kubectl(kubeconfig, ['get', 'deployment', 'built', '-n', ns.name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
     expect(image.stdout).toBe('registry.example.com/platform/built:1.0.0');
     expect(jenkins.job('built')!.builds.at(-1)!.parameters).toMatchObject({IMAGE_TAG: '1.0.0', ENV: 'test'});
+    // The deploy is marked on the dashboards (their "Deploys" annotation query: these tags).
+    expect(grafana.annotations).toEqual([expect.objectContaining({tags: ['svctl-deploy', 'service:built', 'env:test'], text: 'Deployed registry.example.com/platform/built:1.0.0 to test (revision 1)'})]);
   });
 
   it('does not deploy after a failed build', async () => {
@@ -53,6 +58,7 @@ describe('svctl build --deploy', () => {
     const res = await run(['build', '--image-tag', '1.2.0-crashloop', '--deploy', '--env', 'test']);
     expect(res.exitCode, res.stderr).toBe(7);
     expect(res.stderr).toContain('the build succeeded but the deploy to test');
+    expect(grafana.annotations).toHaveLength(1);
     const image = await kubectl(kubeconfig, ['get', 'deployment', 'built', '-n', ns.name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
     expect(image.stdout).toBe('registry.example.com/platform/built:1.0.0');
   });
