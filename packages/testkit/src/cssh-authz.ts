@@ -11,7 +11,7 @@ import {waitFor} from './wait.js';
 /**
  * The real cssh-authz service, started through its launcher (bin/cssh-authz serve) on a free
  * port of 127.0.0.1, with a new SSH CA key, a server certificate from the given PKI, the PKI's
- * CA and CRL for client certificates, and the given access rules.
+ * CA and CRL for client certificates (or another CA's, e.g. pkictl's), and the given access rules.
  */
 export interface CsshAuthz {
   url: string;
@@ -48,8 +48,10 @@ export interface CsshAuthzOptions {
   extraConfig?: string;
   /** The CA key type (cssh-authz keygen --type). */
   caKeyType?: 'ed25519' | 'ecdsa-p256' | 'rsa-4096';
-  /** Use the PKI's CRL (default true). */
-  crl?: boolean;
+  /** The CRL file to check clients against (default: the PKI's; false: none). */
+  crl?: string | false;
+  /** The CA bundle client certificates must chain to (default: the PKI's CA), e.g. a pkictl CA. */
+  clientCa?: string;
 }
 
 export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAuthz> {
@@ -66,8 +68,8 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
       'tls:',
       `  cert: ${server.cert}`,
       `  key: ${server.key}`,
-      `  clientCa: ${options.pki.caCert}`,
-      ...(options.crl === false ? [] : [`  crl: ${options.pki.crl}`]),
+      `  clientCa: ${options.clientCa ?? options.pki.caCert}`,
+      ...(options.crl === false ? [] : [`  crl: ${options.crl ?? options.pki.crl}`]),
       'ca:',
       '  key: ssh_user_ca',
       'rules: rules.yaml',

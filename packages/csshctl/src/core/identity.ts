@@ -72,7 +72,8 @@ export async function loadClientIdentity(options: IdentityOptions): Promise<Clie
         : 'Get one with pkictl request and pkictl fetch, or set csshctl.certificate (a serial, or {cert, key} files).',
     });
   }
-  const certPem = readFile(found.certPath, 'the pkictl certificate') + (found.chainPath ? readFile(found.chainPath, 'the pkictl chain') : '');
+  // PEM blocks joined on their own lines: either file may lack a final newline.
+  const certPem = [readFile(found.certPath, 'the pkictl certificate'), ...(found.chainPath ? [readFile(found.chainPath, 'the pkictl chain')] : [])].map((p) => `${p.trim()}\n`).join('');
   const keyPem = await decryptKey(readFile(found.keyPath, 'the pkictl key'), found.keyPath, options);
   return {
     description: `pkictl certificate ${found.serial} (${found.email})`,
