@@ -184,8 +184,12 @@ describe('logging in', () => {
     const home = homeFor(ann);
     const cert = (await csshctl(home, ['cert', '--principal', OPS, '--json'])).json<{result: {keyPath: string; certificatePath: string; serial: string}}>().result;
     expect(ssh(sshd, OPS, cert.keyPath, cert.certificatePath, 'whoami').code).toBe(0);
-    const revoke = await authz.request('/v1/revoke', {json: {serial: cert.serial, reason: 'key compromise'}, client: ann});
-    expect(revoke.status).toBe(200);
+    const notAdmin = await csshctl(homeFor(carl), ['revoke', '--serial', cert.serial]);
+    expect(notAdmin.exitCode).toBe(4);
+    expect(notAdmin.stderr).toContain('carl@example.com may not revoke certificates');
+    const revoke = await csshctl(home, ['revoke', '--serial', cert.serial, '--reason', 'key compromise']);
+    expect(revoke.exitCode, revoke.stderr).toBe(0);
+    expect(revoke.stdout).toContain(`Revoked 1 certificate(s): ${cert.serial}`);
     sshd.setRevokedKeys((await authz.get('/v1/krl')).body);
     const refused = ssh(sshd, OPS, cert.keyPath, cert.certificatePath, 'whoami');
     expect(refused.code).toBe(255);

@@ -4,7 +4,7 @@ import {formatRemaining} from '../render.js';
 
 export interface StatusResult {
   server: string | null;
-  identity: {description: string; email: string | null; serial: string | null; notAfter: string | null} | null;
+  identity: {description: string; email: string | null; serial: string | null; notAfter: string | null; certificate: string | null; chain: string | null} | null;
   identityProblem: string | null;
   certificates: CertificateView[];
 }
@@ -34,7 +34,14 @@ export default class Status extends BclCommand<typeof Status> {
         },
         secret: (s) => this.ctx.redactor.add(s),
       });
-      identity = {description: id.description, email: id.email ?? null, serial: id.serial ?? null, notAfter: id.notAfter?.toISOString() ?? null};
+      identity = {
+        description: id.description,
+        email: id.email ?? null,
+        serial: id.serial ?? null,
+        notAfter: id.notAfter?.toISOString() ?? null,
+        certificate: id.certPath ?? null,
+        chain: id.chainPath ?? null,
+      };
     } catch (error) {
       identityProblem = (error as {code?: string}).code === 'csshctl.no_passphrase' ? 'the PKI key is encrypted (not unlocked by status)' : (error as Error).message;
     }

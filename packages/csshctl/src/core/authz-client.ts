@@ -42,6 +42,11 @@ export class AuthzClient {
     return this.expect(res, 'GET', 200);
   }
 
+  async revoke(body: {serial?: string; keyId?: string; reason?: string}): Promise<{revoked: string[]; alreadyRevoked: string[]; krlVersion: number}> {
+    const res = await this.call(`${this.server}/v1/revoke`, {method: 'POST', json: body});
+    return this.expect(res, 'POST', 200);
+  }
+
   private async call(url: string, request: {method: string; json?: unknown}): Promise<HttpResponse> {
     try {
       return await this.http.request(url, {...request, headers: {accept: 'application/json'}});
@@ -88,6 +93,8 @@ export class AuthzClient {
         });
       case 403:
         throw denied('csshctl.forbidden', `cssh-authz refused: ${reason}`, {hint: 'Ask an administrator of the access rules for the access you need.', details});
+      case 404:
+        throw invalidInput('csshctl.not_found', `cssh-authz: ${reason}`, {details});
       case 400:
       case 413:
       case 415:

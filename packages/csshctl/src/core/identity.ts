@@ -14,6 +14,9 @@ export interface ClientIdentity {
   serial: string | undefined;
   email: string | undefined;
   notAfter: Date | undefined;
+  /** The files, for status. */
+  certPath?: string;
+  chainPath?: string;
 }
 
 export interface IdentityOptions {
@@ -46,7 +49,7 @@ export async function loadClientIdentity(options: IdentityOptions): Promise<Clie
     if (notAfter.getTime() < options.now.getTime()) {
       throw denied('csshctl.certificate_expired', `your PKI certificate ${chosen.cert} expired on ${notAfter.toISOString()}`, {hint: 'Renew it with pkictl renew, then pkictl fetch.'});
     }
-    return {description: `${chosen.cert}`, certPem, keyPem, serial: cert.serialNumber.toUpperCase(), email: emailOf(cert), notAfter};
+    return {description: `${chosen.cert}`, certPem, keyPem, serial: cert.serialNumber.toUpperCase(), email: emailOf(cert), notAfter, certPath: chosen.cert};
   }
   const {findCredential, listCredentials, normalizeSerial} = await import('@bcl/pki-local');
   const lookup: {serial?: string; email?: string} = {};
@@ -82,6 +85,8 @@ export async function loadClientIdentity(options: IdentityOptions): Promise<Clie
     serial: found.serial,
     email: found.email,
     notAfter: found.notAfter,
+    certPath: found.certPath,
+    ...(found.chainPath ? {chainPath: found.chainPath} : {}),
   };
 }
 
