@@ -132,7 +132,7 @@ function local(spec: DbSpec, context: GenerateContext, doc: TerraformDocument): 
       sslmode: SSLMODE[server.tls],
       connect_timeout: 15,
     });
-    postgresObjects(spec, doc, {admin: server.user, databaseRef: (db, owner) => postgresDatabase(doc, db, owner)});
+    postgresObjects(spec, doc, {admin: server.user, databaseRef: (db, owner) => postgresDatabase(doc, spec, db, owner)});
   } else {
     doc.require('mysql', {endpoint: `${server.host}:${server.port}`, username: server.user});
     doc.require('random');
@@ -140,8 +140,11 @@ function local(spec: DbSpec, context: GenerateContext, doc: TerraformDocument): 
   }
 }
 
-function postgresDatabase(doc: TerraformDocument, db: DbSpec['databases'][number], owner: string): string {
-  const address = doc.resource('postgresql_database', label(db.name), {name: literal(db.name), owner});
+function postgresDatabase(doc: TerraformDocument, spec: DbSpec, db: DbSpec['databases'][number], owner: string): string {
+  // The database depends on the roles that use it, so a destroy drops it (and every object those
+  // roles own in it) before the roles: DROP ROLE then finds nothing left that depends on them.
+  const roles = [...new Set(spec.access.filter((a) => a.databases.includes(db.name)).map((a) => `postgresql_role.${label(a.role)}`))].sort();
+  const address = doc.resource('postgresql_database', label(db.name), {name: literal(db.name), owner, ...(roles.length > 0 ? {depends_on: roles} : {})});
   return `\${${address}.name}`;
 }
 
@@ -172,7 +175,13 @@ function postgresObjects(spec: DbSpec, doc: TerraformDocument, wiring: PostgresW
         schemaRefs.set(schema, 'public');
         continue;
       }
-      const address = doc.resource('postgresql_schema', label(db.name, schema), {name: literal(schema), database: dbRef, owner: db.owner ? roleRef(db.owner) : literal(wiring.admin)});
+      // Without deletion protection, dropping the schema takes its tables with it (as dropping the database would).
+      const address = doc.resource('postgresql_schema', label(db.name, schema), {
+        name: literal(schema),
+        database: dbRef,
+        owner: db.owner ? roleRef(db.owner) : literal(wiring.admin),
+        drop_cascade: !spec.deletionProtection,
+      });
       schemaRefs.set(schema, `\${${address}.name}`);
     }
     const entries = spec.access.filter((a) => a.databases.includes(db.name));
@@ -327,7 +336,7 @@ function aws(spec: DbSpec, context: GenerateContext, doc: TerraformDocument): vo
   doc.output('admin_secret_arn', {value: `\${${instance}.master_user_secret[0].secret_arn}`});
   if (spec.engine === 'postgres') {
     doc.require('postgresql', {host: `\${${instance}.address}`, port, username: `\${${instance}.username}`, password, database: 'postgres', sslmode: 'require', superuser: false, connect_timeout: 15});
-    postgresObjects(spec, doc, {admin: CLOUD_ADMIN_USER, databaseRef: (db, owner) => postgresDatabase(doc, db, owner)});
+    postgresObjects(spec, doc, {admin: CLOUD_ADMIN_USER, databaseRef: (db, owner) => postgresDatabase(doc, spec, db, owner)});
   } else {
     doc.require('mysql', {endpoint: `\${${instance}.endpoint}`, username: `\${${instance}.username}`, password, tls: 'true'});
     doc.require('random');

@@ -1,0 +1,23 @@
+import type {ResultWriter} from '@bcl/core';
+import {AdminCommand} from '../admin/command.js';
+import {specFlags} from '../terraform/flags.js';
+import type {PlanResult} from '../terraform/flow.js';
+import {renderPlan} from '../terraform/summary.js';
+
+export default class Plan extends AdminCommand<typeof Plan> {
+  static override summary = 'Show what provisioning the spec would change: terraform init, plan to a file, and a readable summary.';
+  static override description = `Generates Terraform JSON from db.yaml into a work directory per database and environment ($XDG_STATE_HOME/bcl/dbctl/work/<name>[-<env>]), then runs terraform init (when providers or backend changed), terraform plan -out, and terraform show -json of that plan.
+The summary lists creates, updates, replaces (with the attribute that forces each) and deletes, and drift found outside Terraform. Sensitive values are masked. dbctl provision applies exactly such a plan.`;
+  static override examples = ['<%= config.bin %> plan -f db.yaml', '<%= config.bin %> plan -f db.yaml --env prod --json'];
+  static override flags = {...specFlags};
+
+  async run(): Promise<PlanResult> {
+    const {plan, publicPlan} = await import('../terraform/flow.js');
+    const result = await plan({ctx: this.ctx, settings: this.settings(), specFile: this.flags.file, env: this.flags.env});
+    return publicPlan(result);
+  }
+
+  protected override renderResult(result: PlanResult, out: ResultWriter): void {
+    out.text(renderPlan(result, `Plan for ${result.instance} (${result.provider}${result.env ? `, env ${result.env}` : ''})`));
+  }
+}
