@@ -50,6 +50,9 @@ export class GitStore {
     readonly close: () => void,
   ) {}
 
+  /** Set when a change failed half-way: the next sync also removes untracked files. */
+  private dirty = false;
+
   static async open(options: OpenOptions): Promise<GitStore> {
     const url = isRemoteUrl(options.store) ? options.store : resolve(options.cwd, options.store);
     if (!isRemoteUrl(options.store) && !existsSync(url)) {
@@ -108,17 +111,24 @@ export class GitStore {
     } catch (error) {
       throw storeError(error, this.url, 'fetch');
     }
-    const remote = (await this.git.raw(['branch', '-r', '--list', `origin/${BRANCH}`])).trim();
-    this.empty = remote === '';
+    // One reset in the common case; the empty store and a clone left dirty take the long way.
+    const reset = await this.git
+      .raw(['reset', '--quiet', '--hard', `origin/${BRANCH}`])
+      .then(() => true)
+      .catch(() => false);
+    this.empty = !reset && (await this.git.raw(['branch', '-r', '--list', `origin/${BRANCH}`])).trim() === '';
     if (this.empty) {
       await this.git.raw(['symbolic-ref', 'HEAD', `refs/heads/${BRANCH}`]);
       await this.git.raw(['read-tree', '--empty']).catch(() => undefined);
       await this.git.raw(['clean', '-qfdx']);
       return;
     }
-    await this.git.raw(['checkout', '--quiet', '-B', BRANCH, `origin/${BRANCH}`]);
-    await this.git.raw(['reset', '--quiet', '--hard', `origin/${BRANCH}`]);
-    await this.git.raw(['clean', '-qfdx']);
+    // (The local branch name does not matter: pushes go to HEAD:refs/heads/main.)
+    if (!reset || this.dirty) {
+      await this.git.raw(['checkout', '--quiet', '-f', '-B', BRANCH, `origin/${BRANCH}`]);
+      await this.git.raw(['clean', '-qfdx']);
+    }
+    this.dirty = false;
   }
 
   /** The commit the working clone is at. */
@@ -197,6 +207,7 @@ export class GitStore {
       }
     } catch (error) {
       // Nothing half-written: the working clone goes back to the remote's state.
+      this.dirty = true;
       await this.sync().catch(() => undefined);
       throw error;
     }
