@@ -34,7 +34,7 @@ type Json = Record<string, unknown>;
 
 /** Strings reach Terraform as template expressions: "${" and "%{" in names are escaped to stay literal. */
 export function literal(value: string): string {
-  return value.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 /** A resource label for a name: lowercase [a-z0-9_], with a short hash when the name had to change. */
@@ -221,7 +221,7 @@ function mysqlObjects(spec: DbSpec, doc: TerraformDocument, createDatabase: (db:
   for (const role of roles) {
     // An account needs a password from the start (MySQL would accept logins without one); it is
     // kept in state only until dbctl password rotate replaces it, which Terraform then ignores.
-    const pw = doc.resource('random_password', label(role), {length: 32, special: false});
+    const pw = doc.resource('random_password', label(role, 'password'), {length: 32, special: false});
     const address = doc.resource('mysql_user', label(role), {user: literal(role), host: '%', plaintext_password: `\${${pw}.result}`, lifecycle: {ignore_changes: ['plaintext_password']}});
     users.set(role, `\${${address}.user}`);
   }
