@@ -77,7 +77,7 @@ export async function hostSetup(options: HostSetupOptions): Promise<HostSetup> {
     '#',
     `# 3. ${options.csshctl} must be root-owned and not writable by others (sshd checks), and read`,
     `#    its server from ${bclConfigPath}:`,
-    ...bclConfig.trimEnd().split('\n').map((l) => (l.startsWith('#') ? l : `#    ${l}`)),
+    ...bclConfig.trimEnd().split('\n').map((l) => `#    ${l}`),
     '#',
     '# 4. sshd_config (e.g. /etc/ssh/sshd_config.d/cssh-authz.conf), then reload sshd:',
     sshdConfig.trimEnd(),
