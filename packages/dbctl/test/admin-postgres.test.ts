@@ -1,6 +1,6 @@
 import {readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
-import {type PostgresServer, startPostgres, tempDir} from '@bcl/testkit';
+import {type PostgresServer, runCli, startPostgres, tempDir} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {dbctlRunner, homeWithConfig, Transcript} from './support.js';
 
@@ -200,6 +200,16 @@ describe('dbctl on PostgreSQL', () => {
     expect(entries.find((e) => e.operation === 'user.drop' && e.outcome === 'failed')).toBeDefined();
     expect(entries.every((e) => e.as === 'postgres')).toBe(true);
     expect(statSync(join(home.xdg.state, 'bcl', 'dbctl', 'audit.log')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('bcl doctor', () => {
+  it('checks terraform and that each connection answers', async () => {
+    const res = transcript.record(['bcl doctor'], await runCli('bcl', ['doctor', '--json'], {env: home.env}));
+    const envelope = res.json<{result?: {checks: {name: string; status: string; message: string}[]}; error?: {details: {checks: {name: string; status: string; message: string}[]}}}>();
+    const checks = envelope.result?.checks ?? envelope.error!.details.checks;
+    expect(checks.find((c) => c.name === 'dbctl.terraform')).toMatchObject({status: 'ok', message: expect.stringMatching(/^\d+\.\d+\.\d+/)});
+    expect(checks.find((c) => c.name === 'dbctl.connections.local')).toMatchObject({status: 'ok', message: `127.0.0.1:${pg.port} accepts connections`});
   });
 });
 
