@@ -38,10 +38,13 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
 
   async run(): Promise<DeployResult> {
     const {argv} = await this.parse(Deploy);
+    // The Kubernetes client takes a while to load: start now, while specs and git are read.
+    const preload = import('../kube/client.js').then((m) => m.preloadClient());
     const environment = environmentOf(this.ctx);
     const specs = loadSpecs(this.ctx.cwd, argv as string[]);
     const {buildTargets} = await import('../deploy/targets.js');
     const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: this.flags['allow-dirty']});
+    await preload;
     const {deployServices} = await import('../deploy/deploy.js');
     const {reportFailures} = await import('../deploy/report.js');
     const started = Date.now();

@@ -185,9 +185,8 @@ class ServiceDeploy {
       if (takenOver) this.options.ui.warn(`${spec.name}: took over the expired deploy lease of ${takenOver.holder} (last renewed ${takenOver.renewedAt ?? 'never'})`);
       if (this.options.signal.aborted) throw new Interrupted();
 
-      const history = await this.history.list();
       const objects = this.target.rendered.objects;
-      const owned = await listOwned(this.clients, spec.namespace, spec.name, spec.environment, objects);
+      const [history, owned] = await Promise.all([this.history.list(), listOwned(this.clients, spec.namespace, spec.name, spec.environment, objects)]);
       await checkOwnership(this.clients, objects, owned, spec.name, spec.environment);
 
       record = await this.history.begin(
@@ -242,6 +241,9 @@ class ServiceDeploy {
   private async applyAndWait(objects: readonly KubeObject[], owned: ReadonlyMap<string, KubeObject>, label: string): Promise<{outcome: 'succeeded' | 'failed' | 'timeout' | 'interrupted'; applied: {ref: string; action: string}[]; pruned: string[]; message: string; rolloutFailures: PodFailure[]; events: PodEvent[]; reason: string}> {
     const applied: {ref: string; action: string}[] = [];
     let deployment: KubeObject | undefined;
+    // The watch lists and connects while the objects are applied.
+    const watching = objects.some((o) => o.kind === 'Deployment') ? this.watch.start() : undefined;
+    watching?.catch(() => undefined);
     for (const [i, object] of objects.entries()) {
       // Stop between objects, never inside one: what was applied is whole, and recorded.
       if (this.options.signal.aborted) return {outcome: 'interrupted', applied, pruned: [], message: `interrupted after applying ${applied.length} of ${objects.length} object(s)`, rolloutFailures: [], events: [], reason: 'Interrupted'};
@@ -257,7 +259,7 @@ class ServiceDeploy {
     }
     if (deployment) {
       this.task.update(`${label}: rolling out`);
-      await this.watch.start();
+      await watching;
       const wait = await waitForRollout(this.watch, {
         service: this.target.spec.name,
         deployment: deployment.metadata.name,

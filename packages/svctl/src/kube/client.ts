@@ -22,6 +22,11 @@ export interface ConnectOptions {
   source?: string;
 }
 
+/** Starts loading the client library (a few hundred ms) so it overlaps with other work. */
+export async function preloadClient(): Promise<void> {
+  await import('@kubernetes/client-node').catch(() => undefined);
+}
+
 /**
  * Loads the kubeconfig (KUBECONFIG honoured, else ~/.kube/config) and makes the clients of a
  * context. An unknown context is exit 3 naming the configuration key that chose it.
