@@ -3,7 +3,6 @@ import {conflict, isBclError, type ResultWriter} from '@bcl/core';
 import {AdminCommand} from '../admin/command.js';
 import {specFlags} from '../terraform/flags.js';
 import type {ProvisionResult} from '../terraform/flow.js';
-import {renderPlan} from '../terraform/summary.js';
 
 export default class Provision extends AdminCommand<typeof Provision> {
   static override summary = 'Provision the spec: plan, confirm, and apply exactly that saved plan.';
@@ -55,7 +54,10 @@ Applying needs --yes when not interactive. Progress streams from terraform's -js
   }
 
   protected override renderResult(result: ProvisionResult, out: ResultWriter): void {
-    const title = `${result.applied ? 'Applied' : 'Nothing to apply'} for ${result.instance} (${result.provider}${result.env ? `, env ${result.env}` : ''})`;
-    out.text(renderPlan(result, title));
+    const where = `${result.instance} (${result.provider}${result.env ? `, env ${result.env}` : ''})`;
+    if (!result.applied) return out.text(`${where}: no changes`);
+    // The plan itself was shown before applying; the result is what was done.
+    const {create, update, replace, delete: del} = result.counts;
+    out.text(`${where}: applied ${create} created, ${update} updated, ${replace} replaced, ${del} deleted`);
   }
 }
