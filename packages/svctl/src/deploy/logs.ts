@@ -28,7 +28,7 @@ export async function lastLogLines(clients: KubeClients, namespace: string, fail
         return {pod: f.pod, container, lines: text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1)};
       } catch (error) {
         const why = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError' ? `no answer from the node within ${timeoutMs / 1000}s` : messageOf(error);
-        return {pod: f.pod, container, unavailable: why};
+        return {pod: f.pod, container, unavailable: `the node did not serve them: ${why}`};
       }
     }),
   );
