@@ -111,6 +111,21 @@ describe('getting a certificate', () => {
     expect(human.stdout).toMatch(/^valid until: +\S+ \((59m\d+s|1h) left\)$/m);
   });
 
+  it('bcl doctor checks ssh, the service over TLS and the PKI certificate', async () => {
+    const res = await runCli('bcl', ['doctor', '--json'], {env: homeFor(ann).env});
+    const body = res.json<{ok: boolean; result?: {checks: {name: string; status: string; message: string}[]}; error?: {details: {checks: {name: string; status: string; message: string}[]}}}>();
+    const checks = (body.result?.checks ?? body.error?.details.checks ?? []).filter((c) => c.name.startsWith('csshctl.'));
+    expect(checks).toEqual([
+      {name: 'csshctl.ssh', status: 'ok', message: expect.stringMatching(/^\d/)},
+      {name: 'csshctl.server', status: 'ok', message: `${authz.url} answers`},
+      // The test PKI issues two-day certificates: doctor warns a week ahead.
+      {name: 'csshctl.certificate', status: 'warn', message: `${ann.cert} expires in 1 day(s)`, hint: 'Renew it with pkictl renew.'},
+    ]);
+    const broken = await runCli('bcl', ['doctor', '--json'], {env: {...homeFor(ann).env, BCL_CSSHCTL_SERVER_CA: '/nonexistent.pem'}});
+    expect(broken.exitCode).toBe(6);
+    expect(broken.json<{error: {details: {checks: {name: string; status: string}[]}}}>().error.details.checks.find((c) => c.name === 'csshctl.serverCa')).toMatchObject({status: 'fail'});
+  });
+
   it('refuses a principal that is not granted, naming it; nothing is issued or written', async () => {
     const home = homeFor(ann);
     const res = await csshctl(home, ['cert', '--principal', OPS, '--principal', 'root']);
