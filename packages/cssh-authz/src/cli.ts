@@ -27,6 +27,10 @@ class UsageError extends Error {}
 
 export async function main(argv: string[], io: {out: (s: string) => void; err: (s: string) => void} = {out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s)}): Promise<number> {
   const [command, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
   try {
     switch (command) {
       case undefined:

@@ -194,6 +194,7 @@ describe('revocation', () => {
     expect([...byPerson.json.revoked].sort()).toEqual(expect.arrayContaining(carls.map((c) => c.serial)));
     const krl = await authz.get('/v1/krl');
     expect(krl.body.equals(before.body)).toBe(false);
+    expect((await authz.request('/v1/krl', {headers: {'if-none-match': '"krl-1"'}})).status).toBe(304);
     const krlFile = join(work, 'revoked.krl');
     writeFileSync(krlFile, krl.body);
     const check = (cert: string) => {
@@ -296,13 +297,17 @@ describe('the service command line', () => {
     expect(check.stdout).toContain('valid');
     expect((await run(join(repoRoot, 'bin', 'cssh-authz'), ['serve'], {allowFailure: true})).code).toBe(2);
     expect((await run(join(repoRoot, 'bin', 'cssh-authz'), ['frobnicate'], {allowFailure: true})).code).toBe(2);
+    expect((await run(join(repoRoot, 'bin', 'cssh-authz'), ['serve', '--help'])).stdout).toContain('cssh-authz serve --config <file>');
   });
 
-  it('signs with rsa-sha2-512, never ssh-rsa, when the CA key is RSA', async () => {
-    const rsa = await startCsshAuthz({pki, rules: RULES, caKeyType: 'rsa-4096'});
+  it('signs with rsa-sha2-512, never ssh-rsa, when the CA key is RSA; principals can require a PKI certificate', async () => {
+    const rsa = await startCsshAuthz({pki, rules: RULES, caKeyType: 'rsa-4096', extraConfig: 'principalsEndpoint: client-certificate'});
     try {
       const res = await rsa.request('/v1/certificates', {json: {publicKey: userKey().pub}, client: ann});
       expect(show(res.json.certificate)).toMatch(/Signing CA: RSA SHA256:\S+ \(using rsa-sha2-512\)/);
+      expect((await rsa.request('/v1/principals?user=root&host=h.example.com', {})).status).toBe(401);
+      expect((await rsa.request('/v1/principals?user=root&host=h.example.com', {client: ann})).json).toMatchObject({principals: ['root']});
+      expect((await rsa.get('/v1/ca.pub')).status).toBe(200);
     } finally {
       await rsa.stop();
     }

@@ -1,7 +1,7 @@
 // csshctl end to end: a real openssl PKI, the real cssh-authz service, a real sshd from Debian's
 // openssh-server on loopback, and the real ssh client, driven through bin/csshctl.
 import {spawn, spawnSync} from 'node:child_process';
-import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {
   createOpensslPki,
@@ -175,6 +175,25 @@ describe('logging in', () => {
     expect(again.stderr).toContain('ssh exited with code 3');
     expect(readFileSync(certFile, 'utf8')).toBe(first);
     expect(sshd.log()).toMatch(new RegExp(`Accepted publickey for ${OPS} from 127\\.0\\.0\\.1 .*ID ann@example\\.com/\\d+ \\(serial \\d+\\)`));
+  });
+
+  it('certifies the configured key (csshctl.sshKey) instead of a new one, and logs in with it', async () => {
+    const keys = tempDir('bcl-sshkey-');
+    try {
+      const key = join(keys.path, 'id_ecdsa');
+      spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-C', 'ann laptop', '-f', key]);
+      const home = homeFor(ann, `  sshKey: ${key}\n`);
+      const login = await csshctl(home, ['ssh', `${OPS}@127.0.0.1`, '--', ...sshd.sshOptions(), 'whoami']);
+      expect(login.stdout, login.stderr).toBe(`${OPS}\n`);
+      const slot = join(home.xdg.data, 'bcl', 'csshctl', 'host-127.0.0.1');
+      expect(lstatSync(join(slot, 'id')).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(join(slot, 'id'))).toBe(key);
+      const shown = spawnSync('ssh-keygen', ['-L', '-f', join(slot, 'id-cert.pub')], {encoding: 'utf8'}).stdout;
+      const fingerprint = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${key}.pub`], {encoding: 'utf8'}).stdout.split(' ')[1];
+      expect(shown).toContain(`Public key: ECDSA-CERT ${fingerprint}`);
+    } finally {
+      keys.remove();
+    }
   });
 
   it('refuses a login the rules do not grant before ssh runs', async () => {

@@ -37,7 +37,7 @@ export interface CsshAuthz {
   /** GET a path as anyone (no client certificate), e.g. /v1/ca.pub. */
   get(path: string): Promise<{status: number; body: Buffer}>;
   /** A request with a client certificate (or none). */
-  request(path: string, options: {method?: string; json?: unknown; body?: string; contentType?: string; client?: IssuedX509 | undefined}): Promise<{status: number; json: any; text: string}>;
+  request(path: string, options: {method?: string; json?: unknown; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}): Promise<{status: number; json: any; text: string}>;
   stop(): Promise<void>;
 }
 
@@ -97,7 +97,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
     throw error;
   });
   const ca = readFileSync(options.pki.caCert);
-  const call = (path: string, o: {method?: string; body?: string; contentType?: string; client?: IssuedX509 | undefined}) =>
+  const call = (path: string, o: {method?: string; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}) =>
     new Promise<{status: number; body: Buffer}>((resolve, reject) => {
       const req = httpsRequest(
         `${url}${path}`,
@@ -106,7 +106,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
           ca,
           agent: false,
           ...(o.client ? {cert: readFileSync(o.client.cert), key: readFileSync(o.client.key)} : {}),
-          headers: o.body !== undefined ? {'content-type': o.contentType ?? 'application/json'} : {},
+          headers: {...(o.body !== undefined ? {'content-type': o.contentType ?? 'application/json'} : {}), ...o.headers},
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -143,7 +143,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
     get: (path) => call(path, {}),
     async request(path, o) {
       const body = o.body ?? (o.json === undefined ? undefined : JSON.stringify(o.json));
-      const res = await call(path, {method: o.method ?? (body === undefined ? 'GET' : 'POST'), ...(body !== undefined ? {body} : {}), ...(o.contentType ? {contentType: o.contentType} : {}), client: o.client});
+      const res = await call(path, {method: o.method ?? (body === undefined ? 'GET' : 'POST'), ...(body !== undefined ? {body} : {}), ...(o.contentType ? {contentType: o.contentType} : {}), ...(o.headers ? {headers: o.headers} : {}), client: o.client});
       const text = res.body.toString('utf8');
       let json: unknown;
       try {
