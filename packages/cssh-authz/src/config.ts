@@ -23,8 +23,11 @@ export const serviceConfigSchema = z.strictObject({
     key: path,
     /** The PKI CA certificate(s) (PEM) that issue engineers' client certificates. */
     clientCa: path,
-    /** The PKI's CRL (PEM or DER); reloaded when the file changes. */
-    crl: path.optional(),
+    /**
+     * The PKI's CRL file(s) (PEM, possibly several blocks, or DER); reloaded when they change.
+     * Every CA of a chain needs its CRL: with an intermediate, list the root's and the intermediate's.
+     */
+    crl: z.union([path, z.array(path).min(1)]).optional(),
   }),
   ca: z.strictObject({
     /** The SSH user CA private key: PKCS#8 PEM (optionally encrypted) or an unencrypted OpenSSH key. */
@@ -50,7 +53,13 @@ export const serviceConfigSchema = z.strictObject({
   principalsEndpoint: z.enum(['public', 'client-certificate']).default('public'),
 });
 
-export type ServiceConfig = z.output<typeof serviceConfigSchema> & {file: string; listenHost: string; listenPort: number};
+export type ServiceConfig = Omit<z.output<typeof serviceConfigSchema>, 'tls'> & {
+  file: string;
+  listenHost: string;
+  listenPort: number;
+  /** Absolute paths; `crl` always a list (empty: revocation not checked). */
+  tls: {cert: string; key: string; clientCa: string; crl: string[]};
+};
 
 export function loadServiceConfig(file: string): ServiceConfig {
   const raw = loadYamlFile(file, serviceConfigSchema);
@@ -60,7 +69,12 @@ export function loadServiceConfig(file: string): ServiceConfig {
   return {
     ...raw,
     file: resolve(file),
-    tls: {cert: abs(raw.tls.cert), key: abs(raw.tls.key), clientCa: abs(raw.tls.clientCa), ...(raw.tls.crl ? {crl: abs(raw.tls.crl)} : {})},
+    tls: {
+      cert: abs(raw.tls.cert),
+      key: abs(raw.tls.key),
+      clientCa: abs(raw.tls.clientCa),
+      crl: (raw.tls.crl === undefined ? [] : Array.isArray(raw.tls.crl) ? raw.tls.crl : [raw.tls.crl]).map(abs),
+    },
     ca: {key: abs(raw.ca.key), ...(raw.ca.passphraseFile ? {passphraseFile: abs(raw.ca.passphraseFile)} : {})},
     rules: abs(raw.rules),
     stateDir: abs(raw.stateDir),

@@ -64,7 +64,7 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
   };
   const stopWatching = [
     watchFiles([config.rules], () => rules.reload('file changed'), options.watchIntervalMs),
-    watchFiles([config.tls.cert, config.tls.key, config.tls.clientCa, ...(config.tls.crl ? [config.tls.crl] : [])], (f) => reloadTls(`${f} changed`), options.watchIntervalMs),
+    watchFiles([config.tls.cert, config.tls.key, config.tls.clientCa, ...config.tls.crl], (f) => reloadTls(`${f} changed`), options.watchIntervalMs),
   ];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

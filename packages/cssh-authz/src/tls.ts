@@ -7,7 +7,8 @@ export interface TlsFiles {
   cert: string;
   key: string;
   clientCa: string;
-  crl?: string;
+  /** CRL files (none: revocation is not checked). */
+  crl: string[];
 }
 
 /**
@@ -31,22 +32,23 @@ export function tlsOptions(files: TlsFiles): SecureContextOptions {
     ca: read(files.clientCa, 'client CA bundle'),
     minVersion: 'TLSv1.2',
   };
-  if (files.crl) options.crl = crlPem(read(files.crl, 'CRL'));
+  if (files.crl.length > 0) options.crl = files.crl.flatMap((f) => crlBlocks(read(f, 'CRL')));
   try {
     // Fails here, not at the first handshake, on a bad PEM or a key that does not match.
     createSecureContext(options);
   } catch (error) {
-    throw new InvalidFileError(`TLS material is not usable (${[files.cert, files.key, files.clientCa, files.crl].filter(Boolean).join(', ')}): ${(error as Error).message}`, files.crl ?? files.cert);
+    throw new InvalidFileError(`TLS material is not usable (${[files.cert, files.key, files.clientCa, ...files.crl].join(', ')}): ${(error as Error).message}`, files.crl[0] ?? files.cert);
   }
   return options;
 }
 
-/** A CRL file as PEM: pkictl publishes PEM; a DER file is wrapped. */
-function crlPem(data: Buffer): string {
+/** A CRL file's CRLs as PEM blocks (Node adds one CRL per entry); a DER file is wrapped. */
+function crlBlocks(data: Buffer): string[] {
   const text = data.toString('latin1');
-  if (text.includes('-----BEGIN X509 CRL-----')) return text;
+  const blocks = text.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g);
+  if (blocks) return blocks.map((b) => `${b}\n`);
   const b64 = data.toString('base64').replace(/.{1,64}/g, '$&\n');
-  return `-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`;
+  return [`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`];
 }
 
 export type PeerCheck = {ok: true; identity: Identity} | {ok: false; status: 401 | 403; code: string; reason: string; subject?: string; x509Serial?: string};
