@@ -5,6 +5,7 @@
 
 ensure_dbctl_test_deps() {
   ensure_apt mariadb-server mariadb-client
+  ensure_terraform
   ensure_terraform_provider_double
 }
 
@@ -22,4 +23,20 @@ ensure_terraform_provider_double() {
   (cd "$src" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" "$go" build -trimpath -o "$out.partial" .) >&2 \
     || bcl_die "building the Terraform provider double failed"
   mv "$out.partial" "$out"
+}
+
+# ensure_terraform: the machine image ships terraform (/usr/local/bin/terraform); where it does not,
+# OpenTofu is built from the Go module proxy into ${BCL_CACHE}/opentofu/tofu (the test harness and
+# dbctl find it there or on PATH).
+BCL_OPENTOFU_VERSION="v1.10.10"
+ensure_terraform() {
+  if command -v terraform >/dev/null 2>&1 || [ -x /usr/local/bin/terraform ] || command -v tofu >/dev/null 2>&1; then return 0; fi
+  local out="$BCL_CACHE/opentofu/tofu" go
+  [ -x "$out" ] && return 0
+  go="$(command -v go || echo /usr/local/go/bin/go)"
+  [ -x "$go" ] || bcl_die "neither terraform nor tofu is installed, and Go is missing to build OpenTofu"
+  bcl_step "building OpenTofu $BCL_OPENTOFU_VERSION from the Go module proxy (no terraform on this machine)"
+  mkdir -p "$BCL_CACHE/opentofu"
+  GOBIN="$BCL_CACHE/opentofu" CGO_ENABLED=0 GOFLAGS="-buildvcs=false" "$go" install "github.com/opentofu/opentofu/cmd/tofu@$BCL_OPENTOFU_VERSION" >&2 \
+    || bcl_die "building OpenTofu failed"
 }

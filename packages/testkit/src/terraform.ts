@@ -59,23 +59,26 @@ export async function terraformKit(): Promise<TerraformKit> {
   const {namespace, type, version} = POSTGRESQL_PROVIDER;
   const platform = `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`;
   const mirrorDir = join(root, 'mirror');
-  const target = join(mirrorDir, 'registry.terraform.io', namespace, type, version, platform, `terraform-provider-${type}_v${version}`);
-  if (!existsSync(target)) {
+  // terraform resolves "cyrilgdn/postgresql" on registry.terraform.io, OpenTofu on registry.opentofu.org.
+  const hosts = ['registry.terraform.io', 'registry.opentofu.org'];
+  for (const host of hosts) {
+    const target = join(mirrorDir, host, namespace, type, version, platform, `terraform-provider-${type}_v${version}`);
+    if (existsSync(target)) continue;
     mkdirSync(dirname(target), {recursive: true});
     copyFileSync(built, `${target}.partial`);
     chmodSync(`${target}.partial`, 0o755);
     renameSync(`${target}.partial`, target);
   }
   const cliConfigFile = join(root, 'terraformrc');
-  const source = `registry.terraform.io/${namespace}/${type}`;
+  const sources = hosts.map((h) => JSON.stringify(`${h}/${namespace}/${type}`)).join(', ');
   const config = `disable_checkpoint = true
 provider_installation {
   filesystem_mirror {
     path    = ${JSON.stringify(mirrorDir)}
-    include = [${JSON.stringify(source)}]
+    include = [${sources}]
   }
   direct {
-    exclude = [${JSON.stringify(source)}]
+    exclude = [${sources}]
   }
 }
 `;
