@@ -27,6 +27,7 @@ interface PlanJson {
   applied?: boolean;
 }
 
+const EVIL = 'x"; DROP TABLE t; --';
 const baseSpec = {
   name: 'shop',
   engine: 'postgres',
@@ -38,6 +39,7 @@ const baseSpec = {
     {role: 'app', profile: 'owner', databases: ['shop']},
     {role: 'reporting', profile: 'readonly', databases: ['shop']},
     {role: 'etl', profile: 'readwrite', databases: ['shop'], schemas: ['reporting']},
+    {role: EVIL, profile: 'readonly', databases: ['shop'], schemas: ['public']},
   ],
 };
 
@@ -88,6 +90,9 @@ describe('dbctl plan, provision and destroy of a local spec', () => {
     expect(res.json<{result: PlanJson}>().result.applied).toBe(true);
     expect(await pg.psql(`SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('app', 'reporting', 'etl')`)).toBe('app,etl,reporting');
     expect(await pg.psql(`SELECT has_database_privilege('public', 'shop', 'CONNECT')`)).toBe('f');
+    // the injection-shaped role name is just a name, through Terraform too
+    await pg.psql('CREATE TABLE public.t (id int)', superuser());
+    expect(await pg.psql(`SELECT has_database_privilege('${EVIL}', 'shop', 'CONNECT'), has_table_privilege('${EVIL}', 'public.t', 'SELECT')`, superuser())).toBe('t|t');
     // passwords are set out of band, and Terraform leaves them alone
     const pwFile = join(dir.path, 'app.pw');
     expect((await dbctl(['password', 'rotate', 'app', '--url', `postgres://postgres@127.0.0.1:${pg.port}/postgres?sslmode=disable`, '--password-file', pwFile], {env: {PGPASSWORD: pg.password}})).exitCode).toBe(0);
@@ -108,6 +113,7 @@ describe('dbctl plan, provision and destroy of a local spec', () => {
     expect(plan.noChanges).toBe(true);
     const again = await dbctl(['provision', '-f', specFile, '--yes', '--json']);
     expect(again.json<{result: PlanJson}>().result).toMatchObject({applied: false, noChanges: true});
+    expect(await pg.psql(`SELECT to_regclass('public.t') IS NOT NULL`, superuser())).toBe('t');
   });
 
   it('finds grant drift from the catalogs and puts it back', async () => {
