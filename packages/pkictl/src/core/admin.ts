@@ -5,7 +5,7 @@ import {resolve} from 'node:path';
 import {conflict, denied, invalidInput} from '@bcl/core';
 import type {PkictlSettings} from '../config.js';
 import {keyTypeOf} from '../crypto/keys.js';
-import {createCrl, type CrlReason, issueLeaf, parseCrl, parseCsr, randomSerial, type San} from '../crypto/x509.js';
+import {createCrl, type CrlReason, issueLeaf, parseCrl, parseCsr, randomSerial, type San, x509} from '../crypto/x509.js';
 import type {GitStore, StoreWrite} from '../store/git.js';
 import type {Policy} from '../store/policy.js';
 import {type CaChain, inventoryWrites, loadCa, loadInventory, loadPolicy, loadRequest, requestIds, resolveRequestId} from '../store/pki.js';
@@ -84,7 +84,7 @@ async function crlWrites(ca: CaChain, key: KeyObject, policy: Policy, inventory:
   const entries = inventory.certificates
     .filter((c) => c.status === 'revoked' && new Date(c.notAfter) > now)
     .map((c) => ({serial: c.serial, revokedAt: new Date(c.revokedAt!), reason: (c.reason ?? 'unspecified') as CrlReason}));
-  const pem = await createCrl({caCert: ca.issuer.cert, caKey: key, number, thisUpdate: now, nextUpdate, entries});
+  const pem = await createCrl({caCert: new x509.X509Certificate(ca.issuer.pem), caKey: key, number, thisUpdate: now, nextUpdate, entries});
   inventory.crlNumber = number;
   return {writes: [{path: PATHS.crl, content: pem}], number, nextUpdate, pem};
 }
@@ -115,6 +115,8 @@ export async function approveRequests(io: PkiIo, settings: PkictlSettings, param
       const decisions: Decision[] = [];
       for (const id of ids) decisions.push(await decide(store, policy, inventory, id));
       const now = io.now();
+      const issuerCert = new x509.X509Certificate(ca.issuer.pem);
+      const issuerNotAfter = issuerCert.notAfter.getTime();
       const writes: StoreWrite[] = [];
       const issued: Issued[] = [];
       const used = new Set(inventory.certificates.map((c) => c.serial));
@@ -125,10 +127,10 @@ export async function approveRequests(io: PkiIo, settings: PkictlSettings, param
         used.add(serial);
         // Certificates carry whole seconds: the dates reported are the ones in the certificate.
         const notBefore = wholeSeconds(now.getTime() - BACKDATE_MS);
-        const notAfter = wholeSeconds(Math.min(now.getTime() + d.lifetimeDays * DAY, ca.issuer.cert.notAfter.getTime()));
+        const notAfter = wholeSeconds(Math.min(now.getTime() + d.lifetimeDays * DAY, issuerNotAfter));
         const profile = policy.profiles[d.record.profile]!;
         const pem = await issueLeaf({
-          caCert: ca.issuer.cert,
+          caCert: issuerCert,
           caKey: admin.key,
           publicKey: d.publicKey,
           serial,
@@ -287,7 +289,7 @@ export async function crl(io: PkiIo, settings: PkictlSettings, params: AdminFlag
     const inventory = loadInventory(store, ca);
     const pem = store.read(PATHS.crl);
     if (!pem) throw invalidInput('pkictl.store_corrupt', `${PATHS.crl} is missing from the store`, {details: {file: PATHS.crl}});
-    const parsed = await parseCrl(pem, PATHS.crl, ca.issuer.cert);
+    const parsed = await parseCrl(pem, PATHS.crl, new x509.X509Certificate(ca.issuer.pem));
     if (parsed.nextUpdate && parsed.nextUpdate < io.now()) io.ui.warn(`the published CRL expired on ${parsed.nextUpdate.toISOString()}; a CA admin must run \`pkictl crl --ca-key <key>\``);
     return {
       crlNumber: inventory.crlNumber,

@@ -6,7 +6,7 @@ import {conflict, invalidInput} from '@bcl/core';
 import {findCredential, listCredentials, type LocalCredential, writeFileAtomic} from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
 import {loadPrivateKeyFile} from '../crypto/keys.js';
-import {type CertificateDetails, describeCertificate} from '../crypto/x509.js';
+import type {CertificateDetails} from '../crypto/x509.js';
 import {loadCa, loadInventory} from '../store/pki.js';
 import {type InventoryEntry, PATHS} from '../store/records.js';
 import type {PassphraseFlags} from './ca.js';
@@ -72,6 +72,7 @@ export async function showCertificate(io: PkiIo, settings: PkictlSettings, param
     const entry = loadInventory(store, ca).certificates.find((c) => c.serial === params.serial);
     if (!entry) throw invalidInput('pkictl.serial_unknown', `no certificate with serial ${params.serial} in the store`, {hint: 'List certificates with `pkictl list`.', details: {serial: params.serial}});
     const pem = store.read(PATHS.cert(entry.serial))!;
+    const {describeCertificate} = await import('../crypto/x509.js');
     let certificate: CertificateDetails;
     try {
       certificate = describeCertificate(pem);

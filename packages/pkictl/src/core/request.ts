@@ -15,7 +15,7 @@ import {
 } from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
 import {exportPrivateKey, exportPublicKey, generateKey} from '../crypto/keys.js';
-import {createCsr, type San} from '../crypto/x509.js';
+import type {San} from '../crypto/x509.js';
 import type {GitStore} from '../store/git.js';
 import type {Policy} from '../store/policy.js';
 import {loadCa, loadInventory, loadPolicy, loadRequest, requestIds, resolveRequestId} from '../store/pki.js';
@@ -99,6 +99,7 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
     const sans: San[] = [...(profile?.sans.includes('email') ? [{type: 'email' as const, value: email}] : []), ...extra];
     checkRequestAgainstPolicy(policy, {email, profile: params.profile, keyType: params.keyType, sans: extra}, 'request');
     const keys = await generateKey(params.keyType);
+    const {createCsr} = await import('../crypto/x509.js');
     const csr = await createCsr({privateKey: keys.privateKey, publicKey: keys.publicKey, commonName: name, sans});
     const id = newRequestId(store);
     const requestedAt = io.now().toISOString();

@@ -3,14 +3,27 @@
  * certificates and the CRL. Every read is verified (signatures, schemas) and a failure names
  * the file, so a corrupt or tampered store is refused before anything is written.
  */
-import {createPublicKey, type KeyObject} from 'node:crypto';
+import {type KeyObject, X509Certificate} from 'node:crypto';
 import {invalidInput} from '@bcl/core';
 import {normalizeSerial} from '@bcl/pki-local';
 import {signDetached, verifyDetached} from '../crypto/keys.js';
-import {type CaCertificate, loadCertificate, x509} from '../crypto/x509.js';
 import type {GitStore, StoreWrite} from './git.js';
 import {parsePolicy, type Policy} from './policy.js';
 import {type Inventory, inventorySchema, PATHS, parseJsonFile, type RequestRecord, requestSchema, toJsonFile} from './records.js';
+
+/** A CA certificate, read with Node's X509Certificate (cheap: read paths never load @peculiar/x509). */
+export interface CaCertificate {
+  pem: string;
+  cert: X509Certificate;
+}
+
+function loadCertificate(pem: string, file: string): CaCertificate {
+  try {
+    return {pem, cert: new X509Certificate(pem)};
+  } catch (error) {
+    throw invalidInput('pkictl.store_corrupt', `${file} is not a PEM certificate: ${(error as Error).message}`, {details: {file}});
+  }
+}
 
 export interface CaChain {
   root: CaCertificate;
@@ -33,14 +46,14 @@ export function requireInitialized(store: GitStore): void {
 export async function loadCa(store: GitStore): Promise<CaChain> {
   requireInitialized(store);
   const root = loadCertificate(store.read(PATHS.root)!, PATHS.root);
-  if (!(await root.cert.verify({signatureOnly: true}).catch(() => false))) {
+  if (!root.cert.verify(root.cert.publicKey)) {
     throw invalidInput('pkictl.store_corrupt', `${PATHS.root}: the root certificate's self-signature does not verify`, {details: {file: PATHS.root}});
   }
   const intermediateText = store.read(PATHS.intermediate);
   let intermediate: CaCertificate | undefined;
   if (intermediateText !== undefined) {
     intermediate = loadCertificate(intermediateText, PATHS.intermediate);
-    if (!(await intermediate.cert.verify({publicKey: root.cert.publicKey, signatureOnly: true}).catch(() => false))) {
+    if (!intermediate.cert.checkIssued(root.cert) || !intermediate.cert.verify(root.cert.publicKey)) {
       throw invalidInput('pkictl.store_corrupt', `${PATHS.intermediate} is not signed by the root in ${PATHS.root}`, {details: {file: PATHS.intermediate}});
     }
   }
@@ -49,7 +62,7 @@ export async function loadCa(store: GitStore): Promise<CaChain> {
     root,
     ...(intermediate ? {intermediate} : {}),
     issuer,
-    issuerPublicKey: createPublicKey({key: Buffer.from(issuer.cert.publicKey.rawData), format: 'der', type: 'spki'}),
+    issuerPublicKey: issuer.cert.publicKey,
     chainPem: [intermediate?.pem, root.pem].filter(Boolean).map((p) => p!.trim()).join('\n') + '\n',
   };
 }
@@ -132,4 +145,3 @@ export function parseSerialArg(text: string, flag = 'serial'): string {
   return serial;
 }
 
-export {x509};
