@@ -23,7 +23,7 @@ beforeAll(async () => {
   db = await startMariaDb();
   transcript.remember(db.password);
   home = homeWithConfig(
-    {connections: {maria: {engine: 'mysql', host: db.host, port: db.port, user: db.user, passwordEnv: 'MARIA_PASSWORD', tls: 'disable'}}, defaultConnection: 'maria'},
+    {connections: {maria: {engine: 'mysql', host: db.host, port: db.port, user: db.user, passwordEnv: 'MARIA_PASSWORD'}}, defaultConnection: 'maria'},
     {MARIA_PASSWORD: db.password},
   );
   dbctl = dbctlRunner(home, transcript);

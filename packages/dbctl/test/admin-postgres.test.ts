@@ -1,8 +1,8 @@
-import {readFileSync, statSync} from 'node:fs';
+import {chmodSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {type PostgresServer, runCli, startPostgres, tempDir} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {dbctlRunner, homeWithConfig, Transcript} from './support.js';
+import {dbctlRunner, homeWithConfig, Transcript, writeConfig} from './support.js';
 
 // Direct administration against a real PostgreSQL: profiles, revoke, rotation, drops, access list.
 let pg: PostgresServer;
@@ -189,6 +189,20 @@ describe('dbctl on PostgreSQL', () => {
     expect(db.exitCode).toBe(3);
     const profile = await dbctl(['grant', 'reader', '--profile', 'admin', '--database', 'shop']);
     expect(profile.exitCode).toBe(2);
+  });
+
+  it('reads the admin password from a 0600 file, and falls back from TLS when the server has none (tls: prefer)', async () => {
+    const file = join(files.path, 'admin.pw');
+    writeFileSync(file, `${pg.password}\n`, {mode: 0o600});
+    const config = {connections: {local: {engine: 'postgres', host: pg.host, port: pg.port, user: pg.user, passwordFile: file}}, defaultConnection: 'local'};
+    writeConfig(home.configFile, config);
+    const ok = await dbctl(['access', 'list', '--user', 'writer', '--json']);
+    expect(ok.exitCode, ok.stdout).toBe(0);
+    chmodSync(file, 0o644);
+    const open = await dbctl(['access', 'list']);
+    expect(open.exitCode).toBe(3);
+    expect(open.stderr).toContain(`dbctl.connections.local.passwordFile ${file} is readable by other users`);
+    writeConfig(home.configFile, {connections: {local: {engine: 'postgres', host: pg.host, port: pg.port, user: pg.user, passwordEnv: 'SHOP_PG_PASSWORD', tls: 'disable'}}, defaultConnection: 'local'});
   });
 
   it('works with --url, and records every operation in the audit log', async () => {
