@@ -2,6 +2,7 @@ import {createPrivateKey} from 'node:crypto';
 import {readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {runCli} from '@bcl/testkit';
 import {allBlobs, git, openssl, PASSPHRASE, type Person, type Pki, setupPki} from './support.js';
 
 /** The whole life of certificates, through the real launcher, against a real bare repository. */
@@ -203,6 +204,14 @@ describe('pkictl certificate lifecycle', () => {
     expect(pki.head()).toBe(before);
     // The passphrase never shows up in output.
     expect(wrongPass.stdout + wrongPass.stderr).not.toContain('not the passphrase');
+  });
+
+  it('bcl doctor checks the store and shows the local certificates', async () => {
+    const res = await runCli('bcl', ['doctor', '--json'], {env: ann.home.env, cwd: ann.home.home});
+    const envelope = res.json<{result?: {checks: {name: string; status: string}[]}; error?: {details?: {checks: {name: string; status: string}[]}}}>();
+    const checks = envelope.result?.checks ?? envelope.error?.details?.checks ?? [];
+    expect(checks.find((c) => c.name === 'pkictl.store')?.status).toBe('ok');
+    expect(checks.find((c) => c.name === `pkictl certificate ${issued.ann2!.serial}`)?.status).toBe('ok');
   });
 
   it('no private key material appears anywhere in the store history', () => {
