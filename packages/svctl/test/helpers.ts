@@ -32,7 +32,7 @@ export async function serviceRepo(spec: string, subdir = ''): Promise<ServiceRep
   return repo;
 }
 
-/** A spec for tests: small, fast probes, in the given namespace for environment "test". */
+/** A spec for tests: small, in the given namespace for environment "test". */
 export function testSpec(name: string, namespace: string, extra = '', envExtra = ''): string {
   return `name: ${name}
 team: platform
@@ -42,6 +42,9 @@ port: 3000
 replicas: 2
 env: {GREETING: hello}
 rollout: {progressDeadlineSeconds: 30}
+# No ServiceMonitor: another test file installs and removes the Prometheus operator's CRDs
+# (cluster-wide) while this one runs.
+metrics: {enabled: false}
 ${extra}
 environments:
   test:

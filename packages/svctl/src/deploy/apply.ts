@@ -15,6 +15,9 @@ export const PRUNABLE_KINDS: readonly {apiVersion: string; kind: string}[] = [
   {apiVersion: 'apps/v1', kind: 'Deployment'},
   {apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler'},
   {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress'},
+  // Added when the cluster has the Prometheus operator (listing them elsewhere finds nothing).
+  {apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor'},
+  {apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule'},
 ];
 
 export interface AppliedObject {
@@ -51,7 +54,7 @@ export async function listOwned(clients: KubeClients, namespace: string, service
         return list.items.map((item) => ({...(item as unknown as KubeObject), apiVersion, kind}));
       } catch (error) {
         // A kind the cluster does not serve (an optional CRD) has nothing to prune.
-        if (statusOf(error) === 404) return [];
+        if (statusOf(error) === 404 || /Unrecognized API version and kind/i.test((error as Error)?.message ?? '')) return [];
         throw kubeError(error, `listing ${kind} objects of ${service} in ${namespace}`, clients.server);
       }
     }),

@@ -1,6 +1,6 @@
 import {hostname, userInfo} from 'node:os';
 import {type BclError, interrupted, invalidInput, type ProgressTask, toBclError, type Ui} from '@bcl/core';
-import {connectEnvironment, type KubeClients} from '../kube/index.js';
+import {connectEnvironment, type KubeClients, kubeError} from '../kube/index.js';
 import {type KubeObject, objectRef} from '../render/objects.js';
 import type {RenderedService} from '../render/index.js';
 import {ANNOTATIONS, type EnvironmentSpec, LABELS} from '../spec/index.js';
@@ -107,6 +107,7 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
     if (!connections.has(key)) connections.set(key, connectEnvironment(spec, options.env));
     return connections.get(key)!;
   };
+  const monitoringKinds = new Map<KubeClients, Promise<{serviceMonitor: boolean; prometheusRule: boolean}>>();
   const watchFor = (clients: KubeClients, namespace: string) => {
     const key = `${clients.context}/${namespace}`;
     if (!watches.has(key)) watches.set(key, new NamespaceWatch(clients, namespace));
@@ -124,13 +125,43 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
           task.done(false, e.message);
           return errorResult(target, '', e, 0);
         }
-        return action(new ServiceDeploy(clients, target, options, task, watchFor(clients, target.spec.namespace)));
+        let full = target;
+        try {
+          full = await withMonitoring(clients, target, monitoringKinds);
+        } catch (error) {
+          const e = toBclError(error);
+          task.done(false, e.message);
+          return errorResult(target, clients.context, e, 0);
+        }
+        return action(new ServiceDeploy(clients, full, options, task, watchFor(clients, target.spec.namespace)));
       }),
     );
   } finally {
     board.stop();
     await Promise.all([...watches.values()].map((w) => w.stop()));
   }
+}
+
+/**
+ * Adds the ServiceMonitor and PrometheusRule of a service that exposes metrics, when the cluster
+ * serves the Prometheus operator's kinds (asked once per cluster through API discovery).
+ */
+export async function withMonitoring(clients: KubeClients, target: DeployTarget, cache?: Map<KubeClients, Promise<{serviceMonitor: boolean; prometheusRule: boolean}>>): Promise<DeployTarget> {
+  if (!target.spec.metrics.enabled || target.rendered.objects.length === 0) return target;
+  const {detectMonitoringKinds, monitoringObjects} = await import('../observability/service-monitor.js');
+  let kinds = cache?.get(clients);
+  if (!kinds) {
+    kinds = detectMonitoringKinds(clients).catch((error: unknown) => {
+      throw kubeError(error, 'asking the cluster whether it serves the Prometheus operator kinds', clients.server);
+    });
+    cache?.set(clients, kinds);
+  }
+  const found = await kinds;
+  if (!found.serviceMonitor && !found.prometheusRule) return target;
+  const {renderAlertRules} = await import('../observability/alerts.js');
+  const extraObjects = monitoringObjects(target.spec, found, found.prometheusRule ? renderAlertRules(target.spec as never) : undefined);
+  const {renderService} = await import('../render/index.js');
+  return {...target, rendered: renderService(target.spec, {imageTag: target.imageTag, extraObjects})};
 }
 
 function errorResult(target: DeployTarget, context: string, error: BclError, durationMs: number, extra: Partial<ServiceDeployResult> = {}): ServiceDeployResult {

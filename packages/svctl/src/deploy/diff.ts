@@ -41,6 +41,8 @@ function comparable(o: KubeObject | undefined): string {
  */
 export async function diffService(clients: KubeClients, spec: EnvironmentSpec, rendered: RenderedService): Promise<ServiceDiff> {
   const {createTwoFilesPatch} = await import('diff');
+  const {withMonitoring} = await import('./deploy.js');
+  rendered = (await withMonitoring(clients, {spec, rendered, imageTag: rendered.image.slice(rendered.image.lastIndexOf(':') + 1)})).rendered;
   const owned = await listOwned(clients, spec.namespace, spec.name, spec.environment, rendered.objects);
   const namespaceExists = await clients.core.readNamespace({name: spec.namespace}).then(
     () => true,

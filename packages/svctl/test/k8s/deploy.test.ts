@@ -46,7 +46,8 @@ describe('svctl deploy', () => {
     const commit = (await import('node:child_process')).execFileSync('git', ['rev-parse', 'HEAD'], {cwd: repo.dir}).toString().trim();
     expect(body.result).toMatchObject({outcome: 'succeeded', revision: 1, image: `registry.example.com/platform/hello:${commit}`});
     expect(body.result!.durationMs).toBeGreaterThan(0);
-    expect(body.result!.services[0]!.applied.map((a) => a.ref)).toEqual(['ServiceAccount/hello', 'ConfigMap/hello-env', 'Service/hello', 'PodDisruptionBudget/hello', 'Deployment/hello', 'Ingress/hello']);
+    // (ServiceMonitor/PrometheusRule join when another test has installed the Prometheus operator's CRDs.)
+    expect(body.result!.services[0]!.applied.map((a) => a.ref).filter((r) => !/^(ServiceMonitor|PrometheusRule)\//.test(r))).toEqual(['ServiceAccount/hello', 'ConfigMap/hello-env', 'Service/hello', 'PodDisruptionBudget/hello', 'Deployment/hello', 'Ingress/hello']);
     expect(await get(ns.name, 'deployment/hello', '{.status.readyReplicas}/{.status.updatedReplicas}')).toBe('2/2');
     expect(await get(ns.name, 'deployment/hello', '{.metadata.labels.app\\.kubernetes\\.io/managed-by} {.metadata.labels.team}')).toBe('svctl platform');
   });
@@ -85,7 +86,7 @@ describe('svctl deploy', () => {
       const svc = body.error!.details.services[0]!;
       expect(svc.outcome).toBe('rolled-back');
       expect(svc.image).toBe(`registry.example.com/platform/hello:${tag}`);
-      expect(svc.failure!.pods.find((p) => p.fatal)!.reason).toMatch(reason);
+      expect(svc.failure!.pods.find((p) => p.fatal)?.reason, JSON.stringify(svc)).toMatch(reason);
       expect(svc.rollback).toMatchObject({outcome: 'succeeded', image: 'registry.example.com/platform/hello:v2'});
       expect(body.error!.message).toMatch(/rolled back to revision \d+: succeeded/);
       // The previous image runs again, fully available.
