@@ -204,7 +204,8 @@ describe('logging in', () => {
 
   it('sshd refuses a certificate once it has expired', async () => {
     const home = homeFor(ann);
-    const res = await csshctl(home, ['cert', '--principal', OPS, '--ttl', '3s', '--json']);
+    // Long enough to log in once first, even on a loaded machine.
+    const res = await csshctl(home, ['cert', '--principal', OPS, '--ttl', '12s', '--json']);
     const cert = res.json<{result: {keyPath: string; certificatePath: string; validBefore: string}}>().result;
     expect(ssh(sshd, OPS, cert.keyPath, cert.certificatePath, 'whoami').stdout).toBe(`${OPS}\n`);
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(cert.validBefore) - Date.now()) + 1500));
