@@ -26,11 +26,11 @@ describe('svctl validate and render', () => {
         expect(r.exitCode, `${command}: ${r.stderr}`).toBe(3);
         const error = r.json().error!;
         expect(error.code).toBe('svctl.spec_invalid');
-        expect(error.message).toMatch(/service\.yaml:9: probes\.readyness: unknown key \(did you mean "readiness"\?\)/);
+        expect(error.message).toMatch(/service\.yaml:12: probes\.readyness: unknown key \(did you mean "readiness"\?\)/);
         expect(error.message).toMatch(/service\.yaml:\d+: environments\.test\.replicas: a number of replicas, or \{min, max\} for autoscaling/);
       }
       const human = await svctl(['validate'], {env: home.cliEnv, cwd: repo.dir});
-      expect(human.stderr).toMatch(/^Error: invalid service spec:\n {2}.*service\.yaml:9: probes\.readyness/m);
+      expect(human.stderr).toMatch(/^Error: invalid service spec:\n {2}.*service\.yaml:12: probes\.readyness/m);
       expect(human.stderr).not.toMatch(/at .*\.js:\d+/);
     } finally {
       repo.remove();
