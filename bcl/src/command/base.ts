@@ -12,7 +12,7 @@ import {bclPaths} from '../paths.js';
 import {Redactor} from '../process/redactor.js';
 import {type CommandContext, createContext} from './context.js';
 import {globalFlags} from './flags.js';
-import {readPackageJson, toolRoots} from '../tools.js';
+import {hostToolRoots, readPackageJson, toolRoots} from '../tools.js';
 import {interactivity, Prompter} from './prompt.js';
 import {type VersionGate, versionGate} from '../distribution/gate.js';
 
@@ -112,7 +112,7 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
    */
   protected async configNamespaces(): Promise<ConfigNamespace[]> {
     const own = await loadPluginNamespace(this.config.root, this.config.pjson as BclPjson);
-    const all = [bclNamespace, ...(own ? [own] : []), ...(await siblingNamespaces())];
+    const all = [bclNamespace, ...(own ? [own] : []), ...(await siblingNamespaces(this.config.bin))];
     return all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
   }
 
@@ -215,10 +215,14 @@ function stackOf(error: unknown): string | undefined {
   return parts.join('\n') || undefined;
 }
 
-/** The namespaces of the tools found beside the @bcl/core package (a checkout's workspace). */
-async function siblingNamespaces(): Promise<ConfigNamespace[]> {
+/**
+ * The namespaces of the tools found beside the @bcl/core package (a checkout's workspace). A
+ * release of bcl reads those of the tools installed beside it (for `bcl config`); a release of a
+ * tool knows only its own, which keeps its start fast.
+ */
+async function siblingNamespaces(bin: string): Promise<ConfigNamespace[]> {
   const coreBin = new URL('../../bin/run.js', import.meta.url).href;
-  const roots = Object.values(toolRoots(coreBin));
+  const roots = Object.values(bin === 'bcl' ? hostToolRoots(coreBin) : toolRoots(coreBin));
   const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root))));
   return found.filter((ns): ns is ConfigNamespace => ns !== undefined);
 }

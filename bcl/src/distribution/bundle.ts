@@ -113,16 +113,19 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     const manifest = readJson<Manifest>(join(pkg.from, 'oclif.manifest.json'));
     if (isRoot) manifest.version = version;
     writeFileSync(join(dest, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    writeFileSync(join(dest, 'package.json'), `${JSON.stringify(trimPackageJson(pkg.pjson, isRoot ? version : pkg.pjson.version, isRoot ? options.build : undefined), null, 2)}\n`);
+    // oclif loads a core plugin only when it is also a dependency.
+    const plugins = isRoot ? Object.fromEntries(packages.slice(1).map((p) => [p.pjson.name, p.pjson.version])) : {};
+    writeFileSync(join(dest, 'package.json'), `${JSON.stringify(trimPackageJson(pkg.pjson, isRoot ? version : pkg.pjson.version, plugins, isRoot ? options.build : undefined), null, 2)}\n`);
     if (isRoot) copyFileSync(helpFile, join(dest, 'dist', 'help.json'));
   }
   return {name: pjson.name, version, bin: pjson.oclif.bin, files: Object.keys(result.metafile?.outputs ?? {}).length};
 }
 
-/** package.json as a release needs it: what oclif and bcl read, no dependencies or scripts. */
-function trimPackageJson(pjson: PackageJson, version: string, build?: Record<string, unknown>): Record<string, unknown> {
+/** package.json as a release needs it: what oclif and bcl read; dependencies only for bundled plugins. */
+function trimPackageJson(pjson: PackageJson, version: string, plugins: Record<string, string>, build?: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {name: pjson.name, version};
   for (const key of ['description', 'type', 'license', 'bin', 'oclif'] as const) if (pjson[key] !== undefined) out[key] = pjson[key];
+  if (Object.keys(plugins).length > 0) out.dependencies = plugins;
   if (pjson.bcl || build) out.bcl = {...pjson.bcl, ...(build ? {build} : {})};
   return out;
 }

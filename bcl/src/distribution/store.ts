@@ -141,7 +141,7 @@ class HttpStore implements Store {
     const limit = options.maxBytes ?? MANIFEST_LIMIT;
     const length = Number(response.header('content-length'));
     if (Number.isFinite(length) && length > limit) {
-      response.body.destroy();
+      discard(response.body);
       throw tooLarge(url, limit);
     }
     const body = await response.bytes();
@@ -159,7 +159,7 @@ class HttpStore implements Store {
     await expectOk(response, 'GET');
     const length = Number(response.header('content-length'));
     if (Number.isFinite(length) && response.header('content-length') !== undefined && length !== expect.size) {
-      response.body.destroy();
+      discard(response.body);
       throw sizeMismatch(full, length, expect.size);
     }
     return receive(response.body, dest, expect.size, full, progress);
@@ -189,7 +189,7 @@ async function receive(source: Readable, dest: string, size: number, where: stri
     for await (const chunk of source as AsyncIterable<Buffer>) {
       received += chunk.length;
       if (received > size) {
-        source.destroy();
+        discard(source);
         throw denied('update.size_mismatch', `size check failed: ${where} sent more than the ${size} bytes the signed manifest says`, {
           hint: 'The file in the store is not the one that was signed; nothing was changed. Tell the release team.',
           details: {url: where, expected: size},
@@ -222,6 +222,12 @@ async function receive(source: Readable, dest: string, size: number, where: stri
     });
   }
   return {sha256: hash.digest('hex'), size: received};
+}
+
+/** Stops reading a body we refuse; its abort error has nobody to tell. */
+function discard(stream: Readable): void {
+  stream.on('error', () => undefined);
+  stream.destroy();
 }
 
 function notFound(where: string, status?: number): BclError {
