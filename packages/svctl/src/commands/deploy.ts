@@ -30,7 +30,7 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
   static override flags = {
     env: envFlag,
     'image-tag': imageTagFlag,
-    timeout: durationFlag({summary: 'How long to wait for the rollout before failing it.', default: 300_000, helpValue: '<duration>'}),
+    timeout: durationFlag({summary: 'How long to wait for the rollout before failing it.', default: 300_000, defaultHelp: async () => '5m', helpValue: '<duration>'}),
     rollback: Flags.boolean({summary: 'Roll back to the previous good revision when the rollout fails (--no-rollback: leave it).', default: true, allowNo: true}),
     'allow-dirty': Flags.boolean({summary: 'Deploy from a checkout with uncommitted changes.'}),
   };
@@ -38,6 +38,8 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
 
   async run(): Promise<DeployResult> {
     const {argv} = await this.parse(Deploy);
+    // A closed progress pipe (`svctl deploy | head`) must not kill a deploy half-way.
+    process.stderr.on('error', () => undefined);
     // The Kubernetes client takes a while to load: start now, while specs and git are read.
     const preload = import('../kube/client.js').then((m) => m.preloadClient());
     const environment = environmentOf(this.ctx);

@@ -19,7 +19,7 @@ export default class Rollback extends BclCommand<typeof Rollback> {
   static override flags = {
     env: envFlag,
     to: Flags.integer({summary: 'The revision to re-apply (see svctl history).', min: 1, helpValue: '<revision>'}),
-    timeout: durationFlag({summary: 'How long to wait for the rollout.', default: 300_000, helpValue: '<duration>'}),
+    timeout: durationFlag({summary: 'How long to wait for the rollout.', default: 300_000, defaultHelp: async () => '5m', helpValue: '<duration>'}),
   };
   static override configFlags = {env: 'svctl.defaultEnv'};
 

@@ -42,7 +42,7 @@ export async function connect(options: ConnectOptions): Promise<KubeClients> {
       for (const extra of files.slice(1)) {
         const more = new lib.KubeConfig();
         more.loadFromFile(extra);
-        kc.mergeConfig(more, 'conflict-ignore' as never);
+        kc.mergeConfig(more, true); // the first file's current-context wins, as with kubectl
       }
     } else {
       kc.loadFromDefault();
