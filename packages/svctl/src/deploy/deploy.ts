@@ -232,6 +232,13 @@ class ServiceDeploy {
         this.task.done(true, `revision ${record.revision} ${changeSummary(applied, attempt.pruned)} in ${seconds(durationMs)}`);
         return this.result(record.revision, 'succeeded', durationMs, applied, attempt.pruned, attempt.message);
       }
+      const lost = this.lease.lostError;
+      if (lost) {
+        // Another deploy owns the service now: record, and leave the cluster to it (no rollback).
+        await this.history.update(record.revision, {outcome: 'failed', finishedAt: this.now().toISOString(), durationMs, applied: applied.map((a) => a.ref), message: lost.message}).catch(() => undefined);
+        this.task.done(false, lost.message);
+        return errorResult(this.target, this.clients.context, toBclError(lost), durationMs, {revision: record.revision, applied});
+      }
       if (attempt.outcome === 'interrupted') {
         await this.history.update(record.revision, {outcome: 'interrupted', finishedAt: this.now().toISOString(), durationMs, applied: applied.map((a) => a.ref), message: attempt.message});
         this.task.done(false, `interrupted: applied ${applied.length} of ${objects.length} object(s)`);
