@@ -180,6 +180,30 @@ describe('pkictl certificate lifecycle', () => {
     expect(elsewhere.json().error?.code).toBe('pkictl.no_local_key');
   });
 
+  it('an encrypted key (--encrypt-key) stays encrypted on disk and in the VPN profile; export asks for its passphrase', async () => {
+    const dave = pki.person('dave@example.com');
+    const env = {KEY_PASS: 'dave key passphrase'};
+    const req = await dave.pk(['request', '--profile', 'vpn', '--encrypt-key', '--passphrase-env', 'KEY_PASS'], env);
+    expect(req.exitCode, req.stderr).toBe(0);
+    const {id, keyPath} = req.json().result as {id: string; keyPath: string};
+    expect(readFileSync(keyPath, 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    await pki.admin.pk(['approve', id, ...pki.adminFlags]);
+    const fetched = (await dave.pk(['fetch'])).json().result as {serial: string};
+    const ovpn = join(dave.home.home, 'dave.ovpn');
+    expect((await dave.pk(['vpn-config', '--remote', 'vpn.example.com', '--out', ovpn])).exitCode).toBe(0);
+    expect(readFileSync(ovpn, 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    const pw = join(dave.home.home, 'pw');
+    writeFileSync(pw, 'p12 password\n');
+    const out = join(dave.home.home, 'dave.p12');
+    const noPass = await dave.pk(['export', fetched.serial, '--format', 'p12', '--out', out, '--password-file', pw]);
+    expect(noPass.exitCode).toBe(2);
+    expect(noPass.json().error?.message).toContain('--passphrase-file or --passphrase-env');
+    const ok = await dave.pk(['export', fetched.serial, '--format', 'p12', '--out', out, '--password-file', pw, '--passphrase-env', 'KEY_PASS'], env);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(openssl(['pkcs12', '-in', out, '-passin', `file:${pw}`, '-nodes']).out).toContain('BEGIN PRIVATE KEY');
+    expect(ok.stdout + ok.stderr).not.toContain('dave key passphrase');
+  });
+
   it('reject tells the requester why; fetch of a rejected request is exit 4', async () => {
     const req = (await carol.pk(['request', '--profile', 'vpn'])).json().result as {id: string};
     const rejected = await pki.admin.pk(['reject', req.id, '--reason', 'use the client profile', ...pki.adminFlags]);
