@@ -76,8 +76,13 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
     io.err(`Error: ${message}\n`);
     return EXIT.unavailable;
   }
-  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') {
+  const errno = error as NodeJS.ErrnoException;
+  if (errno.syscall === 'listen') {
     io.err(`Error: cannot listen: ${message}\nHint: change "listen" in the configuration.\n`);
+    return EXIT.invalid;
+  }
+  if (errno.path && ['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EROFS', 'EISDIR', 'EEXIST'].includes(errno.code ?? '')) {
+    io.err(`Error: cannot use ${errno.path}: ${message}\nHint: check stateDir and auditLog in the configuration, and the permissions of their directories.\n`);
     return EXIT.invalid;
   }
   io.err(`Error: ${message}\n${process.env.CSSH_AUTHZ_DEBUG ? `${(error as Error).stack}\n` : ''}`);

@@ -288,11 +288,17 @@ describe('reloading', () => {
 
 describe('the service command line', () => {
   it('refuses an invalid configuration with exit 3 naming the file, line and key', async () => {
-    const file = join(work, 'bad-config.yaml');
+    // Beside the real one, so its relative paths (CA key, rules) resolve.
+    const file = join(authz.dir, 'bad-config.yaml');
     writeFileSync(file, readFileSync(authz.configFile, 'utf8').replace('listen: 127.0.0.1:0', 'listen: nowhere'));
     const res = await run(join(repoRoot, 'bin', 'cssh-authz'), ['serve', '--config', file], {allowFailure: true});
     expect(res.code).toBe(3);
     expect(res.stderr).toBe(`Error: ${file}:1: listen: expected host:port, e.g. 0.0.0.0:8443 or 127.0.0.1:0\n`);
+    writeFileSync(file, readFileSync(authz.configFile, 'utf8').replace('auditLog: audit.jsonl', `auditLog: ${join(work, 'not-a-dir')}/audit.jsonl`));
+    writeFileSync(join(work, 'not-a-dir'), 'a file');
+    const unwritable = await run(join(repoRoot, 'bin', 'cssh-authz'), ['serve', '--config', file], {allowFailure: true});
+    expect(unwritable.code).toBe(3);
+    expect(unwritable.stderr).toContain(`cannot use ${join(work, 'not-a-dir')}`);
     const check = await run(join(repoRoot, 'bin', 'cssh-authz'), ['check', '--config', authz.configFile]);
     expect(check.stdout).toContain('valid');
     expect((await run(join(repoRoot, 'bin', 'cssh-authz'), ['serve'], {allowFailure: true})).code).toBe(2);
