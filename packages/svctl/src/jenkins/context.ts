@@ -16,6 +16,8 @@ export async function pipelineContext(ctx: CommandContext, options: {spec?: stri
   const loaded = loadSpec(findSpecFile(ctx.cwd, options.spec));
   const settings = ctx.config.namespace(svctlNamespace);
   const server = resolveJenkinsServer(settings, {name: options.jenkins ?? loaded.spec.build.jenkins, env: ctx.env, cwd: ctx.cwd, redactor: ctx.redactor});
+  // The Authorization header's value too, should anything ever echo it.
+  ctx.redactor.add(Buffer.from(`${server.user}:${server.token}`).toString('base64'));
   const api = await JenkinsApi.connect(server, {signal: ctx.signal});
   return {loaded, job: jobName(loaded.spec), api};
 }

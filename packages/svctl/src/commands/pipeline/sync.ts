@@ -20,7 +20,8 @@ export default class PipelineSync extends BclCommand<typeof PipelineSync> {
     const p = await pipelineContext(this.ctx, {spec: this.args.spec, jenkins: this.flags.jenkins});
     const wanted = wantedJobConfig(p.loaded.spec, await specRepositoryUrl(p.loaded.spec, p.loaded.dir), p.loaded.path);
     const outcome = await syncPipeline(p.api, p.job, wanted, {dryRun: this.flags['dry-run']});
-    if (outcome.action !== 'unchanged' && this.ctx.ui.showsNotices && !this.ctx.json) {
+    // The whole configuration of a new job is noise; changes and dry runs show what differs.
+    if ((outcome.action === 'updated' || (outcome.dryRun && outcome.action === 'created')) && this.ctx.ui.showsNotices && !this.ctx.json) {
       this.ctx.ui.line(outcome.diff.map((l) => this.ctx.ui.paint(l.startsWith('+') ? 'green' : 'red', l)).join('\n'));
     }
     return outcome;
