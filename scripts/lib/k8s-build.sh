@@ -58,7 +58,7 @@ _k8s_go_build() {
   ticker=$!
   (
     cd "$dir" && env CGO_ENABLED=0 GOWORK=off \
-      "$go" build -v -trimpath -ldflags="$ldflags" -o "$out/" "$@"
+      "$go" build -v -trimpath -buildvcs=false -ldflags="$ldflags" -o "$out/" "$@"
   ) >"$log" 2>&1
   rc=$?
   kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null
