@@ -200,7 +200,7 @@ describe('secrets', () => {
 describe('interruption', () => {
   it('SIGINT cancels the operation, lets it clean up, and exits 130', async () => {
     const marker = join(home.home, 'cleanup-marker');
-    const res = await runCli(fixture, ['wait', '--marker', marker], {env: home.env, interruptAfterMs: 1500});
+    const res = await runCli(fixture, ['wait', '--marker', marker], {env: home.env, interruptOn: /waiting: for SIGINT/});
     expect(res.exitCode).toBe(130);
     expect(existsSync(marker)).toBe(true);
     expect(readFileSync(marker, 'utf8')).toBe('cleaned up');

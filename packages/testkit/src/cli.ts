@@ -20,6 +20,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Send SIGINT after this many ms (to test interruption). */
   interruptAfterMs?: number;
+  /** Send SIGINT once stderr matches (the command says it is waiting): robust on a loaded machine. */
+  interruptOn?: RegExp;
 }
 
 /**
@@ -35,7 +37,14 @@ export function runCli(tool: string, args: readonly string[], options: CliOption
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    let interrupted = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (options.interruptOn && !interrupted && options.interruptOn.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.stdin.on('error', () => undefined); // the CLI may exit without reading its stdin
     child.stdin.end(options.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
