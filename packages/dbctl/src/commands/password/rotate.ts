@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core';
-import type {ResultWriter} from '@bcl/core';
+import {BclError, isBclError, type ResultWriter} from '@bcl/core';
 import {AdminCommand, serverFlags} from '../../admin/command.js';
 import {passwordFlags} from '../../admin/flags.js';
 
@@ -36,7 +36,16 @@ export default class PasswordRotate extends AdminCommand<typeof PasswordRotate> 
       // Redacted everywhere, except in the result when the user asked to see it.
       if (!sinks.showPassword) this.ctx.redactor.add(password);
       const delivered = await deliverPassword(user, password, sinks, server, server.database, async () => (await import('../../secrets/kubernetes.js')).kubernetesSecrets());
-      await admin.setPassword(user, password);
+      try {
+        await admin.setPassword(user, password);
+      } catch (error) {
+        // The destinations already hold the new password; the server still has the old one.
+        const where = [delivered.passwordFile, delivered.secret].filter(Boolean).join(' and ');
+        if (where && isBclError(error)) {
+          throw new BclError(error.code, `${error.message}; ${where} now hold(s) a password that was not applied (the old one still works)`, error.exitCode, {hint: error.hint, details: error.details, cause: error});
+        }
+        throw error;
+      }
       const rows = await admin.listAccess({user});
       const databases = [...new Set(rows.filter((r) => r.object === 'database' && r.database !== null).map((r) => r.database!))].sort();
       return {user, profile: null, databases, ...delivered};
