@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# csshctl + cssh-authz: SSH access that flows from the PKI. Continues from the pkictl part when
-# it left a certificate in this HOME; otherwise makes a small PKI with pkictl first.
+# csshctl + cssh-authz: SSH access that flows from the PKI. Continues from the pkictl part (its
+# CA in $DEMO_DIR/pki, its store and identity in this HOME's configuration); otherwise makes a
+# small PKI with pkictl first.
 demo_section "csshctl + cssh-authz: short-lived SSH certificates from the PKI"
 C="$DEMO_DIR/cssh"
 mkdir -p "$C"
@@ -10,26 +11,27 @@ command -v ssh-keygen >/dev/null || { demo_say "ssh-keygen is missing (Debian: o
 # json_get <path> < json: one value of a JSON document ("result.identity.chain").
 json_get() { node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{let v=JSON.parse(d);for(const k of process.argv[1].split("."))v=v==null?undefined:v[k];process.stdout.write(v==null?"":String(v))})' "$1"; }
 
-email="$(bcl config get pkictl.email)"
-chain="$(csshctl status --json | json_get result.identity.chain)"
-if [ -n "$email" ] && [ -n "$chain" ] && [ -n "$(bcl config get pkictl.store)" ]; then
-  demo_say "Continuing from pkictl: $email authenticates with the certificate pkictl fetched."
-  cp "$chain" "$C/pki-ca.pem"
-  pkictl crl --out "$C/pki-crl.pem" >/dev/null
+# The PKI: pkictl's part left its CA (key and passphrase in $DEMO_DIR/pki) and the store in the
+# configuration; without it, this part makes its own with pkictl.
+store="$(bcl config get pkictl.store)"
+if [ -f "$DEMO_DIR/pki/ca.key" ] && [ -f "$DEMO_DIR/pki/passphrase" ] && [ -n "$store" ]; then
+  continued=1
+  admin=(--ca-key "$DEMO_DIR/pki/ca.key" --passphrase-file "$DEMO_DIR/pki/passphrase")
+  demo_say "Continuing from pkictl: its CA and store, and $(bcl config get pkictl.email)'s certificates."
 else
-  demo_say "No pkictl certificate from an earlier part: create a CA and get Ann's client certificate with pkictl."
-  email=ann@example.com
+  continued=0
+  demo_say "No pkictl part ran before: create a CA and a store with pkictl first."
   printf 'demo CA passphrase\n' >"$C/pki-pass" && chmod 600 "$C/pki-pass"
   admin=(--ca-key "$C/pki-ca.key" --passphrase-file "$C/pki-pass")
-  demo_run pkictl ca init --store "$C/pki.git" --name "Demo Corp CA" --email-domain example.com "${admin[@]}" >/dev/null
-  bcl config set pkictl.store "$C/pki.git" >/dev/null
-  bcl config set pkictl.email "$email" >/dev/null
-  id="$(pkictl request --json | json_get result.id)"
-  demo_run pkictl approve "$id" "${admin[@]}" >/dev/null
-  demo_run pkictl fetch "$id"
-  git --git-dir "$C/pki.git" show main:ca/root.pem >"$C/pki-ca.pem"
-  pkictl crl --out "$C/pki-crl.pem" "${admin[@]}" >/dev/null
+  store="$C/pki.git"
+  demo_run pkictl ca init --store "$store" --name "Demo Corp CA" --email-domain example.com "${admin[@]}" >/dev/null
+  bcl config set pkictl.store "$store" >/dev/null
+  bcl config set pkictl.email ann@example.com >/dev/null
 fi
+email="$(bcl config get pkictl.email)"
+# cssh-authz trusts the PKI's CA and checks its CRL (a fresh one, signed and published now).
+git --git-dir "$store" show main:ca/root.pem >"$C/pki-ca.pem"
+pkictl crl --out "$C/pki-crl.pem" "${admin[@]}" >/dev/null
 
 # cssh-authz's own TLS certificate, from a small web CA (any CA the clients trust will do).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout "$C/web-ca.key" -out "$C/web-ca.pem" -subj "/CN=Demo web CA" -days 1 2>/dev/null
@@ -79,6 +81,15 @@ demo_say "cssh-authz listens on $url"
 
 demo_run bcl config set csshctl.server "$url"
 demo_run bcl config set csshctl.serverCa "$C/web-ca.pem"
+if [ "$continued" = 1 ]; then
+  demo_say "$email's client certificate was revoked in the pkictl part: cssh-authz checks the PKI's CRL and refuses it."
+  demo_expect_fail 4 csshctl cert
+fi
+demo_say "$email gets a (new) client certificate from the PKI: request, approve, fetch; csshctl will use it."
+id="$(pkictl request --json | json_get result.id)"
+pkictl approve "$id" "${admin[@]}" >/dev/null
+serial="$(pkictl fetch "$id" --json | json_get result.serial)"
+demo_run bcl config set csshctl.certificate "$serial"
 demo_say "A certificate for every principal the rules allow, with the PKI certificate over mutual TLS."
 demo_run csshctl cert --ttl 1h
 demo_run ssh-keygen -L -f "$XDG_DATA_HOME/bcl/csshctl/default/id-cert.pub"
