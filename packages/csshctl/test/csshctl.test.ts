@@ -126,6 +126,31 @@ describe('getting a certificate', () => {
     expect(broken.json<{error: {details: {checks: {name: string; status: string}[]}}}>().error.details.checks.find((c) => c.name === 'csshctl.serverCa')).toMatchObject({status: 'fail'});
   });
 
+  it('unlocks an encrypted PKI key with --passphrase-file or --passphrase-env, never prompting in CI', async () => {
+    const dir = tempDir('bcl-enc-');
+    try {
+      const key = join(dir.path, 'key.pem');
+      const pass = join(dir.path, 'pass');
+      writeFileSync(pass, 'correct horse battery\n', {mode: 0o600});
+      spawnSync('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', ann.key, '-out', key, '-passout', `file:${pass}`]);
+      expect(readFileSync(key, 'utf8')).toContain('ENCRYPTED PRIVATE KEY');
+      const home = homeFor(undefined, `  certificate:\n    cert: ${ann.cert}\n    key: ${key}\n`);
+      const noPass = await csshctl(home, ['cert']);
+      expect(noPass.exitCode).toBe(2);
+      expect(noPass.stderr).toContain('--passphrase-file');
+      const wrong = await csshctl(home, ['cert', '--passphrase-env', 'PASS'], {PASS: 'wrong horse'});
+      expect(wrong.exitCode).toBe(4);
+      expect(wrong.stderr).toContain(`cannot use the private key ${key}: wrong passphrase`);
+      const ok = await csshctl(home, ['cert', '--passphrase-file', pass, '--verbose']);
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      const viaEnv = await csshctl(home, ['cert', '--passphrase-env', 'PASS', '--json'], {PASS: 'correct horse battery'});
+      expect(viaEnv.exitCode).toBe(0);
+      for (const out of [noPass, wrong, ok, viaEnv]) expect(`${out.stdout}${out.stderr}`).not.toContain('correct horse');
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('refuses a principal that is not granted, naming it; nothing is issued or written', async () => {
     const home = homeFor(ann);
     const res = await csshctl(home, ['cert', '--principal', OPS, '--principal', 'root']);
