@@ -172,9 +172,10 @@ export class AuthzService {
         time: this.deps.now().toISOString(),
         event: 'certificate.refused',
         ...who,
-        principals: Array.isArray(asked.principals) ? asked.principals.slice(0, 64) : null,
+        // What was asked, bounded: a refused request may be junk.
+        principals: Array.isArray(asked.principals) ? asked.principals.slice(0, 64).map((p) => String(p).slice(0, 64)) : null,
         host: typeof asked.host === 'string' ? asked.host.slice(0, 253) : null,
-        ttl: typeof asked.ttl === 'string' || typeof asked.ttl === 'number' ? asked.ttl : null,
+        ttl: typeof asked.ttl === 'string' ? asked.ttl.slice(0, 40) : typeof asked.ttl === 'number' ? asked.ttl : null,
         status: refusal.status,
         code: refusal.code,
         reason: refusal.message,
