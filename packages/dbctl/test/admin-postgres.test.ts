@@ -217,6 +217,31 @@ describe('dbctl on PostgreSQL', () => {
   });
 });
 
+describe('dbctl with an administrator that is not a superuser (as on Cloud SQL and RDS)', () => {
+  const limitedPassword = 'Limited-Admin-Pw-7c1e9a4b2d';
+  const url = () => `postgres://dbadmin@127.0.0.1:${pg.port}/postgres?sslmode=disable`;
+  const limited = (args: string[]) => dbctl([...args, '--url', url()], {env: {PGPASSWORD: limitedPassword}});
+  const su = (sql: string) => pg.psql(sql, {user: 'postgres', password: pg.password, database: 'shop2'});
+
+  it('creates users whose profiles hold, borrowing role memberships only for the transaction', async () => {
+    transcript.remember(limitedPassword);
+    await pg.psql(`CREATE ROLE dbadmin LOGIN CREATEROLE CREATEDB PASSWORD '${limitedPassword}'`);
+    expect((await limited(['db', 'create', 'shop2'])).exitCode).toBe(0);
+    const app = await limited(['user', 'create', 'app2', '-p', 'owner', '-d', 'shop2', '--password-file', pwFile('app2')]);
+    expect(app.exitCode, app.stderr).toBe(0);
+    const reader = await limited(['user', 'create', 'reader2', '-p', 'readonly', '-d', 'shop2', '--password-file', pwFile('reader2')]);
+    expect(reader.exitCode, reader.stderr).toBe(0);
+    await pg.psql('CREATE TABLE public.ledger (id int); INSERT INTO public.ledger VALUES (1);', {user: 'app2', password: readPw('app2'), database: 'shop2'});
+    expect(await pg.psql('SELECT count(*) FROM public.ledger', {user: 'reader2', password: readPw('reader2'), database: 'shop2'})).toBe('1');
+    expect(await su(`SELECT pg_has_role('dbadmin', 'app2', 'MEMBER'), pg_has_role('dbadmin', 'reader2', 'MEMBER')`)).toBe('f|f');
+    expect((await limited(['revoke', 'reader2', '-d', 'shop2'])).exitCode).toBe(0);
+    await denied(pg.psql('SELECT count(*) FROM public.ledger', {user: 'reader2', password: readPw('reader2'), database: 'shop2'}));
+    const drop = await limited(['user', 'drop', 'app2', '--reassign-to', 'dbadmin', '--yes']);
+    expect(drop.exitCode, drop.stderr).toBe(0);
+    expect(await su(`SELECT tableowner FROM pg_tables WHERE tablename = 'ledger'`)).toBe('dbadmin');
+  });
+});
+
 describe('bcl doctor', () => {
   it('checks terraform and that each connection answers', async () => {
     const res = transcript.record(['bcl doctor'], await runCli('bcl', ['doctor', '--json'], {env: home.env}));

@@ -95,11 +95,16 @@ export class PostgresAdmin implements DatabaseAdmin {
   async createDatabase(name: string, owner?: string): Promise<{created: boolean}> {
     const exists = await this.query(undefined, 'SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.length === 0) {
+      // CREATE DATABASE cannot run in a transaction: borrowing the owner's role is undone in finally.
+      const client = await this.client();
+      const release = await borrowRoles(async (sql, params = []) => (await client.query(sql, params)).rows, owner ? [owner] : []);
       try {
         await this.query(undefined, `CREATE DATABASE ${q(name)}${owner ? ` OWNER ${q(owner)}` : ''}`);
       } catch (error) {
         if ((error as BclError).details && ((error as BclError).details as {sqlState?: string}).sqlState === '42P04') return {created: false};
         throw error;
+      } finally {
+        await release().catch(() => undefined);
       }
       // Least privilege: only roles granted CONNECT may use the database (PUBLIC has it by default).
       await this.query(undefined, `REVOKE ALL ON DATABASE ${q(name)} FROM PUBLIC`);
@@ -128,8 +133,10 @@ export class PostgresAdmin implements DatabaseAdmin {
     await this.requireDatabase(database);
     return this.transaction(database, async (run) => {
       const exists = await run('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
+      const release = await borrowRoles(run, owner ? [owner] : []);
       if (exists.length === 0) await run(`CREATE SCHEMA ${q(name)}${owner ? ` AUTHORIZATION ${q(owner)}` : ''}`);
       else if (owner) await run(`ALTER SCHEMA ${q(name)} OWNER TO ${q(owner)}`);
+      await release();
       return {created: exists.length === 0};
     });
   }
@@ -173,6 +180,7 @@ export class PostgresAdmin implements DatabaseAdmin {
     const grants = POSTGRES_PROFILES[profile];
     return this.transaction(database, async (run) => {
       const targets = await this.schemasIn(run, database, schemas);
+      const release = await borrowRoles(run, await rolesActingIn(run, targets, user));
       await run(`REVOKE ALL ON DATABASE ${q(database)} FROM ${q(user)}`);
       await run(`GRANT ${grants.database.join(', ')} ON DATABASE ${q(database)} TO ${q(user)}`);
       for (const schema of targets) {
@@ -203,6 +211,7 @@ export class PostgresAdmin implements DatabaseAdmin {
           }
         }
       }
+      await release();
       return {schemas: targets};
     });
   }
@@ -212,8 +221,10 @@ export class PostgresAdmin implements DatabaseAdmin {
     await this.requireDatabase(database);
     return this.transaction(database, async (run) => {
       const targets = await this.schemasIn(run, database, schemas);
+      const release = await borrowRoles(run, await rolesActingIn(run, targets, user));
       for (const schema of targets) await revokeInSchema(run, user, schema);
       if (!schemas) await run(`REVOKE ALL ON DATABASE ${q(database)} FROM ${q(user)}`);
+      await release();
       return {schemas: targets};
     });
   }
@@ -250,9 +261,11 @@ export class PostgresAdmin implements DatabaseAdmin {
     if (!databases.includes(this.maintenanceDb)) databases.push(this.maintenanceDb);
     for (const database of databases) {
       await this.transaction(database, async (run) => {
+        const release = await borrowRoles(run, [name, ...(options.reassignTo ? [options.reassignTo] : [])]);
         if (options.reassignTo) await run(`REASSIGN OWNED BY ${q(name)} TO ${q(options.reassignTo)}`);
         // Drops the remaining privileges and default privileges (and owned objects, if any are left).
         await run(`DROP OWNED BY ${q(name)}`);
+        await release();
       });
     }
     await this.query(undefined, `DROP ROLE ${q(name)}`);
@@ -378,6 +391,43 @@ async function revokeInSchema(run: Run, user: string, schema: string): Promise<v
     await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(grantor)} IN SCHEMA ${q(schema)} REVOKE ALL ON TABLES FROM ${q(user)}`);
     await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(grantor)} IN SCHEMA ${q(schema)} REVOKE ALL ON SEQUENCES FROM ${q(user)}`);
   }
+}
+
+/**
+ * Cloud administrators (Cloud SQL, RDS) are not superusers: to grant on objects, set default
+ * privileges for, or reassign from another role, they must be members of it. Membership in each
+ * role that is needed and not held is granted for the transaction and revoked before it commits
+ * (as the Terraform provider does); a superuser needs none.
+ */
+async function borrowRoles(run: Run, roles: string[]): Promise<() => Promise<void>> {
+  const me = await run('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+  if (me[0]?.rolsuper === true || roles.length === 0) return async () => undefined;
+  const granted: string[] = [];
+  for (const role of [...new Set(roles)]) {
+    const rows = await run(`SELECT pg_has_role(current_user, oid, 'MEMBER') AS member, rolsuper FROM pg_roles WHERE rolname = $1 AND rolname <> current_user AND rolname !~ '^pg_'`, [role]);
+    const row = rows[0];
+    if (!row || row.member === true || row.rolsuper === true) continue;
+    await run(`GRANT ${q(role)} TO CURRENT_USER`);
+    granted.push(role);
+  }
+  return async () => {
+    for (const role of granted.reverse()) await run(`REVOKE ${q(role)} FROM CURRENT_USER`);
+  };
+}
+
+/** The roles whose authority a profile change in these schemas acts with: owners, creators, grantors, the database owner, the user. */
+async function rolesActingIn(run: Run, schemas: string[], user: string): Promise<string[]> {
+  const rows = await run(
+    `SELECT pg_get_userbyid(c.relowner) AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)
+     UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY($1)
+     UNION SELECT g.rolname FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a JOIN pg_roles g ON g.oid = a.grantee
+            WHERE n.nspname = ANY($1) AND a.privilege_type = 'CREATE'
+     UNION SELECT pg_get_userbyid(d.defaclrole) FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace WHERE n.nspname = ANY($1)
+     UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()
+     UNION SELECT $2::text`,
+    [schemas, user],
+  );
+  return rows.map((r) => String(r.r));
 }
 
 /** The roles that can create objects in a schema: its owner, the database owner, holders of CREATE, and the administrator. */
