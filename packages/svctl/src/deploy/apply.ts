@@ -7,7 +7,7 @@ import {RECORD_LABEL} from './history.js';
 export const FIELD_MANAGER = 'svctl';
 
 /** Kinds a deploy of svctl renders, hence may prune (with their API versions). */
-export const PRUNABLE_KINDS: readonly {apiVersion: string; kind: string}[] = [
+export const PRUNABLE_KINDS: readonly {apiVersion: string; kind: string; optional?: boolean}[] = [
   {apiVersion: 'v1', kind: 'ServiceAccount'},
   {apiVersion: 'v1', kind: 'ConfigMap'},
   {apiVersion: 'v1', kind: 'Service'},
@@ -16,8 +16,8 @@ export const PRUNABLE_KINDS: readonly {apiVersion: string; kind: string}[] = [
   {apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler'},
   {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress'},
   // Added when the cluster has the Prometheus operator (listing them elsewhere finds nothing).
-  {apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor'},
-  {apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule'},
+  {apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', optional: true},
+  {apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', optional: true},
 ];
 
 export interface AppliedObject {
@@ -44,17 +44,19 @@ export async function ensureNamespace(clients: KubeClients, namespace: string, l
 }
 
 /** Every object svctl applied for this service and environment, by "Kind/name" (its own records excluded). */
-export async function listOwned(clients: KubeClients, namespace: string, service: string, environment: string, extraKinds: readonly {apiVersion: string; kind: string}[] = []): Promise<Map<string, KubeObject>> {
+export async function listOwned(clients: KubeClients, namespace: string, service: string, environment: string, objects: readonly {apiVersion: string; kind: string}[] = []): Promise<Map<string, KubeObject>> {
   const selector = `${ownedSelector(service, environment)},!${RECORD_LABEL}`;
-  const kinds = [...PRUNABLE_KINDS, ...extraKinds.filter((k) => !PRUNABLE_KINDS.some((p) => p.kind === k.kind))];
+  const kinds = [...PRUNABLE_KINDS, ...objects.filter((k, i) => !PRUNABLE_KINDS.some((p) => p.kind === k.kind) && objects.findIndex((o) => o.kind === k.kind) === i).map(({apiVersion, kind}) => ({apiVersion, kind}))];
   const lists = await Promise.all(
-    kinds.map(async ({apiVersion, kind}) => {
+    kinds.map(async ({apiVersion, kind, optional}: {apiVersion: string; kind: string; optional?: boolean}) => {
       try {
         const list = await clients.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector);
         return list.items.map((item) => ({...(item as unknown as KubeObject), apiVersion, kind}));
       } catch (error) {
         // A kind the cluster does not serve (an optional CRD) has nothing to prune.
         if (statusOf(error) === 404 || /Unrecognized API version and kind/i.test((error as Error)?.message ?? '')) return [];
+        // An optional kind whose CRD is being installed or removed right now: nothing to prune of it.
+        if (optional && !objects.some((o) => o.kind === kind)) return [];
         throw kubeError(error, `listing ${kind} objects of ${service} in ${namespace}`, clients.server);
       }
     }),

@@ -82,7 +82,7 @@ describe('svctl deploy', () => {
       expect(r.exitCode, r.stderr).toBe(7);
       expect(elapsed).toBeLessThan(30_000);
       const body = r.json<DeployJson>();
-      expect(body.error!.code).toBe('svctl.rollout_failed');
+      expect(body.error!.code, body.error!.message).toBe('svctl.rollout_failed');
       const svc = body.error!.details.services[0]!;
       expect(svc.outcome).toBe('rolled-back');
       expect(svc.image).toBe(`registry.example.com/platform/hello:${tag}`);
