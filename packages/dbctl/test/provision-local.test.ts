@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {type PostgresServer, startPostgres, tempDir, type TerraformKit, terraformKit, waitFor} from '@bcl/testkit';
 import {stringify} from 'yaml';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {dbctlRunner, homeWithConfig, Transcript} from './support.js';
+import {dbctlInteractive, dbctlRunner, homeWithConfig, Transcript} from './support.js';
 
 // Local provisioning for real: a real terraform applies the generated configuration with the
 // cyrilgdn/postgresql provider (testkit's double, see docs/testing.md) against a real PostgreSQL.
@@ -138,9 +138,17 @@ describe('dbctl plan, provision and destroy of a local spec', () => {
     expect((error.details as {destructive: {address: string}[]}).destructive).toContainEqual(expect.objectContaining({address: 'postgresql_role.etl'}));
     expect(await pg.psql(`SELECT count(*) FROM pg_roles WHERE rolname = 'etl'`)).toBe('1');
     expect(await pg.psql(`SELECT has_table_privilege('etl', 'reporting.sales', 'INSERT')`, superuser())).toBe('t');
-    const allowed = await dbctl(['provision', '-f', specFile, '--yes', '--allow-destroy', '--json']);
-    expect(allowed.exitCode, allowed.stderr).toBe(0);
+    // At a terminal the person types the spec's name instead: a wrong name changes nothing.
+    const wrong = await dbctlInteractive(home, ['provision', '-f', specFile], 'shoq', transcript);
+    expect(wrong.exitCode, wrong.output).toBe(6);
+    expect(wrong.output).toContain('This plan will delete role etl');
+    expect(await pg.psql(`SELECT count(*) FROM pg_roles WHERE rolname = 'etl'`)).toBe('1');
+    const typed = await dbctlInteractive(home, ['provision', '-f', specFile], 'shop', transcript);
+    expect(typed.exitCode, typed.output).toBe(0);
     expect(await pg.psql(`SELECT count(*) FROM pg_roles WHERE rolname = 'etl'`)).toBe('0');
+    // in CI, --allow-destroy is the confirmation (here with nothing left to destroy)
+    const allowed = await dbctl(['provision', '-f', specFile, '--yes', '--allow-destroy', '--json']);
+    expect(allowed.exitCode, allowed.stdout).toBe(0);
   });
 
   it('names the holder of a state lock (exit 6)', async () => {

@@ -1,6 +1,7 @@
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {type CliResult, isolatedHome, type IsolatedHome, runCli} from '@bcl/testkit';
+import {spawn} from 'node:child_process';
+import {type CliResult, isolatedHome, type IsolatedHome, repoRoot, runCli} from '@bcl/testkit';
 import {stringify} from 'yaml';
 
 /**
@@ -66,4 +67,36 @@ export function dbctlRunner(home: {env: Record<string, string>}, transcript: Tra
       await runCli('dbctl', args, {env: {...home.env, ...options.env}, cwd, input: options.input, timeoutMs: options.timeoutMs ?? 300_000}),
       options.allowStdoutSecrets,
     );
+}
+
+/**
+ * Runs bin/dbctl on a pseudo-terminal (util-linux `script`), as a person at a terminal would, and
+ * types `answer` when the confirmation prompt appears. Returns the exit code and the screen output.
+ */
+export function dbctlInteractive(home: {env: Record<string, string>}, args: readonly string[], answer: string, transcript?: Transcript): Promise<{exitCode: number; output: string}> {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [join(repoRoot, 'bin', 'dbctl'), ...args].map(quote).join(' ');
+  const {CI: _ci, ...env} = home.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {env: {PATH: process.env.PATH, LANG: 'C.UTF-8', TERM: 'dumb', ...env}, stdio: ['pipe', 'pipe', 'pipe']});
+    let output = '';
+    let answered = false;
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (!answered && /to confirm:/.test(output)) {
+        answered = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      transcript?.runs.push({args, stdout: output, stderr: '', allowStdoutSecrets: false});
+      resolve({exitCode: code ?? 1, output});
+    });
+  });
 }
