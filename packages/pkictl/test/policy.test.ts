@@ -127,6 +127,15 @@ describe('pkictl policy and store integrity', () => {
     expect(altered.exitCode).toBe(3);
     expect(altered.json().error?.message).toContain(`requests/${res3.id}/csr.pem: the request's signature does not verify`);
 
+    // Unreadable metadata is named by every command that reads it; rejecting removes the request.
+    const broken = (await mallory.pk(['request'])).json().result as {id: string};
+    pki.tamper((wt) => writeFileSync(join(wt, 'requests', broken.id, 'request.json'), '{"version": 1, "id": '));
+    const listing = await pki.admin.pk(['requests']);
+    expect(listing.exitCode).toBe(3);
+    expect(listing.json().error?.message).toContain(`requests/${broken.id}/request.json is not valid JSON`);
+    expect((await pki.admin.pk(['reject', broken.id, '--reason', 'corrupt metadata', ...pki.adminFlags])).exitCode).toBe(0);
+    expect(git(['ls-tree', '-r', '--name-only', 'main', `requests/${broken.id}`], pki.store).trim()).toBe('');
+
     // Rejecting the bad ones clears the queue; the good one is then approved.
     for (const id of [bad.id, res3.id]) expect((await pki.admin.pk(['reject', id, '--reason', 'corrupt CSR', ...pki.adminFlags])).exitCode).toBe(0);
     const ok = await pki.admin.pk(['approve', '--all', ...pki.adminFlags]);

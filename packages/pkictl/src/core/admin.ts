@@ -215,9 +215,11 @@ export async function rejectRequest(io: PkiIo, settings: PkictlSettings, params:
       }
       if (record && record.status !== 'pending') throw conflict('pkictl.not_pending', `request ${id} is already ${record.status}`, {details: {id, status: record.status}});
       const now = io.now().toISOString();
-      const content = record
-        ? toJsonFile({...record, status: 'rejected', decidedAt: now, decidedBy: admin.actor, reason: params.reason.trim()})
-        : toJsonFile({version: 1, id, status: 'rejected', decidedAt: now, decidedBy: admin.actor, reason: params.reason.trim(), note: 'the original request.json was unreadable'});
+      if (!record) {
+        // Unreadable metadata cannot be kept as a decision: the request leaves the store (its history stays in git).
+        return {writes: [{path: `${PATHS.requests}/${id}`, content: null}], result: {id, status: 'rejected' as const, email: '', reason: params.reason.trim()}};
+      }
+      const content = toJsonFile({...record, status: 'rejected', decidedAt: now, decidedBy: admin.actor, reason: params.reason.trim()});
       return {writes: [{path: PATHS.request(id), content}], result: {id, status: 'rejected' as const, email: record?.email ?? '', reason: params.reason.trim()}};
     });
   });
