@@ -288,10 +288,31 @@ async function stageRelease(io: UpdaterIo, install: ToolInstall, release: Resolv
     };
     writeFileAtomic(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
     await placeVersion(install, staging, version);
+  } catch (error) {
+    throw stagingFailure(error, install.dir, tool, version);
   } finally {
     rmSync(download, {force: true});
     if (existsSync(staging)) rmSync(staging, {recursive: true, force: true});
   }
+}
+
+/** A filesystem failure while staging (a full disk, a read-only directory) says so, and that nothing changed. */
+function stagingFailure(error: unknown, dir: string, tool: string, version: string): unknown {
+  if (error instanceof BclError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return operationFailed('update.disk_full', `not enough space in ${dir} to install ${tool} ${version}`, {
+      hint: 'Free some space (fewer kept versions: bcl.update.keep) and try again; nothing was changed.',
+      cause: error,
+    });
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return operationFailed('update.not_writable', `cannot write in ${dir} to install ${tool} ${version}: ${(error as Error).message}`, {
+      hint: 'Check the permissions of the install directory; nothing was changed.',
+      cause: error,
+    });
+  }
+  return error;
 }
 
 /**

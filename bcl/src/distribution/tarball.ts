@@ -161,6 +161,8 @@ export async function extractTarGz(file: string, dest: string, what: string): Pr
       },
     });
   } catch (error) {
+    // The filesystem's own failures (a full disk...) are not the archive's fault.
+    if ((error as NodeJS.ErrnoException).syscall) throw error;
     throw denied('update.artifact_invalid', `cannot unpack ${what}: ${(error as Error).message}`, {cause: error});
   }
   if (refused.length > 0) {

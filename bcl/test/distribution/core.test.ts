@@ -41,27 +41,27 @@ const signer = parsePrivateKey(pair.privatePem, 'release.pem');
 const trusted = parsePublicKey(pair.publicText, 'test');
 
 /** A release tree whose launcher prints what `--version` prints, and a 1 MiB "runtime". */
-function releaseTree(tool: string, version: string, options: {prints?: string; releaseVersion?: string} = {}): string {
+function releaseTree(tool: string, version: string, options: {prints?: string; releaseVersion?: string; runtime?: Buffer} = {}): string {
   const tree = fresh(`tree-${tool}-${version}`);
   mkdirSync(join(tree, 'bin'));
   mkdirSync(join(tree, 'runtime', 'bin'), {recursive: true});
   mkdirSync(join(tree, 'lib'));
   writeFileSync(join(tree, 'bin', tool), `#!/bin/sh\necho "${options.prints ?? `${tool}/${version} ${platform} node-v0`}"\n`, {mode: 0o755});
-  writeFileSync(join(tree, 'runtime', 'bin', 'node'), Buffer.alloc(1024 * 1024, 7), {mode: 0o755});
+  writeFileSync(join(tree, 'runtime', 'bin', 'node'), options.runtime ?? Buffer.alloc(1024 * 1024, 7), {mode: 0o755});
   writeFileSync(join(tree, 'lib', 'package.json'), JSON.stringify({name: tool, version}));
   writeFileSync(join(tree, 'release.json'), JSON.stringify({schema: 1, tool, version: options.releaseVersion ?? version, platform, node: '0', commit: 'test'}));
   return tree;
 }
 
 /** Packs and publishes releases to a directory store, as `bcl release publish` does. */
-async function publishTree(store: string, tool: string, version: string, tree = releaseTree(tool, version), extra: {allowDowngrade?: boolean} = {}): Promise<void> {
+async function publishTree(store: string, tool: string, version: string, tree = releaseTree(tool, version), extra: {allowDowngrade?: boolean; channel?: string} = {}): Promise<void> {
   const build = fresh('build');
   const file = `${tool}-${version}-${platform}.tar.gz`;
   const {sha256: hash, size} = await writeTarGz(treeEntries(tree), join(build, file), 0);
   const record: BuildRecord = {schema: 1, commit: 'test', tools: [{tool, version, artifacts: [{platform, file, sha256: hash, size, node: '0'}]}]};
   writeFileSync(join(build, 'build.json'), JSON.stringify(record));
   await publishReleases(
-    {buildDir: build, store: openStore(store, {http: () => undefined as never, cwd: '/'}), channel: 'stable', keys: [signer], expiresInMs: 86_400_000, allowDowngrade: extra.allowDowngrade ?? false, now: () => new Date()},
+    {buildDir: build, store: openStore(store, {http: () => undefined as never, cwd: '/'}), channel: extra.channel ?? 'stable', keys: [signer], expiresInMs: 86_400_000, allowDowngrade: extra.allowDowngrade ?? false, now: () => new Date()},
     quietUi(),
   );
 }
@@ -237,6 +237,25 @@ describe('install, update, prune, roll back', () => {
     expect(existsSync(join(data, 'tools', 'bb', 'current'))).toBe(false);
   });
 
+  it('a full disk fails the update with its own message and leaves the current version', async () => {
+    // A 3 MiB filesystem: 1.0.0 fits, 1.1.0 (another 1.2 MiB runtime, downloaded then unpacked) does not.
+    const small = fresh('small-disk');
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', small]);
+    try {
+      const {randomBytes} = await import('node:crypto');
+      await publishTree(store, 'tl', '1.0.0', releaseTree('tl', '1.0.0', {runtime: randomBytes(1_200_000)}));
+      await installTool(io(store, small), request('tl'));
+      await publishTree(store, 'tl', '1.1.0', releaseTree('tl', '1.1.0', {runtime: randomBytes(1_200_000)}));
+      const e = await failure(installTool(io(store, small), request('tl')));
+      expect(e.code).toBe('update.disk_full');
+      expect(e.message).toContain(`not enough space in ${join(small, 'tools', 'tl')}`);
+      expect(await runs(small, 'tl')).toBe('tl/1.0.0');
+      expect(readdirSync(join(small, 'tools', 'tl')).filter((n) => n.startsWith('.'))).toEqual([]);
+    } finally {
+      await run('umount', [small]);
+    }
+  });
+
   it('takes over the lock of an updater that was killed, and removes what it left', async () => {
     await publishTree(store, 'tl', '1.0.0');
     await installTool(io(store, data), request('tl'));
@@ -248,6 +267,17 @@ describe('install, update, prune, roll back', () => {
     expect((await installTool(io(store, data), request('tl'))).to).toBe('1.1.0');
     expect(readdirSync(toolDir).filter((e) => e.startsWith('.'))).toEqual([]);
     expect(readlinkSync(join(toolDir, 'current'))).toBe('1.1.0');
+  });
+
+  it('follows the channel asked for explicitly, with its own rollback protection', async () => {
+    await publishTree(store, 'tl', '1.0.0');
+    await installTool(io(store, data), request('tl'));
+    await publishTree(store, 'tl', '1.1.0-beta.1', undefined, {channel: 'beta'});
+    const beta = await installTool(io(store, data), request('tl', {channel: 'beta', channelExplicit: true}));
+    expect(beta).toMatchObject({channel: 'beta', from: '1.0.0', to: '1.1.0-beta.1', action: 'updated'});
+    const state = JSON.parse(readFileSync(join(data, 'tools', 'tl', 'state.json'), 'utf8'));
+    expect(state).toMatchObject({channel: 'beta', highest: {stable: '1.0.0', beta: '1.1.0-beta.1'}});
+    expect(await runs(data, 'tl')).toBe('tl/1.1.0-beta.1');
   });
 
   it('records rollback protection per channel; --version and --allow-downgrade pass it explicitly', async () => {
