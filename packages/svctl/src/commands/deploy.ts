@@ -3,6 +3,7 @@ import {BclCommand, BclError, durationFlag, ExitCode, type ResultWriter} from '@
 import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
 import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';
 import type {ServiceDeployResult} from '../deploy/deploy.js';
+import {renderSummary} from '../deploy/summary.js';
 
 export interface DeployResult {
   environment: string;
@@ -65,6 +66,10 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
   }
 
   protected override renderResult(result: DeployResult, out: ResultWriter): void {
+    if (result.services.length > 1) {
+      out.text(`${out.paint('green', '✓')} ${result.services.length} services deployed to ${result.environment} in ${(result.durationMs / 1000).toFixed(1)}s`);
+      return renderSummary(out, result.services);
+    }
     for (const s of result.services) {
       out.text(`${out.paint('green', '✓')} ${s.service} revision ${s.revision} (${s.image}) deployed to ${s.environment} in ${(s.durationMs / 1000).toFixed(1)}s${s.pruned.length ? `; pruned ${s.pruned.join(', ')}` : ''}`);
     }

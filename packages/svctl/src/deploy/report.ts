@@ -1,4 +1,4 @@
-import type {ResultWriter, Ui} from '@bcl/core';
+import type {Ui} from '@bcl/core';
 import {seconds, type ServiceDeployResult} from './deploy.js';
 
 /** krane's last phase: every failing service, why, its pods' last log lines, and what to do next. */
@@ -32,24 +32,4 @@ export function reportFailures(ui: Ui, results: readonly ServiceDeployResult[]):
   }
   const env = results[0]!.environment;
   ui.info(`Next: \`svctl status --env ${env}\` shows what runs now, \`svctl history --env ${env}\` every revision.`);
-}
-
-/** The summary table on stdout. */
-export function renderSummary(out: ResultWriter, results: readonly ServiceDeployResult[]): void {
-  out.table(
-    results.map((r) => ({
-      service: r.service,
-      revision: r.revision === null ? '-' : String(r.revision),
-      outcome: r.rollback ? `${r.outcome} (to ${r.rollback.toRevision})` : r.outcome,
-      image: r.image,
-      duration: seconds(r.durationMs),
-    })),
-    [
-      {header: 'SERVICE', get: (r) => r.service},
-      {header: 'REVISION', get: (r) => r.revision},
-      {header: 'OUTCOME', get: (r) => r.outcome},
-      {header: 'IMAGE', get: (r) => r.image},
-      {header: 'DURATION', get: (r) => r.duration},
-    ],
-  );
 }

@@ -222,8 +222,8 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
       expect(mixed.exitCode).toBe(7);
       const human = await svctl(['deploy', '--env', 'test', '--image-tag', 'v3', a.dir, b.dir], {env: home.cliEnv, cwd: repo.dir});
       expect(human.exitCode, human.stderr).toBe(0);
-      expect(human.stdout).toMatch(/alpha revision \d+ .*:v3\) deployed to test/);
-      expect(human.stdout).toMatch(/beta revision \d+ .*:v3\) deployed to test/);
+      expect(human.stdout).toMatch(/^✓ 2 services deployed to test in \d+\.\ds\nSERVICE +REVISION +OUTCOME +IMAGE +DURATION\nalpha +\d+ +succeeded +registry\.example\.com\/platform\/alpha:v3 /);
+      expect(human.stdout).toMatch(/\nbeta +\d+ +succeeded +registry\.example\.com\/platform\/beta:v3 /);
     } finally {
       a.remove();
       b.remove();
