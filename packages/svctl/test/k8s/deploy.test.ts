@@ -230,6 +230,22 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
     }
   });
 
+  it('says a service was never deployed: status shows it, rollback and history have nothing (exit 3 / empty)', async () => {
+    const never = await serviceRepo(testSpec('never', ns.name));
+    try {
+      const status = await svctl(['status', '--env', 'test', '--json'], {env: home.cliEnv, cwd: never.dir});
+      expect(status.exitCode, status.stderr).toBe(0);
+      expect(status.json<{result: {services: {state: string; deployed: boolean}[]}}>().result.services[0]).toMatchObject({state: 'not deployed', deployed: false});
+      const history = await svctl(['history', '--env', 'test'], {env: home.cliEnv, cwd: never.dir});
+      expect(history.stdout).toBe('no deploys of never in test yet\n');
+      const rollback = await svctl(['rollback', '--env', 'test', '--json'], {env: home.cliEnv, cwd: never.dir});
+      expect(rollback.exitCode).toBe(3);
+      expect(rollback.json().error).toMatchObject({code: 'svctl.no_history'});
+    } finally {
+      never.remove();
+    }
+  });
+
   it('diffs against the live objects with a server-side dry run', async () => {
     const same = await svctl(['diff', '--env', 'test', '--image-tag', 'v2', '--json'], {env: home.cliEnv, cwd: repo.dir});
     expect(same.exitCode, same.stderr).toBe(0);
