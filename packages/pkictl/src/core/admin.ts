@@ -106,7 +106,7 @@ export async function approveRequests(io: PkiIo, settings: PkictlSettings, param
     const ca = await loadCa(store);
     const policy = await loadPolicy(store, ca);
     const admin = await loadAdminKey(io, settings, ca, policy, params);
-    const givenIds = params.all ? [] : params.ids.map((id) => resolveRequestId(store, id));
+    const givenIds = params.all ? [] : [...new Set(params.ids.map((id) => resolveRequestId(store, id)))];
     let outcome: ApproveResult = {issued: [], warnings: []};
     const message = () => (outcome.issued.length === 1 ? `approve ${outcome.issued[0]!.id}: ${outcome.issued[0]!.serial} for ${outcome.issued[0]!.email}` : `approve ${outcome.issued.length} requests`);
     const plan = async () => {

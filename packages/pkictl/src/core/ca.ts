@@ -9,6 +9,7 @@ import {createCaCertificate, createCrl, x509} from '../crypto/x509.js';
 import {defaultPolicyYaml, parsePolicy, type Policy} from '../store/policy.js';
 import {type CaChain, inventoryWrites, loadCa, loadPolicy, signedWrites} from '../store/pki.js';
 import {PATHS} from '../store/records.js';
+import {isRemoteUrl} from '../store/git.js';
 import {type PkiIo, readSecret, withStore} from './io.js';
 
 export interface PassphraseFlags {
@@ -59,6 +60,17 @@ export async function caInit(io: PkiIo, settings: PkictlSettings, params: CaInit
     confirm: true,
     minLength: 8,
   });
+  // A store path that did not exist is created for the CA; if the CA is not made, it goes again.
+  const createdStore = settings.store && !isRemoteUrl(settings.store) && !existsSync(resolve(io.cwd, settings.store)) ? resolve(io.cwd, settings.store) : undefined;
+  try {
+    return await initInStore(io, settings, params, caKeyFile, rootKeyFile, passphrase);
+  } catch (error) {
+    if (createdStore) rmSync(createdStore, {recursive: true, force: true});
+    throw error;
+  }
+}
+
+async function initInStore(io: PkiIo, settings: PkictlSettings, params: CaInitParams, caKeyFile: string, rootKeyFile: string | undefined, passphrase: string): Promise<CaInitResult> {
   return withStore(
     io,
     settings,
