@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto';
 import {chmodSync, cpSync, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {invalidInput, interrupted} from '../errors.js';
@@ -41,6 +42,8 @@ export interface BuiltArtifact {
   sha256: string;
   size: number;
   node: string;
+  /** sha256 of runtime/bin/node. */
+  runtimeSha256: string;
 }
 
 /** build.json: what `bcl release publish` reads from a build directory. */
@@ -57,6 +60,8 @@ export interface ReleaseInfo {
   version: string;
   platform: Platform;
   node: string;
+  /** sha256 of runtime/bin/node (covered by the tarball's signed sha256). */
+  runtimeSha256: string;
   commit: string;
 }
 
@@ -91,11 +96,12 @@ export async function buildReleases(options: ReleaseBuildOptions, io: ReleaseBui
         const node = options.nodeVersion(platform);
         const runtime = await nodeRuntime(platform, node, {http: io.http, registry: io.registry, cacheDir: io.runtimeCache, info: (m) => io.ui.info(m)});
         const tree = join(work, tool, platform);
-        assembleTree({tree, lib, runtimeDir: runtime.dir, tool, version, platform, node, commit, packageName: bundle.name});
+        const runtimeSha256 = createHash('sha256').update(readFileSync(join(runtime.dir, 'bin', 'node'))).digest('hex');
+        assembleTree({tree, lib, runtimeDir: runtime.dir, tool, version, platform, node, runtimeSha256, commit, packageName: bundle.name});
         const file = `${tool}-${version}-${platform}.tar.gz`;
         io.ui.info(`${tool} ${version} ${platform}: writing ${file}`);
         const {sha256, size} = await writeTarGz(treeEntries(tree), join(options.outDir, file), mtime);
-        artifacts.push({platform, file, sha256, size, node});
+        artifacts.push({platform, file, sha256, size, node, runtimeSha256});
       }
       record.tools.push({tool, version, artifacts});
     }
@@ -147,6 +153,7 @@ interface TreeSpec {
   version: string;
   platform: Platform;
   node: string;
+  runtimeSha256: string;
   commit: string;
   packageName: string;
 }
@@ -180,7 +187,7 @@ function assembleTree(spec: TreeSpec): void {
   const launcher = join(tree, 'bin', spec.tool);
   writeFileSync(launcher, launcherScript(spec));
   chmodSync(launcher, 0o755);
-  const info: ReleaseInfo = {schema: 1, tool: spec.tool, version: spec.version, platform: spec.platform, node: spec.node, commit: spec.commit};
+  const info: ReleaseInfo = {schema: 1, tool: spec.tool, version: spec.version, platform: spec.platform, node: spec.node, runtimeSha256: spec.runtimeSha256, commit: spec.commit};
   writeFileSync(join(tree, 'release.json'), `${JSON.stringify(info, null, 2)}\n`);
 }
 

@@ -1,4 +1,3 @@
-import {join} from 'node:path';
 import type {CommandContext} from '../command/context.js';
 import {invalidInput} from '../errors.js';
 import {type UpdaterIo, pauseHook} from './installer.js';
@@ -63,8 +62,4 @@ export function updaterIo(ctx: CommandContext, roots: InstallRoots, runningFrom?
     pause: pauseHook(ctx.env),
     ...(runningFrom ? {runningFrom} : {}),
   };
-}
-
-export function dataRootOf(roots: InstallRoots): string {
-  return join(roots.tools, '..');
 }

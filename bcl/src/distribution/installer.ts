@@ -7,6 +7,9 @@ import type {ProcessRunner} from '../process/runner.js';
 import type {ReleaseInfo} from './build.js';
 import {
   INSTALL_RECORD,
+  linkRuntime,
+  RUNTIME_NODE,
+  sharedRuntime,
   type InstallRecord,
   type InstallRoots,
   pruneRuntimes,
@@ -248,6 +251,7 @@ async function stageRelease(io: UpdaterIo, install: ToolInstall, release: Resolv
   try {
     io.ui.info(`downloading ${tool} ${version} (${(artifact.size / 1024 / 1024).toFixed(1)} MiB) from ${url}`);
     let paused = false;
+    const started = performance.now();
     const got = await io.store.download(artifact.url, download, {size: artifact.size}, {
       onBytes: async (received) => {
         if (io.signal.aborted) throw interrupted();
@@ -257,6 +261,8 @@ async function stageRelease(io: UpdaterIo, install: ToolInstall, release: Resolv
         }
       },
     });
+    const step = (what: string, since: number) => io.ui.debug(`${what} in ${Math.round(performance.now() - since)} ms`);
+    step('downloaded and hashed', started);
     if (got.sha256 !== artifact.sha256) {
       throw denied('update.checksum_mismatch', `checksum check failed: ${url} has sha256 ${got.sha256}, the signed manifest says ${artifact.sha256}`, {
         hint: 'The artifact in the store is not the one that was signed (tampering or corruption); nothing was changed. Tell the release team.',
@@ -264,18 +270,30 @@ async function stageRelease(io: UpdaterIo, install: ToolInstall, release: Resolv
       });
     }
     mkdirSync(staging, {recursive: true});
-    await extractTarGz(download, staging, url);
+    const unpacking = performance.now();
+    // A Node runtime already on this machine (same sha256) is linked, not unpacked and synced again.
+    const shared = artifact.runtimeSha256 ? sharedRuntime(io.roots, artifact.runtimeSha256) : undefined;
+    await extractTarGz(download, staging, url, shared ? [RUNTIME_NODE] : []);
     rmSync(download, {force: true});
+    step('unpacked and synced', unpacking);
     const info = readReleaseInfo(staging);
-    if (!info || info.tool !== tool || info.version !== version || (info.platform !== artifact.platform)) {
+    if (!info || info.tool !== tool || info.version !== version || info.platform !== artifact.platform || (shared && info.runtimeSha256 !== artifact.runtimeSha256)) {
       throw denied('update.artifact_invalid', `${url} does not hold ${tool} ${version} for ${artifact.platform} (its release.json says ${info ? `${info.tool} ${info.version} ${info.platform}` : 'nothing'})`, {
         hint: 'The release was assembled wrongly; nothing was changed. Tell the release team.',
       });
     }
-    const runtimeSha = await sha256File(join(staging, 'runtime', 'bin', 'node')).catch(() => undefined);
-    if (runtimeSha) shareRuntime(io.roots, staging, runtimeSha);
+    const sharing = performance.now();
+    if (shared) {
+      linkRuntime(shared, staging);
+    } else {
+      const runtimeSha = await sha256File(join(staging, RUNTIME_NODE)).catch(() => undefined);
+      if (runtimeSha) shareRuntime(io.roots, staging, runtimeSha);
+    }
+    step('runtime shared', sharing);
     await io.pause('extracted');
+    const smoke = performance.now();
     await smokeTest(io, staging, tool, version);
+    step('smoke test', smoke);
     const record: InstallRecord = {
       schema: 1,
       tool,

@@ -1,6 +1,8 @@
 import {randomBytes} from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
+  copyFileSync,
   existsSync,
   linkSync,
   lstatSync,
@@ -258,13 +260,34 @@ function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+export const RUNTIME_NODE = 'runtime/bin/node';
+
+/** The shared copy of a runtime with this sha256, if this machine has it. */
+export function sharedRuntime(roots: InstallRoots, sha256: string): string | undefined {
+  const file = join(roots.runtimes, `node-${sha256}`);
+  return existsSync(file) ? file : undefined;
+}
+
+/** Puts a shared runtime into an unpacked release that was unpacked without it. */
+export function linkRuntime(shared: string, tree: string): void {
+  const file = join(tree, RUNTIME_NODE);
+  mkdirSync(dirname(file), {recursive: true});
+  try {
+    linkSync(shared, file);
+  } catch {
+    copyFileSync(shared, file);
+    chmodSync(file, 0o755);
+  }
+  fsyncPath(dirname(file));
+}
+
 /**
  * Replaces the Node runtime of an unpacked release by a hard link to the one copy kept in
  * `roots.runtimes` (by content hash), so several tools and versions share one 120 MB binary.
  * Best effort: a filesystem without hard links keeps its own copy.
  */
 export function shareRuntime(roots: InstallRoots, tree: string, sha256: string): boolean {
-  const file = join(tree, 'runtime', 'bin', 'node');
+  const file = join(tree, RUNTIME_NODE);
   const shared = join(roots.runtimes, `node-${sha256}`);
   try {
     mkdirSync(roots.runtimes, {recursive: true});

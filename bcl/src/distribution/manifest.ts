@@ -16,12 +16,16 @@ const relativeOrHttpUrl = z
   .min(1)
   .refine((u) => /^https?:\/\//.test(u) || (!u.startsWith('/') && !u.split('/').includes('..') && !u.includes('\\')), 'a path inside the store or an http(s) URL');
 
-export const artifactSchema = z.strictObject({
+// Objects are not strict: a newer publisher may add fields, which older clients ignore (the
+// bytes are signed either way); `schema` changes when a client must not read a manifest.
+export const artifactSchema = z.object({
   platform: z.enum(PLATFORMS),
   /** Relative to the store root, or an absolute http(s) URL. */
   url: relativeOrHttpUrl,
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
   size: z.number().int().positive(),
+  /** sha256 of the Node binary inside: an installer that already has it links it instead of unpacking it. */
+  runtimeSha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits').optional(),
 });
 export type Artifact = z.output<typeof artifactSchema>;
 
@@ -29,7 +33,7 @@ const toolName = z.string().regex(/^[a-z][a-z0-9-]*$/);
 const channelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
 const timestamp = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO-8601 time');
 
-export const versionManifestSchema = z.strictObject({
+export const versionManifestSchema = z.object({
   schema: z.literal(1),
   kind: z.literal('version'),
   tool: toolName,
@@ -40,7 +44,7 @@ export const versionManifestSchema = z.strictObject({
 });
 export type VersionManifest = z.output<typeof versionManifestSchema>;
 
-export const channelManifestSchema = z.strictObject({
+export const channelManifestSchema = z.object({
   schema: z.literal(1),
   kind: z.literal('channel'),
   tool: toolName,
@@ -53,7 +57,7 @@ export const channelManifestSchema = z.strictObject({
   /** Versions below this refuse commands that change anything until updated. */
   minimumVersion: version.optional(),
   /** Versions below `below` print `message` whenever they run. */
-  deprecation: z.strictObject({below: version, message: z.string().min(1).max(2000)}).optional(),
+  deprecation: z.object({below: version, message: z.string().min(1).max(2000)}).optional(),
 });
 export type ChannelManifest = z.output<typeof channelManifestSchema>;
 

@@ -1,4 +1,4 @@
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync} from 'node:fs';
 import {basename, dirname, join, sep} from 'node:path';
 import {BclError, ExitCode} from '../errors.js';
 import {INSTALL_RECORD, type InstallRoots, RELEASE_INFO} from './layout.js';
@@ -35,27 +35,15 @@ export function runningCopy(packageRoot: string): RunningCopy {
 
 /** The answer of a copy that bcl did not install, to `update`: how to update it instead. */
 export function unmanagedCopy(copy: Exclude<RunningCopy, {kind: 'installed'}>, tool: string, packageName: string): BclError {
-  const how = {
-    checkout: {
-      message: `${tool} runs from the checkout at ${'root' in copy ? copy.root : ''}, which does not update itself`,
-      hint: `Update the checkout: git -C ${'root' in copy ? copy.root : '.'} pull && ${'root' in copy ? copy.root : '.'}/scripts/bootstrap. For signed updates, install a release: bcl install ${tool}.`,
-    },
-    npm: {
-      message: `${tool} was installed with npm (${'root' in copy ? copy.root : ''}), which does not update itself`,
-      hint: `Update it with npm: npm install -g ${packageName}@latest. For signed updates and rollbacks, install it with: bcl install ${tool}.`,
-    },
-    unpacked: {
-      message: `this ${tool} was unpacked from a release tarball by hand (${'versionDir' in copy ? copy.versionDir : ''}), not installed by bcl`,
-      hint: `Install it with \`bcl install ${tool}\` to get signed updates and rollbacks, or unpack a newer tarball the same way.`,
-    },
-  }[copy.kind];
+  const signed = `For signed updates and rollbacks, install a release: bcl install ${tool}.`;
+  const how =
+    copy.kind === 'checkout'
+      ? {message: `${tool} runs from the checkout at ${copy.root}, which does not update itself`, hint: `Update the checkout: git -C ${copy.root} pull && ${copy.root}/scripts/bootstrap. ${signed}`}
+      : copy.kind === 'npm'
+        ? {message: `${tool} was installed with npm (${copy.root}), which does not update itself`, hint: `Update it with npm: npm install -g ${packageName}@latest. ${signed}`}
+        : {
+            message: `this ${tool} was unpacked from a release tarball by hand (${copy.versionDir}), not installed by bcl`,
+            hint: `Install it with \`bcl install ${tool}\` to get signed updates and rollbacks, or unpack a newer tarball the same way.`,
+          };
   return new BclError('update.unmanaged', how.message, ExitCode.conflict, {hint: how.hint, details: {how: copy.kind}});
-}
-
-export function readJsonFile<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
 }

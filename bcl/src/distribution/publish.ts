@@ -84,7 +84,7 @@ async function publishVersion(
   tool: string,
   version: string,
   commit: string,
-  built: readonly {platform: Artifact['platform']; file: string; sha256: string; size: number}[],
+  built: readonly {platform: Artifact['platform']; file: string; sha256: string; size: number; runtimeSha256?: string}[],
   ui: Ui,
   uploaded: string[],
   alreadyThere: string[],
@@ -108,7 +108,7 @@ async function publishVersion(
     }
     ui.info(`uploading ${store.where(url)}`);
     await store.write(url, {file: join(options.buildDir, a.file)});
-    artifacts.set(a.platform, {platform: a.platform, url, sha256: a.sha256, size: a.size});
+    artifacts.set(a.platform, {platform: a.platform, url, sha256: a.sha256, size: a.size, ...(a.runtimeSha256 ? {runtimeSha256: a.runtimeSha256} : {})});
     uploaded.push(a.file);
   }
   const manifest: VersionManifest = {

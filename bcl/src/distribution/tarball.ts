@@ -139,9 +139,10 @@ function octal(buf: Buffer, offset: number, length: number, value: number): void
 /**
  * Unpacks a release tarball into `dest` (which must be new). Only regular files and directories
  * are accepted; absolute paths, "..", links and devices are refused. Files and directories are
- * fsynced, so a crash after this returns never leaves a half-written tree.
+ * fsynced, so a crash after this returns never leaves a half-written tree. Entries in `skip` are
+ * left out (a runtime the installer already has).
  */
-export async function extractTarGz(file: string, dest: string, what: string): Promise<void> {
+export async function extractTarGz(file: string, dest: string, what: string, skip: readonly string[] = []): Promise<void> {
   const tar = await import('tar');
   const refused: string[] = [];
   try {
@@ -157,7 +158,7 @@ export async function extractTarGz(file: string, dest: string, what: string): Pr
           refused.push(`${path} (${type})`);
           return false;
         }
-        return true;
+        return !skip.includes(path);
       },
     });
   } catch (error) {

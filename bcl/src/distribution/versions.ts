@@ -10,9 +10,3 @@ export function isValidVersion(v: string): boolean {
 export function compareVersions(a: string, b: string): number {
   return compare(a, b);
 }
-
-export const isLower = (a: string, b: string) => compareVersions(a, b) < 0;
-
-export function highest(versions: readonly string[]): string | undefined {
-  return [...versions].sort(compareVersions).at(-1);
-}

@@ -1,4 +1,5 @@
 import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
+import {createHash} from 'node:crypto';
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
@@ -41,7 +42,7 @@ const signer = parsePrivateKey(pair.privatePem, 'release.pem');
 const trusted = parsePublicKey(pair.publicText, 'test');
 
 /** A release tree whose launcher prints what `--version` prints, and a 1 MiB "runtime". */
-function releaseTree(tool: string, version: string, options: {prints?: string; releaseVersion?: string; runtime?: Buffer} = {}): string {
+function releaseTree(tool: string, version: string, options: {prints?: string; releaseVersion?: string; releaseRuntime?: string; runtime?: Buffer} = {}): string {
   const tree = fresh(`tree-${tool}-${version}`);
   mkdirSync(join(tree, 'bin'));
   mkdirSync(join(tree, 'runtime', 'bin'), {recursive: true});
@@ -49,7 +50,9 @@ function releaseTree(tool: string, version: string, options: {prints?: string; r
   writeFileSync(join(tree, 'bin', tool), `#!/bin/sh\necho "${options.prints ?? `${tool}/${version} ${platform} node-v0`}"\n`, {mode: 0o755});
   writeFileSync(join(tree, 'runtime', 'bin', 'node'), options.runtime ?? Buffer.alloc(1024 * 1024, 7), {mode: 0o755});
   writeFileSync(join(tree, 'lib', 'package.json'), JSON.stringify({name: tool, version}));
-  writeFileSync(join(tree, 'release.json'), JSON.stringify({schema: 1, tool, version: options.releaseVersion ?? version, platform, node: '0', commit: 'test'}));
+  const runtime = readFileSync(join(tree, 'runtime', 'bin', 'node'));
+  const runtimeSha256 = options.releaseRuntime ?? createHash('sha256').update(runtime).digest('hex');
+  writeFileSync(join(tree, 'release.json'), JSON.stringify({schema: 1, tool, version: options.releaseVersion ?? version, platform, node: '0', runtimeSha256, commit: 'test'}));
   return tree;
 }
 
@@ -58,7 +61,8 @@ async function publishTree(store: string, tool: string, version: string, tree = 
   const build = fresh('build');
   const file = `${tool}-${version}-${platform}.tar.gz`;
   const {sha256: hash, size} = await writeTarGz(treeEntries(tree), join(build, file), 0);
-  const record: BuildRecord = {schema: 1, commit: 'test', tools: [{tool, version, artifacts: [{platform, file, sha256: hash, size, node: '0'}]}]};
+  const runtimeSha256 = sha256(join(tree, 'runtime', 'bin', 'node'));
+  const record: BuildRecord = {schema: 1, commit: 'test', tools: [{tool, version, artifacts: [{platform, file, sha256: hash, size, node: '0', runtimeSha256}]}]};
   writeFileSync(join(build, 'build.json'), JSON.stringify(record));
   await publishReleases(
     {buildDir: build, store: openStore(store, {http: () => undefined as never, cwd: '/'}), channel: extra.channel ?? 'stable', keys: [signer], expiresInMs: 86_400_000, allowDowngrade: extra.allowDowngrade ?? false, now: () => new Date()},
@@ -219,6 +223,9 @@ describe('install, update, prune, roll back', () => {
     expect(broken.code).toBe('update.smoke_failed');
     expect(broken.message).toContain('does not start');
     await publishTree(store, 'tl', '1.2.0', releaseTree('tl', '1.2.0', {releaseVersion: '9.9.9'}));
+    expect((await failure(installTool(io(store, data), request('tl')))).code).toBe('update.artifact_invalid');
+    // A release.json naming another runtime than the signed manifest: the shared one is not linked.
+    await publishTree(store, 'tl', '1.3.0', releaseTree('tl', '1.3.0', {releaseRuntime: 'f'.repeat(64)}));
     expect((await failure(installTool(io(store, data), request('tl')))).code).toBe('update.artifact_invalid');
     expect(await runs(data, 'tl')).toBe('tl/1.0.0');
     expect(readdirSync(join(data, 'tools', 'tl')).filter((n) => n.startsWith('.'))).toEqual([]);
