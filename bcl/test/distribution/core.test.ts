@@ -276,6 +276,14 @@ describe('install, update, prune, roll back', () => {
     expect(readlinkSync(join(toolDir, 'current'))).toBe('1.1.0');
   });
 
+  it('puts the shim in bcl.update.binDir when it is set', async () => {
+    await publishTree(store, 'tl', '1.0.0');
+    const bin = fresh('my-bin');
+    const outcome = await installTool(io(store, data, {roots: {...installRoots({data} as never), bin}}), request('tl'));
+    expect(outcome.shim).toBe(join(bin, 'tl'));
+    expect((await run(join(bin, 'tl'), ['--version'])).stdout).toContain('tl/1.0.0');
+  });
+
   it('follows the channel asked for explicitly, with its own rollback protection', async () => {
     await publishTree(store, 'tl', '1.0.0');
     await installTool(io(store, data), request('tl'));

@@ -213,15 +213,21 @@ describe('install, update, roll back', () => {
   it('from HTTP stores: publish with PUT, install and update with GET (also from python -m http.server)', async () => {
     const root = join(work.path, 'store-http');
     mkdirSync(root);
-    const server = await startStaticServer(root, {allowPut: true});
+    const token = 'store-token-5f3a9c';
+    const server = await startStaticServer(root, {allowPut: true, putToken: token});
     servers.push(server);
-    expect((await publish(builder, builds.svctl1, server.url, key)).exitCode).toBe(0);
+    const anonymous = await publish(builder, builds.svctl1, server.url, key);
+    expect(anonymous.exitCode).toBe(4);
+    expect(anonymous.json().error.code).toBe('http.unauthenticated');
+    const withToken = await runCli('bcl', ['release', 'publish', '--store', server.url, '--channel', 'stable', '--key', key, builds.svctl1, '--verbose'], {env: {...builder.env, BCL_STORE_TOKEN: token}});
+    expect(withToken.exitCode, withToken.stderr).toBe(0);
+    expect(withToken.stdout + withToken.stderr).not.toContain(token);
     expect(server.requests).toContain(`PUT /channels/stable/svctl.json`);
     const m = machine(`${server.url}/`);
     const install = await m.bcl(['install', 'svctl', '--json']);
     expect(install.exitCode, install.stderr).toBe(0);
     expect(await m.version('svctl')).toBe(V1);
-    expect((await publish(builder, builds.svctl2, server.url, key)).exitCode).toBe(0);
+    expect((await publish(builder, builds.svctl2, server.url, key, [], {BCL_STORE_TOKEN: token})).exitCode).toBe(0);
 
     // Any static server will do for clients: Python's, serving the same files.
     const port = await (await import('@bcl/testkit')).freePort();

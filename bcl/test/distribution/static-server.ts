@@ -18,7 +18,7 @@ export interface StaticServer {
   stop(): Promise<void>;
 }
 
-export async function startStaticServer(root: string, options: {allowPut?: boolean} = {}): Promise<StaticServer> {
+export async function startStaticServer(root: string, options: {allowPut?: boolean; putToken?: string} = {}): Promise<StaticServer> {
   const faults = new Map<string, Fault>();
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -32,6 +32,7 @@ export async function startStaticServer(root: string, options: {allowPut?: boole
     if (fault === 'error') return void res.writeHead(500, {'content-type': 'text/plain'}).end('Internal Server Error');
     if (req.method === 'PUT') {
       if (!options.allowPut) return void res.writeHead(405).end();
+      if (options.putToken && req.headers.authorization !== `Bearer ${options.putToken}`) return void res.writeHead(401, {'content-type': 'text/plain'}).end('Unauthorized');
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {

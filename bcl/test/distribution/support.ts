@@ -60,8 +60,8 @@ export async function buildRelease(home: IsolatedHome, tool: string, version: st
   expect(res.exitCode, res.stderr).toBe(0);
 }
 
-export async function publish(home: IsolatedHome, build: string, store: string, key: string, extra: string[] = []): Promise<CliResult> {
-  return runCli('bcl', ['release', 'publish', '--store', store, '--channel', 'stable', '--key', key, ...extra, build, '--json'], {env: home.env});
+export async function publish(home: IsolatedHome, build: string, store: string, key: string, extra: string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli('bcl', ['release', 'publish', '--store', store, '--channel', 'stable', '--key', key, ...extra, build, '--json'], {env: {...home.env, ...env}});
 }
 
 export function sha256(file: string): string {
