@@ -30,7 +30,7 @@ export default class Install extends BclCommand<typeof Install> {
   static override readOnly = true;
 
   async run(): Promise<InstallResult> {
-    const [{configuredRoots, updaterIo, updateSettings}, {installTool}, {ToolInstall}, {isValidVersion}] = await Promise.all([
+    const [{checkChannel, configuredRoots, updaterIo, updateSettings}, {installTool}, {ToolInstall}, {isValidVersion}] = await Promise.all([
       import('../distribution/client.js'),
       import('../distribution/installer.js'),
       import('../distribution/layout.js'),
@@ -43,7 +43,7 @@ export default class Install extends BclCommand<typeof Install> {
     const roots = configuredRoots(this.ctx);
     const io = updaterIo(this.ctx, roots);
     const state = new ToolInstall(roots, tool).readState();
-    const channel = this.flags.channel ?? state.channel ?? updateSettings(this.ctx).channel;
+    const channel = (this.flags.channel !== undefined ? checkChannel(this.flags.channel) : undefined) ?? state.channel ?? updateSettings(this.ctx).channel;
     const outcome = await installTool(io, {
       tool,
       channel,

@@ -63,3 +63,11 @@ export function updaterIo(ctx: CommandContext, roots: InstallRoots, runningFrom?
     ...(runningFrom ? {runningFrom} : {}),
   };
 }
+
+/** A --channel value: the same rule as bcl.update.channel (it becomes a path in the store). */
+export function checkChannel(channel: string, flag = '--channel'): string {
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(channel)) {
+    throw invalidInput('update.channel', `${flag}: "${channel}" is not a channel name`, {hint: 'Channel names are lowercase letters, digits, ".", "_" or "-", e.g. stable or beta.'});
+  }
+  return channel;
+}

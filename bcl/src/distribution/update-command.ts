@@ -34,7 +34,7 @@ export class UpdateCommand extends BclCommand<typeof UpdateCommand> {
   static override readOnly = true;
 
   async run(): Promise<UpdateResult> {
-    const [{runningCopy, unmanagedCopy}, {updaterIo, updateSettings}, installer, {ToolInstall}, {isValidVersion}, {invalidInput}] = await Promise.all([
+    const [{runningCopy, unmanagedCopy}, {checkChannel, updaterIo, updateSettings}, installer, {ToolInstall}, {isValidVersion}, {invalidInput}] = await Promise.all([
       import('./mode.js'),
       import('./client.js'),
       import('./installer.js'),
@@ -54,7 +54,7 @@ export class UpdateCommand extends BclCommand<typeof UpdateCommand> {
     if (this.flags.rollback) return installer.rollbackTool({roots, ui: this.ctx.ui}, tool, version);
     const io = updaterIo(this.ctx, roots, copy.versionDir);
     const state = new ToolInstall(roots, tool).readState();
-    const channel = this.flags.channel ?? state.channel ?? settings.channel;
+    const channel = (this.flags.channel !== undefined ? checkChannel(this.flags.channel) : undefined) ?? state.channel ?? settings.channel;
     if (this.flags.check || this.flags.background) {
       return installer.checkTool(io, tool, channel, new ToolInstall(roots, tool).currentVersion() ?? null);
     }
