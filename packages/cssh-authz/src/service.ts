@@ -58,19 +58,8 @@ const revokeRequest = z
   })
   .refine((r) => (r.serial === undefined) !== (r.keyId === undefined), 'give exactly one of serial or keyId');
 
-export interface IssuedCertificate {
-  certificate: string;
-  serial: string;
-  keyId: string;
-  principals: string[];
-  validAfter: string;
-  validBefore: string;
-  ttlSeconds: number;
-  extensions: string[];
-  criticalOptions: Record<string, string>;
-  caPublicKey: string;
-  warnings: string[];
-}
+export type {IssuedCertificate} from './api.js';
+import type {IssuedCertificate} from './api.js';
 
 export interface ServiceDeps {
   ca: SshCa;

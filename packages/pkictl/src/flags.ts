@@ -27,17 +27,7 @@ export function adminFlagValues(flags: {'ca-key'?: string | undefined; 'passphra
   return {caKeyFile: flags['ca-key'], passphraseFile: flags['passphrase-file'], passphraseEnv: flags['passphrase-env']};
 }
 
-export const CRL_REASON_NAMES = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'certificateHold',
-  'privilegeWithdrawn',
-  'aACompromise',
-] as const;
+export {CRL_REASONS as CRL_REASON_NAMES} from './crypto/crl-reasons.js';
 
 /**
  * The positional arguments of a variadic command (strict = false): oclif leaves flags in argv,

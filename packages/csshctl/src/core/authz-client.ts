@@ -1,19 +1,7 @@
 import {BclError, conflict, denied, ExitCode, type HttpClient, type HttpResponse, invalidInput, unavailable} from '@bcl/core';
 
-/** What cssh-authz answers to POST /v1/certificates. */
-export interface IssuedCertificate {
-  certificate: string;
-  serial: string;
-  keyId: string;
-  principals: string[];
-  validAfter: string;
-  validBefore: string;
-  ttlSeconds: number;
-  extensions: string[];
-  criticalOptions: Record<string, string>;
-  caPublicKey: string;
-  warnings: string[];
-}
+export type {IssuedCertificate} from '@bcl/cssh-authz/api';
+import type {IssuedCertificate} from '@bcl/cssh-authz/api';
 
 /** TLS alerts and errors that mean "the server refused our client certificate". */
 const REFUSED_AT_TLS = /CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|ACCESS_DENIED|HANDSHAKE_FAILURE|UNSUPPORTED_CERTIFICATE/i;

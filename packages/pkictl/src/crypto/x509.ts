@@ -212,18 +212,8 @@ export async function issueLeaf(params: {
   return cert.toString('pem');
 }
 
-export const CRL_REASONS = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'certificateHold',
-  'privilegeWithdrawn',
-  'aACompromise',
-] as const;
-export type CrlReason = (typeof CRL_REASONS)[number];
+export {CRL_REASONS, type CrlReason} from './crl-reasons.js';
+import type {CrlReason} from './crl-reasons.js';
 
 /** DER of a non-negative INTEGER (for the CRL number extension). */
 function derInteger(n: number): Uint8Array {
