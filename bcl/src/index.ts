@@ -33,3 +33,4 @@ export {programCheck, endpointCheck, compareVersions, type DoctorCheck, type Doc
 export {TOOL_NAMES, type ToolName} from './tools.js';
 export {ToolConfigCommand} from './command/tool-config.js';
 export {UpdateCommand} from './distribution/update-command.js';
+export {isProcessAlive} from './process/alive.js';

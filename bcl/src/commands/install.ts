@@ -30,28 +30,16 @@ export default class Install extends BclCommand<typeof Install> {
   static override readOnly = true;
 
   async run(): Promise<InstallResult> {
-    const [{checkChannel, configuredRoots, updaterIo, updateSettings}, {installTool}, {ToolInstall}, {isValidVersion}] = await Promise.all([
+    const [{configuredRoots, installRequest, updaterIo, updateSettings}, {installTool}, {ToolInstall}] = await Promise.all([
       import('../distribution/client.js'),
       import('../distribution/installer.js'),
       import('../distribution/layout.js'),
-      import('../distribution/versions.js'),
     ]);
     const tool = this.args.tool;
     if (!/^[a-z][a-z0-9-]*$/.test(tool)) throw invalidInput('update.tool', `"${tool}" is not a tool name`, {hint: 'Tool names are lowercase, e.g. svctl.'});
-    const version = this.flags.version;
-    if (version !== undefined && !isValidVersion(version)) throw invalidInput('update.version', `--version: "${version}" is not a semantic version`, {hint: 'Use e.g. 1.4.2.'});
     const roots = configuredRoots(this.ctx);
-    const io = updaterIo(this.ctx, roots);
-    const state = new ToolInstall(roots, tool).readState();
-    const channel = (this.flags.channel !== undefined ? checkChannel(this.flags.channel) : undefined) ?? state.channel ?? updateSettings(this.ctx).channel;
-    const outcome = await installTool(io, {
-      tool,
-      channel,
-      channelExplicit: this.flags.channel !== undefined,
-      ...(version ? {version} : {}),
-      force: this.flags.force,
-      allowDowngrade: this.flags['allow-downgrade'],
-    });
+    const request = installRequest(tool, this.flags, new ToolInstall(roots, tool).readState().channel, updateSettings(this.ctx));
+    const outcome = await installTool(updaterIo(this.ctx, roots), request);
     const dirs = (this.ctx.env.PATH ?? '').split(':');
     const onPath = dirs.includes(roots.bin);
     if (!onPath) this.ctx.ui.warn(`${roots.bin} is not on your PATH: add it (e.g. export PATH="${roots.bin}:$PATH" in your shell profile) to run ${tool}`);

@@ -1,10 +1,11 @@
 import type {CommandContext} from '../command/context.js';
 import {invalidInput} from '../errors.js';
-import {type UpdaterIo, pauseHook} from './installer.js';
+import {type InstallRequest, type UpdaterIo, pauseHook} from './installer.js';
 import {installRoots, type InstallRoots} from './layout.js';
 import {currentPlatform} from './platforms.js';
 import {parsePublicKey} from './signing.js';
 import {openStore} from './store.js';
+import {isValidVersion} from './versions.js';
 
 export interface UpdateSettings {
   store?: string;
@@ -70,4 +71,36 @@ export function checkChannel(channel: string, flag = '--channel'): string {
     throw invalidInput('update.channel', `${flag}: "${channel}" is not a channel name`, {hint: 'Channel names are lowercase letters, digits, ".", "_" or "-", e.g. stable or beta.'});
   }
   return channel;
+}
+
+export interface InstallFlags {
+  channel?: string | undefined;
+  version?: string | undefined;
+  force?: boolean;
+  'allow-downgrade'?: boolean;
+}
+
+/** A --version value: a semantic version (prereleases allowed). */
+export function checkVersion(version: string | undefined): string | undefined {
+  if (version !== undefined && !isValidVersion(version)) {
+    throw invalidInput('update.version', `--version: "${version}" is not a semantic version`, {hint: 'Use e.g. 1.4.2 or 1.5.0-beta.1.'});
+  }
+  return version;
+}
+
+/**
+ * What `bcl install` and `<tool> update` ask the installer for: the flags, checked, with the
+ * channel taken from --channel, else the one the tool was installed from, else bcl.update.channel.
+ */
+export function installRequest(tool: string, flags: InstallFlags, recordedChannel: string | undefined, settings: UpdateSettings): InstallRequest {
+  const version = checkVersion(flags.version);
+  const explicit = flags.channel !== undefined ? checkChannel(flags.channel) : undefined;
+  return {
+    tool,
+    channel: explicit ?? recordedChannel ?? settings.channel,
+    channelExplicit: explicit !== undefined,
+    ...(version ? {version} : {}),
+    force: Boolean(flags.force),
+    allowDowngrade: Boolean(flags['allow-downgrade']),
+  };
 }

@@ -25,6 +25,7 @@ import {conflict} from '../errors.js';
 import type {BclPaths} from '../paths.js';
 import {fsyncPath} from './tarball.js';
 import {compareVersions} from './versions.js';
+import {isProcessAlive} from '../process/alive.js';
 
 /**
  * Where installed tools live:
@@ -151,7 +152,7 @@ export class ToolInstall {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const pid = Number(readFileSync(file, 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
           throw conflict('update.locked', `another install or update of ${this.tool} is running (pid ${pid})`, {
             hint: `Wait for it to finish; if no such process exists, remove ${file}.`,
           });
@@ -319,11 +320,3 @@ export function pruneRuntimes(roots: InstallRoots): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

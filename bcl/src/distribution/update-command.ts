@@ -34,38 +34,23 @@ export class UpdateCommand extends BclCommand<typeof UpdateCommand> {
   static override readOnly = true;
 
   async run(): Promise<UpdateResult> {
-    const [{runningCopy, unmanagedCopy}, {checkChannel, updaterIo, updateSettings}, installer, {ToolInstall}, {isValidVersion}, {invalidInput}] = await Promise.all([
+    const [{runningCopy, unmanagedCopy}, {checkVersion, installRequest, updaterIo, updateSettings}, installer, {ToolInstall}] = await Promise.all([
       import('./mode.js'),
       import('./client.js'),
       import('./installer.js'),
       import('./layout.js'),
-      import('./versions.js'),
-      import('../errors.js'),
     ]);
     const tool = this.config.bin;
     const copy = runningCopy(this.config.root);
     if (copy.kind !== 'installed') throw unmanagedCopy(copy, tool, this.config.pjson.name);
     const settings = updateSettings(this.ctx);
     const roots = {...copy.roots, bin: settings.binDir ?? `${copy.roots.data}/bin`};
-    const version = this.flags.version;
-    if (version !== undefined && !isValidVersion(version)) {
-      throw invalidInput('update.version', `--version: "${version}" is not a semantic version`, {hint: 'Use e.g. 1.4.2 or 1.5.0-beta.1.'});
-    }
-    if (this.flags.rollback) return installer.rollbackTool({roots, ui: this.ctx.ui}, tool, version);
+    if (this.flags.rollback) return installer.rollbackTool({roots, ui: this.ctx.ui}, tool, checkVersion(this.flags.version));
     const io = updaterIo(this.ctx, roots, copy.versionDir);
-    const state = new ToolInstall(roots, tool).readState();
-    const channel = (this.flags.channel !== undefined ? checkChannel(this.flags.channel) : undefined) ?? state.channel ?? settings.channel;
-    if (this.flags.check || this.flags.background) {
-      return installer.checkTool(io, tool, channel, new ToolInstall(roots, tool).currentVersion() ?? null);
-    }
-    return installer.installTool(io, {
-      tool,
-      channel,
-      channelExplicit: this.flags.channel !== undefined,
-      ...(version ? {version} : {}),
-      force: this.flags.force,
-      allowDowngrade: this.flags['allow-downgrade'],
-    });
+    const install = new ToolInstall(roots, tool);
+    const request = installRequest(tool, this.flags, install.readState().channel, settings);
+    if (this.flags.check || this.flags.background) return installer.checkTool(io, tool, request.channel, install.currentVersion() ?? null);
+    return installer.installTool(io, request);
   }
 
   protected override renderResult(result: UpdateResult, out: ResultWriter): void {

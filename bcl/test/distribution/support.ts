@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {cpSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {homedir} from 'node:os';
@@ -8,30 +7,7 @@ import {isolatedHome, type IsolatedHome, runCli, type CliResult} from '@bcl/test
 
 /** Runs any executable (an installed shim, an unpacked launcher) like runCli runs bin/<tool>. */
 export function exec(file: string, args: readonly string[], options: {env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number} = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], {cwd: options.cwd, env: {PATH: process.env.PATH, LANG: 'C.UTF-8', ...options.env} as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        exitCode: code ?? (signal ? 128 : 1),
-        stdout,
-        stderr,
-        json() {
-          try {
-            return JSON.parse(stdout);
-          } catch {
-            throw new Error(`stdout of ${file} ${args.join(' ')} is not JSON:\n${stdout}\nstderr:\n${stderr}`);
-          }
-        },
-      });
-    });
-  });
+  return runCli(file, args, options);
 }
 
 /**

@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process';
+import {existsSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -25,14 +26,18 @@ export interface CliOptions {
 }
 
 /**
- * Runs a launcher of the checkout (bin/bcl, bin/svctl...; or a bin/run.js path) as a subprocess, exactly as a user
+ * Runs a launcher of the checkout (bin/bcl, bin/svctl...; a bin/run.js path; or any other program) as a subprocess, exactly as a user
  * would. The environment is the test's: pass an isolatedHome().env so no user state leaks in.
  */
 export function runCli(tool: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {PATH: process.env.PATH, LANG: 'C.UTF-8', ...options.env};
     // A launcher name (bin/<tool>), or the path of a bin/run.js run with this process's Node.
-    const [file, argv] = tool.endsWith('.js') ? [process.execPath, [tool, ...args]] : [join(repoRoot, 'bin', tool), [...args]];
+    const [file, argv] = tool.endsWith('.js')
+      ? [process.execPath, [tool, ...args]]
+      : existsSync(join(repoRoot, 'bin', tool))
+        ? [join(repoRoot, 'bin', tool), [...args]]
+        : [tool, [...args]]; // any other executable: an installed shim, an unpacked launcher, a program on PATH
     const child = spawn(file, argv, {cwd: options.cwd ?? repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';

@@ -7,7 +7,7 @@
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {dirname, join, relative, resolve, sep} from 'node:path';
-import {conflict, interrupted, invalidInput, unavailable, denied} from '@bcl/core';
+import {conflict, interrupted, invalidInput, unavailable, denied, isProcessAlive} from '@bcl/core';
 import type {SimpleGit} from 'simple-git';
 
 export interface StoreIdentity {
@@ -290,7 +290,7 @@ async function acquireLock(path: string, signal?: AbortSignal): Promise<() => vo
     }
     const owner = Number(readFileSafe(join(path, 'pid')));
     const age = Date.now() - (statSafe(path) ?? Date.now());
-    if ((owner > 0 && !alive(owner)) || (!owner && age > 10_000)) {
+    if ((owner > 0 && !isProcessAlive(owner)) || (!owner && age > 10_000)) {
       rmSync(path, {recursive: true, force: true});
       continue;
     }
@@ -318,14 +318,6 @@ function statSafe(path: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
