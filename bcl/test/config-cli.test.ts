@@ -123,3 +123,18 @@ describe('bcl doctor', () => {
     expect(store.message).toContain('127.0.0.1:9');
   });
 });
+
+describe('bcl config set on a section', () => {
+  it('takes a YAML mapping, validated as a whole, and refuses anything else', async () => {
+    const ok = await bcl(['config', 'set', 'svctl.jenkins.ci', '{url: "https://ci.example.com", user: bot, tokenEnv: CI_TOKEN}', '--json']);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.json().result).toMatchObject({key: 'svctl.jenkins.ci', value: {url: 'https://ci.example.com', user: 'bot', tokenEnv: 'CI_TOKEN'}});
+    const missing = await bcl(['config', 'set', 'svctl.jenkins.other', '{url: "https://ci2.example.com"}']);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toContain('svctl.jenkins.other.user');
+    const scalar = await bcl(['config', 'set', 'svctl.jenkins.other', 'https://x']);
+    expect(scalar.exitCode).toBe(3);
+    expect(scalar.stderr).toContain('svctl.jenkins.other is a section');
+    expect(readFileSync(userFile(), 'utf8')).not.toContain('other');
+  });
+});

@@ -27,13 +27,8 @@ export DEMO_PG_PASSWORD
 export TF_CLI_CONFIG_FILE
 
 demo_say "A connection profile in the user configuration: host, port, admin user, and where the password comes from."
-mkdir -p "$XDG_CONFIG_HOME/bcl"
-cat >>"$XDG_CONFIG_HOME/bcl/config.yaml" <<EOF
-dbctl:
-  defaultConnection: local
-  connections:
-    local: {engine: postgres, host: 127.0.0.1, port: $PG_PORT, user: postgres, passwordEnv: DEMO_PG_PASSWORD, tls: disable}
-EOF
+demo_run bcl config set dbctl.connections.local "{engine: postgres, host: 127.0.0.1, port: $PG_PORT, user: postgres, passwordEnv: DEMO_PG_PASSWORD, tls: disable}"
+demo_run bcl config set dbctl.defaultConnection local
 demo_run dbctl config
 
 mkdir -p "$DEMO_DIR/dbctl" && cd "$DEMO_DIR/dbctl"

@@ -21,13 +21,8 @@ git init -q -b main && git add -A && git -c user.name=Demo -c user.email=demo@ex
 git remote add origin https://git.example.com/platform/hello-build.git
 
 demo_say "The Jenkins server comes from the configuration (here the user file); the API token stays in an environment variable."
-mkdir -p "$XDG_CONFIG_HOME/bcl"
-cat >> "$XDG_CONFIG_HOME/bcl/config.yaml" <<YAML
-svctl:
-  jenkins:
-    ci: {url: "$JENKINS_URL", user: $JENKINS_USER, tokenEnv: JENKINS_TOKEN}
-  grafana: {url: "$GRAFANA_URL", tokenEnv: GRAFANA_TOKEN}
-YAML
+demo_run bcl config set svctl.jenkins.ci "{url: '$JENKINS_URL', user: $JENKINS_USER, tokenEnv: JENKINS_TOKEN}"
+demo_run bcl config set svctl.grafana "{url: '$GRAFANA_URL', tokenEnv: GRAFANA_TOKEN}"
 demo_run svctl config
 
 demo_say "pipeline sync creates the job once, then leaves it alone while nothing changed."

@@ -1,8 +1,8 @@
 import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
-import {parseDocument} from 'yaml';
+import {parse, parseDocument} from 'yaml';
 import {invalidInput} from '../errors.js';
-import {findProjectFile, PROJECT_FILE_NAME} from './files.js';
+import {findProjectFile, isPlainObject, PROJECT_FILE_NAME} from './files.js';
 import {isKnownNamespace, KNOWN_NAMESPACES, type ConfigNamespace} from './namespace.js';
 import {type LoadConfigOptions, loadConfig, type ResolvedConfig} from './resolve.js';
 import {coerce, keysOf, type Shape, shapeAt, shapeOf} from './shape.js';
@@ -52,18 +52,16 @@ export function parseKey(key: string, namespaces: readonly ConfigNamespace[]): {
  */
 export function editConfig(edit: ConfigEdit, load: LoadConfigOptions): {result: ConfigEditResult; config: ResolvedConfig} {
   const {ns, path, shape} = parseKey(edit.key, load.namespaces);
-  if (edit.raw !== undefined && (shape.kind === 'object')) {
-    throw invalidInput('config.not_a_value', `${edit.key} is a section; set one of its keys (${keysOf(shape).join(', ') || 'any name'}.<key>)`, {
-      details: {key: edit.key},
-    });
-  }
+  // A section takes a mapping in YAML flow style, so entries with required keys can be set at once:
+  // bcl config set svctl.jenkins.ci '{url: https://ci.example.com, user: bot, tokenEnv: CI_TOKEN}'
+  const section = edit.raw !== undefined && shape.kind === 'object' ? parseSection(edit.key, edit.raw, keysOf(shape)) : undefined;
   const file =
     edit.target === 'user' ? load.paths.userConfigFile : (findProjectFile(load.cwd) ?? join(load.cwd, PROJECT_FILE_NAME));
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw invalidInput('config.invalid', `${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, {details: {file}});
   const fullPath = [...(edit.profile ? ['profiles', edit.profile] : []), ns.name, ...path];
-  const value = edit.raw === undefined ? undefined : coerce(shape, edit.raw);
+  const value = edit.raw === undefined ? undefined : (section ?? coerce(shape, edit.raw));
   if (edit.raw === undefined) {
     doc.deleteIn(fullPath);
   } else {
@@ -82,6 +80,21 @@ export function editConfig(edit: ConfigEdit, load: LoadConfigOptions): {result: 
   if (edit.profile) result.profile = edit.profile;
   if (edit.raw === undefined) result.removed = true;
   return {result, config};
+}
+
+function parseSection(key: string, raw: string, keys: string[]): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (!isPlainObject(value)) {
+    throw invalidInput('config.not_a_value', `${key} is a section: give a mapping such as '{${keys[0] ?? 'key'}: value}', or set one of its keys (${keys.join(', ') || 'any name'}.<key>)`, {
+      details: {key},
+    });
+  }
+  return value;
 }
 
 /** Writes under a temporary name beside the file, then renames: readers never see half a file. */
