@@ -60,6 +60,12 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
       const s = services[0]!;
       Object.assign(result, {service: s.service, revision: s.revision, image: s.image});
     }
+    const succeeded = services.filter((s) => s.outcome === 'succeeded');
+    if (succeeded.length > 0) {
+      // Marks each deploy on the service's dashboards when svctl.grafana is set (a problem only warns).
+      const {annotateDeploy} = await import('../observability/annotate.js');
+      for (const s of succeeded) await annotateDeploy(this.ctx, {service: s.service, environment, image: s.image, revision: s.revision});
+    }
     if (ok) return result;
     reportFailures(ui, services);
     throw failureOf(result);

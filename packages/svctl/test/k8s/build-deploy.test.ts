@@ -62,4 +62,11 @@ describe('svctl build --deploy', () => {
     const image = await kubectl(kubeconfig, ['get', 'deployment', 'built', '-n', ns.name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
     expect(image.stdout).toBe('registry.example.com/platform/built:1.0.0');
   });
+
+  it('svctl deploy marks its deploys on the dashboards too', async () => {
+    const res = await run(['deploy', '--env', 'test', '--image-tag', '1.3.0', '--allow-dirty']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(grafana.annotations.at(-1)).toMatchObject({tags: ['svctl-deploy', 'service:built', 'env:test'], text: expect.stringContaining('Deployed registry.example.com/platform/built:1.3.0 to test')});
+    expect(grafana.annotations).toHaveLength(2);
+  });
 });
