@@ -40,8 +40,36 @@ for (const dir of packages) {
   await plugin.load();
   const manifest = plugin.manifest;
   writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(helpFile, JSON.stringify(await renderHelp(oclif, dir)));
+  const pages = await renderHelp(oclif, dir);
+  if (dir === join(root, 'bcl')) pages[''] = withToolsSection(pages[''] ?? '');
+  writeFileSync(helpFile, JSON.stringify(pages));
   if (verbose) process.stderr.write(`build: ${dir}: ${Object.keys(manifest.commands).length} commands\n`);
+}
+
+/** The bcl host's root help also lists the tools it mounts (`bcl svctl ...` is `svctl ...`). */
+function withToolsSection(page) {
+  const tools = ['svctl', 'dbctl', 'pkictl', 'csshctl']
+    .map((t) => join(root, 'packages', t, 'package.json'))
+    .filter((f) => existsSync(f))
+    .map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  if (tools.length === 0) return page;
+  const width = Math.max(...tools.map((t) => t.oclif.bin.length));
+  const wrap = (text, indent) => {
+    const out = [];
+    let line = '';
+    for (const word of text.split(' ')) {
+      if (line && indent + line.length + 1 + word.length > 100) {
+        out.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    out.push(line);
+    return out.join(`\n${' '.repeat(indent)}`);
+  };
+  const lines = tools.map((t) => `  ${t.oclif.bin.padEnd(width)}  ${wrap(t.description, width + 4)}`);
+  const section = `TOOLS (bcl <tool> ... runs the tool, e.g. bcl svctl deploy)\n${lines.join('\n')}\n\n`;
+  const at = page.indexOf('TOPICS\n');
+  return at === -1 ? page + '\n' + section : page.slice(0, at) + section + page.slice(at);
 }
 
 async function renderHelp(oclif, dir) {
