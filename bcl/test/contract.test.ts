@@ -27,6 +27,8 @@ describe('--version and --help', () => {
   });
 
   it('bcl <tool> ... runs the tool', async () => {
+    const help = await runCli('bcl', ['--help'], {env: home.env});
+    expect(help.stdout).toMatch(/TOOLS[^\n]*\n\s+svctl\s+Build and deploy services/);
     const viaHost = await runCli('bcl', ['svctl', '--version'], {env: home.env});
     expect(viaHost.stdout).toMatch(/^svctl\//);
     const config = await runCli('bcl', ['--json', 'pkictl', 'config'], {env: home.env});
