@@ -36,7 +36,16 @@ ensure_terraform() {
   go="$(command -v go || echo /usr/local/go/bin/go)"
   [ -x "$go" ] || bcl_die "neither terraform nor tofu is installed, and Go is missing to build OpenTofu"
   bcl_step "building OpenTofu $BCL_OPENTOFU_VERSION from the Go module proxy (no terraform on this machine)"
+  # `go install module@version` refuses modules whose go.mod has replace directives (OpenTofu's
+  # does), so build inside a writable copy of the module's source, with its own go.mod.
+  local src tmp
+  src="$(GOFLAGS=-mod=mod "$go" mod download -json "github.com/opentofu/opentofu@$BCL_OPENTOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$src" ] || bcl_die "could not download github.com/opentofu/opentofu@$BCL_OPENTOFU_VERSION from the Go module proxy"
+  tmp="$(mktemp -d)"
+  cp -r "$src/." "$tmp/" && chmod -R u+w "$tmp"
   mkdir -p "$BCL_CACHE/opentofu"
-  GOBIN="$BCL_CACHE/opentofu" CGO_ENABLED=0 GOFLAGS="-buildvcs=false" "$go" install "github.com/opentofu/opentofu/cmd/tofu@$BCL_OPENTOFU_VERSION" >&2 \
-    || bcl_die "building OpenTofu failed"
+  (cd "$tmp" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false" "$go" build -trimpath -o "$out.partial" ./cmd/tofu) >&2 \
+    || { rm -rf "$tmp"; bcl_die "building OpenTofu failed"; }
+  rm -rf "$tmp"
+  mv "$out.partial" "$out"
 }
