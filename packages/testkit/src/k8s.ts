@@ -1,6 +1,8 @@
 import {randomBytes} from 'node:crypto';
-import {existsSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {isProcessAlive} from '@bcl/core';
 import {repoRoot} from './cli.js';
 import {run} from './run.js';
 import {tempDir} from './temp.js';
@@ -28,7 +30,10 @@ export interface LocalCluster {
 
 /** Starts a cluster in a fresh directory (builds the binaries the first time) and waits until it is usable. */
 export async function startLocalCluster(options: {nodes?: number} = {}): Promise<LocalCluster> {
+  await reapOrphanClusters();
   const dir = tempDir('bcl-k8s-');
+  // The owner's pid: a run killed before its teardown leaves a cluster the next run stops.
+  writeFileSync(join(dir.path, 'owner.pid'), String(process.pid));
   const args = ['up', '--dir', dir.path, ...(options.nodes ? ['--nodes', String(options.nodes)] : [])];
   let out;
   try {
@@ -49,6 +54,23 @@ export async function startLocalCluster(options: {nodes?: number} = {}): Promise
       dir.remove();
     },
   };
+}
+
+/** Stops the clusters of earlier test runs that were killed before their teardown. */
+async function reapOrphanClusters(): Promise<void> {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('bcl-k8s-')) continue;
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+    } catch {
+      continue; // not ours to judge: no owner recorded
+    }
+    if (Number.isInteger(owner) && owner > 0 && isProcessAlive(owner)) continue;
+    await run(LOCAL_CLUSTER, ['down', '--dir', dir, '--purge'], {allowFailure: true, timeoutMs: 60_000});
+    rmSync(dir, {recursive: true, force: true});
+  }
 }
 
 /** kubectl of the machine (or the one built with the cluster) against a kubeconfig. */
