@@ -1,7 +1,6 @@
 package postgresql
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -14,10 +13,10 @@ import (
 
 func resourceDatabase() *schema.Resource {
 	return &schema.Resource{
-		CreateContext: databaseCreate,
-		ReadContext:   databaseRead,
-		UpdateContext: databaseUpdate,
-		DeleteContext: databaseDelete,
+		CreateContext: locked(databaseCreate),
+		ReadContext:   readLocked(databaseReadImpl),
+		UpdateContext: locked(databaseUpdate),
+		DeleteContext: locked(databaseDelete),
 		Importer:      &schema.ResourceImporter{StateContext: schema.ImportStatePassthroughContext},
 		Schema: map[string]*schema.Schema{
 			"name":              {Type: schema.TypeString, Required: true, Description: "The PostgreSQL database name to connect to"},
@@ -34,10 +33,7 @@ func resourceDatabase() *schema.Resource {
 	}
 }
 
-func databaseCreate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func databaseCreate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	db, err := c.DB("")
 	if err != nil {
 		return diag.FromErr(err)
@@ -77,13 +73,6 @@ func databaseCreate(ctx context.Context, d *schema.ResourceData, meta interface{
 	return databaseReadImpl(c, d)
 }
 
-func databaseRead(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.RLock()
-	defer c.catalogLock.RUnlock()
-	return databaseReadImpl(c, d)
-}
-
 func databaseReadImpl(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	db, err := c.DB("")
 	if err != nil {
@@ -118,10 +107,7 @@ func databaseReadImpl(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	return nil
 }
 
-func databaseUpdate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func databaseUpdate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	db, err := c.DB("")
 	if err != nil {
 		return diag.FromErr(err)
@@ -166,10 +152,7 @@ func databaseUpdate(ctx context.Context, d *schema.ResourceData, meta interface{
 	return databaseReadImpl(c, d)
 }
 
-func databaseDelete(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func databaseDelete(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	db, err := c.DB("")
 	if err != nil {
 		return diag.FromErr(err)

@@ -1,7 +1,6 @@
 package postgresql
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -16,10 +15,10 @@ var defaclObjType = map[string]string{"table": "r", "sequence": "S", "function":
 
 func resourceDefaultPrivileges() *schema.Resource {
 	return &schema.Resource{
-		CreateContext: defaultPrivilegesCreate,
-		UpdateContext: defaultPrivilegesCreate,
-		ReadContext:   defaultPrivilegesRead,
-		DeleteContext: defaultPrivilegesDelete,
+		CreateContext: locked(defaultPrivilegesCreate),
+		UpdateContext: locked(defaultPrivilegesCreate),
+		ReadContext:   readLocked(defaultPrivilegesReadImpl),
+		DeleteContext: locked(defaultPrivilegesDelete),
 		Schema: map[string]*schema.Schema{
 			"role":              {Type: schema.TypeString, Required: true, ForceNew: true},
 			"database":          {Type: schema.TypeString, Required: true, ForceNew: true},
@@ -49,16 +48,13 @@ func defaultPrivilegesClause(d *schema.ResourceData) (forRole, inSchema, on stri
 	return
 }
 
-func defaultPrivilegesCreate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
+func defaultPrivilegesCreate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	if d.Get("schema").(string) != "" && d.Get("object_type").(string) == "schema" {
 		return diag.Errorf("cannot specify `schema` when `object_type` is `schema`")
 	}
 	if d.Get("with_grant_option").(bool) && strings.EqualFold(d.Get("role").(string), "public") {
 		return diag.Errorf("with_grant_option cannot be true for role 'public'")
 	}
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
 	forRole, inSchema, on := defaultPrivilegesClause(d)
 	role := roleIdent(d.Get("role").(string))
 	err := c.inTx(d.Get("database").(string), func(tx *sql.Tx) error {
@@ -82,13 +78,6 @@ func defaultPrivilegesCreate(ctx context.Context, d *schema.ResourceData, meta i
 		return diag.FromErr(err)
 	}
 	d.SetId(defaultPrivilegesID(d))
-	return defaultPrivilegesReadImpl(c, d)
-}
-
-func defaultPrivilegesRead(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.RLock()
-	defer c.catalogLock.RUnlock()
 	return defaultPrivilegesReadImpl(c, d)
 }
 
@@ -142,10 +131,7 @@ func defaultPrivilegesReadImpl(c *Client, d *schema.ResourceData) diag.Diagnosti
 	return nil
 }
 
-func defaultPrivilegesDelete(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func defaultPrivilegesDelete(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	root, err := c.DB("")
 	if err != nil {
 		return diag.FromErr(err)

@@ -1,7 +1,6 @@
 package postgresql
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -22,11 +21,11 @@ var relkinds = map[string]string{"table": "'r','v','m','f','p'", "sequence": "'S
 
 func resourceGrant() *schema.Resource {
 	return &schema.Resource{
-		CreateContext: grantCreate,
+		CreateContext: locked(grantCreate),
 		// As create revokes and grants, it updates too (the real provider does the same).
-		UpdateContext: grantCreate,
-		ReadContext:   grantRead,
-		DeleteContext: grantDelete,
+		UpdateContext: locked(grantCreate),
+		ReadContext:   readLocked(grantReadImpl),
+		DeleteContext: locked(grantDelete),
 		Schema: map[string]*schema.Schema{
 			"role":              {Type: schema.TypeString, Required: true, ForceNew: true, Description: "The name of the role to grant privileges on, Set it to \"public\" for all roles"},
 			"database":          {Type: schema.TypeString, Required: true, ForceNew: true},
@@ -89,13 +88,10 @@ func grantTarget(d *schema.ResourceData) string {
 	}
 }
 
-func grantCreate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
+func grantCreate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	if err := validateGrant(d); err != nil {
 		return diag.FromErr(err)
 	}
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
 	err := c.inTx(d.Get("database").(string), func(tx *sql.Tx) error {
 		// Revoke, then grant, in one transaction: reducing privileges works and access never lapses.
 		if _, err := tx.Exec(fmt.Sprintf("REVOKE ALL PRIVILEGES ON %s FROM %s", grantTarget(d), roleIdent(d.Get("role").(string)))); err != nil {
@@ -118,13 +114,6 @@ func grantCreate(ctx context.Context, d *schema.ResourceData, meta interface{}) 
 		return diag.FromErr(err)
 	}
 	d.SetId(grantID(d))
-	return grantReadImpl(c, d)
-}
-
-func grantRead(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.RLock()
-	defer c.catalogLock.RUnlock()
 	return grantReadImpl(c, d)
 }
 
@@ -211,10 +200,7 @@ func readPrivilegeList(d *schema.ResourceData, db *sql.DB, query string, args ..
 	return nil
 }
 
-func grantDelete(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func grantDelete(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	root, err := c.DB("")
 	if err != nil {
 		return diag.FromErr(err)

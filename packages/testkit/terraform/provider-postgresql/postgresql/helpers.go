@@ -17,26 +17,21 @@ func roleExists(q queryer, role string) (bool, error) {
 	if strings.EqualFold(role, "public") {
 		return true, nil
 	}
-	var x int
-	err := q.QueryRow("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", role).Scan(&x)
-	if err == sql.ErrNoRows {
-		return false, nil
-	}
-	return err == nil, err
+	return rowExists(q, "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", role)
 }
 
 func dbExists(q queryer, name string) (bool, error) {
-	var x int
-	err := q.QueryRow("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", name).Scan(&x)
-	if err == sql.ErrNoRows {
-		return false, nil
-	}
-	return err == nil, err
+	return rowExists(q, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", name)
 }
 
 func schemaExists(q queryer, name string) (bool, error) {
+	return rowExists(q, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", name)
+}
+
+// rowExists runs a query for "SELECT 1 ... WHERE x = $1" and says whether it found a row.
+func rowExists(q queryer, query, arg string) (bool, error) {
 	var x int
-	err := q.QueryRow("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", name).Scan(&x)
+	err := q.QueryRow(query, arg).Scan(&x)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}

@@ -22,19 +22,19 @@ import (
 func Provider() *schema.Provider {
 	return &schema.Provider{
 		Schema: map[string]*schema.Schema{
-			"scheme": {Type: schema.TypeString, Optional: true, Default: "postgres", ValidateFunc: validation.StringInSlice([]string{"postgres", "awspostgres", "gcppostgres"}, false)},
-			"host": {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGHOST", nil), Description: "Name of PostgreSQL server address to connect to"},
-			"port": {Type: schema.TypeInt, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGPORT", 5432)},
-			"database": {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGDATABASE", "postgres")},
-			"username": {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGUSER", "postgres")},
-			"password": {Type: schema.TypeString, Optional: true, Sensitive: true, DefaultFunc: schema.EnvDefaultFunc("PGPASSWORD", nil)},
+			"scheme":            {Type: schema.TypeString, Optional: true, Default: "postgres", ValidateFunc: validation.StringInSlice([]string{"postgres", "awspostgres", "gcppostgres"}, false)},
+			"host":              {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGHOST", nil), Description: "Name of PostgreSQL server address to connect to"},
+			"port":              {Type: schema.TypeInt, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGPORT", 5432)},
+			"database":          {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGDATABASE", "postgres")},
+			"username":          {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGUSER", "postgres")},
+			"password":          {Type: schema.TypeString, Optional: true, Sensitive: true, DefaultFunc: schema.EnvDefaultFunc("PGPASSWORD", nil)},
 			"database_username": {Type: schema.TypeString, Optional: true},
-			"superuser": {Type: schema.TypeBool, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGSUPERUSER", true)},
-			"sslmode": {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGSSLMODE", nil)},
-			"sslrootcert": {Type: schema.TypeString, Optional: true},
-			"connect_timeout": {Type: schema.TypeInt, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGCONNECT_TIMEOUT", 180), ValidateFunc: validation.IntAtLeast(-1)},
-			"max_connections": {Type: schema.TypeInt, Optional: true, Default: 20, ValidateFunc: validation.IntAtLeast(-1)},
-			"expected_version": {Type: schema.TypeString, Optional: true, Default: "9.0.0"},
+			"superuser":         {Type: schema.TypeBool, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGSUPERUSER", true)},
+			"sslmode":           {Type: schema.TypeString, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGSSLMODE", nil)},
+			"sslrootcert":       {Type: schema.TypeString, Optional: true},
+			"connect_timeout":   {Type: schema.TypeInt, Optional: true, DefaultFunc: schema.EnvDefaultFunc("PGCONNECT_TIMEOUT", 180), ValidateFunc: validation.IntAtLeast(-1)},
+			"max_connections":   {Type: schema.TypeInt, Optional: true, Default: 20, ValidateFunc: validation.IntAtLeast(-1)},
+			"expected_version":  {Type: schema.TypeString, Optional: true, Default: "9.0.0"},
 		},
 		ResourcesMap: map[string]*schema.Resource{
 			"postgresql_database":           resourceDatabase(),
@@ -141,4 +141,25 @@ func diagErr(err error) diag.Diagnostics {
 		return nil
 	}
 	return diag.FromErr(err)
+}
+
+// locked wraps a create, update or delete: catalog changes of resources applied in parallel are
+// serialised, as the real provider does with its catalogLock.
+func locked(f func(*Client, *schema.ResourceData) diag.Diagnostics) func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics {
+	return func(_ context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
+		c := meta.(*Client)
+		c.catalogLock.Lock()
+		defer c.catalogLock.Unlock()
+		return f(c, d)
+	}
+}
+
+// readLocked wraps a read: reads run together, never during a catalog change.
+func readLocked(f func(*Client, *schema.ResourceData) diag.Diagnostics) func(context.Context, *schema.ResourceData, interface{}) diag.Diagnostics {
+	return func(_ context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
+		c := meta.(*Client)
+		c.catalogLock.RLock()
+		defer c.catalogLock.RUnlock()
+		return f(c, d)
+	}
 }

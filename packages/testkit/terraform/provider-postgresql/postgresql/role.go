@@ -1,7 +1,6 @@
 package postgresql
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/pbkdf2"
@@ -31,10 +30,10 @@ var roleBoolAttrs = []struct{ attr, on, off string }{
 
 func resourceRole() *schema.Resource {
 	return &schema.Resource{
-		CreateContext: roleCreate,
-		ReadContext:   roleRead,
-		UpdateContext: roleUpdate,
-		DeleteContext: roleDelete,
+		CreateContext: locked(roleCreate),
+		ReadContext:   readLocked(roleReadImpl),
+		UpdateContext: locked(roleUpdate),
+		DeleteContext: locked(roleDelete),
 		Importer:      &schema.ResourceImporter{StateContext: schema.ImportStatePassthroughContext},
 		Schema: map[string]*schema.Schema{
 			"name":                      {Type: schema.TypeString, Required: true, Description: "The name of the role"},
@@ -90,10 +89,7 @@ func roleOptions(d *schema.ResourceData, creating bool) []string {
 	return opts
 }
 
-func roleCreate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func roleCreate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	name := d.Get("name").(string)
 	err := c.inTx("", func(tx *sql.Tx) error {
 		if _, err := tx.Exec(fmt.Sprintf("CREATE ROLE %s WITH %s", pq.QuoteIdentifier(name), strings.Join(roleOptions(d, true), " "))); err != nil {
@@ -110,13 +106,6 @@ func roleCreate(ctx context.Context, d *schema.ResourceData, meta interface{}) d
 		return diag.FromErr(err)
 	}
 	d.SetId(name)
-	return roleReadImpl(c, d)
-}
-
-func roleRead(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.RLock()
-	defer c.catalogLock.RUnlock()
 	return roleReadImpl(c, d)
 }
 
@@ -217,10 +206,7 @@ func scramMatches(verifier, password string) bool {
 	return base64.StdEncoding.EncodeToString(stored[:]) == keys[0]
 }
 
-func roleUpdate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func roleUpdate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	err := c.inTx("", func(tx *sql.Tx) error {
 		if d.HasChange("name") {
 			o, n := d.GetChange("name")
@@ -256,10 +242,7 @@ func roleUpdate(ctx context.Context, d *schema.ResourceData, meta interface{}) d
 	return roleReadImpl(c, d)
 }
 
-func roleDelete(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func roleDelete(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	name := d.Get("name").(string)
 	return diagErr(c.inTx("", func(tx *sql.Tx) error {
 		if !d.Get("skip_reassign_owned").(bool) {

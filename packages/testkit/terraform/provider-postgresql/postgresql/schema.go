@@ -1,7 +1,6 @@
 package postgresql
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -13,10 +12,10 @@ import (
 
 func resourceSchema() *schema.Resource {
 	return &schema.Resource{
-		CreateContext: schemaCreate,
-		ReadContext:   schemaRead,
-		UpdateContext: schemaUpdate,
-		DeleteContext: schemaDelete,
+		CreateContext: locked(schemaCreate),
+		ReadContext:   readLocked(schemaReadImpl),
+		UpdateContext: locked(schemaUpdate),
+		DeleteContext: locked(schemaDelete),
 		Importer:      &schema.ResourceImporter{StateContext: schema.ImportStatePassthroughContext},
 		Schema: map[string]*schema.Schema{
 			"name":          {Type: schema.TypeString, Required: true, Description: "The name of the schema"},
@@ -38,10 +37,7 @@ func schemaDatabase(c *Client, d *schema.ResourceData) string {
 	return c.database
 }
 
-func schemaCreate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func schemaCreate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	database := schemaDatabase(c, d)
 	name := d.Get("name").(string)
 	err := c.inTx(database, func(tx *sql.Tx) error {
@@ -71,13 +67,6 @@ func schemaCreate(ctx context.Context, d *schema.ResourceData, meta interface{})
 		return diag.FromErr(err)
 	}
 	d.SetId(schemaID(database, name))
-	return schemaReadImpl(c, d)
-}
-
-func schemaRead(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.RLock()
-	defer c.catalogLock.RUnlock()
 	return schemaReadImpl(c, d)
 }
 
@@ -114,10 +103,7 @@ func schemaReadImpl(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	return nil
 }
 
-func schemaUpdate(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func schemaUpdate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	database := schemaDatabase(c, d)
 	err := c.inTx(database, func(tx *sql.Tx) error {
 		if d.HasChange("name") {
@@ -140,10 +126,7 @@ func schemaUpdate(ctx context.Context, d *schema.ResourceData, meta interface{})
 	return schemaReadImpl(c, d)
 }
 
-func schemaDelete(ctx context.Context, d *schema.ResourceData, meta interface{}) diag.Diagnostics {
-	c := meta.(*Client)
-	c.catalogLock.Lock()
-	defer c.catalogLock.Unlock()
+func schemaDelete(c *Client, d *schema.ResourceData) diag.Diagnostics {
 	mode := "RESTRICT"
 	if d.Get("drop_cascade").(bool) {
 		mode = "CASCADE"
