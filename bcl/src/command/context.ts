@@ -49,7 +49,6 @@ export interface ContextParts {
 
 export function createContext(parts: ContextParts): CommandContext {
   const bclSettings = parts.config.get('bcl') as {http?: {timeoutSeconds?: number; retries?: number}} | undefined;
-  const clients: HttpClient[] = [];
   const runner = new ProcessRunner(parts.redactor, {signal: parts.signal, debug: (m) => parts.ui.debug(m)});
   return {
     ...parts,
@@ -57,7 +56,7 @@ export function createContext(parts: ContextParts): CommandContext {
     runner,
     now: () => new Date(),
     http(options = {}) {
-      const client = new HttpClient({
+      return new HttpClient({
         timeoutMs: options.timeoutMs ?? (bclSettings?.http?.timeoutSeconds ?? 30) * 1000,
         retries: options.retries ?? bclSettings?.http?.retries ?? 3,
         env: parts.env,
@@ -67,8 +66,6 @@ export function createContext(parts: ContextParts): CommandContext {
         debug: (m) => parts.ui.debug(m),
         ...(options.tls ? {tls: options.tls} : {}),
       });
-      clients.push(client);
-      return client;
     },
   };
 }
