@@ -58,21 +58,10 @@ func defaultPrivilegesCreate(c *Client, d *schema.ResourceData) diag.Diagnostics
 	forRole, inSchema, on := defaultPrivilegesClause(d)
 	role := roleIdent(d.Get("role").(string))
 	err := c.inTx(d.Get("database").(string), func(tx *sql.Tx) error {
-		if _, err := tx.Exec(fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s%s REVOKE ALL ON %s FROM %s", forRole, inSchema, on, role)); err != nil {
-			return fmt.Errorf("could not revoke default privileges: %w", err)
-		}
-		privileges := setToStrings(d.Get("privileges"))
-		if len(privileges) == 0 {
-			return nil
-		}
-		stmt := fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s%s GRANT %s ON %s TO %s", forRole, inSchema, strings.Join(privileges, ","), on, role)
-		if d.Get("with_grant_option").(bool) {
-			stmt += " WITH GRANT OPTION"
-		}
-		if _, err := tx.Exec(stmt); err != nil {
-			return fmt.Errorf("could not alter default privileges: %w", err)
-		}
-		return nil
+		return replacePrivileges(tx, d, fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s%s REVOKE ALL ON %s FROM %s", forRole, inSchema, on, role),
+			func(privileges string) string {
+				return fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s%s GRANT %s ON %s TO %s", forRole, inSchema, privileges, on, role)
+			}, "default privileges")
 	})
 	if err != nil {
 		return diag.FromErr(err)

@@ -93,22 +93,9 @@ func grantCreate(c *Client, d *schema.ResourceData) diag.Diagnostics {
 		return diag.FromErr(err)
 	}
 	err := c.inTx(d.Get("database").(string), func(tx *sql.Tx) error {
-		// Revoke, then grant, in one transaction: reducing privileges works and access never lapses.
-		if _, err := tx.Exec(fmt.Sprintf("REVOKE ALL PRIVILEGES ON %s FROM %s", grantTarget(d), roleIdent(d.Get("role").(string)))); err != nil {
-			return fmt.Errorf("could not execute revoke query: %w", err)
-		}
-		privileges := setToStrings(d.Get("privileges"))
-		if len(privileges) == 0 {
-			return nil
-		}
-		stmt := fmt.Sprintf("GRANT %s ON %s TO %s", strings.Join(privileges, ","), grantTarget(d), roleIdent(d.Get("role").(string)))
-		if d.Get("with_grant_option").(bool) {
-			stmt += " WITH GRANT OPTION"
-		}
-		if _, err := tx.Exec(stmt); err != nil {
-			return fmt.Errorf("could not execute grant query: %w", err)
-		}
-		return nil
+		target, role := grantTarget(d), roleIdent(d.Get("role").(string))
+		return replacePrivileges(tx, d, fmt.Sprintf("REVOKE ALL PRIVILEGES ON %s FROM %s", target, role),
+			func(privileges string) string { return fmt.Sprintf("GRANT %s ON %s TO %s", privileges, target, role) }, "privileges")
 	})
 	if err != nil {
 		return diag.FromErr(err)

@@ -2,6 +2,7 @@ package postgresql
 
 import (
 	"database/sql"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -74,4 +75,24 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// replacePrivileges revokes everything, then grants the resource's privileges (with the grant
+// option when asked), in the caller's transaction: reducing privileges works, access never lapses.
+func replacePrivileges(tx *sql.Tx, d *schema.ResourceData, revoke string, grant func(privileges string) string, what string) error {
+	if _, err := tx.Exec(revoke); err != nil {
+		return fmt.Errorf("could not revoke %s: %w", what, err)
+	}
+	privileges := setToStrings(d.Get("privileges"))
+	if len(privileges) == 0 {
+		return nil
+	}
+	stmt := grant(strings.Join(privileges, ","))
+	if d.Get("with_grant_option").(bool) {
+		stmt += " WITH GRANT OPTION"
+	}
+	if _, err := tx.Exec(stmt); err != nil {
+		return fmt.Errorf("could not grant %s: %w", what, err)
+	}
+	return nil
 }
