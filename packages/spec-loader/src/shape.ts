@@ -1,17 +1,26 @@
 import {z} from 'zod';
 
 /**
- * The structure of a namespace schema as plain data (via zod's JSON Schema export), so that
- * environment variables and `config set` can find keys and coerce string values to the right type.
+ * The structure of a schema as plain data (via zod's JSON Schema export): the keys it accepts at
+ * each path (for "did you mean" and environment variables), the types (to coerce strings from
+ * environment variables and `config set`), and the metadata declared with `.meta()`.
  */
-export type Shape =
-  | {kind: 'object'; props: Record<string, Shape>; additional?: Shape}
+export type Shape = (
+  | {kind: 'object'; props: Record<string, Shape>; additional?: Shape; required?: string[]}
   | {kind: 'array'; items?: Shape}
-  | {kind: 'scalar'; types: string[]}
+  | {kind: 'scalar'; types: string[]; values?: unknown[]}
   | {kind: 'union'; options: Shape[]}
-  | {kind: 'any'};
+  | {kind: 'any'}
+) & {
+  /** Metadata given with zod's `.meta()` (keys that are not JSON Schema keywords). */
+  meta?: Record<string, unknown>;
+};
 
 interface JsonSchema {
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  required?: string[];
+  allOf?: JsonSchema[];
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   additionalProperties?: boolean | JsonSchema;
@@ -24,30 +33,69 @@ interface JsonSchema {
 
 const cache = new WeakMap<z.ZodType, Shape>();
 
+/**
+ * The shape of a zod schema, through zod's public JSON Schema export (never its internals, so a
+ * zod upgrade cannot break it). Cached per schema.
+ */
 export function shapeOf(schema: z.ZodType): Shape {
   let shape = cache.get(schema);
   if (!shape) {
-    shape = fromJsonSchema(z.toJSONSchema(schema, {io: 'input', unrepresentable: 'any'}) as JsonSchema);
+    const json = z.toJSONSchema(schema, {io: 'input', unrepresentable: 'any', cycles: 'ref'}) as JsonSchema;
+    shape = fromJsonSchema(json, json, []);
     cache.set(schema, shape);
   }
   return shape;
 }
 
-function fromJsonSchema(s: JsonSchema): Shape {
-  const options = s.anyOf ?? s.oneOf;
-  if (options) return {kind: 'union', options: options.map(fromJsonSchema)};
+const KEYWORDS = new Set([
+  '$schema', '$ref', '$defs', '$id', 'id', 'type', 'properties', 'additionalProperties', 'required', 'items', 'prefixItems', 'anyOf', 'oneOf', 'allOf',
+  'enum', 'const', 'default', 'description', 'title', 'format', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength',
+  'maxLength', 'minItems', 'maxItems', 'propertyNames', 'patternProperties', 'not', 'examples', 'readOnly', 'writeOnly', 'deprecated', 'contentEncoding',
+  'contentMediaType', 'multipleOf', 'uniqueItems', 'minProperties', 'maxProperties',
+]);
+
+function fromJsonSchema(s: JsonSchema, root: JsonSchema, refs: string[]): Shape {
+  if (s.$ref) {
+    // A recursive schema refers to itself: below the first level it is "anything".
+    if (refs.includes(s.$ref)) return {kind: 'any'};
+    const target = resolveRef(root, s.$ref);
+    const {$ref: _ref, ...rest} = s;
+    return target ? fromJsonSchema({...target, ...rest}, root, [...refs, s.$ref]) : {kind: 'any'};
+  }
+  const shape = withoutMeta(s, root, refs);
+  const meta: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) if (!KEYWORDS.has(k)) meta[k] = v;
+  return Object.keys(meta).length > 0 ? {...shape, meta} : shape;
+}
+
+function withoutMeta(s: JsonSchema, root: JsonSchema, refs: string[]): Shape {
+  const options = s.anyOf ?? s.oneOf ?? (s.allOf && s.allOf.length > 1 ? undefined : s.allOf);
+  if (options) return options.length === 1 ? fromJsonSchema(options[0]!, root, refs) : {kind: 'union', options: options.map((o) => fromJsonSchema(o, root, refs))};
   const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
   if (types.includes('object') || s.properties) {
     const props: Record<string, Shape> = {};
-    for (const [k, v] of Object.entries(s.properties ?? {})) props[k] = fromJsonSchema(v);
+    for (const [k, v] of Object.entries(s.properties ?? {})) props[k] = fromJsonSchema(v, root, refs);
     const additional =
-      typeof s.additionalProperties === 'object' ? fromJsonSchema(s.additionalProperties) : s.additionalProperties === false ? undefined : {kind: 'any' as const};
-    return additional ? {kind: 'object', props, additional} : {kind: 'object', props};
+      typeof s.additionalProperties === 'object' ? fromJsonSchema(s.additionalProperties, root, refs) : s.additionalProperties === false ? undefined : {kind: 'any' as const};
+    const shape: Shape = additional ? {kind: 'object', props, additional} : {kind: 'object', props};
+    if (s.required?.length) shape.required = s.required;
+    return shape;
   }
-  if (types.includes('array')) return s.items ? {kind: 'array', items: fromJsonSchema(s.items)} : {kind: 'array'};
-  if (types.length > 0) return {kind: 'scalar', types};
-  if (s.enum) return {kind: 'scalar', types: [...new Set(s.enum.map((v) => typeof v))]};
+  if (types.includes('array')) return s.items ? {kind: 'array', items: fromJsonSchema(s.items, root, refs)} : {kind: 'array'};
+  const values = s.enum ?? (s.const !== undefined ? [s.const] : undefined);
+  if (types.length > 0) return values ? {kind: 'scalar', types, values} : {kind: 'scalar', types};
+  if (values) return {kind: 'scalar', types: [...new Set(values.map((v) => typeof v))], values};
   return {kind: 'any'};
+}
+
+function resolveRef(root: JsonSchema, ref: string): JsonSchema | undefined {
+  if (ref === '#') return root;
+  if (!ref.startsWith('#/')) return undefined;
+  let node: unknown = root;
+  for (const part of ref.slice(2).split('/')) {
+    node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node as JsonSchema | undefined;
 }
 
 /** The shape at a key path, or undefined when the schema has no such key. */
@@ -70,6 +118,8 @@ function childShape(shape: Shape, key: string): Shape | undefined {
         if (child) return child;
       }
       return undefined;
+    case 'array':
+      return /^\d+$/.test(key) ? shape.items : undefined;
     case 'any':
       return {kind: 'any'};
     default:
@@ -83,6 +133,22 @@ export function keysOf(shape: Shape | undefined): string[] {
   if (shape.kind === 'object') return Object.keys(shape.props);
   if (shape.kind === 'union') return [...new Set(shape.options.flatMap(keysOf))];
   return [];
+}
+
+/**
+ * The metadata (zod `.meta()`) in force at a key path: the nearest declaration on the path wins,
+ * so a declaration on a mapping covers every key below it.
+ */
+export function metaAt(shape: Shape, path: readonly string[], key: string): unknown {
+  let found: unknown = shape.meta?.[key];
+  let current: Shape | undefined = shape;
+  for (const segment of path) {
+    current = current ? childShape(current, segment) : undefined;
+    if (!current) break;
+    const own = current.meta?.[key] ?? (current.kind === 'union' ? current.options.map((o) => o.meta?.[key]).find((v) => v !== undefined) : undefined);
+    if (own !== undefined) found = own;
+  }
+  return found;
 }
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
