@@ -1,3 +1,5 @@
+import {isSpecError, type SpecError} from '@bcl/spec-loader';
+
 /**
  * Errors are values with a code, a message and a hint, created where the problem is understood.
  * Every BCL tool maps them to the same documented exit codes (docs/cli-contract.md).
@@ -70,6 +72,14 @@ export const operationFailed = (code: string, message: string, options?: BclErro
 export const interrupted = (message = 'interrupted', options?: BclErrorOptions) =>
   new BclError('interrupted', message, ExitCode.interrupted, options);
 
+/**
+ * Exit 3 for a file a person wrote that cannot be used (a config file, a spec, a policy): the
+ * message lists every problem as `file:line:column: key.path: message`; details carry them as data.
+ */
+export function specInvalid(code: string, error: SpecError, options: Omit<BclErrorOptions, 'details'> = {}): BclError {
+  return new BclError(code, error.message, ExitCode.invalid, {...options, details: error.toJSON(), cause: options.cause ?? error});
+}
+
 export function isBclError(value: unknown): value is BclError {
   return value instanceof BclError || (value instanceof Error && value.name === 'BclError' && 'exitCode' in value);
 }
@@ -86,6 +96,7 @@ interface OclifLikeError extends Error {
  */
 export function toBclError(error: unknown): BclError {
   if (isBclError(error)) return error;
+  if (isSpecError(error)) return specInvalid('spec.invalid', error, {hint: 'Fix the file named above.'});
   if (error instanceof Error) {
     const e = error as OclifLikeError;
     const oclifExit = e.oclif?.exit;

@@ -5,8 +5,10 @@ export {globalFlags, durationFlag, parseDuration} from './command/flags.js';
 export {Prompter, interactivity, type PromptSpec} from './command/prompt.js';
 export {bclNamespace, bclSchema, type BclSettings} from './config/bcl-namespace.js';
 export {defineNamespace, KNOWN_NAMESPACES, type ConfigNamespace, type NamespaceName} from './config/namespace.js';
-export {loadConfig, ResolvedConfig, type ConfigEntry, type LoadConfigOptions, type Origin} from './config/resolve.js';
-export {editConfig, writeAtomically} from './config/edit.js';
+export {loadConfig, ResolvedConfig, type ConfigEntry, type IgnoredEntry, type LoadConfigOptions, type Origin} from './config/resolve.js';
+export {projectKey, trustedKey, projectFileRule, type ProjectFileRule} from './config/trust.js';
+export {editConfig} from './config/edit.js';
+export {writeAtomically} from './config/atomic-write.js';
 export {readConfigFile, parseConfigText} from './config/files.js';
 export {
   BclError,
@@ -15,6 +17,7 @@ export {
   denied,
   interrupted,
   invalidInput,
+  specInvalid,
   isBclError,
   operationFailed,
   toBclError,

@@ -57,14 +57,20 @@ describe('bcl config', () => {
 
     const unknown = await bcl(['config', 'set', 'svctl.defaultEnvv', 'x']);
     expect(unknown.exitCode).toBe(3);
-    expect(unknown.stderr).toContain('svctl.defaultEnvv: unknown key (expected one of: defaultEnv');
+    expect(unknown.stderr).toContain('svctl.defaultEnvv: unknown key (did you mean "defaultEnv"?)');
     expect(existsSync(userFile())).toBe(false);
 
-    expect((await bcl(['config', 'set', 'bcl.update.trustedKeys', 'ed25519:AAAA,ed25519:BBBB', '--project'])).exitCode).toBe(0);
+    // A trust root written to an untrusted project file is kept there but counts only once trusted.
+    const keys = await bcl(['config', 'set', 'bcl.update.trustedKeys', 'ed25519:AAAA,ed25519:BBBB', '--project']);
+    expect(keys.exitCode).toBe(0);
+    expect(keys.stderr).toContain('bcl.update.trustedKeys is ignored in this project file until you trust it: bcl config trust');
     expect((await bcl(['config', 'set', 'bcl.update.check', 'false', '--project'])).exitCode).toBe(0);
     const text = readFileSync(join(project, '.bcl.yaml'), 'utf8');
     expect(text).toContain('# team settings');
     expect(text).toContain('defaultEnv: dev # keep');
+    expect(text).toContain('ed25519:BBBB');
+    expect((await bcl(['config', 'get', 'bcl.update', '--json'])).json().result).toMatchObject({value: {trustedKeys: [], check: false}});
+    await bcl(['config', 'trust']);
     const list = await bcl(['config', 'get', 'bcl.update', '--json']);
     expect(list.json().result).toMatchObject({value: {trustedKeys: ['ed25519:AAAA', 'ed25519:BBBB'], check: false}});
   });

@@ -46,6 +46,8 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
   static readOnly = false;
   /** Whether --profile selects the profile to read (false where it names a profile to write). */
   static appliesProfile = true;
+  /** Whether values ignored in an untrusted project file are reported (not by the commands that decide trust). */
+  static warnsIgnoredConfig = true;
 
   protected flags!: BclFlags<T>;
   protected args!: BclArgs<T>;
@@ -86,6 +88,9 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
       explicitFile: g.config,
       flagValues,
     });
+    if (ctor.warnsIgnoredConfig) {
+      for (const entry of config.ignored) ui.warn(`${entry.origin.label}: ${entry.key} ignored: ${entry.reason}`);
+    }
     const {interactive, why} = interactivity(env, Boolean(process.stdin.isTTY), Boolean(g['non-interactive']));
     this.ctx = createContext({
       tool: this.config.bin,

@@ -1,5 +1,4 @@
-import type {ConfigListResult} from '../commands/config/list.js';
-import {renderConfigList} from '../config/render.js';
+import {type ConfigListResult, renderConfigList} from '../config/render.js';
 import type {ResultWriter} from '../output/result.js';
 import {BclCommand} from './base.js';
 
@@ -12,7 +11,9 @@ export class ToolConfigCommand extends BclCommand<typeof ToolConfigCommand> {
 
   async run(): Promise<ConfigListResult> {
     const config = this.ctx.config;
-    return {files: [...config.files], profile: config.profile ?? null, entries: config.entries(this.config.bin)};
+    const ns = this.config.bin;
+    const ignored = config.ignored.filter((i) => i.key.startsWith(`${ns}.`));
+    return {files: [...config.files], profile: config.profile ?? null, entries: config.entries(ns), ignored};
   }
 
   protected override renderResult(result: ConfigListResult, out: ResultWriter): void {

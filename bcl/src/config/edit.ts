@@ -1,11 +1,14 @@
-import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
+import {existsSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {writeAtomically} from './atomic-write.js';
 import {parse, parseDocument} from 'yaml';
 import {invalidInput} from '../errors.js';
 import {findProjectFile, isPlainObject, PROJECT_FILE_NAME} from './files.js';
 import {isKnownNamespace, KNOWN_NAMESPACES, type ConfigNamespace} from './namespace.js';
 import {type LoadConfigOptions, loadConfig, type ResolvedConfig} from './resolve.js';
-import {coerce, keysOf, type Shape, shapeAt, shapeOf} from './shape.js';
+import {didYouMean} from '@bcl/spec-loader';
+import {fileTrustStore, projectFileRule, recordTrust} from './trust.js';
+import {coerce, keysOf, type Shape, shapeAt, shapeOf} from '@bcl/spec-loader';
 
 export type EditTarget = 'user' | 'project';
 
@@ -24,6 +27,8 @@ export interface ConfigEditResult {
   file: string;
   profile?: string;
   removed?: boolean;
+  /** The key was written to a project file the user does not trust, so it does not count yet. */
+  ignoredUntilTrusted?: boolean;
 }
 
 /** Splits "svctl.clusters.prod.context" and checks it names a key of a registered namespace. */
@@ -39,8 +44,9 @@ export function parseKey(key: string, namespaces: readonly ConfigNamespace[]): {
   }
   const shape = shapeAt(shapeOf(ns.schema), path);
   if (!shape) {
-    const parent = shapeAt(shapeOf(ns.schema), path.slice(0, -1));
-    throw invalidInput('config.unknown_key', `${key}: unknown key (expected one of: ${keysOf(parent).join(', ') || 'none'})`, {details: {key}});
+    const allowed = keysOf(shapeAt(shapeOf(ns.schema), path.slice(0, -1)));
+    const near = didYouMean(path[path.length - 1]!, allowed);
+    throw invalidInput('config.unknown_key', `${key}: unknown key (${near ? `did you mean "${near}"?` : `expected one of: ${allowed.join(', ') || 'none'}`})`, {details: {key}});
   }
   return {ns, path, shape};
 }
@@ -75,10 +81,17 @@ export function editConfig(edit: ConfigEdit, load: LoadConfigOptions): {result: 
     ...(edit.target === 'project' ? {projectFile: file} : {}),
     ...(edit.profile ? {profile: edit.profile} : {}),
   });
+  // An edit made through bcl of a file the user trusted keeps it trusted (the user wrote it).
+  const wasTrusted = edit.target === 'project' && text !== '' && (load.trust ?? fileTrustStore(load.paths)).isTrusted(file, text);
   writeAtomically(file, next);
+  if (wasTrusted) recordTrust(load.paths, file, next);
   const result: ConfigEditResult = {key: edit.key, value: edit.raw === undefined ? null : config.get(edit.key) ?? value, file};
   if (edit.profile) result.profile = edit.profile;
   if (edit.raw === undefined) result.removed = true;
+  else if (edit.target === 'project' && !wasTrusted && projectFileRule(ns, path).rule === 'trusted') {
+    result.ignoredUntilTrusted = true;
+    result.value = value;
+  }
   return {result, config};
 }
 
@@ -95,14 +108,4 @@ function parseSection(key: string, raw: string, keys: string[]): Record<string, 
     });
   }
   return value;
-}
-
-/** Writes under a temporary name beside the file, then renames: readers never see half a file. */
-export function writeAtomically(file: string, content: string, mode = 0o644): void {
-  mkdirSync(dirname(file), {recursive: true});
-  const existingMode = existsSync(file) ? statSync(file).mode & 0o777 : mode;
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, content, {mode: existingMode});
-  chmodSync(tmp, existingMode);
-  renameSync(tmp, file);
 }

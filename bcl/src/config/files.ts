@@ -1,7 +1,7 @@
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
-import {type Document, isMap, LineCounter, parseDocument} from 'yaml';
-import {invalidInput} from '../errors.js';
+import {didYouMean, isSpecError, parseYaml, type Position, type Problem, SpecError, type YamlSource} from '@bcl/spec-loader';
+import {invalidInput, specInvalid} from '../errors.js';
 import {isKnownNamespace, KNOWN_NAMESPACES} from './namespace.js';
 
 export type FileLayerKind = 'system' | 'user' | 'project' | 'explicit';
@@ -10,9 +10,11 @@ export type FileLayerKind = 'system' | 'user' | 'project' | 'explicit';
 export interface ConfigFile {
   kind: FileLayerKind;
   path: string;
+  /** The exact bytes read (a trusted project file is recognised by their hash). */
+  text: string | Uint8Array;
   data: Record<string, unknown>;
-  /** 1-based line of the value at a key path, when the file has it. */
-  lineOf(path: readonly (string | number)[]): number | undefined;
+  /** Line and column of the key at a key path, when the file has it. */
+  positionOf(path: readonly (string | number)[]): Position | undefined;
 }
 
 export const PROJECT_FILE_NAME = '.bcl.yaml';
@@ -49,97 +51,65 @@ export function readConfigFile(path: string, kind: FileLayerKind, required = fal
       details: {file: path},
     });
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     throw invalidInput('config.unreadable', `cannot read config file ${path}: ${(error as Error).message}`, {details: {file: path}});
   }
-  return parseConfigText(text, path, kind);
+  return parseConfigText(bytes, path, kind);
 }
 
-export function parseConfigText(text: string, path: string, kind: FileLayerKind): ConfigFile {
-  const lineCounter = new LineCounter();
-  let doc: Document.Parsed;
+export function parseConfigText(text: string | Uint8Array, path: string, kind: FileLayerKind): ConfigFile {
+  let source: YamlSource;
   try {
-    doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true});
+    source = parseYaml(text, path);
   } catch (error) {
-    throw invalidInput('config.invalid', `${path}: not valid YAML: ${(error as Error).message}`, {details: {file: path}});
+    if (isSpecError(error)) throw specInvalid('config.invalid', error, {hint: 'Fix the YAML syntax of this file.'});
+    throw error;
   }
-  const firstError = doc.errors[0];
-  if (firstError) {
-    const pos = firstError.linePos?.[0] ?? (firstError.pos ? lineCounter.linePos(firstError.pos[0]) : undefined);
-    const where = pos ? `${path}:${pos.line}:${pos.col}` : path;
-    throw invalidInput('config.invalid', `${where}: not valid YAML: ${firstLine(firstError.message)}`, {
-      hint: 'Fix the YAML syntax of this file.',
-      details: {file: path, line: pos?.line, column: pos?.col},
-    });
+  const data = source.data ?? {};
+  if (!isPlainObject(data)) {
+    const problem: Problem = {file: path, line: 1, column: 1, path: [], message: `expected a mapping of namespaces (${KNOWN_NAMESPACES.join(', ')}, profiles) at the top level, got ${describe(data)}`};
+    throw specInvalid('config.invalid', new SpecError(path, [problem]), {});
   }
-  const lineOf = (keyPath: readonly (string | number)[]): number | undefined => {
-    const node = doc.getIn(keyPath, true) as {range?: [number, number, number]} | undefined;
-    const parentPair = keyPath.length > 0 ? findKeyNode(doc, keyPath) : undefined;
-    const offset = parentPair ?? node?.range?.[0];
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  const problems = checkTopLevel(data, source, []);
+  if (problems.length > 0) {
+    const unknown = problems.some((p) => p.message.startsWith('unknown namespace'));
+    throw specInvalid(unknown ? 'config.unknown_key' : 'config.invalid', new SpecError(path, problems), {});
+  }
+  return {kind, path, text, data, positionOf: (keyPath) => source.locate(keyPath, 'key')};
+}
+
+function checkTopLevel(data: Record<string, unknown>, source: YamlSource, prefix: string[]): Problem[] {
+  const problems: Problem[] = [];
+  const at = (keyPath: string[], message: string) => {
+    const pos = source.locate(keyPath, 'key');
+    problems.push({file: source.file, ...(pos ? {line: pos.line, column: pos.column} : {}), path: keyPath, message});
   };
-  let data: unknown;
-  try {
-    data = doc.toJS({maxAliasCount: 100});
-  } catch (error) {
-    throw invalidInput('config.invalid', `${path}: ${(error as Error).message}`, {details: {file: path}});
-  }
-  if (data === null || data === undefined) data = {};
-  if (!isPlainObject(data) || (doc.contents && !isMap(doc.contents))) {
-    throw invalidInput('config.invalid', `${path}: expected a mapping of namespaces (${KNOWN_NAMESPACES.join(', ')}, profiles) at the top level`, {
-      details: {file: path},
-    });
-  }
-  checkTopLevel(data, path, lineOf, []);
-  return {kind, path, data, lineOf};
-}
-
-/** Offset of the key node of the pair at `keyPath`, so errors point at the key's line. */
-function findKeyNode(doc: Document.Parsed, keyPath: readonly (string | number)[]): number | undefined {
-  const parent = doc.getIn(keyPath.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
-  const last = keyPath[keyPath.length - 1];
-  for (const item of parent.items) {
-    const key = item.key as {value?: unknown; range?: [number, number, number]} | null;
-    if (key && key.value === last && key.range) return key.range[0];
-  }
-  return undefined;
-}
-
-function checkTopLevel(data: Record<string, unknown>, path: string, lineOf: ConfigFile['lineOf'], prefix: string[]): void {
   for (const [key, value] of Object.entries(data)) {
     const keyPath = [...prefix, key];
-    const where = lineOf(keyPath) ? `${path}:${lineOf(keyPath)}` : path;
     if (key === 'profiles' && prefix.length === 0) {
       if (!isPlainObject(value)) {
-        throw invalidInput('config.invalid', `${where}: profiles: expected a mapping of profile names`, {details: {file: path, key: 'profiles'}});
+        at(keyPath, 'expected a mapping of profile names');
+        continue;
       }
       for (const [profile, body] of Object.entries(value)) {
         if (body === null) continue;
-        if (!isPlainObject(body)) {
-          throw invalidInput('config.invalid', `${where}: profiles.${profile}: expected a mapping of namespaces`, {
-            details: {file: path, key: `profiles.${profile}`},
-          });
-        }
-        checkTopLevel(body, path, lineOf, ['profiles', profile]);
+        if (!isPlainObject(body)) at(['profiles', profile], 'expected a mapping of namespaces');
+        else problems.push(...checkTopLevel(body, source, ['profiles', profile]));
       }
       continue;
     }
     if (!isKnownNamespace(key)) {
       const allowed = prefix.length === 0 ? [...KNOWN_NAMESPACES, 'profiles'] : [...KNOWN_NAMESPACES];
-      throw invalidInput('config.unknown_key', `${where}: ${keyPath.join('.')}: unknown namespace (expected one of: ${allowed.join(', ')})`, {
-        details: {file: path, key: keyPath.join('.')},
-      });
+      const near = didYouMean(key, allowed);
+      at(keyPath, `unknown namespace (${near ? `did you mean "${near}"?` : `expected one of: ${allowed.join(', ')}`})`);
+      continue;
     }
-    if (value !== null && !isPlainObject(value)) {
-      throw invalidInput('config.invalid', `${where}: ${keyPath.join('.')}: expected a mapping of keys, got ${describe(value)}`, {
-        details: {file: path, key: keyPath.join('.')},
-      });
-    }
+    if (value !== null && !isPlainObject(value)) at(keyPath, `expected a mapping of keys, got ${describe(value)}`);
   }
+  return problems;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -153,6 +123,3 @@ export function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
-}

@@ -6,18 +6,20 @@ import {BclError} from '../errors.js';
 import {bclPaths} from '../paths.js';
 import {bclNamespace} from './bcl-namespace.js';
 import {defineNamespace} from './namespace.js';
+import {projectKey} from './trust.js';
 import {loadConfig, type LoadConfigOptions} from './resolve.js';
 import {isolatedHome, type IsolatedHome} from '@bcl/testkit';
 
+// A project file may set every key of this test namespace (trust has its own tests).
 const svctl = defineNamespace(
   'svctl',
-  z.strictObject({
+  projectKey(z.strictObject({
     defaultEnv: z.string().optional(),
     replicas: z.number().int().default(1),
     dryRun: z.boolean().default(false),
     tags: z.array(z.string()).default([]),
     clusters: z.record(z.string(), z.strictObject({context: z.string(), namespace: z.string().optional()})).default({}),
-  }),
+  })),
   'test',
 );
 
@@ -172,15 +174,18 @@ describe('invalid files', () => {
     write(projectFile(), 'svctl:\n  clusters:\n    prod:\n      context: 42\n');
     const error = failure(() => load());
     expect(error.exitCode).toBe(3);
-    expect(error.message).toContain(`${projectFile()}:4`);
-    expect(error.message).toContain('svctl.clusters.prod.context');
-    expect(error.message).toContain('expected string');
+    expect(error.message).toBe(`${projectFile()}:4:7: svctl.clusters.prod.context: expected a string, got number 42`);
   });
 
   it('names unknown keys and lists the keys that are allowed', () => {
     write(userFile(), 'svctl:\n  replicas: 2\n  replica: 3\n');
     const error = failure(() => load());
-    expect(error.message).toContain(`${userFile()}:3: svctl.replica: unknown key (expected one of: defaultEnv, replicas`);
+    expect(error.message).toBe(`${userFile()}:3:3: svctl.replica: unknown key (did you mean "replicas"?)`);
+    write(userFile(), 'svctl:\n  replicas: 2\n  zzz: 3\n  dryRun: maybe\n');
+    // Every problem, in file order, not only the first.
+    expect(failure(() => load()).message).toBe(
+      `${userFile()}:3:3: svctl.zzz: unknown key (expected one of: defaultEnv, replicas, dryRun, tags, clusters)\n${userFile()}:4:3: svctl.dryRun: expected true or false, got string "maybe"`,
+    );
   });
 
   it('names unknown namespaces and bad YAML with a position', () => {

@@ -1,9 +1,10 @@
+import {coerce, describeIssues, formatKeyPath, keysOf, resolveEnvPath, shapeAt, shapeOf} from '@bcl/spec-loader';
 import type {z} from 'zod';
 import {BclError, ExitCode, invalidInput} from '../errors.js';
 import type {BclPaths, Env} from '../paths.js';
 import {type ConfigFile, type FileLayerKind, findProjectFile, isPlainObject, parseConfigText, readConfigFile} from './files.js';
-import {type ConfigNamespace, KNOWN_NAMESPACES, type NamespaceName} from './namespace.js';
-import {coerce, keysOf, resolveEnvPath, shapeAt, shapeOf} from './shape.js';
+import {type ConfigNamespace, KNOWN_NAMESPACES} from './namespace.js';
+import {fileTrustStore, projectFileRule, type TrustStore} from './trust.js';
 
 export type LayerKind = 'default' | 'system' | 'user' | 'project' | 'explicit' | 'env' | 'flag';
 
@@ -14,6 +15,7 @@ export interface Origin {
   label: string;
   file?: string;
   line?: number;
+  column?: number;
   profile?: string;
   env?: string;
   flag?: string;
@@ -25,6 +27,14 @@ export interface ConfigEntry {
   origin: Origin;
   /** Values of lower layers that this one hides, highest first: nothing is ever hidden from view. */
   overridden: {value: unknown; origin: Origin}[];
+}
+
+/** A value of an untrusted project file that was not used, and why. */
+export interface IgnoredEntry {
+  key: string;
+  value: unknown;
+  origin: Origin;
+  reason: string;
 }
 
 /** A value a command's flag contributes to the top layer (e.g. pkictl --store -> pkictl.store). */
@@ -49,6 +59,8 @@ export interface LoadConfigOptions {
   fileOverrides?: ReadonlyMap<string, string>;
   /** The project file to use instead of searching up from cwd (when an edit creates one). */
   projectFile?: string;
+  /** Which project files the user trusts (default: the user's trust records under $XDG_DATA_HOME/bcl). */
+  trust?: TrustStore;
 }
 
 /** Environment variables with the BCL_ prefix that are not configuration keys. */
@@ -75,6 +87,8 @@ export class ResolvedConfig {
     readonly files: readonly {kind: string; path: string}[],
     readonly profile: string | undefined,
     private readonly known: ReadonlySet<string>,
+    /** Values of an untrusted project file that were not used (keys it may not set). */
+    readonly ignored: readonly IgnoredEntry[] = [],
   ) {}
 
   /** The validated value of a namespace, typed by its schema. */
@@ -127,9 +141,12 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
   }
 
   const layers: Layer[] = [];
+  const ignored: IgnoredEntry[] = [];
+  const trust = options.trust ?? fileTrustStore(paths);
+  const guarded = (layer: Layer, file: ConfigFile): Layer => (file.kind === 'project' ? guardProjectLayer(layer, file, schemas, trust, ignored) : layer);
   for (const file of files) {
     const {profiles: _profiles, ...base} = file.data;
-    layers.push(fileLayer(file, base));
+    layers.push(guarded(fileLayer(file, base), file));
   }
   if (profile) {
     let found = false;
@@ -138,7 +155,7 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       if (!isPlainObject(profiles) || !(profile in profiles)) continue;
       found = true;
       const body = profiles[profile];
-      layers.push(fileLayer(file, isPlainObject(body) ? body : {}, profile));
+      layers.push(guarded(fileLayer(file, isPlainObject(body) ? body : {}, profile), file));
     }
     if (!found) {
       const defined = [...new Set(files.flatMap((f) => (isPlainObject(f.data.profiles) ? Object.keys(f.data.profiles) : [])))];
@@ -162,8 +179,7 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
 
   // Validate each namespace this process knows; attribute every problem to the layer that set it.
   const values: Record<string, unknown> = {};
-  const problems: string[] = [];
-  const problemDetails: {key: string; origin?: string; message: string}[] = [];
+  const problems: ConfigProblem[] = [];
   for (const name of KNOWN_NAMESPACES) {
     const raw = merged[name] ?? {};
     const ns = schemas.get(name);
@@ -176,20 +192,23 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       values[name] = parsed.data;
       continue;
     }
-    for (const issue of parsed.error.issues) {
-      for (const item of describeIssue(name, issue, history, ns)) {
-        problems.push(item.origin ? `${item.origin}: ${item.key}: ${item.message}` : `${item.key}: ${item.message}`);
-        problemDetails.push(item);
-      }
+    for (const finding of describeIssues(ns.schema, parsed.error.issues, raw)) {
+      const path = [name, ...finding.path];
+      const origin = originOf(history, path);
+      problems.push({key: formatKeyPath(path), message: finding.message, ...(origin ? {origin} : {})});
     }
   }
   if (problems.length > 0) {
-    const first = problemDetails[0]!;
-    throw new BclError('config.invalid', problems.length === 1 ? `invalid configuration: ${problems[0]}` : `invalid configuration:\n  ${problems.join('\n  ')}`, ExitCode.invalid, {
-      hint: first.origin?.startsWith('env ')
-        ? `Fix or unset the environment variable (${first.origin.slice(4)}).`
-        : 'Fix the value in the file named above, or run `bcl config list --show-origin` to see every layer.',
-      details: {problems: problemDetails},
+    // In file order within each file; values from variables and flags after.
+    problems.sort((a, b) => (a.origin?.file ?? '\uffff').localeCompare(b.origin?.file ?? '\uffff') || (a.origin?.line ?? 0) - (b.origin?.line ?? 0) || (a.origin?.column ?? 0) - (b.origin?.column ?? 0));
+    const first = problems[0]!;
+    const lines = problems.map(formatConfigProblem);
+    throw new BclError('config.invalid', lines.join('\n'), ExitCode.invalid, {
+      hint:
+        first.origin?.kind === 'env'
+          ? `Fix or unset the environment variable (${first.origin.env}).`
+          : 'Fix the value where it is set (named above), or run `bcl config list --show-origin` to see every layer.',
+      details: {problems: problems.map((p) => ({key: p.key, message: p.message, ...(p.origin ? {origin: p.origin.label, ...(p.origin.file ? {file: p.origin.file, line: p.origin.line, column: p.origin.column} : {})} : {})}))},
     });
   }
 
@@ -200,21 +219,68 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
     files.map((f) => ({kind: f.kind, path: f.path})),
     profile,
     new Set(schemas.keys()),
+    ignored,
   );
+}
+
+interface ConfigProblem {
+  key: string;
+  message: string;
+  origin?: Origin;
+}
+
+/** `file:line:column: key.path: message` for a file; `env NAME: key: message` or `flag --x: key: message` otherwise. */
+function formatConfigProblem(problem: ConfigProblem): string {
+  const o = problem.origin;
+  if (!o) return `${problem.key}: ${problem.message}`;
+  const where = o.file ? (o.line === undefined ? o.file : `${o.file}:${o.line}:${o.column ?? 1}`) : o.label;
+  return `${where}: ${problem.key}: ${problem.message}${o.profile ? ` (profile ${o.profile})` : ''}`;
 }
 
 function fileLayer(file: ConfigFile, tree: Record<string, unknown>, profile?: string): Layer {
   return {
     tree,
     originAt(path) {
-      const line = file.lineOf(profile ? ['profiles', profile, ...path] : path);
-      const where = line === undefined ? file.path : `${file.path}:${line}`;
+      const pos = file.positionOf(profile ? ['profiles', profile, ...path] : path);
+      const where = pos === undefined ? file.path : `${file.path}:${pos.line}`;
       const origin: Origin = {kind: file.kind, label: profile ? `${where} (profile ${profile})` : where, file: file.path};
-      if (line !== undefined) origin.line = line;
+      if (pos !== undefined) {
+        origin.line = pos.line;
+        origin.column = pos.column;
+      }
       if (profile) origin.profile = profile;
       return origin;
     },
   };
+}
+
+/**
+ * Drops the values of a project file that it may not set unless trusted (see trust.ts), and
+ * records each one with its origin, so it is reported and shown rather than silently lost.
+ */
+function guardProjectLayer(layer: Layer, file: ConfigFile, schemas: Map<string, ConfigNamespace>, trust: TrustStore, ignored: IgnoredEntry[]): Layer {
+  const needTrust: Path[] = [];
+  for (const [path] of leaves(layer.tree, [])) {
+    const ns = schemas.get(String(path[0]));
+    if (!ns || path.length < 2) continue; // another tool's namespace: that tool decides when it reads it
+    if (projectFileRule(ns, path.slice(1).map(String)).rule === 'trusted') needTrust.push(path);
+  }
+  if (needTrust.length === 0 || trust.isTrusted(file.path, file.text)) return layer;
+  const tree = structuredClone(layer.tree);
+  for (const path of needTrust) {
+    const key = keyOf(path);
+    let node: Record<string, unknown> = tree;
+    for (const segment of path.slice(0, -1)) node = node[String(segment)] as Record<string, unknown>;
+    const last = String(path[path.length - 1]);
+    ignored.push({
+      key,
+      value: node[last],
+      origin: layer.originAt(path),
+      reason: `an untrusted project file may not choose a program, server, CA, key or trust root (review the file, then: bcl config trust ${file.path})`,
+    });
+    delete node[last];
+  }
+  return {tree, originAt: layer.originAt};
 }
 
 function envLayer(env: Env, schemas: Map<string, ConfigNamespace>): Layer {
@@ -303,50 +369,19 @@ function setLeaf(
   history.set(key, stack);
 }
 
-interface IssueLike {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-  keys?: string[];
-}
-
-function describeIssue(
-  ns: NamespaceName,
-  issue: IssueLike,
-  history: Map<string, {value: unknown; origin: Origin}[]>,
-  schema: ConfigNamespace,
-): {key: string; origin?: string; message: string}[] {
-  const path = [ns, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-  if (issue.code === 'unrecognized_keys' && issue.keys) {
-    const allowed = keysOf(shapeAt(shapeOf(schema.schema), path.slice(1).map(String)));
-    return issue.keys.map((k) => {
-      const keyPath = [...path, k];
-      return {
-        key: keyOf(keyPath),
-        origin: originLabel(history, keyPath),
-        message: `unknown key${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`,
-      };
-    });
-  }
-  const origin = originLabel(history, path);
-  let message = issue.message.replace(/^Invalid input: /, '');
-  if (!origin && /received undefined$/.test(message)) message = `required, but not set in any layer (${message})`;
-  return [{key: keyOf(path), origin, message}];
-}
-
-/** The label of the layer that set this key, one of its descendants, or its nearest ancestor leaf. */
-function originLabel(history: Map<string, {value: unknown; origin: Origin}[]>, path: Path): string | undefined {
+/** The origin of the layer that set this key, one of its descendants, or its nearest ancestor leaf. */
+function originOf(history: Map<string, {value: unknown; origin: Origin}[]>, path: readonly (string | number)[]): Origin | undefined {
   const top = (key: string) => {
     const stack = history.get(key);
     return stack?.[stack.length - 1]?.origin;
   };
   for (let i = path.length; i > 0; i--) {
     const found = top(keyOf(path.slice(0, i)));
-    if (found) return found.label;
+    if (found) return found;
   }
   const key = keyOf(path);
   for (const [k, stack] of history) {
-    if (k.startsWith(`${key}.`)) return stack[stack.length - 1]?.origin.label;
+    if (k.startsWith(`${key}.`)) return stack[stack.length - 1]?.origin;
   }
   return undefined;
 }

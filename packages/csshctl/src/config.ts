@@ -1,4 +1,4 @@
-import {defineNamespace} from '@bcl/core';
+import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import {z} from 'zod';
 
 const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as 30m, 8h or 1h30m');
@@ -6,27 +6,29 @@ const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as
 /** The `csshctl` namespace: the SSH certificate service and which PKI certificate to use. */
 export const csshctlSchema = z.strictObject({
   /** The cssh-authz base URL (https). */
-  server: z.url({protocol: /^https$/, error: 'expected the https:// URL of cssh-authz'}).optional(),
+  server: trustedKey(z.url({protocol: /^https$/, error: 'expected the https:// URL of cssh-authz'}).optional()),
   /** PEM bundle that signs the server's TLS certificate (default: system roots). */
-  serverCa: z.string().min(1).optional(),
+  serverCa: trustedKey(z.string().min(1).optional()),
   /**
    * The pkictl certificate to authenticate with: its serial (hex) or email, looked up among the
    * certificates pkictl fetched; or explicit files {cert, key}. Default: the valid client
    * certificate of pkictl.email (or any) that expires last.
    */
-  certificate: z
+  certificate: trustedKey(
+    z
     .union([z.string().min(1), z.strictObject({cert: z.string().min(1), key: z.string().min(1)})], {
       error: 'expected a certificate serial or email, or {cert: <file>, key: <file>}',
     })
     .optional(),
+  ),
   /** Certificate lifetime asked for by default. */
-  ttl: duration.default('1h'),
+  ttl: projectKey(duration.default('1h')),
   /** Use this private key (its .pub beside it) instead of a new ephemeral Ed25519 key per certificate. */
-  sshKey: z.string().min(1).optional(),
+  sshKey: trustedKey(z.string().min(1).optional()),
   /** The ssh client program. */
-  ssh: z.string().min(1).default('ssh'),
+  ssh: trustedKey(z.string().min(1).default('ssh')),
   /** A certificate with less validity left than this is not reused by `csshctl ssh`. */
-  renewBefore: duration.default('2m'),
+  renewBefore: projectKey(duration.default('2m')),
 });
 
 export type CsshctlSettings = z.output<typeof csshctlSchema>;

@@ -1,4 +1,4 @@
-import {defineNamespace} from '@bcl/core';
+import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import {z} from 'zod';
 
 /** A server dbctl administers directly. The password is referenced, never stored here. */
@@ -25,27 +25,29 @@ export const dbctlSchema = z.strictObject({
   terraform: z
     .strictObject({
       /** terraform, tofu, or a path; detected when unset. */
-      binary: z.string().min(1).optional(),
-      lockTimeout: z.string().regex(/^\d+[smh]$/, 'a duration such as 60s or 5m').default('60s'),
+      binary: trustedKey(z.string().min(1).optional()),
+      lockTimeout: projectKey(z.string().regex(/^\d+[smh]$/, 'a duration such as 60s or 5m').default('60s')),
       /** Where working directories go; default $XDG_STATE_HOME/bcl/dbctl/work. */
-      workDir: z.string().min(1).optional(),
+      workDir: trustedKey(z.string().min(1).optional()),
       /** Time limit of one plan or apply, e.g. 30m. */
-      timeout: z.string().regex(/^\d+[smh]$/, 'a duration such as 90s, 30m or 2h').default('60m'),
+      timeout: projectKey(z.string().regex(/^\d+[smh]$/, 'a duration such as 90s, 30m or 2h').default('60m')),
     })
     .default({lockTimeout: '60s', timeout: '60m'}),
   /** Terraform state backend for generated configurations. */
-  backend: z
+  backend: trustedKey(
+    z
     .discriminatedUnion('type', [
       z.strictObject({type: z.literal('local'), dir: z.string().min(1).optional()}),
       z.strictObject({type: z.literal('gcs'), bucket: z.string().min(1), prefix: z.string().optional()}),
       z.strictObject({type: z.literal('s3'), bucket: z.string().min(1), region: z.string().min(1), keyPrefix: z.string().optional(), dynamodbTable: z.string().optional()}),
     ])
     .default({type: 'local'}),
-  connections: z.record(z.string().min(1), connection).default({}),
+  ),
+  connections: trustedKey(z.record(z.string().min(1), connection).default({})),
   /** The connection used when --connection is not given. */
-  defaultConnection: z.string().min(1).optional(),
+  defaultConnection: projectKey(z.string().min(1).optional()),
   /** The append-only audit log of administrative operations; default $XDG_STATE_HOME/bcl/dbctl/audit.log. */
-  auditLog: z.string().min(1).optional(),
+  auditLog: trustedKey(z.string().min(1).optional()),
 });
 
 export type DbctlSettings = z.output<typeof dbctlSchema>;

@@ -1,4 +1,4 @@
-import {defineNamespace} from '@bcl/core';
+import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import {z} from 'zod';
 
 const secretRef = {
@@ -11,22 +11,23 @@ const secretRef = {
 /** The `svctl` namespace: environments and the services svctl talks to. */
 export const svctlSchema = z.strictObject({
   /** The environment used when --env is not given. */
-  defaultEnv: z.string().min(1).optional(),
+  defaultEnv: projectKey(z.string().min(1).optional()),
   /** Environments: each maps to a kubeconfig context (KUBECONFIG is honoured). */
   clusters: z
     .record(
       z.string().min(1),
       z.strictObject({
-        context: z.string().min(1),
+        /** The kubeconfig context: which cluster and credentials (trusted). */
+        context: trustedKey(z.string().min(1)),
         /** Default namespace for services deployed to this environment. */
-        namespace: z.string().min(1).optional(),
+        namespace: projectKey(z.string().min(1).optional()),
       }),
     )
     .default({}),
   /** Jenkins servers by name. */
-  jenkins: z.record(z.string().min(1), z.strictObject({url: z.url(), user: z.string().min(1), ...secretRef})).default({}),
+  jenkins: trustedKey(z.record(z.string().min(1), z.strictObject({url: z.url(), user: z.string().min(1), ...secretRef})).default({})),
   /** Grafana, for `svctl dashboard --push`. */
-  grafana: z.strictObject({url: z.url(), ...secretRef}).optional(),
+  grafana: trustedKey(z.strictObject({url: z.url(), ...secretRef}).optional()),
 });
 
 export type SvctlSettings = z.output<typeof svctlSchema>;

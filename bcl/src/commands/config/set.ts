@@ -27,6 +27,9 @@ export default class ConfigSet extends BclCommand<typeof ConfigSet> {
       {key: this.args.key, raw: this.args.value, target: this.flags.project ? 'project' : 'user', ...(this.flags.profile ? {profile: this.flags.profile} : {})},
       {namespaces: await this.configNamespaces(), env: this.ctx.env, cwd: this.ctx.cwd, paths: this.ctx.paths},
     );
+    if (result.ignoredUntilTrusted) {
+      this.ctx.ui.warn(`${result.key} is ignored in this project file until you trust it: bcl config trust ${result.file} (it chooses a program, server, CA, key or trust root)`);
+    }
     return result;
   }
 
