@@ -184,7 +184,7 @@ describe('invalid files', () => {
     write(userFile(), 'svctl:\n  replicas: 2\n  zzz: 3\n  dryRun: maybe\n');
     // Every problem, in file order, not only the first.
     expect(failure(() => load()).message).toBe(
-      `${userFile()}:3:3: svctl.zzz: unknown key (expected one of: defaultEnv, replicas, dryRun, tags, clusters)\n${userFile()}:4:3: svctl.dryRun: expected true or false, got string "maybe"`,
+      `2 problems in the configuration:\n  ${userFile()}:3:3: svctl.zzz: unknown key (expected one of: defaultEnv, replicas, dryRun, tags, clusters)\n  ${userFile()}:4:3: svctl.dryRun: expected true or false, got string "maybe"`,
     );
   });
 

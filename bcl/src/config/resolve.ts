@@ -1,4 +1,4 @@
-import {coerce, describeIssues, formatKeyPath, keysOf, resolveEnvPath, shapeAt, shapeOf} from '@bcl/spec-loader';
+import {coerce, describeIssues, formatKeyPath, joinProblemLines, keysOf, resolveEnvPath, shapeAt, shapeOf} from '@bcl/spec-loader';
 import type {z} from 'zod';
 import {BclError, ExitCode, invalidInput} from '../errors.js';
 import type {BclPaths, Env} from '../paths.js';
@@ -203,7 +203,7 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
     problems.sort((a, b) => (a.origin?.file ?? '\uffff').localeCompare(b.origin?.file ?? '\uffff') || (a.origin?.line ?? 0) - (b.origin?.line ?? 0) || (a.origin?.column ?? 0) - (b.origin?.column ?? 0));
     const first = problems[0]!;
     const lines = problems.map(formatConfigProblem);
-    throw new BclError('config.invalid', lines.join('\n'), ExitCode.invalid, {
+    throw new BclError('config.invalid', joinProblemLines(lines, 'in the configuration'), ExitCode.invalid, {
       hint:
         first.origin?.kind === 'env'
           ? `Fix or unset the environment variable (${first.origin.env}).`

@@ -42,6 +42,10 @@ function describeIssue(schema: z.ZodType, issue: Issue, data: unknown, base: (st
         const best = [...branches].sort((a, b) => a.length - b.length || depth(b) - depth(a))[0]!;
         return best.flatMap((i) => describeIssue(schema, i, data, path));
       }
+      if (typeOnly && branches.length > 0 && issue.message !== 'Invalid input') {
+        // The schema's own words for what the value may be.
+        return [{path, message: `${plain(issue.message)}, got ${describeValue(valueAt(data, path))}`, at: 'value'}];
+      }
       if (typeOnly && branches.length > 0) {
         const expected = [...new Set(branches.flatMap((b) => b.filter((i) => i.path.length === 0 && i.code === 'invalid_type').map((i) => plainType(String((i as {expected?: string}).expected)))))];
         return [{path, message: `expected ${expected.join(' or ')}, got ${describeValue(valueAt(data, path))}`, at: 'value'}];

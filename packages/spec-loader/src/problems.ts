@@ -31,6 +31,11 @@ export function formatProblem(problem: Problem): string {
   return `${where}: ${key}${problem.message}`;
 }
 
+/** One problem is its own line; several get a heading and one indented line each. */
+export function joinProblemLines(lines: readonly string[], where: string): string {
+  return lines.length === 1 ? lines[0]! : `${lines.length} problems ${where}:\n  ${lines.join('\n  ')}`;
+}
+
 export type SpecErrorReason = 'unreadable' | 'syntax' | 'invalid';
 
 /** A file that cannot be used, with every problem found in it. */
@@ -42,7 +47,7 @@ export class SpecError extends Error {
     /** unreadable: the file could not be read; syntax: not YAML (or not UTF-8); invalid: the schema refused it. */
     readonly reason: SpecErrorReason = 'invalid',
   ) {
-    super(problems.map(formatProblem).join('\n') || `${file}: invalid`);
+    super(problems.length > 0 ? joinProblemLines(problems.map(formatProblem), `in ${file}`) : `${file}: invalid`);
   }
 
   /** Problems as plain data, for --json details. */

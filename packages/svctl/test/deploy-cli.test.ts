@@ -26,11 +26,12 @@ describe('svctl validate and render', () => {
         expect(r.exitCode, `${command}: ${r.stderr}`).toBe(3);
         const error = r.json().error!;
         expect(error.code).toBe('svctl.spec_invalid');
-        expect(error.message).toMatch(/service\.yaml:12: probes\.readyness: unknown key \(did you mean "readiness"\?\)/);
-        expect(error.message).toMatch(/service\.yaml:\d+: environments\.test\.replicas: a number of replicas, or \{min, max\} for autoscaling/);
+        expect(error.message).toMatch(/service\.yaml:12:10: probes\.readyness: unknown key \(did you mean "readiness"\?\)/);
+        expect(error.message).toMatch(/service\.yaml:\d+:\d+: environments\.test\.replicas: a number of replicas, or \{min, max\} for autoscaling, got string "many"/);
+        expect(error.details).toMatchObject({file: expect.stringMatching(/service\.yaml$/), problems: [{path: 'probes.readyness', line: 12, column: 10}, {path: 'environments.test.replicas'}]});
       }
       const human = await svctl(['validate'], {env: home.cliEnv, cwd: repo.dir});
-      expect(human.stderr).toMatch(/^Error: invalid service spec:\n {2}.*service\.yaml:12: probes\.readyness/m);
+      expect(human.stderr).toMatch(/^Error: 2 problems in \S+service\.yaml:\n {2}\S+service\.yaml:12:10: probes\.readyness/m);
       expect(human.stderr).not.toMatch(/at .*\.js:\d+/);
     } finally {
       repo.remove();

@@ -54,7 +54,7 @@ describe('service spec', () => {
   });
 
   it('throws an exit-3 error naming the file', () => {
-    expect(() => parseSpec(`${minimal}replicas: {min: 3, max: 2}\n`, 'svc/service.yaml')).toThrowError(/svc\/service\.yaml:5: replicas\.max: max must be at least min/);
+    expect(() => parseSpec(`${minimal}replicas: {min: 3, max: 2}\n`, 'svc/service.yaml')).toThrowError(/^svc\/service\.yaml:5:25: replicas\.max: max must be at least min$/);
     try {
       parseSpec('name: 1\n', 'x.yaml');
     } catch (error) {
