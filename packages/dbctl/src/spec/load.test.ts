@@ -51,16 +51,17 @@ describe('db.yaml', () => {
   it('names the file, line and key path of an unknown key or a wrong type (exit 3)', () => {
     const unknown = failure(base.replace('    profile: owner', '    profile: owner\n    colour: red'));
     expect(unknown.exitCode).toBe(3);
-    expect(unknown.message).toBe('/p/db.yaml:14: access[0].colour: unknown key (not part of the spec; see docs/dbctl/db-spec.md)');
+    expect(unknown.message).toBe('/p/db.yaml:14:5: access[0].colour: unknown key (expected one of: role, profile, databases, schemas)');
+    expect(unknown.details).toMatchObject({file: '/p/db.yaml', problems: [{path: 'access[0].colour', line: 14, column: 5}]});
     const wrongType = failure(base.replace('tier: db-custom-2-7680', 'tier: db-custom-2-7680\nhighAvailability: "yes"'));
-    expect(wrongType.message).toMatch(/^\/p\/db\.yaml:8: highAvailability: expected boolean/);
+    expect(wrongType.message).toBe('/p/db.yaml:8:19: highAvailability: expected true or false, got string "yes"');
     const profile = failure(base.replace('profile: owner', 'profile: admin'));
-    expect(profile.message).toBe('/p/db.yaml:13: access[0].profile: one of readonly, readwrite, owner');
+    expect(profile.message).toBe('/p/db.yaml:13:14: access[0].profile: expected one of: readonly, readwrite, owner, got string "admin"');
   });
 
   it('points at the environment when the override is wrong', () => {
     const error = failure(base.replace('    storage: {sizeGb: 100}', '    storage: {sizeGb: 5}'), 'prod');
-    expect(error.message).toMatch(/^\/p\/db\.yaml:18: environments\.prod\.storage\.sizeGb: at least 10/);
+    expect(error.message).toMatch(/^\/p\/db\.yaml:18:\d+: environments\.prod\.storage\.sizeGb: at least 10/);
     const notAllowed = failure(base.replace('    highAvailability: true', '    engine: mysql'), 'prod');
     expect(notAllowed.message).toContain('environments.prod.engine: "engine" cannot be overridden per environment');
     expect(failure(base, 'staging').code).toBe('dbctl.unknown_env');
@@ -75,6 +76,6 @@ describe('db.yaml', () => {
   });
 
   it('refuses YAML that does not parse, with its line', () => {
-    expect(failure('name: [unclosed\n').message).toMatch(/^\/p\/db\.yaml(:\d+)?: not valid YAML/);
+    expect(failure('name: [unclosed\n').message).toMatch(/^\/p\/db\.yaml:\d+:\d+: not valid YAML/);
   });
 });

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
-import {invalidInput} from '@bcl/core';
-import {type Document, LineCounter, parseDocument} from 'yaml';
+import {invalidInput, specInvalid} from '@bcl/core';
+import {isSpecError, type KeyPath, parseYaml, type Problem, problemAt, sortProblems, SpecError, validateSource, type YamlSource} from '@bcl/spec-loader';
 import type {z} from 'zod';
 import {type DbSpec, OVERRIDABLE_KEYS, resolvedSpecSchema, specFileSchema} from './schema.js';
 
@@ -15,18 +15,18 @@ export interface LoadedSpec {
   environments: string[];
 }
 
+/** A rule across keys that the schema alone does not express, broken at a key path. */
 export interface SpecIssue {
   path: (string | number)[];
   message: string;
-  line?: number;
 }
 
 /** Reads db.yaml, applies the overrides of `env`, and validates; any problem is exit 3 naming the file, line and key. */
 export function loadSpec(path: string, env?: string): LoadedSpec {
   const file = resolve(path);
-  let text: string;
+  let text: Uint8Array;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw invalidInput('dbctl.spec_not_found', code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${(error as Error).message}`, {
@@ -37,31 +37,27 @@ export function loadSpec(path: string, env?: string): LoadedSpec {
   return parseSpec(text, file, env);
 }
 
-export function parseSpec(text: string, file: string, env?: string): LoadedSpec {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {lineCounter: lines, uniqueKeys: true, prettyErrors: false});
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const line = yamlError.linePos?.[0]?.line;
-    throw invalidInput('dbctl.spec_invalid', `${file}${line ? `:${line}` : ''}: not valid YAML: ${yamlError.message.split('\n')[0]}`, {
-      hint: 'Fix the YAML syntax of the spec.',
-      details: {file, line},
-    });
+export function parseSpec(text: string | Uint8Array, file: string, env?: string): LoadedSpec {
+  const hint = 'See docs/dbctl/db-spec.md for every key of db.yaml.';
+  let source: YamlSource;
+  try {
+    source = parseYaml(text, file);
+  } catch (error) {
+    if (isSpecError(error)) throw specInvalid('dbctl.spec_invalid', error, {hint: 'Fix the YAML syntax of the spec.'});
+    throw error;
   }
-  const raw = doc.toJS() as unknown;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw invalidInput('dbctl.spec_invalid', `${file}: expected a mapping with name, engine, provider... (see docs/dbctl/db-spec.md)`, {details: {file}});
-  }
-  const lineOf = (p: (string | number)[]) => lineAt(doc, lines, p);
-
-  const base = specFileSchema.safeParse(raw);
-  if (!base.success) fail(file, issuesOf(base.error, [], lineOf));
-  const environments = Object.keys(base.data.environments);
-  const {environments: _envs, ...baseRaw} = raw as Record<string, unknown>;
+  const fail = (problems: Problem[]): never => {
+    throw specInvalid('dbctl.spec_invalid', new SpecError(file, problems), {hint});
+  };
+  const base = validateSource(specFileSchema, source);
+  if (!base.ok) fail(base.problems);
+  const baseSpec = (base as {value: z.output<typeof specFileSchema>}).value;
+  const environments = Object.keys(baseSpec.environments);
+  const {environments: _envs, ...baseRaw} = source.data as Record<string, unknown>;
   let merged: Record<string, unknown> = baseRaw;
   let prefix: (string | number)[] = [];
   if (env !== undefined) {
-    const override = base.data.environments[env];
+    const override = baseSpec.environments[env];
     if (!override) {
       throw invalidInput('dbctl.unknown_env', `${file}: no environment "${env}" (it defines: ${environments.join(', ') || 'none'})`, {
         hint: 'Pass --env with one of the names under environments: in the spec.',
@@ -71,23 +67,19 @@ export function parseSpec(text: string, file: string, env?: string): LoadedSpec 
     prefix = ['environments', env];
     const unknown = Object.keys(override).filter((k) => !OVERRIDABLE_KEYS.includes(k));
     if (unknown.length > 0) {
-      fail(
-        file,
-        unknown.map((k) => {
-          const path = [...prefix, k];
-          return {path, message: `"${k}" cannot be overridden per environment (allowed: ${OVERRIDABLE_KEYS.join(', ')})`, line: lineOf(path)};
-        }),
-      );
+      fail(unknown.map((k) => problemAt(source, [...prefix, k], `"${k}" cannot be overridden per environment (allowed: ${OVERRIDABLE_KEYS.join(', ')})`, 'key')));
     }
     merged = deepMerge(baseRaw, override);
   }
-  const parsed = resolvedSpecSchema.safeParse(merged);
-  const overridden = env !== undefined ? (base.data.environments[env] ?? {}) : {};
-  const locate = (path: (string | number)[]): (string | number)[] => (env !== undefined && hasPath(overridden, path) ? [...prefix, ...path] : path);
-  if (!parsed.success) fail(file, issuesOf(parsed.error, [], (p) => lineOf(locate(p))).map((i) => ({...i, path: locate(i.path)})));
-  const problems = checkSpec(parsed.data).map((i) => ({...i, path: locate(i.path), line: lineOf(locate(i.path))}));
-  if (problems.length > 0) fail(file, problems);
-  return {spec: parsed.data, file, env, environments};
+  // A problem in a merged value points at the environment's override when that is where it was set.
+  const overridden = env !== undefined ? (baseSpec.environments[env] ?? {}) : {};
+  const locate = (path: KeyPath): KeyPath => (env !== undefined && hasPath(overridden, path) ? [...prefix, ...path] : path);
+  const parsed = validateSource(resolvedSpecSchema, source, {data: merged, locatePath: locate});
+  if (!parsed.ok) fail(parsed.problems);
+  const spec = (parsed as {value: DbSpec}).value;
+  const problems = checkSpec(spec).map((i) => problemAt(source, locate(i.path), i.message));
+  if (problems.length > 0) fail(sortProblems(problems));
+  return {spec, file, env, environments};
 }
 
 /** Rules across keys that a schema alone does not express. */
@@ -143,43 +135,7 @@ export function checkSpec(spec: DbSpec): SpecIssue[] {
   return issues;
 }
 
-function fail(file: string, issues: SpecIssue[]): never {
-  const first = issues[0]!;
-  const where = (i: SpecIssue) => `${file}${i.line ? `:${i.line}` : ''}: ${formatPath(i.path) || '(top level)'}: ${i.message}`;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  throw invalidInput('dbctl.spec_invalid', `${where(first)}${more}`, {
-    hint: issues.length > 1 ? issues.slice(1, 6).map(where).join('\n') : 'See docs/dbctl/db-spec.md for every key of db.yaml.',
-    details: {file, issues: issues.map((i) => ({path: formatPath(i.path), message: i.message, line: i.line}))},
-  });
-}
-
-function issuesOf(error: z.ZodError, prefix: (string | number)[], lineOf: (p: (string | number)[]) => number | undefined): SpecIssue[] {
-  return error.issues.map((issue) => {
-    const path = [...prefix, ...(issue.path as (string | number)[])];
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      const keys = (issue as {keys: string[]}).keys;
-      const unknownPath = [...path, keys[0]!];
-      return {path: unknownPath, message: `unknown key${keys.length > 1 ? `s ${keys.join(', ')}` : ''} (not part of the spec; see docs/dbctl/db-spec.md)`, line: lineOf(unknownPath)};
-    }
-    if (issue.code === 'invalid_type') message = message.replace(/^Invalid input: /, '');
-    return {path, message, line: lineOf(path)};
-  });
-}
-
-export function formatPath(path: readonly (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
-
-function lineAt(doc: Document.Parsed, lines: LineCounter, path: (string | number)[]): number | undefined {
-  for (let n = path.length; n > 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true) as {range?: [number, number, number]} | undefined;
-    if (node?.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
-
-function hasPath(value: unknown, path: (string | number)[]): boolean {
+function hasPath(value: unknown, path: KeyPath): boolean {
   let current = value;
   for (const key of path) {
     if (!current || typeof current !== 'object') return false;
