@@ -149,7 +149,7 @@ describe('pkictl policy and store integrity', () => {
     const before = pki.head();
     const res = await mallory.pk(['request']);
     expect(res.exitCode).toBe(3);
-    expect(res.json().error?.message).toMatch(/^ca\/policy\.yaml:\d+: profiles\.client\.maxLifetimeDays: /);
+    expect(res.json().error?.message).toMatch(/^ca\/policy\.yaml:\d+:\d+: profiles\.client\.maxLifetimeDays: /);
     expect(pki.head()).toBe(before);
     const locals = mallory.credentials().length;
     expect((await mallory.pk(['request'])).exitCode).toBe(3);

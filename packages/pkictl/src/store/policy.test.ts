@@ -12,10 +12,10 @@ describe('policy.yaml', () => {
   it('names the file, the line and the key of what is wrong', async () => {
     const text = defaultPolicyYaml([]).replace('    maxLifetimeDays: 90\n    sans: [email]\n  vpn', '    maxLifetimeDays: -3\n    sans: [email]\n  vpn');
     const line = text.split('\n').findIndex((l) => l.includes('maxLifetimeDays: -3')) + 1;
-    await expect(parsePolicy(text, 'ca/policy.yaml')).rejects.toThrow(new RegExp(`^ca/policy\\.yaml:${line}: profiles\\.client\\.maxLifetimeDays: `));
-    await expect(parsePolicy('version: 1\nprofiles: {}\n', 'p.yaml')).rejects.toThrow('p.yaml:2: profiles: define at least one profile');
-    await expect(parsePolicy('version: [1\n', 'p.yaml')).rejects.toThrow(/^p\.yaml:\d+: not valid YAML/);
-    await expect(parsePolicy(defaultPolicyYaml([]).replace('keyUsage: [digitalSignature]', 'keyUsage: [keyCertSign]'), 'p.yaml')).rejects.toThrow(/profiles\.client\.keyUsage\.0/);
-    await expect(parsePolicy(defaultPolicyYaml([]) + 'extra: 1\n', 'p.yaml')).rejects.toThrow(/extra/);
+    await expect(parsePolicy(text, 'ca/policy.yaml')).rejects.toThrow(new RegExp(`^ca/policy\\.yaml:${line}:22: profiles\\.client\\.maxLifetimeDays: `));
+    await expect(parsePolicy('version: 1\nprofiles: {}\n', 'p.yaml')).rejects.toThrow('p.yaml:2:11: profiles: define at least one profile');
+    await expect(parsePolicy('version: [1\n', 'p.yaml')).rejects.toThrow(/^p\.yaml:\d+:\d+: not valid YAML/);
+    await expect(parsePolicy(defaultPolicyYaml([]).replace('keyUsage: [digitalSignature]', 'keyUsage: [keyCertSign]'), 'p.yaml')).rejects.toThrow(/profiles\.client\.keyUsage\[0\]: expected one of: digitalSignature, .*, got string "keyCertSign"/);
+    await expect(parsePolicy(defaultPolicyYaml([]) + 'extra: 1\n', 'p.yaml')).rejects.toThrow(/:\d+:1: extra: unknown key/);
   });
 });

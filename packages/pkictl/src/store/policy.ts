@@ -1,4 +1,4 @@
-import {invalidInput} from '@bcl/core';
+import {specInvalid} from '@bcl/core';
 import {z} from 'zod';
 import {KEY_TYPES} from '../crypto/keys.js';
 
@@ -68,30 +68,13 @@ profiles:
 `;
 }
 
-/** Parses and validates policy.yaml; errors name the file, the line and the key. */
+/** Parses and validates policy.yaml; every problem names the file, the line and the key. */
 export async function parsePolicy(text: string, file: string): Promise<Policy> {
-  const {parseDocument, LineCounter} = await import('yaml');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false});
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.pos ? lines.linePos(e.pos[0]) : undefined;
-    throw invalidInput('pkictl.policy_invalid', `${file}${pos ? `:${pos.line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`, {
-      hint: 'Fix the file with `pkictl ca policy --set <file>`.',
-      details: {file},
-    });
-  }
-  const result = policySchema.safeParse(doc.toJS());
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const path = issue.path.map(String);
-    const node = path.length ? doc.getIn(path, true) : undefined;
-    const range = (node as {range?: [number, number]} | undefined)?.range;
-    const line = range ? `:${lines.linePos(range[0]).line}` : '';
-    throw invalidInput('pkictl.policy_invalid', `${file}${line}: ${path.join('.') || '(top level)'}: ${issue.message}`, {
-      hint: 'Fix the policy and apply it with `pkictl ca policy --set <file> --ca-key <key>`.',
-      details: {file, key: path.join('.')},
-    });
-  }
-  return result.data;
+  const {checkYaml, SpecError} = await import('@bcl/spec-loader');
+  const result = checkYaml(policySchema, text, file);
+  if (result.ok) return result.value;
+  const syntax = result.source === undefined;
+  throw specInvalid('pkictl.policy_invalid', new SpecError(file, result.problems, syntax ? 'syntax' : 'invalid'), {
+    hint: syntax ? 'Fix the file with `pkictl ca policy --set <file>`.' : 'Fix the policy and apply it with `pkictl ca policy --set <file> --ca-key <key>`.',
+  });
 }
