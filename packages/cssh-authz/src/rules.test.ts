@@ -103,13 +103,13 @@ describe('access rules', () => {
 
   it('refuses invalid rules naming the file, line and key', () => {
     expect(invalid('groups:\n  sre: [ann@example.com]\nhostGroups:\n  all: ["*"]\ngrants:\n  - group: ops\n    hosts: all\n    principals: [root]\n')).toBe(
-      'rules.yaml:6: grants[0].group: "ops" is not a group under groups (known: sre)',
+      'rules.yaml:6:12: grants[0].group: "ops" is not a group under groups (known: sre)',
     );
-    expect(invalid('groups:\n  sre: [not-an-email]\n')).toBe('rules.yaml:2: groups.sre[0]: expected an email address');
-    expect(invalid('groups: {}\ngrantz: []\n')).toBe('rules.yaml:2: grantz: unknown key (expected one of: groups, hostGroups, grants, admins)');
-    expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: [root], maxTTL: 1h}\n')).toBe('rules.yaml:6: grants[0].maxTTL: unknown key (expected one of: group, hosts, principals, maxTtl, sourceAddresses, forceCommand, extensions)');
-    expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: [root], maxTtl: 100y}\n')).toMatch(/^rules.yaml:6: grants\[0\]\.maxTtl: expected a duration/);
+    expect(invalid('groups:\n  sre: [not-an-email]\n')).toBe('rules.yaml:2:9: groups.sre[0]: expected an email address');
+    expect(invalid('groups: {}\ngrantz: []\n')).toBe('rules.yaml:2:1: grantz: unknown key (did you mean "grants"?)');
+    expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: [root], maxTTL: 1h}\n')).toBe('rules.yaml:6:48: grants[0].maxTTL: unknown key (did you mean "maxTtl"?)');
+    expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: [root], maxTtl: 100y}\n')).toMatch(/^rules.yaml:6:56: grants\[0\]\.maxTtl: expected a duration/);
     expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: ["bad login"]}\n')).toMatch(/grants\[0\]\.principals\[0\]: expected a unix login name/);
-    expect(invalid('groups: [\n')).toMatch(/^rules.yaml:\d+: not valid YAML/);
+    expect(invalid('groups: [\n')).toMatch(/^rules.yaml:\d+:\d+: not valid YAML/);
   });
 });

@@ -259,7 +259,7 @@ describe('reloading', () => {
     await waitFor('the new rules', async () => (await issue(carl, {publicKey: key, principals: ['ops']})).status === 201, {timeoutMs: 10_000, intervalMs: 300});
     authz.writeRules(RULES.replace('principals: [root, ops]', 'principals: [root, ops]\n    colour: blue'));
     await waitFor('the invalid rules to be logged', () => authz.log().includes('grants[0].colour: unknown key'), {timeoutMs: 10_000});
-    expect(authz.log()).toMatch(/rules: \S+rules\.yaml:\d+: grants\[0\]\.colour: unknown key .*; keeping the rules loaded at/);
+    expect(authz.log()).toMatch(/rules: \S+rules\.yaml:\d+:\d+: grants\[0\]\.colour: unknown key .*; keeping the rules loaded at/);
     expect((await issue(carl, {publicKey: key, principals: ['ops']})).status).toBe(201);
     writeFileSync(authz.rulesFile, RULES);
     authz.hup();
@@ -293,7 +293,7 @@ describe('the service command line', () => {
     writeFileSync(file, readFileSync(authz.configFile, 'utf8').replace('listen: 127.0.0.1:0', 'listen: nowhere'));
     const res = await run(join(repoRoot, 'bin', 'cssh-authz'), ['serve', '--config', file], {allowFailure: true});
     expect(res.code).toBe(3);
-    expect(res.stderr).toBe(`Error: ${file}:1: listen: expected host:port, e.g. 0.0.0.0:8443 or 127.0.0.1:0\n`);
+    expect(res.stderr).toBe(`Error: ${file}:1:9: listen: expected host:port, e.g. 0.0.0.0:8443 or 127.0.0.1:0\n`);
     writeFileSync(file, readFileSync(authz.configFile, 'utf8').replace('auditLog: audit.jsonl', `auditLog: ${join(work, 'not-a-dir')}/audit.jsonl`));
     writeFileSync(join(work, 'not-a-dir'), 'a file');
     const unwritable = await run(join(repoRoot, 'bin', 'cssh-authz'), ['serve', '--config', file], {allowFailure: true});
