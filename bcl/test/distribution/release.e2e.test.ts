@@ -130,7 +130,7 @@ describe('release build', () => {
     const update = await exec(join(dir, 'bin', 'svctl'), ['update', '--json'], {env});
     expect(update.exitCode).toBe(6);
     expect(update.json().error).toMatchObject({code: 'update.unmanaged', details: {how: 'unpacked'}});
-    expect(update.json().error.hint).toContain('bcl install svctl');
+    expect(update.json().error!.hint).toContain('bcl install svctl');
   });
 
   it('bundles bcl with its oclif plugin', async () => {
@@ -171,7 +171,7 @@ describe('publish', () => {
     for (const f of readdirSync(fake)) if (f.endsWith('.tar.gz')) copyStore(join(fake, f), join(fake, f.replace(V1, V2)));
     const again = await publish(builder, fake, store, key);
     expect(again.exitCode).toBe(6);
-    expect(again.json().error.code).toBe('release.immutable');
+    expect(again.json().error!.code).toBe('release.immutable');
   });
 });
 
@@ -218,7 +218,7 @@ describe('install, update, roll back', () => {
     servers.push(server);
     const anonymous = await publish(builder, builds.svctl1, server.url, key);
     expect(anonymous.exitCode).toBe(4);
-    expect(anonymous.json().error.code).toBe('http.unauthenticated');
+    expect(anonymous.json().error!.code).toBe('http.unauthenticated');
     const withToken = await runCli('bcl', ['release', 'publish', '--store', server.url, '--channel', 'stable', '--key', key, builds.svctl1, '--verbose'], {env: {...builder.env, BCL_STORE_TOKEN: token}});
     expect(withToken.exitCode, withToken.stderr).toBe(0);
     expect(withToken.stdout + withToken.stderr).not.toContain(token);
@@ -274,7 +274,7 @@ describe('install, update, roll back', () => {
       const res = await runCli('svctl', ['update', '--json'], {env: home.env});
       expect(res.exitCode).toBe(6);
       expect(res.json().error).toMatchObject({code: 'update.unmanaged', details: {how: 'checkout'}});
-      expect(res.json().error.hint).toContain('git');
+      expect(res.json().error!.hint).toContain('git');
     } finally {
       home.remove();
     }
@@ -285,7 +285,7 @@ describe('refusals leave the current version running', () => {
   async function refused(m: Machine, expectCode: string, expectExit: number, env: Record<string, string> = {}) {
     const res = await m.run('svctl', ['update', '--json'], env);
     expect(res.exitCode, res.stdout + res.stderr).toBe(expectExit);
-    expect(res.json().error.code).toBe(expectCode);
+    expect(res.json().error!.code).toBe(expectCode);
     expect(await m.version('svctl')).toBe(V1);
     await m.runsRealCommand('svctl');
     expect(workLeft(m, 'svctl')).toEqual([]);
@@ -297,7 +297,7 @@ describe('refusals leave the current version running', () => {
     const m = await installed(storeV1);
     const artifact = storeArtifact(store, 'svctl', V2);
     const bytes = readFileSync(artifact);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
     writeFileSync(artifact, bytes);
     const error = await refused(m, 'update.checksum_mismatch', 4, {BCL_BCL_UPDATE_STORE: store});
     expect(error.message).toContain('checksum check failed');
@@ -434,7 +434,7 @@ describe('kill -9 of the updater', () => {
       // Meanwhile a second update is refused: the lock is held by a live process.
       const concurrent = await m.run('svctl', ['update', '--json'], {BCL_BCL_UPDATE_STORE: storeV2});
       expect(concurrent.exitCode).toBe(6);
-      expect(concurrent.json().error.code).toBe('update.locked');
+      expect(concurrent.json().error!.code).toBe('update.locked');
     }
     child.kill('SIGKILL');
     await exited;
@@ -471,7 +471,7 @@ describe('channel policy: deprecation and minimum version', () => {
     const set = await m.run('bcl', ['config', 'set', 'bcl.http.retries', '5', '--json']);
     expect(set.exitCode).toBe(6);
     expect(set.json().error).toMatchObject({code: 'update.required'});
-    expect(set.json().error.hint).toContain('bcl update');
+    expect(set.json().error!.hint).toContain('bcl update');
     expect(readFileSync(configFile, 'utf8')).toBe(before);
 
     const update = await m.run('bcl', ['update', '--json']);
@@ -496,7 +496,7 @@ describe('channel policy: deprecation and minimum version', () => {
     const set = await m.run('bcl', ['config', 'set', 'svctl.defaultEnv', 'prod', '--json']);
     expect(set.exitCode, set.stdout).toBe(0);
     const seen = await m.run('bcl', ['svctl', 'config', '--json']);
-    expect(seen.json().result.entries).toEqual(expect.arrayContaining([expect.objectContaining({key: 'svctl.defaultEnv', value: 'prod'})]));
+    expect(seen.json<{result: {entries: unknown[]}}>().result.entries).toEqual(expect.arrayContaining([expect.objectContaining({key: 'svctl.defaultEnv', value: 'prod'})]));
   });
 });
 

@@ -120,7 +120,7 @@ describe('pkictl policy and store integrity', () => {
     pki.tamper((wt) => {
       const file = join(wt, 'requests', res3.id, 'csr.pem');
       const der = Buffer.from(readFileSync(file, 'utf8').replace(/-----[^-]+-----|\s+/g, ''), 'base64');
-      der[der.length - 5] ^= 0xff;
+      der[der.length - 5]! ^= 0xff;
       writeFileSync(file, `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`);
     });
     const altered = await pki.admin.pk(['approve', res3.id, ...pki.adminFlags]);

@@ -3,12 +3,6 @@
 import type {TestProject} from 'vitest/node';
 import {startLocalCluster} from './k8s.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    kubeconfig: string;
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cluster = await startLocalCluster();
   process.env.BCL_TEST_KUBECONFIG = cluster.kubeconfig;

@@ -112,3 +112,10 @@ export function testKubeconfig(): string {
   if (!path) throw new Error('BCL_TEST_KUBECONFIG is not set: run this test in the vitest k8s project (its globalSetup starts the cluster)');
   return path;
 }
+
+// What the k8s project's globalSetup (k8s-setup.ts) provides to tests: `inject('kubeconfig')`.
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfig: string;
+  }
+}

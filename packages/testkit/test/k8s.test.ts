@@ -99,7 +99,7 @@ describe('local Kubernetes control plane', () => {
     await objects.patch(cm, undefined, undefined, 'testkit', true, k8s.PatchStrategy.ServerSideApply);
     const again = await objects.patch({...cm, data: {a: '2'}}, undefined, undefined, 'testkit', true, k8s.PatchStrategy.ServerSideApply);
     expect((again as {data?: Record<string, string>}).data).toEqual({a: '2'});
-    const managers = (again.metadata?.managedFields ?? []).map((f) => `${f.manager}:${f.operation}`);
+    const managers = ((again as k8s.KubernetesObject).metadata?.managedFields ?? []).map((f) => `${f.manager}:${f.operation}`);
     expect(managers).toEqual(['testkit:Apply']);
   });
 

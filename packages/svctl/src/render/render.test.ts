@@ -36,11 +36,11 @@ describe('renderService', () => {
   it('puts env in a ConfigMap, secrets as references, and rolls pods when env changes', () => {
     const staging = resolveEnvironment(spec, 'staging', {staging: {context: 'c'}});
     const r = renderService(staging, {imageTag: 't'});
-    const deployment = r.objects.find((o) => o.kind === 'Deployment') as {spec: {template: {metadata: {annotations: Record<string, string>}; spec: {containers: {env: unknown[]; envFrom: unknown[]}[]}}}};
+    const deployment = r.objects.find((o) => o.kind === 'Deployment') as unknown as {spec: {template: {metadata: {annotations: Record<string, string>}; spec: {containers: {env: unknown[]; envFrom: unknown[]}[]}}}};
     expect(r.objects.find((o) => o.kind === 'ConfigMap')).toMatchObject({data: {A: '1', B: '2'}});
     expect(deployment.spec.template.spec.containers[0]!.env).toEqual([{name: 'TOKEN', valueFrom: {secretKeyRef: {name: 'hello-api', key: 'token'}}}]);
     const changed = renderService({...staging, env: {...staging.env, A: 'x'}}, {imageTag: 't'});
-    const hash = (x: typeof r) => (x.objects.find((o) => o.kind === 'Deployment') as typeof deployment).spec.template.metadata.annotations['svctl.bcl.io/config-hash'];
+    const hash = (x: typeof r) => (x.objects.find((o) => o.kind === 'Deployment') as unknown as typeof deployment).spec.template.metadata.annotations['svctl.bcl.io/config-hash'];
     expect(hash(changed)).not.toBe(hash(r));
     // Deterministic: the same input renders the same objects.
     expect(renderService(staging, {imageTag: 't'})).toEqual(r);
@@ -50,7 +50,7 @@ describe('renderService', () => {
     const r = renderService(resolveEnvironment(spec, 'prod'), {imageTag: 't'});
     expect(r.objects.map((o) => o.kind)).toContain('HorizontalPodAutoscaler');
     expect(r.objects.find((o) => o.kind === 'HorizontalPodAutoscaler')).toMatchObject({spec: {minReplicas: 2, maxReplicas: 6}});
-    expect((r.objects.find((o) => o.kind === 'Deployment') as {spec: object}).spec).not.toHaveProperty('replicas');
+    expect((r.objects.find((o) => o.kind === 'Deployment') as unknown as {spec: object}).spec).not.toHaveProperty('replicas');
   });
 
   it('groups routes by host in one Ingress with TLS', () => {

@@ -29,7 +29,8 @@ describe('ServiceMonitor for svctl deploy', () => {
   it('finds the Prometheus operator kinds only when the cluster serves them, and the objects apply', async () => {
     const clients = await connect({context: LOCAL_CONTEXT, kubeconfig});
     expect(await detectMonitoringKinds(clients)).toEqual({serviceMonitor: false, prometheusRule: false});
-    const spec = resolveEnvironment(parseSpec('name: hello\nteam: platform\nimage: registry.example.com/platform/hello\nruntime: node\nnamespace: default\n'), 'test', {test: {context: LOCAL_CONTEXT}});
+    const base = parseSpec('name: hello\nteam: platform\nimage: registry.example.com/platform/hello\nruntime: node\nnamespace: default\n');
+    const spec = resolveEnvironment(base, 'test', {test: {context: LOCAL_CONTEXT}});
     expect(monitoringObjects(spec, await detectMonitoringKinds(clients))).toEqual([]);
 
     await kubectl(kubeconfig, ['apply', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items: [crd('ServiceMonitor', 'servicemonitors')]})});
@@ -44,7 +45,7 @@ describe('ServiceMonitor for svctl deploy', () => {
       const kinds = await detectMonitoringKinds(await connect({context: LOCAL_CONTEXT, kubeconfig}));
       return kinds.prometheusRule ? kinds : undefined;
     });
-    const objects = monitoringObjects(spec, both, renderAlertRules(spec));
+    const objects = monitoringObjects(spec, both, renderAlertRules(base));
     expect(objects.map((o) => o.kind)).toEqual(['ServiceMonitor', 'PrometheusRule']);
     // The API server takes them (server-side apply, as svctl deploy applies).
     const applied = await kubectl(kubeconfig, ['apply', '--server-side', '--field-manager', 'svctl', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items: objects})});
