@@ -7,3 +7,4 @@ export {acquireLease, renewLease, releaseLease, assertLease, leaseMigration, LEA
 export {ensureApplicationRole, grantTables, scramVerifier, type TablePrivilege} from './roles.js';
 export {listen, notify, type Listener} from './notify.js';
 export {sql, type Kysely, type Transaction, type Generated, type Selectable, type Insertable} from 'kysely';
+export {postgresCrlNumberStore, crlNumberMigration} from './crl-numbers.js';

@@ -7,6 +7,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {
   acquireLease,
   assertLease,
+  crlNumberMigration,
+  postgresCrlNumberStore,
   type Database,
   ensureApplicationRole,
   FencedError,
@@ -238,5 +240,22 @@ describe('notifications', () => {
     } finally {
       await listener.close();
     }
+  });
+});
+
+describe('CRL numbers seen', () => {
+  it('remembers the highest number per issuer for every replica, and never lowers it', async () => {
+    const url = await freshDatabase('crls');
+    const d = connect(url);
+    await migrateToLatest(d.db, {migrations: {'0001-crl-numbers': crlNumberMigration}});
+    const replicaA = postgresCrlNumberStore(d.db);
+    const replicaB = postgresCrlNumberStore(connect(url).db);
+    expect(await replicaB.highest('CN=Company PKI')).toBeUndefined();
+    await replicaA.record('CN=Company PKI', 42n);
+    await replicaA.record('CN=Company PKI', 7n);
+    expect(await replicaB.highest('CN=Company PKI')).toBe(42n);
+    await replicaB.record('CN=Company PKI', 2n ** 100n);
+    expect(await replicaA.highest('CN=Company PKI')).toBe(2n ** 100n);
+    expect(await replicaA.highest('CN=Other')).toBeUndefined();
   });
 });
