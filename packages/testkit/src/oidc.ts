@@ -329,36 +329,36 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
 function memoryAdapter() {
   const store = new Map<string, {payload: Record<string, unknown>; expiresAt: number}>();
   return class MemoryAdapter {
-  constructor(private readonly model: string) {}
-  #key(id: string) {
-    return `${this.model}:${id}`;
-  }
-  async upsert(id: string, payload: Record<string, unknown>, expiresIn: number) {
-    store.set(this.#key(id), {payload, expiresAt: Date.now() + expiresIn * 1000});
-  }
-  async find(id: string) {
-    const entry = store.get(this.#key(id));
-    if (!entry || entry.expiresAt < Date.now()) return undefined;
-    return entry.payload;
-  }
-  async findByUserCode(userCode: string) {
-    for (const [key, entry] of store) if (key.startsWith(`${this.model}:`) && entry.payload.userCode === userCode) return entry.payload;
-    return undefined;
-  }
-  async findByUid(uid: string) {
-    for (const [key, entry] of store) if (key.startsWith(`${this.model}:`) && entry.payload.uid === uid) return entry.payload;
-    return undefined;
-  }
-  async consume(id: string) {
-    const entry = store.get(this.#key(id));
-    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
-  }
-  async destroy(id: string) {
-    store.delete(this.#key(id));
-  }
-  async revokeByGrantId(grantId: string) {
-    for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
-  }
+    constructor(private readonly model: string) {}
+    #key(id: string) {
+      return `${this.model}:${id}`;
+    }
+    async upsert(id: string, payload: Record<string, unknown>, expiresIn: number) {
+      store.set(this.#key(id), {payload, expiresAt: Date.now() + expiresIn * 1000});
+    }
+    async find(id: string) {
+      const entry = store.get(this.#key(id));
+      if (!entry || entry.expiresAt < Date.now()) return undefined;
+      return entry.payload;
+    }
+    async findByUserCode(userCode: string) {
+      for (const [key, entry] of store) if (key.startsWith(`${this.model}:`) && entry.payload.userCode === userCode) return entry.payload;
+      return undefined;
+    }
+    async findByUid(uid: string) {
+      for (const [key, entry] of store) if (key.startsWith(`${this.model}:`) && entry.payload.uid === uid) return entry.payload;
+      return undefined;
+    }
+    async consume(id: string) {
+      const entry = store.get(this.#key(id));
+      if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+    }
+    async destroy(id: string) {
+      store.delete(this.#key(id));
+    }
+    async revokeByGrantId(grantId: string) {
+      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
+    }
   };
 }
 
