@@ -49,6 +49,8 @@ export interface Negotiated {
   /** The protocol version of the answer: the highest both sides speak. */
   protocol: number;
   warnings: ApiWarning[];
+  /** The deprecations that apply to this client (they make the warnings and headers). */
+  deprecations: Deprecation[];
 }
 
 export interface ApiWarning {
@@ -94,7 +96,7 @@ export function negotiate(policy: ProtocolPolicy, headers: Record<string, string
   const clientHeader = one(headers[CLIENT_HEADER]);
   const rangeHeader = one(headers[PROTOCOL_HEADER]);
   if (clientHeader === undefined && rangeHeader === undefined && policy.requireClientHeaders === false) {
-    return {client: undefined, protocol: policy.protocol.current, warnings: []};
+    return {client: undefined, protocol: policy.protocol.current, warnings: [], deprecations: []};
   }
   const hint = `send "${CLIENT_HEADER}: <name>/<version>" and "${PROTOCOL_HEADER}: <min>-<max>" (the BCL clients do)`;
   const m = CLIENT.exec(clientHeader ?? '');
@@ -121,12 +123,9 @@ export function negotiate(policy: ProtocolPolicy, headers: Record<string, string
       details: {serverProtocol: server, clientProtocol: range},
     });
   }
-  const warnings: ApiWarning[] = [];
-  for (const d of policy.deprecations ?? []) {
-    const below = (d.clientBelow && semver.lt(client.version, d.clientBelow)) || (d.protocolBelow !== undefined && range.max < d.protocolBelow);
-    if (below) warnings.push({code: 'deprecated', message: `${d.message} (upgrade: ${upgrade})`, ...(d.sunset ? {sunset: d.sunset} : {})});
-  }
-  return {client, protocol: Math.min(range.max, server.current), warnings};
+  const deprecations = (policy.deprecations ?? []).filter((d) => (d.clientBelow && semver.lt(client.version, d.clientBelow)) || (d.protocolBelow !== undefined && range.max < d.protocolBelow));
+  const warnings: ApiWarning[] = deprecations.map((d) => ({code: 'deprecated', message: `${d.message} (upgrade: ${upgrade})`, ...(d.sunset ? {sunset: d.sunset} : {})}));
+  return {client, protocol: Math.min(range.max, server.current), warnings, deprecations};
 }
 
 function clientTooOld(policy: ProtocolPolicy, client: ClientInfo, message: string, upgrade: string): HttpError {
@@ -152,7 +151,7 @@ export function useProtocol(app: ApiApp, policy: ProtocolPolicy, options: {now?:
     request.negotiated = result;
     reply.header(PROTOCOL_RESPONSE_HEADER, String(result.protocol));
     if (result.warnings.length === 0) return;
-    const applicable = (policy.deprecations ?? []).filter((d) => result.warnings.some((w) => w.message.startsWith(d.message)));
+    const applicable = result.deprecations;
     const since = applicable.map((d) => (d.since ? Date.parse(d.since) : now().getTime())).sort((a, b) => a - b)[0]!;
     reply.header('deprecation', `@${Math.floor(since / 1000)}`);
     const sunsets = applicable.flatMap((d) => (d.sunset ? [Date.parse(d.sunset)] : [])).sort((a, b) => a - b);

@@ -2,7 +2,7 @@
 // a server without Fastify never loads it).
 import type {TLSSocket} from 'node:tls';
 import {type ApiApp, HttpError} from '@bcl/http-api';
-import type {FastifyRequest, preHandlerAsyncHookHandler} from 'fastify';
+import type {FastifyRequest} from 'fastify';
 import {checkPeer, type IdentityKind, type IdentityOptions, type PeerCheck, type PeerIdentity, type Refusal} from './peer.js';
 
 export interface ClientCertificateOptions extends Omit<IdentityOptions, 'kinds'> {
@@ -12,12 +12,15 @@ export interface ClientCertificateOptions extends Omit<IdentityOptions, 'kinds'>
   realm?: string;
 }
 
+/** A route hook: use it as the route's `onRequest`, so a refused caller is answered before its body is read. */
+export type IdentityHook = (request: FastifyRequest) => Promise<void>;
+
 /**
  * Checks the client certificate of every request once (request.peer), names the caller in the
- * request log line, and lets routes demand an identity with `requireIdentity(...)`. Routes
- * without it (public ones: CA, CRL, info) still see `request.peer`.
+ * request log line, and lets routes demand an identity with `{onRequest: requireIdentity(...)}`.
+ * Routes without it (public ones: CA, CRL, info) still see `request.peer`.
  */
-export function useClientCertificates(app: ApiApp, options: ClientCertificateOptions = {}): {requireIdentity: (...kinds: IdentityKind[]) => preHandlerAsyncHookHandler} {
+export function useClientCertificates(app: ApiApp, options: ClientCertificateOptions = {}): {requireIdentity: (...kinds: IdentityKind[]) => IdentityHook} {
   app.decorateRequest('peer', undefined);
   app.addHook('onRequest', async (request) => {
     const socket = request.raw.socket as TLSSocket;
@@ -30,8 +33,8 @@ export function useClientCertificates(app: ApiApp, options: ClientCertificateOpt
     if (peer.ok) request.identityForLog = `${peer.identity.kind}:${peer.identity.name}`;
   });
   const requireIdentity =
-    (...kinds: IdentityKind[]): preHandlerAsyncHookHandler =>
-    async function (request) {
+    (...kinds: IdentityKind[]): IdentityHook =>
+    async (request) => {
       const socket = request.raw.socket as TLSSocket;
       const peer: PeerCheck = typeof socket.getPeerCertificate === 'function' ? checkPeer(socket, {...options, kinds: kinds.length ? kinds : ['person', 'ci', 'host']}) : request.peer!;
       if (peer.ok) {

@@ -43,8 +43,8 @@ beforeAll(async () => {
   app = await createApp({title: 'mtls-test', version: '1.0.0', log: false, https: material.serverOptions});
   const {requireIdentity} = useClientCertificates(app, {realm: 'mtls-test', onRefused: (_request, refusal) => void refusals.push(refusal)});
   const identity = z.object({kind: z.string(), name: z.string(), email: z.string().optional()});
-  app.get('/v1/whoami', {preHandler: requireIdentity(), schema: {response: {200: identity}}}, async (request) => request.identity!);
-  app.get('/v1/people-only', {preHandler: requireIdentity('person'), schema: {response: {200: identity}}}, async (request) => request.identity!);
+  app.get('/v1/whoami', {onRequest: requireIdentity(), schema: {response: {200: identity}}}, async (request) => request.identity!);
+  app.get('/v1/people-only', {onRequest: requireIdentity('person'), schema: {response: {200: identity}}}, async (request) => request.identity!);
   app.get('/v1/public', {schema: {response: {200: z.object({verified: z.boolean()})}}}, async (request) => ({verified: request.peer?.ok ?? false}));
   await app.listen({host: '127.0.0.1', port: 0});
   url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
