@@ -1,14 +1,19 @@
 import {randomUUID} from 'node:crypto';
+import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {ServerOptions as HttpsServerOptions} from 'node:https';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, {LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerBase} from 'fastify';
+import Fastify, {LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault} from 'fastify';
 import {hasZodFastifySchemaValidationErrors, isResponseSerializationError, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider} from 'fastify-type-provider-zod';
 import type {z} from 'zod';
 import {errorEnvelopeSchema, HttpError} from './errors.js';
 import {lenientObjectPaths} from './strict.js';
 
-/** A Fastify app whose routes take zod schemas (bodies, params, queries, responses). */
-export type ApiApp = FastifyInstance<RawServerBase, RawRequestDefaultExpression<RawServerBase>, RawReplyDefaultExpression<RawServerBase>, FastifyBaseLogger, ZodTypeProvider>;
+/**
+ * A Fastify app whose routes take zod schemas (bodies, params, queries, responses). Typed with
+ * node:http's request and response, which HTTPS shares, so hooks and helpers typed with plain
+ * FastifyRequest fit; with `https`, `app.server` is really an https.Server (setSecureContext).
+ */
+export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface LogOptions {
   /** Where JSON lines go (default: stderr). Anything with `write(line)`. */
