@@ -4,7 +4,8 @@ export {migrateToLatest, MigrationError, MIGRATION_NAME, type MigrateOptions, ty
 export {inTransaction, isRetryable, type Isolation, type TransactionOptions} from './transaction.js';
 export {withAdvisoryLock, lockId, LockBusyError} from './lock.js';
 export {acquireLease, renewLease, releaseLease, assertLease, leaseMigration, LEASE_TABLE, LeaseHeldError, FencedError, type Lease} from './lease.js';
-export {ensureApplicationRole, grantTables, scramVerifier, type TablePrivilege} from './roles.js';
+export {ensureApplicationRole, grantTables, type TablePrivilege} from './roles.js';
+export {scramVerifier} from './scram.js';
 export {listen, notify, type Listener} from './notify.js';
 export {sql, type Kysely, type Transaction, type Generated, type Selectable, type Insertable} from 'kysely';
 export {postgresCrlNumberStore, crlNumberMigration} from './crl-numbers.js';

@@ -1,5 +1,5 @@
-import {createHash, createHmac, pbkdf2Sync, randomBytes} from 'node:crypto';
 import {type Kysely, sql} from 'kysely';
+import {scramVerifier} from './scram.js';
 
 export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
@@ -37,13 +37,4 @@ export async function grantTables(db: Kysely<any>, role: string, grants: Record<
 function assertPrivilege(p: string): string {
   if (!['SELECT', 'INSERT', 'UPDATE', 'DELETE'].includes(p)) throw new Error(`not a table privilege: ${p}`);
   return p;
-}
-
-/** A SCRAM-SHA-256 password verifier in PostgreSQL's format (RFC 5802/7677). */
-export function scramVerifier(password: string, iterations = 4096, salt: Buffer = randomBytes(16)): string {
-  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  const storedKey = createHash('sha256').update(clientKey).digest();
-  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
-  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
