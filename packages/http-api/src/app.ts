@@ -6,6 +6,7 @@ import Fastify, {LogController, type FastifyBaseLogger, type FastifyError, type 
 import {hasZodFastifySchemaValidationErrors, isResponseSerializationError, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider} from 'fastify-type-provider-zod';
 import type {z} from 'zod';
 import {errorEnvelopeSchema, HttpError} from './errors.js';
+import {endEventStreams} from './sse.js';
 import {lenientObjectPaths} from './strict.js';
 
 /**
@@ -117,6 +118,9 @@ export async function createApp(options: AppOptions): Promise<ApiApp> {
       'request',
     );
   });
+
+  // Event streams never end by themselves: close them, so app.close() (rolling restarts) does not wait.
+  app.addHook('preClose', async () => endEventStreams(app.server));
 
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(new HttpError(404, 'not_found', `no such endpoint: ${request.method} ${pathOf(request.url)}`).toEnvelope());

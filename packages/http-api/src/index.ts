@@ -20,6 +20,6 @@ export {
   type Negotiated,
   type ApiWarning,
 } from './protocol.js';
-export {sendEventStream, lastEventId, formatEvent, EventLog, type StreamEvent, type EventStreamOptions, type EventStreamResult} from './sse.js';
+export {sendEventStream, endEventStreams, lastEventId, formatEvent, EventLog, type StreamEvent, type EventStreamOptions, type EventStreamResult} from './sse.js';
 export {parseEventStream, type ReceivedEvent} from './sse-client.js';
 export {lenientObjectPaths} from './strict.js';

@@ -27,8 +27,20 @@ export interface EventStreamOptions {
 export interface EventStreamResult {
   sent: number;
   lastSeq: number;
-  /** terminal: the terminal event was sent; client-gone: the client closed first; source-ended: the source ended without a terminal event. */
+  /**
+   * terminal: the terminal event was sent; client-gone: the client closed first, or the server
+   * is closing (the client reconnects, to another replica); source-ended: the source ended
+   * without a terminal event.
+   */
   ended: 'terminal' | 'client-gone' | 'source-ended';
+}
+
+/** Open streams per server, ended when the app closes (so close() does not wait for them). */
+const openStreams = new WeakMap<object, Set<AbortController>>();
+
+/** Ends every open event stream of a server (createApp calls it when the app closes). */
+export function endEventStreams(server: object): void {
+  for (const controller of openStreams.get(server) ?? []) controller.abort();
 }
 
 /** The sequence number a reconnecting client has seen (Last-Event-ID), or 0. A bad value is a 400. */
@@ -53,6 +65,9 @@ export async function sendEventStream(request: FastifyRequest, reply: FastifyRep
   const controller = new AbortController();
   const gone = () => controller.abort();
   raw.once('close', gone);
+  const streams = openStreams.get(reply.server.server) ?? new Set<AbortController>();
+  openStreams.set(reply.server.server, streams);
+  streams.add(controller);
   reply.hijack();
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -96,6 +111,7 @@ export async function sendEventStream(request: FastifyRequest, reply: FastifyRep
   } finally {
     clearInterval(timer);
     raw.off('close', gone);
+    streams.delete(controller);
     if (controller.signal.aborted && result.ended !== 'terminal') result.ended = 'client-gone';
     controller.abort();
     if (!raw.writableEnded) raw.end();

@@ -143,6 +143,22 @@ describe('server-sent events', () => {
   });
 });
 
+it('ends open streams when the app closes, so a rolling restart does not wait for them', async () => {
+  const own = await streamingServer();
+  const log = new EventLog(['result']);
+  operations.set('restart', log);
+  log.append('phase', {n: 1});
+  const res = await open(`${own.url}/v1/operations/restart/events`);
+  const events = collect(res);
+  await waitFor('the stream to be open', () => log.followers === 1);
+  const started = Date.now();
+  await own.app.close();
+  expect(Date.now() - started).toBeLessThan(2000);
+  // The client saw no terminal event: for it, a cut stream, never a success.
+  expect((await events).map((e) => e.event)).toEqual(['phase']);
+  expect(results.get('restart')?.ended).toBe('client-gone');
+});
+
 describe('HTTPS', () => {
   let pki: OpensslPki;
   beforeAll(async () => {
