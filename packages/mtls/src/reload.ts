@@ -22,6 +22,9 @@ export interface TlsStatus {
 /** The part of an HTTPS server reloading needs (node:https and node:tls servers have it). */
 type ReloadableServer = Pick<TlsServer, 'setSecureContext'> & {closeIdleConnections?: () => void};
 
+/** A node:https / node:tls server, or a Fastify app's `server` created with `https` (typed as node:http's). */
+export type TlsServerLike = ReloadableServer | import('node:http').Server;
+
 export interface TlsReloader {
   /** Re-reads the files now (what SIGHUP does); resolves once applied or refused. */
   reload(why: string): Promise<void>;
@@ -35,7 +38,9 @@ export interface TlsReloader {
  * verified against the old CRL). A refused reload (an older CRL, a broken file) is logged and
  * reported by `status()`, and the previous material stays in force.
  */
-export function watchTlsMaterial(server: ReloadableServer, files: TlsFiles, initial: TlsMaterial, options: LoadOptions & {log: TlsLog; intervalMs?: number; now?: () => Date}): TlsReloader {
+export function watchTlsMaterial(serverLike: TlsServerLike, files: TlsFiles, initial: TlsMaterial, options: LoadOptions & {log: TlsLog; intervalMs?: number; now?: () => Date}): TlsReloader {
+  if (typeof (serverLike as Partial<ReloadableServer>).setSecureContext !== 'function') throw new TypeError('watchTlsMaterial: the server is not a TLS server (create it with the https options of loadTlsMaterial)');
+  const server = serverLike as ReloadableServer;
   const now = options.now ?? (() => new Date());
   let state: TlsStatus = describe(initial, now());
   let queue = Promise.resolve();

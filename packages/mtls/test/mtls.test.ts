@@ -48,7 +48,7 @@ beforeAll(async () => {
   app.get('/v1/public', {schema: {response: {200: z.object({verified: z.boolean()})}}}, async (request) => ({verified: request.peer?.ok ?? false}));
   await app.listen({host: '127.0.0.1', port: 0});
   url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  reloader = watchTlsMaterial(app.server as unknown as import('node:https').Server, files, material, {crlNumbers: store, log: {info: (m) => logLines.push(m), error: (m) => logLines.push(m)}, intervalMs: 100});
+  reloader = watchTlsMaterial(app.server, files, material, {crlNumbers: store, log: {info: (m) => logLines.push(m), error: (m) => logLines.push(m)}, intervalMs: 100});
 });
 
 afterAll(async () => {
