@@ -55,6 +55,13 @@ export async function loadTlsMaterial(files: TlsFiles, options: LoadOptions): Pr
     for (const file of files.crl) {
       for (const pem of crlBlocks(read(file, 'CRL'))) crls.push(await readCrl(pem, file, cas));
     }
+    // Two CRLs of one issuer: OpenSSL would use either, and the older one could un-revoke.
+    const byIssuer = new Map<string, LoadedCrl>();
+    for (const crl of crls) {
+      const other = byIssuer.get(crl.issuerKey);
+      if (other) throw new TlsMaterialError(`${crl.file}: two CRLs of ${crl.issuer} are configured (numbers ${other.number} in ${other.file} and ${crl.number} in ${crl.file}); keep only the newest`, crl.file);
+      byIssuer.set(crl.issuerKey, crl);
+    }
     for (const crl of crls) {
       const seen = await options.crlNumbers.highest(crl.issuerKey);
       if (seen !== undefined && crl.number < seen) throw new CrlRollbackError(crl.file, crl.issuer, seen, crl.number);

@@ -133,6 +133,7 @@ describe('CRLs', () => {
     const base = {...files, crl: [other.crl]};
     await expect(loadTlsMaterial(base, {crlNumbers: new MemoryCrlNumberStore()})).rejects.toThrow(`${other.crl}: the CRL is issued by CN=Someone Else, which is not one of the client CAs`);
     await expect(loadTlsMaterial({...files, crl: [join(dir.path, 'nope.pem')]}, {crlNumbers: new MemoryCrlNumberStore()})).rejects.toThrow(`cannot read the CRL ${join(dir.path, 'nope.pem')}: no such file`);
+    await expect(loadTlsMaterial({...files, crl: [pki.crl, pki.crl]}, {crlNumbers: new MemoryCrlNumberStore()})).rejects.toThrow(/two CRLs of CN=Company PKI are configured \(numbers \d+ in .* and \d+ in .*\); keep only the newest/);
     const damaged = join(dir.path, 'damaged.pem');
     writeFileSync(damaged, '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n');
     await expect(loadTlsMaterial({...files, crl: [damaged]}, {crlNumbers: new MemoryCrlNumberStore()})).rejects.toBeInstanceOf(TlsMaterialError);
