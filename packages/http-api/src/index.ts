@@ -22,4 +22,5 @@ export {
 } from './protocol.js';
 export {sendEventStream, endEventStreams, lastEventId, formatEvent, EventLog, type StreamEvent, type EventStreamOptions, type EventStreamResult} from './sse.js';
 export {parseEventStream, type ReceivedEvent} from './sse-client.js';
+export {protocolHeaders, warningTexts} from './protocol-client.js';
 export {lenientObjectPaths} from './strict.js';

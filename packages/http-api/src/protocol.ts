@@ -4,12 +4,9 @@ import {z} from 'zod';
 import type {ApiApp} from './app.js';
 import {badRequest, HttpError} from './errors.js';
 
-/** Request header naming the client and its version: `svctl/1.8.2`. */
-export const CLIENT_HEADER = 'bcl-client';
-/** Request header with the protocol versions the client speaks: `2-4` (or `3`). */
-export const PROTOCOL_HEADER = 'bcl-protocol';
-/** Response header with the protocol version the server answered in. */
-export const PROTOCOL_RESPONSE_HEADER = 'bcl-protocol';
+import {CLIENT_HEADER, PROTOCOL_HEADER, PROTOCOL_RESPONSE_HEADER} from './protocol-client.js';
+
+export {CLIENT_HEADER, PROTOCOL_HEADER, PROTOCOL_RESPONSE_HEADER};
 
 export interface Deprecation {
   /** Clients below this version are deprecated (semver). */

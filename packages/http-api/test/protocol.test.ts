@@ -1,6 +1,6 @@
 // Protocol negotiation as svctl meets it: too old, deprecated, too new, and /v1/info for all.
 import {describe, expect, it} from 'vitest';
-import type {ProtocolPolicy} from '../src/index.js';
+import {protocolHeaders, type ProtocolPolicy, warningTexts} from '../src/index.js';
 import {buildServer} from './widgets-server.js';
 
 const policy: ProtocolPolicy = {
@@ -11,7 +11,10 @@ const policy: ProtocolPolicy = {
   deprecations: [{clientBelow: '1.8.0', since: '2026-10-01T00:00:00Z', sunset: '2027-01-31', message: 'widgetctl below 1.8.0 is deprecated and stops working on 2027-01-31'}],
 };
 
-const client = (version: string, range = '2-4') => ({'bcl-client': `widgetctl/${version}`, 'bcl-protocol': range});
+const client = (version: string, range = '2-4') => {
+  const [min, max] = range.split('-').map(Number) as [number, number?];
+  return protocolHeaders({name: 'widgetctl', version, protocol: {min, max: max ?? min}});
+};
 const create = (headers: Record<string, string>) => ({method: 'POST' as const, url: '/v1/widgets', payload: {name: `w${Math.random()}`, size: 'small'}, headers});
 
 describe('protocol negotiation', () => {
@@ -60,6 +63,7 @@ describe('protocol negotiation', () => {
     expect(res.headers.deprecation).toBe(`@${Date.parse('2026-10-01T00:00:00Z') / 1000}`);
     expect(res.headers.sunset).toBe('Sun, 31 Jan 2027 00:00:00 GMT');
     expect(res.headers.warning).toBe('299 widgetd "widgetctl below 1.8.0 is deprecated and stops working on 2027-01-31 (upgrade: widgetctl update)"');
+    expect(warningTexts(res.headers.warning as string)).toEqual(['widgetctl below 1.8.0 is deprecated and stops working on 2027-01-31 (upgrade: widgetctl update)']);
     expect(res.json().warnings).toEqual([{code: 'deprecated', message: 'widgetctl below 1.8.0 is deprecated and stops working on 2027-01-31 (upgrade: widgetctl update)', sunset: '2027-01-31'}]);
     const current = await app.inject(create(client('1.8.0')));
     expect(current.headers.deprecation).toBeUndefined();
