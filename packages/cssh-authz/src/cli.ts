@@ -63,12 +63,13 @@ export async function main(argv: string[], io: {out: (s: string) => void; err: (
 async function report(error: unknown, io: {err: (s: string) => void}): Promise<number> {
   const {InvalidFileError} = await import('./yaml-file.js');
   const {FetchError} = await import('./host-setup.js');
+  const {TlsMaterialError} = await import('@bcl/mtls');
   const message = (error as Error).message;
   if (error instanceof UsageError || (error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
     io.err(`Error: ${message}\nHint: run cssh-authz --help for the usage.\n`);
     return EXIT.usage;
   }
-  if (error instanceof InvalidFileError) {
+  if (error instanceof InvalidFileError || error instanceof TlsMaterialError) {
     io.err(`Error: ${message}\n`);
     return EXIT.invalid;
   }
@@ -129,12 +130,14 @@ async function check(args: string[], io: {out: (s: string) => void}): Promise<nu
   const {loadCa} = await import('./ca.js');
   const {AccessRules, rulesSchema} = await import('./rules.js');
   const {loadYamlFile} = await import('./yaml-file.js');
-  const {tlsOptions} = await import('./tls.js');
+  const {FileCrlNumberStore, loadTlsMaterial} = await import('@bcl/mtls');
+  const {join} = await import('node:path');
   const {parseDuration} = await import('./duration.js');
   const config = loadServiceConfig(file);
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
   const rules = new AccessRules(loadYamlFile(config.rules, rulesSchema), parseDuration(config.certificates.maxTtl)!);
-  tlsOptions(config.tls);
+  // Read-only: check compares the CRLs with the numbers the service saw, records nothing.
+  await loadTlsMaterial(config.tls, {crlNumbers: new FileCrlNumberStore(join(config.stateDir, 'crl-numbers.json')), record: false});
   io.out(`${file}: valid\n  CA: ${ca.publicLine}\n  rules: ${config.rules}: ${rules.summary()}\n  listen: ${config.listen}\n`);
   return EXIT.ok;
 }

@@ -1,7 +1,9 @@
 import {createServer, type Server} from 'node:https';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import {join} from 'node:path';
 import type {TLSSocket} from 'node:tls';
+import {checkPeer, FileCrlNumberStore, loadTlsMaterial, watchFiles, watchTlsMaterial} from '@bcl/mtls';
 import {AppendLog} from './append-log.js';
 import {loadCa} from './ca.js';
 import type {ServiceConfig} from './config.js';
@@ -10,8 +12,6 @@ import {CertificateLedger} from './ledger.js';
 import type {Logger} from './log.js';
 import {RulesSource} from './rules-source.js';
 import {AuthzService, type CallContext, ServiceError} from './service.js';
-import {checkPeer, tlsOptions} from './tls.js';
-import {watchFiles} from './watch.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -34,12 +34,14 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
   const now = options.now ?? (() => new Date());
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
   const rules = new RulesSource(config.rules, parseDuration(config.certificates.maxTtl)!, log);
-  let tls = tlsOptions(config.tls);
+  // The highest CRL number seen per issuer survives restarts: an older CRL never un-revokes.
+  const crlNumbers = new FileCrlNumberStore(join(config.stateDir, 'crl-numbers.json'));
+  const tls = await loadTlsMaterial(config.tls, {crlNumbers});
   const ledger = await CertificateLedger.open(config.stateDir, now);
   const audit = await AppendLog.open(config.auditLog);
   const service = new AuthzService({ca, rules: () => rules.current, ledger, audit, now, defaultTtlSeconds: parseDuration(config.certificates.defaultTtl)!});
 
-  const server: Server = createServer({...tls, requestCert: true, rejectUnauthorized: false}, (req, res) => {
+  const server: Server = createServer(tls.serverOptions, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error(`${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
       if (!res.headersSent) send(res, 500, {error: {code: 'internal', message: 'internal error'}});
@@ -51,21 +53,8 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
   server.requestTimeout = 30_000;
   server.on('tlsClientError', (error) => log.warn(`tls: handshake failed: ${error.message}`));
 
-  const reloadTls = (why: string) => {
-    try {
-      tls = tlsOptions(config.tls);
-      server.setSecureContext(tls);
-      // Kept-alive connections were verified against the old CRL: make clients reconnect.
-      server.closeIdleConnections();
-      log.info(`tls: reloaded certificates and CRL (${why})`);
-    } catch (error) {
-      log.error(`tls: ${(error as Error).message}; keeping the previous TLS material`);
-    }
-  };
-  const stopWatching = [
-    watchFiles([config.rules], () => rules.reload('file changed'), options.watchIntervalMs),
-    watchFiles([config.tls.cert, config.tls.key, config.tls.clientCa, ...config.tls.crl], (f) => reloadTls(`${f} changed`), options.watchIntervalMs),
-  ];
+  const tlsReloader = watchTlsMaterial(server, config.tls, tls, {crlNumbers, log, ...(options.watchIntervalMs ? {intervalMs: options.watchIntervalMs} : {})});
+  const stopWatching = [watchFiles([config.rules], () => rules.reload('file changed'), options.watchIntervalMs), () => tlsReloader.stop()];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://cssh-authz');
@@ -74,7 +63,7 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
     switch (url.pathname) {
       case '/healthz':
         if (!allow(req, res, 'GET')) return;
-        return send(res, 200, {ok: true, rules: rules.current.summary(), issuedValid: ledger.issuedCount, krlVersion: ledger.version});
+        return send(res, 200, {ok: true, rules: rules.current.summary(), issuedValid: ledger.issuedCount, krlVersion: ledger.version, tls: tlsReloader.status()});
       case '/v1/ca.pub':
         if (!allow(req, res, 'GET')) return;
         return sendText(res, 200, service.caPublicKey(), 'text/plain; charset=utf-8');
@@ -133,8 +122,11 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
 
   /** The verified caller, or a 401/403 (audited) naming why. */
   async function authenticate(req: IncomingMessage, res: ServerResponse, route: string, source: string): Promise<CallContext | undefined> {
-    const peer = checkPeer(req.socket as TLSSocket);
-    if (peer.ok) return {identity: peer.identity, source};
+    const peer = checkPeer(req.socket as TLSSocket, {kinds: ['person']});
+    if (peer.ok) {
+      const {email, subject, x509Serial, issuer} = peer.identity;
+      return {identity: {email: email!, subject, x509Serial, issuer}, source};
+    }
     await audit.append({
       time: now().toISOString(),
       event: 'request.refused',
@@ -166,7 +158,7 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
     rules,
     reload(why) {
       rules.reload(why);
-      reloadTls(why);
+      void tlsReloader.reload(why);
     },
     async stop() {
       for (const stop of stopWatching) stop();

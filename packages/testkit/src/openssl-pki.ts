@@ -14,7 +14,8 @@ export interface OpensslPki {
   caCert: string;
   /** The current CRL (PEM file); `revoke()` and `writeCrl()` replace it atomically. */
   crl: string;
-  issueClient(options: {email: string; name?: string; days?: number; eku?: string}): Promise<IssuedX509>;
+  /** A client certificate; `san` replaces the email SAN (e.g. "URI:urn:bcl:ci:jenkins" or "DNS:web1.example.com"). */
+  issueClient(options: {email: string; name?: string; days?: number; eku?: string; san?: string}): Promise<IssuedX509>;
   issueServer(options: {dns?: string[]; ip?: string[]; days?: number}): Promise<IssuedX509>;
   /** Revokes a certificate and publishes a new CRL. */
   revoke(cert: IssuedX509): Promise<void>;
@@ -102,7 +103,7 @@ distinguished_name = dn
     dir: d,
     caCert,
     crl,
-    issueClient: ({email, name: cn, days = 2, eku = 'clientAuth'}) => serial(() => issue(cn ?? email, `extendedKeyUsage = ${eku}\nsubjectAltName = email:${email}`, days)),
+    issueClient: ({email, name: cn, days = 2, eku = 'clientAuth', san}) => serial(() => issue(cn ?? email, `extendedKeyUsage = ${eku}\nsubjectAltName = ${san ?? `email:${email}`}`, days)),
     issueServer: ({dns = ['localhost'], ip = ['127.0.0.1'], days = 2}) =>
       serial(() => issue(dns[0] ?? ip[0] ?? 'server', `extendedKeyUsage = serverAuth\nsubjectAltName = ${[...dns.map((n) => `DNS:${n}`), ...ip.map((a) => `IP:${a}`)].join(', ')}`, days)),
     revoke: (cert) =>

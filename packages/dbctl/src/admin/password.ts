@@ -1,4 +1,4 @@
-import {createHash, createHmac, pbkdf2Sync, randomBytes} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
 import {closeSync, fchmodSync, openSync, writeSync} from 'node:fs';
 import {invalidInput} from '@bcl/core';
 
@@ -20,17 +20,8 @@ export function generatePassword(length = 32): string {
   return out;
 }
 
-/**
- * PostgreSQL's SCRAM-SHA-256 verifier for a password (RFC 5802/7677, as libpq's
- * PQencryptPasswordConn computes it), so the plain password never reaches the server or its logs.
- */
-export function scramSha256Verifier(password: string, iterations = 4096, salt: Buffer = randomBytes(16)): string {
-  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  const storedKey = createHash('sha256').update(clientKey).digest();
-  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
-  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
-}
+/** PostgreSQL's SCRAM-SHA-256 verifier: one implementation, shared with the servers' role set-up. */
+export {scramVerifier as scramSha256Verifier} from '@bcl/postgres/scram';
 
 /** MariaDB's mysql_native_password hash ("*" + SHA1(SHA1(password)) in hex), for IDENTIFIED BY PASSWORD. */
 export function mysqlNativeHash(password: string): string {

@@ -1,58 +1,41 @@
-import {readFileSync} from 'node:fs';
-import {createSecureContext, type PeerCertificate, type SecureContextOptions, type TLSSocket} from 'node:tls';
-import type {Identity} from './service.js';
-import {InvalidFileError} from './yaml-file.js';
+import type {PeerCertificate, TLSSocket} from 'node:tls';
 
-export interface TlsFiles {
-  cert: string;
-  key: string;
-  clientCa: string;
-  /** CRL files (none: revocation is not checked). */
-  crl: string[];
+/** Who is calling, from a verified client certificate. */
+export type IdentityKind = 'person' | 'ci' | 'host';
+
+export interface PeerIdentity {
+  kind: IdentityKind;
+  /** The name rules use: a person's email, a CI system's name, a host's DNS name. */
+  name: string;
+  /** A person's email (lower-cased), also set for other kinds whose certificate carries one. */
+  email: string | undefined;
+  subject: string;
+  issuer: string;
+  /** Upper-case hex, as `openssl x509 -serial` prints it. */
+  x509Serial: string;
+  /** SHA-256 fingerprint "AA:BB:...". */
+  fingerprint256: string;
 }
 
-/**
- * The server's TLS material: its certificate, the PKI CA that issues client certificates, and
- * the PKI's CRL. OpenSSL checks the chain, the client-auth purpose, validity and revocation
- * during the handshake; with a CRL configured, a missing or expired CRL fails every client
- * (fail closed). The handshake does not reject: the HTTP layer answers 401 with the reason,
- * audits it, and still serves the public endpoints (CA key, KRL).
- */
-export function tlsOptions(files: TlsFiles): SecureContextOptions {
-  const read = (path: string, what: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new InvalidFileError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, path);
-    }
-  };
-  const options: SecureContextOptions = {
-    cert: read(files.cert, 'TLS certificate'),
-    key: read(files.key, 'TLS key'),
-    ca: read(files.clientCa, 'client CA bundle'),
-    minVersion: 'TLSv1.2',
-  };
-  if (files.crl.length > 0) options.crl = files.crl.flatMap((f) => crlBlocks(read(f, 'CRL')));
-  try {
-    // Fails here, not at the first handshake, on a bad PEM or a key that does not match.
-    createSecureContext(options);
-  } catch (error) {
-    throw new InvalidFileError(`TLS material is not usable (${[files.cert, files.key, files.clientCa, ...files.crl].join(', ')}): ${(error as Error).message}`, files.crl[0] ?? files.cert);
-  }
-  return options;
+export interface Refusal {
+  ok: false;
+  status: 401 | 403;
+  code: 'no_client_certificate' | 'client_certificate_rejected' | 'no_email' | 'no_identity' | 'identity_not_accepted';
+  reason: string;
+  subject?: string;
+  x509Serial?: string;
 }
 
-/** A CRL file's CRLs as PEM blocks (Node adds one CRL per entry); a DER file is wrapped. */
-function crlBlocks(data: Buffer): string[] {
-  const text = data.toString('latin1');
-  const blocks = text.match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g);
-  if (blocks) return blocks.map((b) => `${b}\n`);
-  const b64 = data.toString('base64').replace(/.{1,64}/g, '$&\n');
-  return [`-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`];
+export type PeerCheck = {ok: true; identity: PeerIdentity} | Refusal;
+
+export interface IdentityOptions {
+  /** Which kinds this service accepts (default: all). */
+  kinds?: readonly IdentityKind[];
+  /** A URI SAN with this prefix names a CI identity (default "urn:bcl:ci:"): urn:bcl:ci:jenkins. */
+  ciUriPrefix?: string;
 }
 
-export type PeerCheck = {ok: true; identity: Identity} | {ok: false; status: 401 | 403; code: string; reason: string; subject?: string; x509Serial?: string};
-
+/** Why OpenSSL rejected a certificate, in words a person can act on. */
 const REASONS: Record<string, string> = {
   CERT_REVOKED: 'the client certificate is revoked (PKI CRL)',
   CERT_HAS_EXPIRED: 'the client certificate has expired; renew it with pkictl',
@@ -70,8 +53,12 @@ const REASONS: Record<string, string> = {
   CRL_SIGNATURE_FAILURE: "the PKI's CRL signature does not verify",
 };
 
-/** The caller's identity from a verified client certificate, or why there is none. */
-export function checkPeer(socket: TLSSocket): PeerCheck {
+/**
+ * The caller's identity from the client certificate OpenSSL verified, or why there is none:
+ * 401 for no certificate or a rejected one (with OpenSSL's reason), 403 for a valid
+ * certificate that names no identity this service accepts.
+ */
+export function checkPeer(socket: TLSSocket, options: IdentityOptions = {}): PeerCheck {
   const cert = socket.getPeerCertificate() as PeerCertificate | Record<string, never>;
   if (!cert || Object.keys(cert).length === 0) {
     return {ok: false, status: 401, code: 'no_client_certificate', reason: 'no client certificate: authenticate with the certificate pkictl issued you'};
@@ -83,11 +70,35 @@ export function checkPeer(socket: TLSSocket): PeerCheck {
     const code = String(socket.authorizationError ?? 'UNKNOWN');
     return {ok: false, status: 401, code: 'client_certificate_rejected', reason: `${REASONS[code] ?? `the client certificate was rejected (${code})`} [${code}]`, subject, x509Serial};
   }
-  const email = emailOf(peer);
-  if (!email) {
+  const identity = identityOf(peer, options);
+  const kinds = options.kinds ?? ['person', 'ci', 'host'];
+  if (identity && kinds.includes(identity.kind)) return {ok: true, identity};
+  if (kinds.length === 1 && kinds[0] === 'person') {
     return {ok: false, status: 403, code: 'no_email', reason: `the client certificate (${subject}) carries no email address, which names people in the access rules`, subject, x509Serial};
   }
-  return {ok: true, identity: {email, subject, x509Serial, issuer: formatName(peer.issuer)}};
+  if (!identity) {
+    return {ok: false, status: 403, code: 'no_identity', reason: `the client certificate (${subject}) names no person (email), CI system (${options.ciUriPrefix ?? CI_PREFIX}<name> URI) or host (DNS name)`, subject, x509Serial};
+  }
+  return {ok: false, status: 403, code: 'identity_not_accepted', reason: `${identity.kind} certificates (${identity.name}) may not use this service; it accepts ${kinds.join(', ')} certificates`, subject, x509Serial};
+}
+
+const CI_PREFIX = 'urn:bcl:ci:';
+
+/**
+ * The identity a verified certificate names: a CI URI (urn:bcl:ci:<name>) makes it CI; else an
+ * email makes it a person; else a DNS name makes it a host.
+ */
+export function identityOf(cert: PeerCertificate, options: IdentityOptions = {}): PeerIdentity | undefined {
+  const sans = splitAltNames(cert.subjectaltname ?? '');
+  const base = {subject: formatName(cert.subject), issuer: formatName(cert.issuer), x509Serial: (cert.serialNumber ?? '').toUpperCase(), fingerprint256: cert.fingerprint256 ?? ''};
+  const email = emailOf(cert);
+  const prefix = options.ciUriPrefix ?? CI_PREFIX;
+  const ci = sans.find((s) => s.startsWith(`URI:${prefix}`));
+  if (ci) return {kind: 'ci', name: ci.slice(4 + prefix.length), email, ...base};
+  if (email) return {kind: 'person', name: email, email, ...base};
+  const dns = sans.find((s) => s.startsWith('DNS:'));
+  if (dns) return {kind: 'host', name: dns.slice(4).toLowerCase(), email: undefined, ...base};
+  return undefined;
 }
 
 /** The first rfc822Name of the subjectAltName, else the subject's emailAddress; lower-cased. */

@@ -1,0 +1,123 @@
+import {grantTables, inTransaction, type TransactionOptions} from '@bcl/postgres';
+import {type Kysely, sql, type Transaction} from 'kysely';
+import type {Migration} from 'kysely/migration';
+import {type AuditEntry, type AuditRecord, chainEntry, entryLine, GENESIS, type Verification, verifyEntries} from './chain.js';
+
+export interface AuditTableOptions {
+  /** Default "audit_log"; the chain head lives in "<table>_head". */
+  table?: string;
+}
+
+/**
+ * The audit table, for the application's migrations (under its own number). The application
+ * role gets SELECT and INSERT only (grantAuditAccess); a trigger refuses UPDATE, DELETE and
+ * TRUNCATE for everyone, owner included, as a second guard.
+ */
+export function auditMigration(options: AuditTableOptions = {}): Migration {
+  const table = options.table ?? 'audit_log';
+  return {
+    async up(db) {
+      const t = sql.id(table);
+      const head = sql.id(`${table}_head`);
+      const fn = sql.id(`${table}_append_only`);
+      await sql`create table ${t} (
+        seq bigint primary key,
+        at timestamptz not null,
+        event text not null,
+        line text not null,
+        hash text not null
+      )`.execute(db);
+      await sql`create index ${sql.id(`${table}_event_at`)} on ${t} (event, at)`.execute(db);
+      // The head row exists from the start, so the first appends also queue on its row lock.
+      await sql`create table ${head} (id int primary key check (id = 1), seq bigint not null, hash text not null)`.execute(db);
+      await sql`insert into ${head} (id, seq, hash) values (1, 0, ${GENESIS})`.execute(db);
+      await sql`create function ${fn}() returns trigger language plpgsql as $$
+        begin
+          raise exception '% is append-only: % refused', tg_table_name, tg_op using errcode = 'insufficient_privilege';
+        end $$`.execute(db);
+      await sql`create trigger ${sql.id(`${table}_no_update_delete`)} before update or delete on ${t} for each row execute function ${fn}()`.execute(db);
+      await sql`create trigger ${sql.id(`${table}_no_truncate`)} before truncate on ${t} for each statement execute function ${fn}()`.execute(db);
+    },
+  };
+}
+
+/** The application role's privileges: read and append the log, move the head. */
+export async function grantAuditAccess(db: Kysely<any>, role: string, options: AuditTableOptions = {}): Promise<void> {
+  const table = options.table ?? 'audit_log';
+  await grantTables(db, role, {[table]: ['SELECT', 'INSERT'], [`${table}_head`]: ['SELECT', 'UPDATE']});
+}
+
+export interface PostgresAuditOptions extends AuditTableOptions {
+  /** Every committed entry is written here as one JSON line (e.g. stdout for the log shipper). */
+  stream?: {write(line: string): unknown};
+  now?: () => Date;
+}
+
+type Record_ = AuditRecord;
+
+/**
+ * An append-only, hash-chained audit log in PostgreSQL. Entries are written inside the caller's
+ * transaction (they commit with the change, or not at all) and emitted to the stream after the
+ * commit, before the caller answers. Appends queue on the head row (SELECT ... FOR UPDATE), so
+ * the chain stays linear across replicas: append as the last statement of a transaction.
+ */
+export class PostgresAuditLog {
+  readonly table: string;
+  readonly #now: () => Date;
+  constructor(private readonly options: PostgresAuditOptions = {}) {
+    this.table = options.table ?? 'audit_log';
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Appends within `trx` (the caller's transaction); emit the returned entries after commit. */
+  async append(trx: Kysely<any> | Transaction<any>, record: Record_): Promise<AuditEntry> {
+    const head = sql.id(`${this.table}_head`);
+    const {rows} = await sql<{seq: string; hash: string}>`select seq::text as seq, hash from ${head} where id = 1 for update`.execute(trx);
+    if (!rows[0]) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
+    const current = rows[0].seq === '0' ? undefined : {seq: Number(rows[0].seq), hash: rows[0].hash};
+    const entry = chainEntry(record, current, this.#now());
+    await sql`insert into ${sql.id(this.table)} (seq, at, event, line, hash) values (${entry.seq}, ${entry.at}, ${entry.event}, ${entryLine(entry)}, ${entry.hash})`.execute(trx);
+    await sql`update ${head} set seq = ${entry.seq}, hash = ${entry.hash} where id = 1`.execute(trx);
+    return entry;
+  }
+
+  /**
+   * Runs `fn` in a transaction (retried on serialization failures) with an `audit` function;
+   * the entries commit with the change, then go to the stream, then `fn`'s result is returned.
+   */
+  async transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>, audit: (record: Record_) => Promise<AuditEntry>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    let entries: AuditEntry[] = [];
+    const result = await inTransaction(
+      db,
+      async (trx) => {
+        entries = [];
+        return fn(trx, async (record) => {
+          const entry = await this.append(trx, record);
+          entries.push(entry);
+          return entry;
+        });
+      },
+      {isolation: 'read committed', ...options},
+    );
+    this.emit(entries);
+    return result;
+  }
+
+  /** One entry in a transaction of its own (a refusal, a login). */
+  async record(db: Kysely<any>, record: Record_): Promise<AuditEntry> {
+    return this.transaction(db, (_trx, audit) => audit(record));
+  }
+
+  emit(entries: readonly AuditEntry[]): void {
+    for (const entry of entries) this.options.stream?.write(`${entryLine(entry)}\n`);
+  }
+
+  /** Reads the whole log in order and checks the chain. */
+  async verify(db: Kysely<any>, options: {expectedHead?: string} = {}): Promise<Verification> {
+    const {rows} = await sql<{seq: string; line: string; hash: string}>`select seq::text as seq, line, hash from ${sql.id(this.table)} as entries order by entries.seq`.execute(db);
+    return verifyEntries(
+      rows.map((r) => ({seq: Number(r.seq), line: r.line, hash: r.hash})),
+      options,
+    );
+  }
+}
