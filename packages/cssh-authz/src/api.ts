@@ -1,7 +1,9 @@
 /**
- * The HTTP API of cssh-authz as its clients see it (types only: a CLI imports these without
- * loading server code).
+ * The HTTP API of cssh-authz as its clients see it: types, and the few dependency-free helpers
+ * that define what the API accepts (the duration grammar). A CLI or a host agent imports this
+ * entry without loading server code; `api.test.ts` keeps it free of package imports.
  */
+export {DURATION_EXAMPLES, formatDuration, parseDuration} from './duration.js';
 
 /** What POST /v1/certificates answers. */
 export interface IssuedCertificate {

@@ -36,9 +36,10 @@ export default class AgentAdd extends BclCommand<typeof AgentAdd> {
     const settings = runtimeSettings(this.ctx);
     const store = new CertificateStore(`${this.ctx.paths.data}/csshctl`);
     const name = CertificateStore.slotName(this.flags.host);
-    let slot = store.get(name);
+    const {chooseReusable} = await import('../core/reuse.js');
     // The agent needs some time to be useful: renew a certificate about to expire.
-    if (!slot || viewOf(slot, this.ctx.now()).remainingSeconds < settings.renewBeforeSeconds) {
+    let {slot} = chooseReusable(store, this.ctx.now(), {slots: [name], renewBeforeSeconds: settings.renewBeforeSeconds});
+    if (!slot) {
       const {authzClient} = await import('../core/session.js');
       const {client} = await authzClient(this.ctx, settings, {identity: 'required', passphrase: {file: this.flags['passphrase-file'], env: this.flags['passphrase-env']}});
       ({slot} = await obtainCertificate(

@@ -37,22 +37,18 @@ export default class Ssh extends BclCommand<typeof Ssh> {
     const {parseTtlFlag} = await import('../core/ttl.js');
     const {splitSshArgs, resolveDestination, sshArgs, runSsh} = await import('../core/ssh.js');
     const {CertificateStore} = await import('../core/store.js');
-    const {viewOf} = await import('../core/certificates.js');
     const settings = runtimeSettings(this.ctx);
     const destination = this.args.destination;
     const {options, command} = await this.passthrough(splitSshArgs);
     const target = await resolveDestination(this.ctx.runner, settings.ssh, options, destination);
     const store = new CertificateStore(`${this.ctx.paths.data}/csshctl`);
     const slotName = CertificateStore.slotName(target.hostname);
-    const now = this.ctx.now();
-    const usable = (name: string) => {
-      const slot = store.get(name);
-      if (!slot) return undefined;
-      const view = viewOf(slot, now);
-      const ok = view.state === 'valid' && view.remainingSeconds >= settings.renewBeforeSeconds && view.principals.includes(target.user) && view.server === settings.server;
-      return ok ? slot : undefined;
-    };
-    let slot = this.flags.renew ? undefined : (usable(slotName) ?? usable('default'));
+    const {chooseReusable} = await import('../core/reuse.js');
+    const decision = this.flags.renew
+      ? {slot: undefined, passedOver: ['--renew']}
+      : chooseReusable(store, this.ctx.now(), {slots: [slotName, 'default'], principal: target.user, server: settings.server, renewBeforeSeconds: settings.renewBeforeSeconds});
+    for (const why of decision.passedOver) this.ctx.ui.debug(`not reusing ${why}`);
+    let slot = decision.slot;
     const reused = slot !== undefined;
     if (!slot) {
       const {authzClient} = await import('../core/session.js');

@@ -15,6 +15,8 @@ export class AuthzClient {
     readonly server: string,
     /** Who we authenticate as, for messages. */
     private readonly who: string | undefined,
+    /** Aborts every request in flight (an overall deadline). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async requestCertificate(body: {publicKey: string; principals?: string[]; ttl?: number; host?: string}): Promise<IssuedCertificate> {
@@ -37,7 +39,7 @@ export class AuthzClient {
 
   private async call(url: string, request: {method: string; json?: unknown}): Promise<HttpResponse> {
     try {
-      return await this.http.request(url, {...request, headers: {accept: 'application/json'}});
+      return await this.http.request(url, {...request, headers: {accept: 'application/json'}, ...(this.signal ? {signal: this.signal} : {})});
     } catch (error) {
       throw this.networkError(error);
     }

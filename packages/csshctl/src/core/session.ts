@@ -16,7 +16,7 @@ export interface PassphraseSource {
 export async function authzClient(
   ctx: CommandContext,
   settings: CsshctlRuntime,
-  options: {passphrase?: PassphraseSource; identity: 'required' | 'optional'; timeoutMs?: number; retries?: number},
+  options: {passphrase?: PassphraseSource; identity: 'required' | 'optional'; timeoutMs?: number; retries?: number; signal?: AbortSignal},
 ): Promise<{client: AuthzClient; identity: ClientIdentity | undefined}> {
   const server = requireServer(settings);
   let ca: string | undefined;
@@ -44,7 +44,7 @@ export async function authzClient(
     ...(options.timeoutMs ? {timeoutMs: options.timeoutMs} : {}),
     ...(options.retries !== undefined ? {retries: options.retries} : {}),
   });
-  return {client: new AuthzClient(http, server, identity?.description), identity};
+  return {client: new AuthzClient(http, server, identity?.description, options.signal), identity};
 }
 
 async function passphrase(ctx: CommandContext, path: string, source: PassphraseSource): Promise<string> {

@@ -1,6 +1,7 @@
 import {homedir} from 'node:os';
 import {dirname, isAbsolute, join, resolve} from 'node:path';
-import {type CommandContext, invalidInput, parseDuration} from '@bcl/core';
+import {type CommandContext, invalidInput} from '@bcl/core';
+import {DURATION_EXAMPLES, parseDuration} from '@bcl/cssh-authz/api';
 import csshctlNamespace from '../config.js';
 
 /** csshctl's settings with durations in seconds and file paths made absolute. */
@@ -45,9 +46,9 @@ export function runtimeSettings(ctx: Pick<CommandContext, 'config' | 'cwd' | 'en
 }
 
 function seconds(key: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw invalidInput('config.invalid', `${key}: expected a duration such as 30m or 8h, got "${text}"`);
-  return Math.round(ms / 1000);
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds <= 0) throw invalidInput('config.invalid', `${key}: expected ${DURATION_EXAMPLES}, got "${text}"`);
+  return seconds;
 }
 
 export function requireServer(settings: CsshctlRuntime): string {
