@@ -35,9 +35,9 @@ export interface CsshAuthz {
   /** Sends SIGHUP (reload rules and TLS files). */
   hup(): void;
   /** GET a path as anyone (no client certificate), e.g. /v1/ca.pub. */
-  get(path: string): Promise<{status: number; body: Buffer}>;
+  get(path: string): Promise<{status: number; body: Buffer; headers: Record<string, string | string[] | undefined>}>;
   /** A request with a client certificate (or none). */
-  request(path: string, options: {method?: string; json?: unknown; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}): Promise<{status: number; json: any; text: string}>;
+  request(path: string, options: {method?: string; json?: unknown; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}): Promise<{status: number; json: any; text: string; headers: Record<string, string | string[] | undefined>}>;
   stop(): Promise<void>;
 }
 
@@ -98,7 +98,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
   });
   const ca = readFileSync(options.pki.caCert);
   const call = (path: string, o: {method?: string; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}) =>
-    new Promise<{status: number; body: Buffer}>((resolve, reject) => {
+    new Promise<{status: number; body: Buffer; headers: Record<string, string | string[] | undefined>}>((resolve, reject) => {
       const req = httpsRequest(
         `${url}${path}`,
         {
@@ -111,7 +111,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks)}));
+          res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers}));
         },
       );
       req.on('error', reject);
@@ -151,7 +151,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
       } catch {
         json = undefined;
       }
-      return {status: res.status, json, text};
+      return {status: res.status, json, text, headers: res.headers};
     },
     async stop() {
       if (!exited) {
