@@ -19,3 +19,21 @@ export interface IssuedCertificate {
   caPublicKey: string;
   warnings: string[];
 }
+
+/** What POST /v1/mfa/totp answers: the secret, shown once. */
+export interface TotpEnrolmentShown {
+  account: string;
+  issuer: string;
+  secret: string;
+  otpauthUri: string;
+  algorithm: 'SHA1';
+  digits: 6;
+  period: 30;
+  state: 'pending';
+}
+
+/** What GET /v1/host/logins answers: the accounts a host keeps for its grants. */
+export interface HostLogins {
+  hostname: string;
+  logins: {login: string; shell: string | null}[];
+}

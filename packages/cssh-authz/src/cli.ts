@@ -14,8 +14,10 @@ Usage:
   cssh-authz serve --config <file>          run the service (SIGHUP reloads rules and TLS files)
   cssh-authz check --config <file>          validate the configuration, rules, CA key and TLS files
   cssh-authz host-setup --server <url> [--cacert <pem>] [--hostname <name>] [--csshctl <path>]
-                        [--command-user <user>] [--ssh-dir <dir>] [--out-dir <dir>]
-                                            print (or write) what a host needs to trust the service
+                        [--command-user <user>] [--ssh-dir <dir>] [--out-dir <dir>] [--daemon <path>]
+                        [--host-cert <pem>] [--host-key <pem>] [--json]
+                                            print (or write) what a host needs to trust the service:
+                                            files, sshd_config lines, cssh-daemon's config and unit
   cssh-authz keygen --out <file> [--type ed25519|ecdsa-p256|rsa-4096] [--passphrase-file <file>]
                                             create a new SSH user CA key (PKCS#8 PEM, mode 0600)
   cssh-authz secrets-key --out <file>       create the key that seals TOTP secrets and rotated CA keys
@@ -194,6 +196,9 @@ async function hostSetupCommand(args: string[], io: {out: (s: string) => void}):
       'command-user': {type: 'string'},
       'ssh-dir': {type: 'string'},
       'out-dir': {type: 'string'},
+      daemon: {type: 'string'},
+      'host-cert': {type: 'string'},
+      'host-key': {type: 'string'},
       json: {type: 'boolean'},
     },
   });
@@ -208,9 +213,12 @@ async function hostSetupCommand(args: string[], io: {out: (s: string) => void}):
     csshctl: values.csshctl ?? '/usr/local/bin/csshctl',
     commandUser: values['command-user'] ?? 'nobody',
     sshDir: values['ssh-dir'] ?? '/etc/ssh',
+    ...(values.daemon ? {daemon: values.daemon} : {}),
+    ...(values['host-cert'] ? {hostCert: values['host-cert']} : {}),
+    ...(values['host-key'] ? {hostKey: values['host-key']} : {}),
     ...(values['out-dir'] ? {outDir: values['out-dir']} : {}),
   });
-  io.out(values.json ? `${JSON.stringify({caPublicKey: result.caPublicKey, sshdConfig: result.sshdConfig, files: result.files, cron: result.cron}, null, 2)}\n` : result.text);
+  io.out(values.json ? `${JSON.stringify({caPublicKey: result.caPublicKey, sshdConfig: result.sshdConfig, files: result.files, unit: result.unit, daemonConfig: result.daemonConfig}, null, 2)}\n` : result.text);
   return EXIT.ok;
 }
 

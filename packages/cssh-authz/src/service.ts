@@ -57,7 +57,7 @@ const revokeRequest = z
   .refine((r) => (r.serial === undefined) !== (r.keyId === undefined), 'give exactly one of serial or keyId');
 
 export type {IssuedCertificate} from './api.js';
-import type {IssuedCertificate} from './api.js';
+import type {HostLogins, IssuedCertificate} from './api.js';
 
 export interface ServiceDeps {
   /** The key of the configuration's `ca.key`: the CA until the first rotation. */
@@ -241,7 +241,7 @@ export class AuthzService {
   }
 
   /** GET /v1/host/logins: the accounts cssh-daemon keeps on a host, for that host only. */
-  hostLogins(hostname: string): {hostname: string; logins: {login: string; shell: string | null}[]} {
+  hostLogins(hostname: string): HostLogins {
     return {hostname, logins: this.deps.rules().loginsOn(hostname)};
   }
 

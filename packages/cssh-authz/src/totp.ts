@@ -16,17 +16,9 @@ export interface TotpSettings {
   failureWindowSeconds: number;
 }
 
-export interface TotpEnrolmentShown {
-  account: string;
-  issuer: string;
-  /** Shown once, at enrolment; the store keeps it sealed. */
-  secret: string;
-  otpauthUri: string;
-  algorithm: 'SHA1';
-  digits: 6;
-  period: 30;
-  state: 'pending';
-}
+/** The secret is shown once, at enrolment; the store keeps it sealed. */
+export type {TotpEnrolmentShown} from './api.js';
+import type {TotpEnrolmentShown} from './api.js';
 
 const PERIOD = 30;
 const purpose = (email: string) => `totp:${email}`;

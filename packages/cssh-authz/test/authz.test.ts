@@ -237,6 +237,11 @@ describe('what hosts fetch', () => {
     const res = await run(join(repoRoot, 'bin', 'cssh-authz'), ['host-setup', '--server', authz.url, '--cacert', authz.serverCa, '--hostname', 'web-1.example.com', '--out-dir', out]);
     expect(res.stdout).toContain(`TrustedUserCAKeys ${out}/cssh_user_ca.pub`);
     expect(res.stdout).toContain('AuthorizedPrincipalsCommand /usr/local/bin/csshctl principals %u --host web-1.example.com --key-id %i --serial %s');
+    // cssh-daemon keeps the files fresh: its unit and configuration replace the cron line.
+    expect(res.stdout).not.toMatch(/cron|curl/);
+    expect(readFileSync(join(out, 'cssh-daemon.service'), 'utf8')).toContain(`ExecStart=/usr/local/bin/cssh-daemon run --config ${out}/cssh-daemon.yaml`);
+    expect(readFileSync(join(out, 'cssh-daemon.yaml'), 'utf8')).toContain(`hostname: web-1.example.com\n`);
+    expect(res.stdout).toContain('systemctl daemon-reload && systemctl enable --now cssh-daemon');
     expect(readFileSync(join(out, 'cssh_user_ca.pub'), 'utf8')).toContain(authz.caPublicKey.split(' ')[1]);
     expect(readFileSync(join(out, 'cssh_revoked.krl')).subarray(0, 8).toString('latin1')).toBe('SSHKRL\n\0');
     expect(spawnSync('ssh-keygen', ['-Q', '-l', '-f', join(out, 'cssh_revoked.krl')]).status).toBe(0);

@@ -29,6 +29,8 @@ export const csshctlSchema = z.strictObject({
   ssh: z.string().min(1).default('ssh'),
   /** A certificate with less validity left than this is not reused by `csshctl ssh`. */
   renewBefore: duration.default('2m'),
+  /** cssh-daemon's state directory on a host: `bcl doctor` reports the daemon's status from it. */
+  daemonState: z.string().min(1).default('/var/lib/cssh-daemon'),
 });
 
 export type CsshctlSettings = z.output<typeof csshctlSchema>;

@@ -1,6 +1,6 @@
 import {BclCommand} from '@bcl/core';
 import {Args, Flags} from '@oclif/core';
-import {passphraseFlags, serverFlag} from '../flags.js';
+import {passphraseFlags, serverFlag, totpFlags} from '../flags.js';
 
 export interface SshResult {
   destination: string;
@@ -29,6 +29,7 @@ export default class Ssh extends BclCommand<typeof Ssh> {
     renew: Flags.boolean({summary: 'Get a new certificate even if a valid one exists.'}),
     server: serverFlag,
     ...passphraseFlags,
+    ...totpFlags,
   };
   static override configFlags = {server: 'csshctl.server'};
 
@@ -51,11 +52,11 @@ export default class Ssh extends BclCommand<typeof Ssh> {
     let slot = decision.slot;
     const reused = slot !== undefined;
     if (!slot) {
-      const {authzClient} = await import('../core/session.js');
+      const {authzClient, totpCodeSource} = await import('../core/session.js');
       const {obtainCertificate} = await import('../core/certificates.js');
       const {client} = await authzClient(this.ctx, settings, {identity: 'required', passphrase: {file: this.flags['passphrase-file'], env: this.flags['passphrase-env']}});
       ({slot} = await obtainCertificate(
-        {client, store, ui: this.ctx.ui, now: this.ctx.now},
+        {client, store, ui: this.ctx.ui, now: this.ctx.now, totp: totpCodeSource(this.ctx, this.flags['totp-code'])},
         {
           slot: slotName,
           principals: [target.user],

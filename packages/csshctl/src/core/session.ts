@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {type CommandContext, invalidInput, usageError} from '@bcl/core';
 import {AuthzClient} from './authz-client.js';
+import type {TotpCodeSource} from './certificates.js';
 import {type ClientIdentity, loadClientIdentity} from './identity.js';
 import {type CsshctlRuntime, requireServer} from './settings.js';
 
@@ -45,6 +46,23 @@ export async function authzClient(
     ...(options.retries !== undefined ? {retries: options.retries} : {}),
   });
   return {client: new AuthzClient(http, server, identity?.description, options.signal), identity};
+}
+
+/**
+ * The TOTP code of this run: --totp-code, else $CSSHCTL_TOTP_CODE; without either, a prompt on a
+ * terminal when the service asks for one, and in scripts the service's refusal (exit 4) naming
+ * the flag and the variable.
+ */
+export function totpCodeSource(ctx: CommandContext, flag: string | undefined): TotpCodeSource {
+  const given = flag ?? (ctx.env.CSSHCTL_TOTP_CODE || undefined);
+  return {
+    given,
+    async ask(needed) {
+      if (!ctx.interactive) throw needed;
+      ctx.ui.line(needed.message.replace(/^cssh-authz refused: /, ''));
+      return (await ctx.prompt.text({message: 'TOTP code from your authenticator app:', flag: '--totp-code'})).trim();
+    },
+  };
 }
 
 async function passphrase(ctx: CommandContext, path: string, source: PassphraseSource): Promise<string> {

@@ -15,6 +15,8 @@ export interface CsshctlRuntime {
   renewBeforeSeconds: number;
   /** pkictl.email: whose certificate to pick when csshctl.certificate is not set. */
   pkictlEmail: string | undefined;
+  /** cssh-daemon's state directory, and whether it was configured (not the default). */
+  daemonState: {dir: string; configured: boolean};
 }
 
 /**
@@ -42,6 +44,7 @@ export function runtimeSettings(ctx: Pick<CommandContext, 'config' | 'cwd' | 'en
     ssh: s.ssh,
     renewBeforeSeconds: seconds('csshctl.renewBefore', s.renewBefore),
     pkictlEmail: typeof pkictlEmail === 'string' ? pkictlEmail : undefined,
+    daemonState: {dir: path('csshctl.daemonState', s.daemonState)!, configured: ctx.config.entry('csshctl.daemonState')?.origin.kind !== 'default'},
   };
 }
 
