@@ -3,8 +3,8 @@ import {checkPeer} from './tls.js';
 
 /**
  * A host calling as itself (cssh-daemon): a client certificate the PKI issued for the host,
- * verified by the TLS layer like a person's, naming the host as a DNS subjectAltName (or its
- * common name when it has no DNS names). A person's certificate (one with an email) is not a host.
+ * verified by the TLS layer like a person's, naming the host by its DNS and IP subjectAltNames
+ * (or its common name when it has none). A person's certificate (one with an email) is not a host.
  */
 export type HostCheck = {ok: true; hostnames: string[]; subject: string; x509Serial: string} | {ok: false; status: 401 | 403; code: string; reason: string; subject?: string; x509Serial?: string};
 
@@ -15,12 +15,12 @@ export function checkHostPeer(socket: TLSSocket): HostCheck {
   }
   if (peer.code !== 'no_email') return peer;
   const cert = socket.getPeerCertificate() as PeerCertificate;
-  const dns = (cert.subjectaltname ?? '')
+  const names = (cert.subjectaltname ?? '')
     .split(/,\s*/)
-    .filter((e) => e.startsWith('DNS:'))
-    .map((e) => e.slice(4).toLowerCase());
+    .flatMap((e) => (e.startsWith('DNS:') ? [e.slice(4)] : e.startsWith('IP Address:') ? [e.slice(11)] : []))
+    .map((n) => n.toLowerCase());
   const cn = (cert.subject as unknown as Record<string, string | undefined> | undefined)?.CN;
-  const hostnames = dns.length > 0 ? dns : cn ? [cn.toLowerCase()] : [];
-  if (hostnames.length === 0) return {ok: false, status: 403, code: 'no_hostname', reason: 'the client certificate names no host (no DNS subjectAltName or common name)', subject: peer.subject ?? '', x509Serial: peer.x509Serial ?? ''};
+  const hostnames = names.length > 0 ? names : cn ? [cn.toLowerCase()] : [];
+  if (hostnames.length === 0) return {ok: false, status: 403, code: 'no_hostname', reason: 'the client certificate names no host (no DNS or IP subjectAltName, no common name)', subject: peer.subject ?? '', x509Serial: peer.x509Serial ?? ''};
   return {ok: true, hostnames, subject: peer.subject ?? '', x509Serial: peer.x509Serial ?? ''};
 }

@@ -52,6 +52,8 @@ export interface CsshAuthzOptions {
   crl?: string | false;
   /** The CA bundle client certificates must chain to (default: the PKI's CA), e.g. a pkictl CA. */
   clientCa?: string;
+  /** Create a secrets key (cssh-authz secrets-key) and configure it: TOTP and CA rotation need it. */
+  secretsKey?: boolean;
 }
 
 export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAuthz> {
@@ -60,6 +62,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
   const bin = join(repoRoot, 'bin', 'cssh-authz');
   const server = await options.pki.issueServer({dns: ['localhost'], ip: ['127.0.0.1']});
   await run(bin, ['keygen', '--out', file('ssh_user_ca'), '--type', options.caKeyType ?? 'ed25519']);
+  if (options.secretsKey) await run(bin, ['secrets-key', '--out', file('secrets.key')]);
   writeFileSync(file('rules.yaml'), options.rules);
   writeFileSync(
     file('config.yaml'),
@@ -75,6 +78,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
       'rules: rules.yaml',
       'stateDir: state',
       'auditLog: audit.jsonl',
+      ...(options.secretsKey ? ['secretsKey: secrets.key'] : []),
       options.extraConfig ?? '',
       '',
     ].join('\n'),
