@@ -113,45 +113,18 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
           return refuse(res, error);
         }
       }
-      case '/v1/certificates': {
-        if (!allow(req, res, 'POST')) return;
-        const call = await authenticate(req, res, route, source);
-        if (!call) return;
-        const body = await readJson(req, res);
-        if (body === NO_BODY) return;
-        try {
-          return send(res, 201, await service.issue(call, body));
-        } catch (error) {
-          return refuse(res, error);
-        }
-      }
-      case '/v1/revoke': {
-        if (!allow(req, res, 'POST')) return;
-        const call = await authenticate(req, res, route, source);
-        if (!call) return;
-        const body = await readJson(req, res);
-        if (body === NO_BODY) return;
-        try {
+      case '/v1/certificates':
+        return callerPost(req, res, route, source, 201, (call, body) => service.issue(call, body));
+      case '/v1/revoke':
+        return callerPost(req, res, route, source, 200, async (call, body) => {
           const result = await service.revoke(call, body);
           log.info(`revoke: ${call.identity.email} revoked ${result.revoked.length} certificate(s); KRL version ${result.krlVersion}`);
-          return send(res, 200, result);
-        } catch (error) {
-          return refuse(res, error);
-        }
-      }
+          return result;
+        });
       case '/v1/mfa/totp':
-      case '/v1/mfa/totp/confirm': {
-        if (!allow(req, res, 'POST')) return;
-        const call = await authenticate(req, res, route, source);
-        if (!call) return;
-        const body = await readJson(req, res);
-        if (body === NO_BODY) return;
-        try {
-          return url.pathname === '/v1/mfa/totp' ? send(res, 201, await service.enrolTotp(call, body)) : send(res, 200, await service.confirmTotp(call, body));
-        } catch (error) {
-          return refuse(res, error);
-        }
-      }
+        return callerPost(req, res, route, source, 201, (call, body) => service.enrolTotp(call, body));
+      case '/v1/mfa/totp/confirm':
+        return callerPost(req, res, route, source, 200, (call, body) => service.confirmTotp(call, body));
       case '/v1/host/logins': {
         if (!allow(req, res, 'GET')) return;
         const host = await authenticateHost(req, res, route, source, url.searchParams.get('host'));
@@ -160,6 +133,20 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
       }
       default:
         return send(res, 404, {error: {code: 'not_found', message: `no such endpoint: ${url.pathname}`}});
+    }
+  }
+
+  /** A POST by a verified PKI client with a JSON body: the answer of `work`, or its refusal. */
+  async function callerPost(req: IncomingMessage, res: ServerResponse, route: string, source: string, status: number, work: (call: CallContext, body: unknown) => Promise<unknown>): Promise<void> {
+    if (!allow(req, res, 'POST')) return;
+    const call = await authenticate(req, res, route, source);
+    if (!call) return;
+    const body = await readJson(req, res);
+    if (body === NO_BODY) return;
+    try {
+      return send(res, status, await work(call, body));
+    } catch (error) {
+      return refuse(res, error);
     }
   }
 

@@ -4,7 +4,7 @@ import {request as httpsRequest} from 'node:https';
 import {join} from 'node:path';
 import {repoRoot} from './cli.js';
 import type {IssuedX509, OpensslPki} from './openssl-pki.js';
-import {run} from './run.js';
+import {run, terminate} from './run.js';
 import {tempDir} from './temp.js';
 import {waitFor} from './wait.js';
 
@@ -158,12 +158,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
       return {status: res.status, json, text, headers: res.headers};
     },
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exit;
-        clearTimeout(timer);
-      }
+      await terminate(child, exit, exited);
       dir.remove();
     },
   };

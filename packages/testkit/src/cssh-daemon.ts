@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {repoRoot} from './cli.js';
+import {terminate} from './run.js';
 import {tempDir} from './temp.js';
 import {waitFor} from './wait.js';
 
@@ -91,12 +92,7 @@ export async function startCsshDaemon(options: CsshDaemonOptions): Promise<CsshD
     nextCycle,
     poke: () => child.kill('SIGHUP'),
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exit;
-        clearTimeout(timer);
-      }
+      await terminate(child, exit, exited);
       dir.remove();
     },
   };
