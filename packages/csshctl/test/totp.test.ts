@@ -4,14 +4,14 @@
 import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {createOpensslPki, type CsshAuthz, ensureLoginUsers, type IsolatedHome, type IssuedX509, isolatedHome, type OpensslPki, runCli, type SshdServer, startCsshAuthz, startSshd} from '@bcl/testkit';
+import {createOpensslPki, type CsshAuthz, ensureLoginUsers, type IsolatedHome, type IssuedX509, isolatedHome, type OpensslPki, runCli, runCliOnTerminal, type SshdServer, startCsshAuthz, startSshd} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 const OPS = 'bcl-ops';
 
 const RULES = `
 groups:
-  sre: [ann@example.com]
+  sre: [ann@example.com, bob@example.com]
 hostGroups:
   local: [127.0.0.1]
   elsewhere: [other.example.com]
@@ -30,7 +30,9 @@ let pki: OpensslPki;
 let authz: CsshAuthz;
 let sshd: SshdServer;
 let ann: IssuedX509;
+let bob: IssuedX509;
 let home: IsolatedHome;
+let bobHome: IsolatedHome;
 
 const csshctl = (args: string[], env: Record<string, string> = {}) => runCli('csshctl', args, {env: {...home.env, ...env}, timeoutMs: 90_000});
 
@@ -46,19 +48,26 @@ async function freshStep(): Promise<void> {
 beforeAll(async () => {
   await ensureLoginUsers([OPS]);
   pki = await createOpensslPki('TOTP PKI');
-  ann = await pki.issueClient({email: 'ann@example.com'});
+  [ann, bob] = await Promise.all([pki.issueClient({email: 'ann@example.com'}), pki.issueClient({email: 'bob@example.com'})]);
   authz = await startCsshAuthz({pki, rules: RULES, secretsKey: true, extraConfig: 'mfa: {issuer: Example SSH, maxFailures: 3}'});
   sshd = await startSshd({trustedUserCaKeys: authz.caPublicKey});
-  home = isolatedHome();
-  mkdirSync(join(home.xdg.config, 'bcl'), {recursive: true});
-  writeFileSync(join(home.xdg.config, 'bcl', 'config.yaml'), `csshctl:\n  server: ${authz.url}\n  serverCa: ${authz.serverCa}\n  certificate:\n    cert: ${ann.cert}\n    key: ${ann.key}\n`);
+  home = homeOf(ann);
+  bobHome = homeOf(bob);
 });
+
+function homeOf(who: IssuedX509): IsolatedHome {
+  const h = isolatedHome();
+  mkdirSync(join(h.xdg.config, 'bcl'), {recursive: true});
+  writeFileSync(join(h.xdg.config, 'bcl', 'config.yaml'), `csshctl:\n  server: ${authz.url}\n  serverCa: ${authz.serverCa}\n  certificate:\n    cert: ${who.cert}\n    key: ${who.key}\n`);
+  return h;
+}
 
 afterAll(async () => {
   await sshd?.stop();
   await authz?.stop();
   pki?.remove();
   home?.remove();
+  bobHome?.remove();
 });
 
 describe('a grant that requires TOTP', () => {
@@ -130,6 +139,26 @@ describe('a grant that requires TOTP', () => {
     const res = await csshctl(['ssh', `${OPS}@127.0.0.1`, '--renew', '--', ...sshd.sshOptions(), 'whoami'], {CSSHCTL_TOTP_CODE: code(secret, 1)});
     expect(res.stderr).not.toMatch(/Error/);
     expect(res.stdout).toBe(`${OPS}\n`);
+  });
+
+  it('on a terminal: mfa enroll shows the QR code and asks for the first code; csshctl ssh asks for the code when the service needs one', async () => {
+    await freshStep();
+    let bobSecret = '';
+    const enrol = await runCliOnTerminal('csshctl', ['mfa', 'enroll'], {
+      env: bobHome.env,
+      answers: [{when: /The code your app shows now:/, send: (out) => code((bobSecret = /Secret \(to type in instead\): ([A-Z2-7]+)/.exec(out)![1]!), -1)}],
+    });
+    expect(enrol.exitCode, enrol.output).toBe(0);
+    expect(enrol.output).toMatch(/▄/);
+    expect(enrol.output).toContain('otpauth://totp/Example%20SSH:bob%40example.com?secret=');
+    expect(enrol.output).toContain('TOTP enrolment of bob@example.com confirmed');
+    const login = await runCliOnTerminal('csshctl', ['ssh', `${OPS}@127.0.0.1`, '--', ...sshd.sshOptions(), 'echo in as $(whoami)'], {
+      env: bobHome.env,
+      answers: [{when: /TOTP code from your authenticator app:/, send: () => code(bobSecret)}],
+    });
+    expect(login.output).toContain('this certificate needs a TOTP code (grant 0 requires mfa: totp)');
+    expect(login.output).toContain(`in as ${OPS}`);
+    expect(login.exitCode, login.output).toBe(0);
   });
 
   it('rate limits repeated wrong codes: then even the right code is refused, and every attempt is audited', async () => {

@@ -1,4 +1,4 @@
-export {runCli, repoRoot, type CliOptions, type CliResult} from './cli.js';
+export {runCli, runCliOnTerminal, repoRoot, type CliOptions, type CliResult} from './cli.js';
 export {freePort} from './ports.js';
 export {startPostgres, postgresBinDir, type PostgresServer} from './postgres.js';
 export {startMariaDb, mariadbBinaries, type MariaDbServer} from './mariadb.js';
