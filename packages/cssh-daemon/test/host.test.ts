@@ -22,6 +22,7 @@ import {
   waitFor,
 } from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {loadDaemonConfig} from '../src/config.js';
 
 // The daemon creates NEW; OWN exists before (made by the test) and must never be touched.
 const NEW = 'bcl-dmn-new';
@@ -99,6 +100,24 @@ afterAll(async () => {
 
 describe('cssh-daemon on a host', () => {
   let own: ReturnType<typeof account>;
+
+  it("is what cssh-authz host-setup sets up: the package's unit file, and a configuration it accepts", async () => {
+    const res = await runCli(join(repoRoot, 'bin', 'cssh-authz'), ['host-setup', '--server', authz.url, '--cacert', authz.serverCa, '--hostname', 'web1.example.com', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    const setup = JSON.parse(res.stdout) as {unit: string; daemonConfig: string; files: {path: string; content: string}[]};
+    expect(setup.unit).toBe(readFileSync(join(repoRoot, 'packages', 'cssh-daemon', 'systemd', 'cssh-daemon.service'), 'utf8'));
+    expect(setup.files.map((f) => f.path)).toEqual(expect.arrayContaining(['/etc/cssh-daemon/config.yaml', '/etc/systemd/system/cssh-daemon.service']));
+    const file = join(annHome().home, 'cssh-daemon.yaml');
+    writeFileSync(file, setup.daemonConfig);
+    expect(loadDaemonConfig(file)).toMatchObject({
+      server: authz.url,
+      hostname: 'web1.example.com',
+      identity: {cert: '/etc/cssh-daemon/host.pem', key: '/etc/cssh-daemon/host-key.pem'},
+      files: {krl: '/etc/ssh/cssh_revoked.krl', trustedCaKeys: '/etc/ssh/cssh_user_ca.pub'},
+      intervalSeconds: 30,
+      staleAfterSeconds: 300,
+    });
+  });
 
   it('creates the granted account, and the person logs in with csshctl ssh; an account it did not create stays as it was', async () => {
     own = account(OWN);
