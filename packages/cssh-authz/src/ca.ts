@@ -1,12 +1,14 @@
 import {createPrivateKey, generateKeyPairSync, type KeyObject} from 'node:crypto';
 import {readFileSync, statSync} from 'node:fs';
-import {decodeOpenSshPrivateKey, formatPublicKey, isOpenSshPrivateKey, sshPublicKey, SshFormatError} from '@bcl/openssh-formats';
+import {decodeOpenSshPrivateKey, fingerprint, formatPublicKey, isOpenSshPrivateKey, sshPublicKey, SshFormatError} from '@bcl/openssh-formats';
 import {InvalidFileError} from './yaml-file.js';
 
 /** The SSH user certificate authority: its private key, public key line and wire blob. */
 export interface SshCa {
   key: KeyObject;
   type: string;
+  /** Its SHA256 fingerprint, the key's id in the keyring. */
+  id: string;
   /** The CA public key's wire encoding (the KRL names it). */
   blob: Buffer;
   /** The line for sshd's TrustedUserCAKeys. */
@@ -39,13 +41,17 @@ export function loadCa(path: string, passphraseFile?: string): SshCa {
   if (key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 3072) {
     throw new InvalidFileError(`${path}: an RSA CA key needs at least 3072 bits (this one has ${key.asymmetricKeyDetails?.modulusLength}); Ed25519 is recommended`, path);
   }
-  let ssh;
   try {
-    ssh = sshPublicKey(key);
+    return caFromKey(key);
   } catch (error) {
     throw new InvalidFileError(`${path}: ${(error as Error).message}; use an Ed25519, ECDSA or RSA key`, path);
   }
-  return {key, type: ssh.type, blob: ssh.blob, publicLine: formatPublicKey(ssh.type, ssh.blob, 'cssh-authz user CA')};
+}
+
+/** The CA of a private key (from a file, or unsealed from the keyring). */
+export function caFromKey(key: KeyObject): SshCa {
+  const ssh = sshPublicKey(key);
+  return {key, type: ssh.type, id: fingerprint(ssh.blob), blob: ssh.blob, publicLine: formatPublicKey(ssh.type, ssh.blob, 'cssh-authz user CA')};
 }
 
 export type CaKeyType = 'ed25519' | 'ecdsa-p256' | 'rsa-4096';

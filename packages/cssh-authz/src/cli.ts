@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, lstatSync, readFileSync, unlinkSync, writeFileSync} from 'node:fs';
 import {hostname as osHostname} from 'node:os';
 import {parseArgs} from 'node:util';
 
@@ -14,14 +14,25 @@ Usage:
   cssh-authz serve --config <file>          run the service (SIGHUP reloads rules and TLS files)
   cssh-authz check --config <file>          validate the configuration, rules, CA key and TLS files
   cssh-authz host-setup --server <url> [--cacert <pem>] [--hostname <name>] [--csshctl <path>]
-                        [--command-user <user>] [--ssh-dir <dir>] [--out-dir <dir>]
-                                            print (or write) what a host needs to trust the service
+                        [--command-user <user>] [--ssh-dir <dir>] [--out-dir <dir>] [--daemon <path>]
+                        [--host-cert <pem>] [--host-key <pem>] [--json]
+                                            print (or write) what a host needs to trust the service:
+                                            files, sshd_config lines, cssh-daemon's config and unit
   cssh-authz keygen --out <file> [--type ed25519|ecdsa-p256|rsa-4096] [--passphrase-file <file>]
                                             create a new SSH user CA key (PKCS#8 PEM, mode 0600)
+  cssh-authz secrets-key --out <file>       create the key that seals TOTP secrets and rotated CA keys
+                                            in the state (secretsKey; 32 random bytes, mode 0600)
+  cssh-authz ca rotate --config <file> [--overlap <duration>] [--type ed25519|ecdsa-p256|rsa-4096] [--json]
+                                            a new CA key signs from now on; the previous one stays
+                                            trusted for the overlap (default ca.rotationOverlap)
+  cssh-authz ca status --config <file> [--json]
+                                            the CA keys: which signs, which are trusted until when
   cssh-authz --version | --help
 `;
 
-const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5} as const;
+const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5, conflict: 6} as const;
+
+class ConflictError extends Error {}
 
 class UsageError extends Error {}
 
@@ -52,6 +63,14 @@ export async function main(argv: string[], io: {out: (s: string) => void; err: (
         return await hostSetupCommand(rest, io);
       case 'keygen':
         return await keygen(rest, io);
+      case 'secrets-key':
+        return await secretsKey(rest, io);
+      case 'ca': {
+        const [verb, ...args] = rest;
+        if (verb === 'rotate') return await caRotate(args, io);
+        if (verb === 'status') return await caStatus(args, io);
+        throw new UsageError(verb === undefined ? 'ca needs a verb: rotate or status' : `unknown command "ca ${verb}" (expected ca rotate or ca status)`);
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -64,6 +83,7 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
   const {InvalidFileError} = await import('./yaml-file.js');
   const {FetchError} = await import('./host-setup.js');
   const {TlsMaterialError} = await import('@bcl/mtls');
+  const {KeyringError} = await import('./keyring.js');
   const message = (error as Error).message;
   if (error instanceof UsageError || (error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
     io.err(`Error: ${message}\nHint: run cssh-authz --help for the usage.\n`);
@@ -72,6 +92,14 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
   if (error instanceof InvalidFileError || error instanceof TlsMaterialError) {
     io.err(`Error: ${message}\n`);
     return EXIT.invalid;
+  }
+  if (error instanceof KeyringError) {
+    io.err(`Error: ${message}\n`);
+    return EXIT.invalid;
+  }
+  if (error instanceof ConflictError) {
+    io.err(`Error: ${message}\n`);
+    return EXIT.conflict;
   }
   if (error instanceof FetchError) {
     io.err(`Error: ${message}\n`);
@@ -94,6 +122,21 @@ function configFlag(args: string[]): string {
   const {values} = parseArgs({args, options: {config: {type: 'string', short: 'c'}}, strict: true, allowPositionals: false});
   if (!values.config) throw new UsageError('--config <file> is required');
   return values.config;
+}
+
+/** A new secret file, created 0600 from birth; an existing one (or a symlink) only replaced with --force. */
+function createSecretFile(path: string, content: string, force: boolean | undefined): void {
+  let exists = false;
+  try {
+    lstatSync(path);
+    exists = true;
+  } catch {
+    // absent: created below
+  }
+  if (exists && !force) throw new UsageError(`${path} exists; refusing to overwrite a key (--force replaces it)`);
+  if (exists) unlinkSync(path);
+  // wx: never follows a symlink planted in between, never keeps an old file's mode.
+  writeFileSync(path, content, {mode: 0o600, flag: 'wx'});
 }
 
 async function serve(args: string[], io: {err: (s: string) => void}): Promise<number> {
@@ -138,6 +181,7 @@ async function check(args: string[], io: {out: (s: string) => void}): Promise<nu
   const rules = new AccessRules(loadYamlFile(config.rules, rulesSchema), parseDuration(config.certificates.maxTtl)!);
   // Read-only: check compares the CRLs with the numbers the service saw, records nothing.
   await loadTlsMaterial(config.tls, {crlNumbers: new FileCrlNumberStore(join(config.stateDir, 'crl-numbers.json')), record: false});
+  if (config.secretsKey) (await import('./secrets.js')).SecretsKey.load(config.secretsKey);
   io.out(`${file}: valid\n  CA: ${ca.publicLine}\n  rules: ${config.rules}: ${rules.summary()}\n  listen: ${config.listen}\n`);
   return EXIT.ok;
 }
@@ -155,6 +199,9 @@ async function hostSetupCommand(args: string[], io: {out: (s: string) => void}):
       'command-user': {type: 'string'},
       'ssh-dir': {type: 'string'},
       'out-dir': {type: 'string'},
+      daemon: {type: 'string'},
+      'host-cert': {type: 'string'},
+      'host-key': {type: 'string'},
       json: {type: 'boolean'},
     },
   });
@@ -169,9 +216,12 @@ async function hostSetupCommand(args: string[], io: {out: (s: string) => void}):
     csshctl: values.csshctl ?? '/usr/local/bin/csshctl',
     commandUser: values['command-user'] ?? 'nobody',
     sshDir: values['ssh-dir'] ?? '/etc/ssh',
+    ...(values.daemon ? {daemon: values.daemon} : {}),
+    ...(values['host-cert'] ? {hostCert: values['host-cert']} : {}),
+    ...(values['host-key'] ? {hostKey: values['host-key']} : {}),
     ...(values['out-dir'] ? {outDir: values['out-dir']} : {}),
   });
-  io.out(values.json ? `${JSON.stringify({caPublicKey: result.caPublicKey, sshdConfig: result.sshdConfig, files: result.files, cron: result.cron}, null, 2)}\n` : result.text);
+  io.out(values.json ? `${JSON.stringify({caPublicKey: result.caPublicKey, sshdConfig: result.sshdConfig, files: result.files, unit: result.unit, daemonConfig: result.daemonConfig}, null, 2)}\n` : result.text);
   return EXIT.ok;
 }
 
@@ -188,4 +238,92 @@ async function keygen(args: string[], io: {out: (s: string) => void}): Promise<n
   writeFileSync(`${values.out}.pub`, `${publicLine}\n`, {mode: 0o644});
   io.out(`${publicLine}\n`);
   return EXIT.ok;
+}
+
+async function secretsKey(args: string[], io: {out: (s: string) => void}): Promise<number> {
+  const {values} = parseArgs({args, strict: true, allowPositionals: false, options: {out: {type: 'string'}, force: {type: 'boolean'}}});
+  if (!values.out) throw new UsageError('--out <file> is required');
+  const {SecretsKey} = await import('./secrets.js');
+  createSecretFile(values.out, SecretsKey.generate(), values.force);
+  io.out(`${values.out}: a new secrets key (mode 0600); set secretsKey to it in the configuration of every replica\n`);
+  return EXIT.ok;
+}
+
+/** The configuration, the configured CA and the store, for the ca commands (no server started). */
+async function openState(file: string) {
+  const {loadServiceConfig} = await import('./config.js');
+  const {loadCa} = await import('./ca.js');
+  const {FileStore} = await import('./store/file-store.js');
+  const config = loadServiceConfig(file);
+  const ca = loadCa(config.ca.key, config.ca.passphraseFile);
+  const store = await FileStore.open({stateDir: config.stateDir, auditLog: config.auditLog});
+  return {config, ca, store};
+}
+
+async function caRotate(args: string[], io: {out: (s: string) => void; err: (s: string) => void}): Promise<number> {
+  const {values} = parseArgs({args, strict: true, allowPositionals: false, options: {config: {type: 'string', short: 'c'}, overlap: {type: 'string'}, type: {type: 'string'}, json: {type: 'boolean'}}});
+  if (!values.config) throw new UsageError('--config <file> is required');
+  const type = values.type ?? 'ed25519';
+  if (type !== 'ed25519' && type !== 'ecdsa-p256' && type !== 'rsa-4096') throw new UsageError(`--type: expected ed25519, ecdsa-p256 or rsa-4096, got "${type}"`);
+  const {parseDuration, formatDuration, DURATION_EXAMPLES} = await import('./duration.js');
+  const {config, ca, store} = await openState(values.config);
+  try {
+    const overlapText = values.overlap ?? config.ca.rotationOverlap;
+    const overlapSeconds = parseDuration(overlapText);
+    if (overlapSeconds === undefined) throw new UsageError(`--overlap: expected ${DURATION_EXAMPLES}, got "${overlapText}"`);
+    if (!config.secretsKey) {
+      const {InvalidFileError} = await import('./yaml-file.js');
+      throw new InvalidFileError(`${config.file}: secretsKey is required to rotate the CA (the new key is kept sealed in the state, for every replica); create one with cssh-authz secrets-key --out`, config.file);
+    }
+    const {SecretsKey} = await import('./secrets.js');
+    const {rotatedKeyring, describeKeyring} = await import('./keyring.js');
+    const {userInfo} = await import('node:os');
+    const secrets = SecretsKey.load(config.secretsKey);
+    const now = new Date();
+    const keyring = await store.caKeyring();
+    const next = rotatedKeyring(keyring, ca, {now, overlapSeconds, type, secrets});
+    const by = (() => {
+      try {
+        return userInfo().username;
+      } catch {
+        return String(process.getuid?.() ?? 'unknown');
+      }
+    })();
+    const ok = await store.replaceCaKeyring(keyring.version, next.keys, {
+      time: now.toISOString(),
+      event: 'ca.rotated',
+      by,
+      newKey: next.added.id,
+      retiring: next.retiring.map((k) => ({id: k.id, retiresAt: k.retiresAt})),
+      overlapSeconds,
+    });
+    if (!ok) throw new ConflictError('the CA keyring changed while rotating (another rotation?); run cssh-authz ca status and try again');
+    const maxTtl = parseDuration(config.certificates.maxTtl)!;
+    if (overlapSeconds < maxTtl) {
+      io.err(`Warning: the overlap (${formatDuration(overlapSeconds)}) is shorter than certificates.maxTtl (${formatDuration(maxTtl)}): certificates of the previous key stop working before they expire\n`);
+    }
+    const shown = describeKeyring(await store.caKeyring(), ca, now);
+    io.out(
+      values.json
+        ? `${JSON.stringify({signing: next.added.id, publicKey: next.added.publicKey, overlapSeconds, keyring: shown}, null, 2)}\n`
+        : [`New CA key ${next.added.id} signs from now on:`, `  ${next.added.publicKey}`, ...next.retiring.map((k) => `${k.id} stays trusted until ${k.retiresAt} (${formatDuration(overlapSeconds)}), then hosts drop it.`), ''].join('\n'),
+    );
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}
+
+async function caStatus(args: string[], io: {out: (s: string) => void}): Promise<number> {
+  const {values} = parseArgs({args, strict: true, allowPositionals: false, options: {config: {type: 'string', short: 'c'}, json: {type: 'boolean'}}});
+  if (!values.config) throw new UsageError('--config <file> is required');
+  const {describeKeyring} = await import('./keyring.js');
+  const {ca, store} = await openState(values.config);
+  try {
+    const shown = describeKeyring(await store.caKeyring(), ca, new Date());
+    io.out(values.json ? `${JSON.stringify(shown, null, 2)}\n` : `${shown.keys.map((k) => `${k.state.padEnd(8)} ${k.id}  since ${k.activatedAt}${k.retiresAt ? `  until ${k.retiresAt}${k.left ? ` (${k.left} left)` : ''}` : ''}`).join('\n')}\n`);
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
 }

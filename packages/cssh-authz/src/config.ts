@@ -34,7 +34,23 @@ export const serviceConfigSchema = z.strictObject({
     key: path,
     /** A file holding the passphrase of an encrypted PKCS#8 key. */
     passphraseFile: path.optional(),
+    /** How long `cssh-authz ca rotate` keeps the previous key trusted (at least the longest certificate lifetime). */
+    rotationOverlap: duration.default('8h'),
   }),
+  /**
+   * 32 random bytes, base64, in a 0600 file (`cssh-authz secrets-key --out`): seals TOTP secrets
+   * and rotated CA keys in the state. Needed for TOTP and for `ca rotate`.
+   */
+  secretsKey: path.optional(),
+  mfa: z
+    .strictObject({
+      /** The issuer an authenticator app shows next to the account. */
+      issuer: z.string().min(1).max(64).regex(/^[^:]+$/, 'expected a name without ":"').default('cssh-authz'),
+      /** Wrong codes within failureWindow after which every code is refused until the window has passed. */
+      maxFailures: z.number().int().min(1).max(100).default(5),
+      failureWindow: duration.default('15m'),
+    })
+    .default({issuer: 'cssh-authz', maxFailures: 5, failureWindow: '15m'}),
   /** The access rules (YAML); reloaded on change and on SIGHUP. */
   rules: path,
   /** Where issued certificates and revocations are remembered. */
@@ -75,7 +91,8 @@ export function loadServiceConfig(file: string): ServiceConfig {
       clientCa: abs(raw.tls.clientCa),
       crl: (raw.tls.crl === undefined ? [] : Array.isArray(raw.tls.crl) ? raw.tls.crl : [raw.tls.crl]).map(abs),
     },
-    ca: {key: abs(raw.ca.key), ...(raw.ca.passphraseFile ? {passphraseFile: abs(raw.ca.passphraseFile)} : {})},
+    ca: {key: abs(raw.ca.key), ...(raw.ca.passphraseFile ? {passphraseFile: abs(raw.ca.passphraseFile)} : {}), rotationOverlap: raw.ca.rotationOverlap},
+    ...(raw.secretsKey ? {secretsKey: abs(raw.secretsKey)} : {}),
     rules: abs(raw.rules),
     stateDir: abs(raw.stateDir),
     auditLog: abs(raw.auditLog),

@@ -1,7 +1,15 @@
-/** Durations as people write them in rules and requests: "90s", "30m", "8h", "1h30m", "2d". */
+/**
+ * The one duration grammar of CSSH: rules, the service's configuration, request bodies, csshctl's
+ * flags and settings, cssh-daemon's configuration. Whole numbers with units s, m, h, d, w, in any
+ * order and combination ("90s", "30m", "8h", "1h30m", "2d", "1w"); a bare number is seconds.
+ * Dependency-free: clients import it through `@bcl/cssh-authz/api`.
+ */
 const UNITS: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400, w: 604_800};
 
-/** Seconds, or undefined when the text is not a duration. A bare number is seconds. */
+/** What a message says a duration looks like. */
+export const DURATION_EXAMPLES = 'a duration such as 90s, 30m, 8h, 1h30m, 2d or 1w';
+
+/** Seconds, or undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
   if (/^\d+$/.test(t)) return Number(t);

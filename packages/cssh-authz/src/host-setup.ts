@@ -3,7 +3,11 @@ import {request} from 'node:https';
 import {join} from 'node:path';
 import {parsePublicKey} from '@bcl/openssh-formats';
 
-/** What a host needs to accept cssh-authz certificates: two files, four sshd_config lines, a cron line. */
+/**
+ * What a host needs to accept cssh-authz certificates: the CA keys and KRL files (kept fresh by
+ * cssh-daemon, its configuration and systemd unit), four sshd_config lines, and the bcl
+ * configuration `csshctl principals` reads.
+ */
 export interface HostSetupOptions {
   server: string;
   /** PEM bundle that signs the service's TLS certificate (else the system roots). */
@@ -16,6 +20,11 @@ export interface HostSetupOptions {
   commandUser: string;
   /** Where the files go on the host. */
   sshDir: string;
+  /** Where cssh-daemon is installed on the host. */
+  daemon?: string;
+  /** The host's PKI certificate and key on the host (cssh-daemon asks for this host's accounts with them). */
+  hostCert?: string;
+  hostKey?: string;
   /** Write the files here instead of only printing the instructions. */
   outDir?: string;
 }
@@ -24,8 +33,37 @@ export interface HostSetup {
   caPublicKey: string;
   sshdConfig: string;
   files: {path: string; mode: string; content: string}[];
-  cron: string;
+  /** cssh-daemon's systemd unit (packages/cssh-daemon/systemd/cssh-daemon.service with these paths). */
+  unit: string;
+  daemonConfig: string;
   text: string;
+}
+
+/** The systemd unit of cssh-daemon; with the default paths it is the package's own unit file. */
+export function daemonUnit(options: {daemon: string; config: string}): string {
+  return `[Unit]
+Description=cssh-daemon: this host's SSH CA keys, KRL and accounts, kept in step with cssh-authz
+Wants=network-online.target
+After=network-online.target
+Before=ssh.service
+
+[Service]
+Type=simple
+ExecStart=${options.daemon} run --config ${options.config}
+Restart=always
+RestartSec=5s
+# Root: it replaces sshd's files and runs useradd and usermod; nothing else is granted.
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+StateDirectory=cssh-daemon
+StateDirectoryMode=0700
+
+[Install]
+WantedBy=multi-user.target
+`;
 }
 
 export class FetchError extends Error {
@@ -50,12 +88,33 @@ export async function hostSetup(options: HostSetupOptions): Promise<HostSetup> {
     '',
   ].join('\n');
   const bclConfig = ['# csshctl principals asks cssh-authz which logins the access rules allow on this host', 'csshctl:', `  server: ${base}`, ...(options.cacert ? [`  serverCa: ${options.outDir ? join(options.outDir, 'cssh-authz-ca.pem') : '/etc/bcl/cssh-authz-ca.pem'}`] : []), ''].join('\n');
-  const curlCa = options.cacert ? ` --cacert ${options.outDir ? join(options.outDir, 'cssh-authz-ca.pem') : '/etc/bcl/cssh-authz-ca.pem'}` : '';
-  const cron = `*/5 * * * * root curl -fsS${curlCa} -o ${krlPath}.new ${base}/v1/krl && mv ${krlPath}.new ${krlPath}`;
+  const serverCaPath = options.outDir ? join(options.outDir, 'cssh-authz-ca.pem') : '/etc/bcl/cssh-authz-ca.pem';
+  const daemonConfigPath = options.outDir ? join(options.outDir, 'cssh-daemon.yaml') : '/etc/cssh-daemon/config.yaml';
+  const unitPath = options.outDir ? join(options.outDir, 'cssh-daemon.service') : '/etc/systemd/system/cssh-daemon.service';
+  const hostCert = options.hostCert ?? '/etc/cssh-daemon/host.pem';
+  const hostKey = options.hostKey ?? '/etc/cssh-daemon/host-key.pem';
+  const daemonConfig = [
+    '# cssh-daemon keeps the CA keys, the KRL and the granted accounts of this host in step with cssh-authz',
+    `server: ${base}`,
+    ...(options.cacert ? [`serverCa: ${serverCaPath}`] : []),
+    `hostname: ${options.hostname}`,
+    "identity:                  # this host's PKI certificate (clientAuth, DNS name = hostname) and key",
+    `  cert: ${hostCert}`,
+    `  key: ${hostKey}`,
+    'files:',
+    `  krl: ${krlPath}`,
+    `  trustedCaKeys: ${caPath}`,
+    'interval: 30s',
+    'staleAfter: 5m',
+    '',
+  ].join('\n');
+  const unit = daemonUnit({daemon: options.daemon ?? '/usr/local/bin/cssh-daemon', config: daemonConfigPath});
   const files = [
     {path: caPath, mode: '0644', content: `${caPublicKey}\n`},
     {path: bclConfigPath, mode: '0644', content: bclConfig},
-    ...(ca ? [{path: options.outDir ? join(options.outDir, 'cssh-authz-ca.pem') : '/etc/bcl/cssh-authz-ca.pem', mode: '0644', content: ca.toString('utf8')}] : []),
+    {path: daemonConfigPath, mode: '0644', content: daemonConfig},
+    {path: unitPath, mode: '0644', content: unit},
+    ...(ca ? [{path: serverCaPath, mode: '0644', content: ca.toString('utf8')}] : []),
   ];
   if (options.outDir) {
     mkdirSync(options.outDir, {recursive: true});
@@ -72,8 +131,11 @@ export async function hostSetup(options: HostSetupOptions): Promise<HostSetup> {
     `echo '${caPublicKey}' > ${caPath}`,
     '#',
     `# 2. ${krlPath} (0644, root): revoked certificates; sshd refuses every key while it is missing.`,
-    `#    Fetch it now and every 5 minutes (/etc/cron.d/cssh-authz-krl):`,
-    cron,
+    `#    cssh-daemon keeps it and ${caPath} fresh (conditional GET, atomic replace, CA rotations),`,
+    `#    and creates and locks the accounts granted on this host. Its configuration, ${daemonConfigPath}:`,
+    ...daemonConfig.trimEnd().split('\n').map((l) => `#    ${l}`),
+    `#    its unit, ${unitPath}, then: systemctl daemon-reload && systemctl enable --now cssh-daemon`,
+    ...unit.trimEnd().split('\n').map((l) => `#    ${l}`),
     '#',
     `# 3. ${options.csshctl} must be root-owned and not writable by others (sshd checks), and read`,
     `#    its server from ${bclConfigPath}:`,
@@ -83,7 +145,7 @@ export async function hostSetup(options: HostSetupOptions): Promise<HostSetup> {
     sshdConfig.trimEnd(),
     '',
   ].join('\n');
-  return {caPublicKey, sshdConfig, files, cron, text};
+  return {caPublicKey, sshdConfig, files, unit, daemonConfig, text};
 }
 
 function fetch(url: string, ca: Buffer | undefined): Promise<Buffer> {

@@ -6,3 +6,6 @@ export {AccessRules, rulesSchema, DEFAULT_EXTENSIONS, type Decision, type RulesS
 export {AuthzService, ServiceError, type Identity, type IssuedCertificate} from './service.js';
 export {stderrLogger, type Logger} from './log.js';
 export {hostSetup, type HostSetup} from './host-setup.js';
+export {FileStore} from './store/file-store.js';
+export type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, Revocation, RevokeOutcome, TotpEnrolment} from './store/types.js';
+export {SecretsKey} from './secrets.js';

@@ -80,6 +80,7 @@ describe('access rules', () => {
       extensions: ['permit-pty'],
       criticalOptions: {'force-command': '/usr/bin/psql', 'source-address': '10.0.0.0/8'},
       grants: [2],
+      mfa: null,
     });
     // On a web host, deploy comes from the unrestricted web grant.
     expect(rules.decide({email: 'carl@example.com', host: 'web-7.example.com'})).toMatchObject({ok: true, principals: ['deploy'], maxTtlSeconds: 3600, criticalOptions: {}});
@@ -90,10 +91,10 @@ describe('access rules', () => {
 
   it('answers principal queries for a host with the grant restrictions as sshd options', () => {
     expect(rules.principalsFor({login: 'root', host: 'db1.example.com'})).toEqual([
-      {principal: 'root', options: ['restrict', 'pty', 'agent-forwarding', 'port-forwarding', 'user-rc']},
+      {principal: 'root', options: ['restrict', 'pty', 'agent-forwarding', 'port-forwarding', 'user-rc'], mfa: null},
     ]);
     expect(rules.principalsFor({login: 'dbadmin', host: 'db1.example.com', email: 'carl@example.com'})).toEqual([
-      {principal: 'dbadmin', options: ['restrict', 'pty', 'command="/usr/bin/psql"', 'from="10.0.0.0/8"']},
+      {principal: 'dbadmin', options: ['restrict', 'pty', 'command="/usr/bin/psql"', 'from="10.0.0.0/8"'], mfa: null},
     ]);
     expect(rules.principalsFor({login: 'root', host: 'db1.example.com', email: 'carl@example.com'})).toEqual([]);
     expect(rules.principalsFor({login: 'deploy', host: 'mail.example.com'})).toEqual([]);
@@ -111,5 +112,50 @@ describe('access rules', () => {
     expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: [root], maxTtl: 100y}\n')).toMatch(/^rules.yaml:6:56: grants\[0\]\.maxTtl: expected a duration/);
     expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: ["bad login"]}\n')).toMatch(/grants\[0\]\.principals\[0\]: expected a unix login name/);
     expect(invalid('groups: [\n')).toMatch(/^rules.yaml:\d+:\d+: not valid YAML/);
+  });
+
+  it('requires a second factor where a grant says mfa: totp, and only there', () => {
+    const mfa = load(`
+groups:
+  sre: [ann@example.com]
+hostGroups:
+  prod: [prod-*]
+  all: ["*"]
+grants:
+  - {group: sre, hosts: prod, principals: [root], mfa: totp, shell: /bin/sh}
+  - {group: sre, hosts: all, principals: [ops]}
+  - {group: sre, hosts: all, principals: [deploy], mfa: totp}
+  - {group: sre, hosts: prod, principals: [deploy]}
+`);
+    expect(mfa.decide({email: 'ann@example.com', principals: ['root']})).toMatchObject({ok: true, mfa: 'totp', grants: [0]});
+    expect(mfa.decide({email: 'ann@example.com', principals: ['ops']})).toMatchObject({ok: true, mfa: null});
+    // A principal draws on its least restricted grant: on prod hosts deploy needs no code.
+    expect(mfa.decide({email: 'ann@example.com', principals: ['deploy'], host: 'prod-1'})).toMatchObject({ok: true, mfa: null, grants: [3]});
+    expect(mfa.decide({email: 'ann@example.com', principals: ['deploy'], host: 'dev-1'})).toMatchObject({ok: true, mfa: 'totp', grants: [2]});
+    expect(mfa.principalsFor({login: 'root', host: 'prod-1', email: 'ann@example.com'})).toEqual([{principal: 'root', options: expect.any(Array), mfa: 'totp'}]);
+    expect(mfa.principalsFor({login: 'deploy', host: 'prod-1', email: 'ann@example.com'})).toEqual([{principal: 'deploy', options: expect.any(Array), mfa: null}]);
+    expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: [root], mfa: sms}\n')).toBe('rules.yaml:6:53: grants[0].mfa: expected totp (the only second factor), got string "sms"');
+  });
+
+  it("lists the accounts a host needs, each with its grant's shell, for cssh-daemon", () => {
+    const hosts = load(`
+groups:
+  sre: [ann@example.com]
+  dev: [carl@example.com]
+hostGroups:
+  web: [web-*]
+  all: ["*"]
+grants:
+  - {group: dev, hosts: web, principals: [deploy, app], shell: /bin/sh}
+  - {group: sre, hosts: all, principals: [ops]}
+  - {group: sre, hosts: web, principals: [app], shell: /usr/bin/zsh, forceCommand: /usr/bin/true}
+`);
+    expect(hosts.loginsOn('web-1')).toEqual([
+      {login: 'app', shell: '/bin/sh'},
+      {login: 'deploy', shell: '/bin/sh'},
+      {login: 'ops', shell: null},
+    ]);
+    expect(hosts.loginsOn('db-1')).toEqual([{login: 'ops', shell: null}]);
+    expect(invalid('groups:\n  sre: [a@b.c]\nhostGroups:\n  h: [x]\ngrants:\n  - {group: sre, hosts: h, principals: [root], shell: bash}\n')).toBe('rules.yaml:6:55: grants[0].shell: expected an absolute path such as /bin/bash');
   });
 });

@@ -42,6 +42,13 @@ const grantSchema = z.strictObject({
     .regex(/^[^\x00-\x1f]*$/, 'expected a command on one line')
     .optional(),
   extensions: z.array(z.enum(USER_EXTENSIONS)).optional(),
+  /** A second factor the person must give at issuance: a TOTP code (csshctl mfa enroll). */
+  mfa: z.enum(['totp'], {error: 'expected totp (the only second factor)'}).optional(),
+  /** The login shell cssh-daemon gives the accounts it creates for these principals. */
+  shell: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_./+-]*$/, 'expected an absolute path such as /bin/bash')
+    .optional(),
 });
 
 export const rulesSchema = z
@@ -84,6 +91,8 @@ export type Decision =
       criticalOptions: Record<string, string>;
       /** Indexes of the grants the certificate draws on, for the audit log. */
       grants: number[];
+      /** The second factor one of those grants requires. */
+      mfa: 'totp' | null;
     }
   | {ok: false; status: 403 | 409; code: string; message: string; notAllowed?: string[]};
 
@@ -184,6 +193,7 @@ export class AccessRules {
       extensions,
       criticalOptions,
       grants: used.map((g) => g.index).sort((a, b) => a - b),
+      mfa: used.some((g) => g.mfa === 'totp') ? 'totp' : null,
     };
   }
 
@@ -194,13 +204,26 @@ export class AccessRules {
    * certificate's own, so a certificate obtained for one host cannot escape the force-command,
    * source addresses or extensions another host's grant imposes.
    */
-  principalsFor(query: {login: string; host: string; email?: string}): {principal: string; options: string[]}[] {
+  principalsFor(query: {login: string; host: string; email?: string}): {principal: string; options: string[]; mfa: 'totp' | null}[] {
     const grants = (query.email === undefined ? this.grants.filter((g) => this.hostMatches(g.hosts, query.host)) : this.grantsFor(query.email, query.host)).filter((g) =>
       g.principals.includes(query.login),
     );
     const best = grants.sort(byPermissiveness)[0];
     if (!best) return [];
-    return [{principal: query.login, options: restrictionOptions(best)}];
+    return [{principal: query.login, options: restrictionOptions(best), mfa: best.mfa ?? null}];
+  }
+
+  /**
+   * The unix accounts a host needs: every login some grant gives on it, with the shell of its
+   * least restricted grant (the one a login draws on), for cssh-daemon.
+   */
+  loginsOn(host: string): {login: string; shell: string | null}[] {
+    const grants = this.grants.filter((g) => this.hostMatches(g.hosts, host));
+    const logins = [...new Set(grants.flatMap((g) => g.principals))].sort();
+    return logins.map((login) => {
+      const best = grants.filter((g) => g.principals.includes(login)).sort(byPermissiveness)[0]!;
+      return {login, shell: best.shell ?? null};
+    });
   }
 }
 
@@ -221,9 +244,9 @@ export function restrictionOptions(grant: Pick<GrantSpec, 'extensions' | 'forceC
   return options;
 }
 
-/** Fewer restrictions first: no force-command, no source addresses, more extensions, longer lifetime. */
+/** Fewer restrictions first: no force-command, no source addresses, no second factor, more extensions, longer lifetime. */
 function byPermissiveness(a: Grant, b: Grant): number {
-  const score = (g: Grant) => [g.forceCommand ? 1 : 0, g.sourceAddresses ? 1 : 0, -(g.extensions ?? DEFAULT_EXTENSIONS).length, -g.maxTtlSeconds];
+  const score = (g: Grant) => [g.forceCommand ? 1 : 0, g.sourceAddresses ? 1 : 0, g.mfa ? 1 : 0, -(g.extensions ?? DEFAULT_EXTENSIONS).length, -g.maxTtlSeconds];
   const sa = score(a);
   const sb = score(b);
   for (let i = 0; i < sa.length; i++) if (sa[i] !== sb[i]) return sa[i]! - sb[i]!;

@@ -4,14 +4,16 @@ import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 import type {TLSSocket} from 'node:tls';
 import {checkPeer, FileCrlNumberStore, loadTlsMaterial, watchFiles, watchTlsMaterial} from '@bcl/mtls';
-import {AppendLog} from './append-log.js';
 import {loadCa} from './ca.js';
 import type {ServiceConfig} from './config.js';
 import {parseDuration} from './duration.js';
-import {CertificateLedger} from './ledger.js';
+import {checkHostPeer} from './host-identity.js';
 import type {Logger} from './log.js';
 import {RulesSource} from './rules-source.js';
+import {SecretsKey} from './secrets.js';
 import {AuthzService, type CallContext, ServiceError} from './service.js';
+import {FileStore} from './store/file-store.js';
+import type {AuthzStore} from './store/types.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -30,16 +32,27 @@ export interface RunningAuthz {
  * Starts the service: loads everything first (any problem is thrown before listening), then
  * serves HTTPS with client certificates requested, and watches the rules and TLS files.
  */
-export async function startAuthz(config: ServiceConfig, log: Logger, options: {now?: () => Date; watchIntervalMs?: number} = {}): Promise<RunningAuthz> {
+export async function startAuthz(config: ServiceConfig, log: Logger, options: {now?: () => Date; watchIntervalMs?: number; store?: AuthzStore} = {}): Promise<RunningAuthz> {
   const now = options.now ?? (() => new Date());
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
+  const secrets = config.secretsKey ? SecretsKey.load(config.secretsKey) : undefined;
   const rules = new RulesSource(config.rules, parseDuration(config.certificates.maxTtl)!, log);
   // The highest CRL number seen per issuer survives restarts: an older CRL never un-revokes.
   const crlNumbers = new FileCrlNumberStore(join(config.stateDir, 'crl-numbers.json'));
   const tls = await loadTlsMaterial(config.tls, {crlNumbers});
-  const ledger = await CertificateLedger.open(config.stateDir, now);
-  const audit = await AppendLog.open(config.auditLog);
-  const service = new AuthzService({ca, rules: () => rules.current, ledger, audit, now, defaultTtlSeconds: parseDuration(config.certificates.defaultTtl)!});
+  const store = options.store ?? (await FileStore.open({stateDir: config.stateDir, auditLog: config.auditLog, now}));
+  const service = new AuthzService({
+    ca,
+    secrets,
+    rules: () => rules.current,
+    store,
+    now,
+    defaultTtlSeconds: parseDuration(config.certificates.defaultTtl)!,
+    totp: {issuer: config.mfa.issuer, maxFailures: config.mfa.maxFailures, failureWindowSeconds: parseDuration(config.mfa.failureWindow)!},
+  });
+  // Fails at start, not at the first issuance, when the keyring cannot give a signing key.
+  await service.caKeys();
+  if (!secrets && rules.current.spec.grants.some((g) => g.mfa)) log.warn('rules: a grant requires mfa: totp, but no secretsKey is configured: such certificates cannot be issued');
 
   const server: Server = createServer(tls.serverOptions, (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -63,14 +76,14 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
     switch (url.pathname) {
       case '/healthz':
         if (!allow(req, res, 'GET')) return;
-        return send(res, 200, {ok: true, rules: rules.current.summary(), issuedValid: ledger.issuedCount, krlVersion: ledger.version, tls: tlsReloader.status()});
+        return send(res, 200, {ok: true, rules: rules.current.summary(), ...(await service.health()), tls: tlsReloader.status()});
       case '/v1/ca.pub':
         if (!allow(req, res, 'GET')) return;
-        return sendText(res, 200, service.caPublicKey(), 'text/plain; charset=utf-8');
+        return sendText(res, 200, await service.caPublicKey(), 'text/plain; charset=utf-8');
       case '/v1/krl': {
         if (!allow(req, res, 'GET')) return;
-        const krl = service.krl();
-        const etag = `"krl-${krl.version}"`;
+        const krl = await service.krl();
+        const etag = krl.etag;
         if (req.headers['if-none-match'] === etag) {
           res.writeHead(304, {etag});
           res.end();
@@ -84,39 +97,45 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
         if (!allow(req, res, 'GET')) return;
         if (config.principalsEndpoint === 'client-certificate' && !(await authenticate(req, res, route, source))) return;
         try {
-          return send(res, 200, service.principals(url.searchParams));
+          return send(res, 200, await service.principals(url.searchParams));
         } catch (error) {
           return refuse(res, error);
         }
       }
-      case '/v1/certificates': {
-        if (!allow(req, res, 'POST')) return;
-        const call = await authenticate(req, res, route, source);
-        if (!call) return;
-        const body = await readJson(req, res);
-        if (body === NO_BODY) return;
-        try {
-          return send(res, 201, await service.issue(call, body));
-        } catch (error) {
-          return refuse(res, error);
-        }
-      }
-      case '/v1/revoke': {
-        if (!allow(req, res, 'POST')) return;
-        const call = await authenticate(req, res, route, source);
-        if (!call) return;
-        const body = await readJson(req, res);
-        if (body === NO_BODY) return;
-        try {
+      case '/v1/certificates':
+        return callerPost(req, res, route, source, 201, (call, body) => service.issue(call, body));
+      case '/v1/revoke':
+        return callerPost(req, res, route, source, 200, async (call, body) => {
           const result = await service.revoke(call, body);
           log.info(`revoke: ${call.identity.email} revoked ${result.revoked.length} certificate(s); KRL version ${result.krlVersion}`);
-          return send(res, 200, result);
-        } catch (error) {
-          return refuse(res, error);
-        }
+          return result;
+        });
+      case '/v1/mfa/totp':
+        return callerPost(req, res, route, source, 201, (call, body) => service.enrolTotp(call, body));
+      case '/v1/mfa/totp/confirm':
+        return callerPost(req, res, route, source, 200, (call, body) => service.confirmTotp(call, body));
+      case '/v1/host/logins': {
+        if (!allow(req, res, 'GET')) return;
+        const host = await authenticateHost(req, res, route, source, url.searchParams.get('host'));
+        if (!host) return;
+        return send(res, 200, service.hostLogins(host));
       }
       default:
         return send(res, 404, {error: {code: 'not_found', message: `no such endpoint: ${url.pathname}`}});
+    }
+  }
+
+  /** A POST by a verified PKI client with a JSON body: the answer of `work`, or its refusal. */
+  async function callerPost(req: IncomingMessage, res: ServerResponse, route: string, source: string, status: number, work: (call: CallContext, body: unknown) => Promise<unknown>): Promise<void> {
+    if (!allow(req, res, 'POST')) return;
+    const call = await authenticate(req, res, route, source);
+    if (!call) return;
+    const body = await readJson(req, res);
+    if (body === NO_BODY) return;
+    try {
+      return send(res, status, await work(call, body));
+    } catch (error) {
+      return refuse(res, error);
     }
   }
 
@@ -127,7 +146,7 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
       const {email, subject, x509Serial, issuer} = peer.identity;
       return {identity: {email: email!, subject, x509Serial, issuer}, source};
     }
-    await audit.append({
+    await store.audit({
       time: now().toISOString(),
       event: 'request.refused',
       route,
@@ -139,6 +158,22 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
       reason: peer.reason,
     });
     send(res, peer.status, {error: {code: peer.code, message: peer.reason}}, peer.status === 401 ? {'www-authenticate': 'MutualTLS realm="cssh-authz"'} : {});
+    return undefined;
+  }
+
+  /** The calling host, by its PKI certificate, asking about itself (`host` is one of its names), or a 401/403 (audited). */
+  async function authenticateHost(req: IncomingMessage, res: ServerResponse, route: string, source: string, host: string | null): Promise<string | undefined> {
+    const peer = checkHostPeer(req.socket as TLSSocket);
+    const refusal = !peer.ok
+      ? peer
+      : !host
+        ? {status: 400 as const, code: 'invalid_request', reason: 'query parameter "host" is required (the host\'s name in the access rules)', subject: peer.subject, x509Serial: peer.x509Serial}
+        : !peer.hostnames.includes(host.toLowerCase())
+          ? {status: 403 as const, code: 'not_this_host', reason: `the client certificate is for ${peer.hostnames.join(', ')}, not ${host.slice(0, 253)}`, subject: peer.subject, x509Serial: peer.x509Serial}
+          : undefined;
+    if (!refusal) return host!.toLowerCase();
+    await store.audit({time: now().toISOString(), event: 'request.refused', route, source, subject: refusal.subject ?? null, x509Serial: refusal.x509Serial ?? null, status: refusal.status, code: refusal.code, reason: refusal.reason});
+    send(res, refusal.status, {error: {code: refusal.code, message: refusal.reason}}, refusal.status === 401 ? {'www-authenticate': 'MutualTLS realm="cssh-authz"'} : {});
     return undefined;
   }
 
@@ -166,8 +201,7 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await audit.close();
-      await ledger.close();
+      await store.close();
     },
   };
 }

@@ -1,11 +1,17 @@
-import {fingerprint, parsePublicKey, signCertificate, SshFormatError, type SshPublicKey} from '@bcl/openssh-formats';
+import {createHash} from 'node:crypto';
+import {encodeKrl, fingerprint, parsePublicKey, signCertificate, SshFormatError, type SshPublicKey} from '@bcl/openssh-formats';
 import {z} from 'zod';
-import type {AppendLog} from './append-log.js';
 import type {SshCa} from './ca.js';
 import {formatDuration, parseDuration} from './duration.js';
-import type {CertificateLedger, IssuedRecord} from './ledger.js';
+import {ServiceError} from './errors.js';
+import {type CaKeys, caKeysAt, openSealedCa} from './keyring.js';
 import {type AccessRules, MAX_TTL_SECONDS, principal} from './rules.js';
+import type {SecretsKey} from './secrets.js';
+import type {AuthzStore, CaKeyRecord, IssuedRecord} from './store/types.js';
+import {type TotpEnrolmentShown, TotpFactor, type TotpSettings} from './totp.js';
 import {formatPath} from './yaml-file.js';
+
+export {ServiceError} from './errors.js';
 
 /** Who is calling, from their verified PKI client certificate. */
 export interface Identity {
@@ -22,19 +28,6 @@ export interface CallContext {
   source: string;
 }
 
-/** A refusal with its HTTP status; the message is what the caller sees and what the audit log records. */
-export class ServiceError extends Error {
-  override readonly name = 'ServiceError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
 /** Minimum RSA size for user keys (OpenSSH's own minimum since 9.x is 1024; NIST says 2048). */
 const MIN_RSA_BITS = 2048;
 /** Clock skew allowance: certificates are valid from one minute ago. */
@@ -48,7 +41,12 @@ const certificateRequest = z.strictObject({
   /** Seconds, or a duration such as "1h". */
   ttl: z.union([z.number(), z.string()], {error: 'expected seconds or a duration such as "1h"'}).optional(),
   host: hostname.optional(),
+  /** The TOTP code, when a grant requires mfa: totp. */
+  totpCode: z.string().max(16).optional(),
 });
+
+const totpCodeBody = z.strictObject({code: z.string({error: 'expected the 6-digit code of your authenticator app'}).max(16)});
+const enrolBody = z.strictObject({code: z.string().max(16).optional()});
 
 const revokeRequest = z
   .strictObject({
@@ -59,27 +57,74 @@ const revokeRequest = z
   .refine((r) => (r.serial === undefined) !== (r.keyId === undefined), 'give exactly one of serial or keyId');
 
 export type {IssuedCertificate} from './api.js';
-import type {IssuedCertificate} from './api.js';
+import type {HostLogins, IssuedCertificate} from './api.js';
 
 export interface ServiceDeps {
+  /** The key of the configuration's `ca.key`: the CA until the first rotation. */
   ca: SshCa;
+  /** Seals TOTP secrets and rotated CA keys; without it neither is available. */
+  secrets?: SecretsKey | undefined;
   rules: () => AccessRules;
-  ledger: CertificateLedger;
-  audit: AppendLog;
+  store: AuthzStore;
   now: () => Date;
   defaultTtlSeconds: number;
+  totp: TotpSettings;
 }
 
 /** The certificate authority's decisions, without HTTP: issue, answer principal queries, revoke. */
 export class AuthzService {
-  constructor(private readonly deps: ServiceDeps) {}
+  private readonly totp: TotpFactor;
+  private caCache: {keyringVersion: number; opened: Map<string, SshCa>} = {keyringVersion: -1, opened: new Map()};
+  private krlCache: {key: string; version: number; etag: string; data: Buffer} | undefined;
 
-  caPublicKey(): string {
-    return `${this.deps.ca.publicLine}\n`;
+  constructor(private readonly deps: ServiceDeps) {
+    this.totp = new TotpFactor(deps.store, deps.secrets, deps.totp, deps.now);
   }
 
-  krl(): {version: number; data: Buffer} {
-    return this.deps.ledger.krl(this.deps.ca.blob);
+  /** The CA keys in force now (the keyring is read from the store: every replica agrees). */
+  async caKeys(): Promise<CaKeys> {
+    const keyring = await this.deps.store.caKeyring();
+    if (keyring.version !== this.caCache.keyringVersion) this.caCache = {keyringVersion: keyring.version, opened: new Map()};
+    const opened = this.caCache.opened;
+    const open = (record: CaKeyRecord) => {
+      let ca = opened.get(record.id);
+      if (!ca) opened.set(record.id, (ca = openSealedCa(record, this.deps.secrets)));
+      return ca;
+    };
+    return caKeysAt(keyring, this.deps.ca, this.deps.now(), open);
+  }
+
+  /** Every CA key hosts must trust now, one line each (TrustedUserCAKeys). */
+  async caPublicKey(): Promise<string> {
+    return (await this.caKeys()).trusted.map((k) => `${k.publicLine}\n`).join('');
+  }
+
+  /**
+   * The KRL: every revoked certificate not yet expired, listed under each CA key in force. Its
+   * version is the revocations' version; the ETag also changes when the CA keys do.
+   */
+  async krl(): Promise<{version: number; etag: string; data: Buffer}> {
+    const [version, keys] = await Promise.all([this.deps.store.krlVersion(), this.caKeys()]);
+    const key = `${version}|${keys.stamp}`;
+    if (this.krlCache?.key === key) return this.krlCache;
+    const now = this.deps.now();
+    const {version: at, revocations} = await this.deps.store.revocations(new Date(now.getTime() - 3600_000));
+    const serials = revocations.map((r) => BigInt(r.serial));
+    const data = encodeKrl({
+      version: BigInt(at),
+      generatedAt: now,
+      comment: 'cssh-authz',
+      certificates: keys.trusted.map((k) => ({caKey: k.blob, serials, keyIds: []})),
+    });
+    const etag = `"krl-${at}-${createHash('sha256').update(keys.stamp).digest('hex').slice(0, 12)}"`;
+    this.krlCache = {key: `${at}|${keys.stamp}`, version: at, etag, data};
+    return this.krlCache;
+  }
+
+  /** For /healthz. */
+  async health(): Promise<{krlVersion: number; issuedValid: number; caKeys: string[]}> {
+    const [krlVersion, issuedValid, keys] = await Promise.all([this.deps.store.krlVersion(), this.deps.store.countValid(this.deps.now()), this.caKeys()]);
+    return {krlVersion, issuedValid, caKeys: keys.trusted.map((k) => k.id)};
   }
 
   /** POST /v1/certificates. Every outcome is audited before the caller hears it. */
@@ -94,70 +139,77 @@ export class AuthzService {
       if (!decision.ok) {
         throw new ServiceError(decision.status, decision.code, decision.message, decision.notAllowed ? {notAllowed: decision.notAllowed} : undefined);
       }
+      if (decision.mfa === 'totp') await this.totp.require(call.identity.email, req.totpCode, who, decision.grants);
       const warnings: string[] = [];
       const wanted = requestedTtl ?? this.deps.defaultTtlSeconds;
       const ttl = Math.min(wanted, decision.maxTtlSeconds);
       if (ttl < wanted) warnings.push(`lifetime limited to ${formatDuration(ttl)} by the access rules (asked for ${formatDuration(wanted)})`);
-      const now = Math.floor(this.deps.now().getTime() / 1000);
-      const serial = this.deps.ledger.newSerial();
-      const keyId = `${call.identity.email}/${serial}`;
-      const extensions = Object.fromEntries(decision.extensions.map((e) => [e, '']));
-      const {line} = signCertificate(
-        {
-          publicKey: publicKey.blob,
-          serial,
-          certType: 'user',
+      const ca = (await this.caKeys()).signing;
+      return await this.deps.store.issue((serial) => {
+        const now = Math.floor(this.deps.now().getTime() / 1000);
+        const keyId = `${call.identity.email}/${serial}`;
+        const extensions = Object.fromEntries(decision.extensions.map((e) => [e, '']));
+        const {line} = signCertificate(
+          {
+            publicKey: publicKey.blob,
+            serial,
+            certType: 'user',
+            keyId,
+            principals: decision.principals,
+            validAfter: BigInt(now - BACKDATE_SECONDS),
+            validBefore: BigInt(now + ttl),
+            criticalOptions: decision.criticalOptions,
+            extensions,
+          },
+          ca.key,
+        );
+        const record: IssuedRecord = {
+          serial: serial.toString(),
+          keyId,
+          email: call.identity.email,
+          principals: decision.principals,
+          validAfter: new Date((now - BACKDATE_SECONDS) * 1000).toISOString(),
+          validBefore: new Date((now + ttl) * 1000).toISOString(),
+          issuedAt: new Date(now * 1000).toISOString(),
+          caKey: ca.id,
+          mfa: decision.mfa,
+        };
+        const audit = {
+          time: this.deps.now().toISOString(),
+          event: 'certificate.issued',
+          ...who,
+          serial: record.serial,
           keyId,
           principals: decision.principals,
-          validAfter: BigInt(now - BACKDATE_SECONDS),
-          validBefore: BigInt(now + ttl),
+          host: req.host ?? null,
+          validAfter: record.validAfter,
+          validBefore: record.validBefore,
+          ttlSeconds: ttl,
+          extensions: decision.extensions,
           criticalOptions: decision.criticalOptions,
-          extensions,
-        },
-        this.deps.ca.key,
-      );
-      const record: IssuedRecord = {
-        serial: serial.toString(),
-        keyId,
-        email: call.identity.email,
-        principals: decision.principals,
-        validAfter: new Date((now - BACKDATE_SECONDS) * 1000).toISOString(),
-        validBefore: new Date((now + ttl) * 1000).toISOString(),
-        issuedAt: new Date(now * 1000).toISOString(),
-      };
-      await this.deps.audit.append({
-        time: this.deps.now().toISOString(),
-        event: 'certificate.issued',
-        ...who,
-        serial: record.serial,
-        keyId,
-        principals: decision.principals,
-        host: req.host ?? null,
-        validAfter: record.validAfter,
-        validBefore: record.validBefore,
-        ttlSeconds: ttl,
-        extensions: decision.extensions,
-        criticalOptions: decision.criticalOptions,
-        grants: decision.grants,
-        publicKey: `${publicKey.type} ${fingerprint(publicKey.blob)}`,
+          grants: decision.grants,
+          mfa: decision.mfa,
+          caKey: ca.id,
+          publicKey: `${publicKey.type} ${fingerprint(publicKey.blob)}`,
+        };
+        const result: IssuedCertificate = {
+          certificate: line,
+          serial: record.serial,
+          keyId,
+          principals: decision.principals,
+          validAfter: record.validAfter,
+          validBefore: record.validBefore,
+          ttlSeconds: ttl,
+          extensions: decision.extensions,
+          criticalOptions: decision.criticalOptions,
+          caPublicKey: ca.publicLine,
+          warnings,
+        };
+        return {record, audit, result};
       });
-      await this.deps.ledger.recordIssued(record);
-      return {
-        certificate: line,
-        serial: record.serial,
-        keyId,
-        principals: decision.principals,
-        validAfter: record.validAfter,
-        validBefore: record.validBefore,
-        ttlSeconds: ttl,
-        extensions: decision.extensions,
-        criticalOptions: decision.criticalOptions,
-        caPublicKey: this.deps.ca.publicLine,
-        warnings,
-      };
     } catch (error) {
       const refusal = asServiceError(error);
-      await this.deps.audit.append({
+      await this.deps.store.audit({
         time: this.deps.now().toISOString(),
         event: 'certificate.refused',
         ...who,
@@ -173,8 +225,38 @@ export class AuthzService {
     }
   }
 
+  /** POST /v1/mfa/totp: a new TOTP secret for the caller, shown once, pending until confirmed. */
+  async enrolTotp(call: CallContext, body: unknown): Promise<TotpEnrolmentShown> {
+    const who = {email: call.identity.email, x509Serial: call.identity.x509Serial, source: call.source};
+    return this.audited('totp.refused', who, async () => {
+      const req = parseBody(enrolBody, body ?? {});
+      return this.totp.enrol(call.identity.email, who, req.code);
+    });
+  }
+
+  /** POST /v1/mfa/totp/confirm {code}: the first code from the app makes the enrolment active. */
+  async confirmTotp(call: CallContext, body: unknown): Promise<{state: 'active'; confirmedAt: string}> {
+    const who = {email: call.identity.email, x509Serial: call.identity.x509Serial, source: call.source};
+    return this.audited('totp.refused', who, async () => this.totp.confirm(call.identity.email, parseBody(totpCodeBody, body).code, who));
+  }
+
+  /** GET /v1/host/logins: the accounts cssh-daemon keeps on a host, for that host only. */
+  hostLogins(hostname: string): HostLogins {
+    return {hostname, logins: this.deps.rules().loginsOn(hostname)};
+  }
+
+  private async audited<T>(event: string, who: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const refusal = asServiceError(error);
+      await this.deps.store.audit({time: this.deps.now().toISOString(), event, ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
+      throw refusal;
+    }
+  }
+
   /** GET /v1/principals?user=&host=[&keyId=&serial=]: what an AuthorizedPrincipalsCommand prints. */
-  principals(query: URLSearchParams): {principals: string[]; lines: string[]; reason: string} {
+  async principals(query: URLSearchParams): Promise<{principals: string[]; lines: string[]; reason: string}> {
     const user = query.get('user');
     const host = query.get('host');
     if (!user) throw new ServiceError(400, 'invalid_request', 'query parameter "user" is required (the login, %u in sshd_config)');
@@ -183,15 +265,22 @@ export class AuthzService {
     if (!hostname.safeParse(host).success) throw new ServiceError(400, 'invalid_request', `host "${host.slice(0, 64)}" is not a valid hostname`);
     const keyId = query.get('keyId') ?? undefined;
     const serial = query.get('serial') ?? undefined;
+    const none = (reason: string) => ({principals: [], lines: [], reason});
     if (serial !== undefined && !/^\d{1,20}$/.test(serial)) throw new ServiceError(400, 'invalid_request', 'serial must be decimal (%s in sshd_config)');
-    if (serial !== undefined && this.deps.ledger.isRevoked(serial)) return {principals: [], lines: [], reason: `certificate ${serial} is revoked`};
+    if (serial !== undefined && (await this.deps.store.isRevoked(serial))) return none(`certificate ${serial} is revoked`);
     let email: string | undefined;
     if (keyId !== undefined) {
       const slash = keyId.lastIndexOf('/');
       email = (slash > 0 ? keyId.slice(0, slash) : keyId).toLowerCase();
-      if (slash > 0 && serial !== undefined && keyId.slice(slash + 1) !== serial) return {principals: [], lines: [], reason: 'the key id and serial do not belong together'};
+      if (slash > 0 && serial !== undefined && keyId.slice(slash + 1) !== serial) return none('the key id and serial do not belong together');
     }
     const found = this.deps.rules().principalsFor({login: user, host, ...(email ? {email} : {})});
+    // A grant that requires TOTP admits only certificates issued with it: the ledger says which.
+    if (found.some((f) => f.mfa === 'totp')) {
+      if (serial === undefined) return none(`the grant for ${user} on ${host} requires mfa: totp, and the query names no certificate serial (%s)`);
+      const issued = await this.deps.store.findIssued(serial, this.deps.now());
+      if (issued?.mfa !== 'totp') return none(`the grant for ${user} on ${host} requires mfa: totp, and certificate ${serial} was issued without a TOTP code`);
+    }
     return {
       principals: found.map((f) => f.principal),
       // The lines an AuthorizedPrincipalsCommand prints: options (as in authorized_keys), then the principal.
@@ -208,36 +297,34 @@ export class AuthzService {
         throw new ServiceError(403, 'not_admin', `${call.identity.email} may not revoke certificates: only members of the admins groups (${this.deps.rules().spec.admins.join(', ') || 'none configured'}) may`);
       }
       const req = parseBody(revokeRequest, body);
+      const now = this.deps.now();
       let targets: IssuedRecord[];
       if (req.serial !== undefined) {
-        const found = this.deps.ledger.find(req.serial);
+        const found = await this.deps.store.findIssued(req.serial, now);
         if (!found) throw new ServiceError(404, 'unknown_serial', `no valid certificate with serial ${req.serial} was issued by this service`);
         targets = [found];
       } else {
         const keyId = req.keyId!;
         const slash = keyId.lastIndexOf('/');
         if (slash > 0) {
-          const found = this.deps.ledger.find(keyId.slice(slash + 1));
+          const found = await this.deps.store.findIssued(keyId.slice(slash + 1), now);
           if (!found || found.keyId !== keyId) throw new ServiceError(404, 'unknown_key_id', `no valid certificate with key id ${keyId} was issued by this service`);
           targets = [found];
-        } else targets = this.deps.ledger.validFor(keyId);
+        } else targets = await this.deps.store.validIssuedFor(keyId, now);
       }
-      const alreadyRevoked = targets.filter((t) => this.deps.ledger.isRevoked(t.serial)).map((t) => t.serial);
-      const revoked = this.deps.ledger.revoke(targets, call.identity.email, req.reason ?? '');
-      await this.deps.audit.append({
-        time: this.deps.now().toISOString(),
+      return await this.deps.store.revoke(targets, {email: call.identity.email, reason: req.reason ?? '', at: now}, (outcome) => ({
+        time: now.toISOString(),
         event: 'certificate.revoked',
         ...who,
         target: req.serial ?? req.keyId,
-        serials: revoked,
-        alreadyRevoked,
+        serials: outcome.revoked,
+        alreadyRevoked: outcome.alreadyRevoked,
         reason: req.reason ?? null,
-        krlVersion: this.deps.ledger.version,
-      });
-      return {revoked, alreadyRevoked, krlVersion: this.deps.ledger.version};
+        krlVersion: outcome.krlVersion,
+      }));
     } catch (error) {
       const refusal = asServiceError(error);
-      await this.deps.audit.append({time: this.deps.now().toISOString(), event: 'revoke.refused', ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
+      await this.deps.store.audit({time: this.deps.now().toISOString(), event: 'revoke.refused', ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
       throw refusal;
     }
   }

@@ -1,7 +1,7 @@
 // cssh-authz as its users meet it: the real service (bin/cssh-authz), a real openssl PKI for
 // mutual TLS, ssh-keygen to read what it signs.
 import {execFileSync, spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {createOpensslPki, type CsshAuthz, type IssuedX509, type OpensslPki, repoRoot, run, startCsshAuthz, waitFor} from '@bcl/testkit';
@@ -194,7 +194,8 @@ describe('revocation', () => {
     expect([...byPerson.json.revoked].sort()).toEqual(expect.arrayContaining(carls.map((c) => c.serial)));
     const krl = await authz.get('/v1/krl');
     expect(krl.body.equals(before.body)).toBe(false);
-    expect((await authz.request('/v1/krl', {headers: {'if-none-match': '"krl-1"'}})).status).toBe(304);
+    expect(krl.headers.etag).toMatch(/^"krl-1-[0-9a-f]{12}"$/);
+    expect((await authz.request('/v1/krl', {headers: {'if-none-match': String(krl.headers.etag)}})).status).toBe(304);
     const krlFile = join(work, 'revoked.krl');
     writeFileSync(krlFile, krl.body);
     const check = (cert: string) => {
@@ -236,6 +237,11 @@ describe('what hosts fetch', () => {
     const res = await run(join(repoRoot, 'bin', 'cssh-authz'), ['host-setup', '--server', authz.url, '--cacert', authz.serverCa, '--hostname', 'web-1.example.com', '--out-dir', out]);
     expect(res.stdout).toContain(`TrustedUserCAKeys ${out}/cssh_user_ca.pub`);
     expect(res.stdout).toContain('AuthorizedPrincipalsCommand /usr/local/bin/csshctl principals %u --host web-1.example.com --key-id %i --serial %s');
+    // cssh-daemon keeps the files fresh: its unit and configuration replace the cron line.
+    expect(res.stdout).not.toMatch(/cron|curl/);
+    expect(readFileSync(join(out, 'cssh-daemon.service'), 'utf8')).toContain(`ExecStart=/usr/local/bin/cssh-daemon run --config ${out}/cssh-daemon.yaml`);
+    expect(readFileSync(join(out, 'cssh-daemon.yaml'), 'utf8')).toContain(`hostname: web-1.example.com\n`);
+    expect(res.stdout).toContain('systemctl daemon-reload && systemctl enable --now cssh-daemon');
     expect(readFileSync(join(out, 'cssh_user_ca.pub'), 'utf8')).toContain(authz.caPublicKey.split(' ')[1]);
     expect(readFileSync(join(out, 'cssh_revoked.krl')).subarray(0, 8).toString('latin1')).toBe('SSHKRL\n\0');
     expect(spawnSync('ssh-keygen', ['-Q', '-l', '-f', join(out, 'cssh_revoked.krl')]).status).toBe(0);
@@ -287,6 +293,38 @@ describe('reloading', () => {
 });
 
 describe('the service command line', () => {
+  it('ca status shows the configured key signing; ca rotate without a secrets key is exit 3 and changes nothing', async () => {
+    const bin = join(repoRoot, 'bin', 'cssh-authz');
+    const status = await run(bin, ['ca', 'status', '--config', authz.configFile, '--json']);
+    const shown = JSON.parse(status.stdout) as {version: number; keys: {id: string; state: string; publicKey: string}[]};
+    expect(shown.version).toBe(0);
+    expect(shown.keys).toEqual([expect.objectContaining({state: 'signing', publicKey: expect.stringContaining(authz.caPublicKey.split(' ')[1]!)})]);
+    const rotate = await run(bin, ['ca', 'rotate', '--config', authz.configFile], {allowFailure: true});
+    expect(rotate.code).toBe(3);
+    expect(rotate.stderr).toContain('secretsKey is required to rotate the CA');
+    expect(existsSync(join(authz.stateDir, 'ca-keyring.json'))).toBe(false);
+    const unknown = await run(bin, ['ca', 'spin'], {allowFailure: true});
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "ca spin" (expected ca rotate or ca status)');
+  });
+
+  it('secrets-key creates a 0600 key file, refuses to overwrite one, and never follows a symlink', async () => {
+    const bin = join(repoRoot, 'bin', 'cssh-authz');
+    const file = join(work, 'secrets.key');
+    await run(bin, ['secrets-key', '--out', file]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')).toHaveLength(32);
+    const again = await run(bin, ['secrets-key', '--out', file], {allowFailure: true});
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('exists; refusing to overwrite a key (--force replaces it)');
+    const target = join(work, 'elsewhere');
+    writeFileSync(target, 'keep me', {mode: 0o644});
+    symlinkSync(target, join(work, 'link.key'));
+    await run(bin, ['secrets-key', '--out', join(work, 'link.key'), '--force']);
+    expect(readFileSync(target, 'utf8')).toBe('keep me');
+    expect(statSync(join(work, 'link.key')).mode & 0o777).toBe(0o600);
+  });
+
   it('refuses an invalid configuration with exit 3 naming the file, line and key', async () => {
     // Beside the real one, so its relative paths (CA key, rules) resolve.
     const file = join(authz.dir, 'bad-config.yaml');

@@ -1,7 +1,9 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
+import {DURATION_EXAMPLES, parseDuration} from '@bcl/cssh-authz/api';
 import {z} from 'zod';
 
-const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as 30m, 8h or 1h30m');
+// cssh-authz's grammar: what the service accepts in a request, the configuration accepts.
+const duration = z.string().refine((d) => (parseDuration(d) ?? 0) > 0, `expected ${DURATION_EXAMPLES}`);
 
 /** The `csshctl` namespace: the SSH certificate service and which PKI certificate to use. */
 export const csshctlSchema = z.strictObject({
@@ -29,6 +31,8 @@ export const csshctlSchema = z.strictObject({
   ssh: trustedKey(z.string().min(1).default('ssh')),
   /** A certificate with less validity left than this is not reused by `csshctl ssh`. */
   renewBefore: projectKey(duration.default('2m')),
+  /** cssh-daemon's state directory on a host: `bcl doctor` reports the daemon's status from it. */
+  daemonState: trustedKey(z.string().min(1).default('/var/lib/cssh-daemon')),
 });
 
 export type CsshctlSettings = z.output<typeof csshctlSchema>;

@@ -1,12 +1,17 @@
 import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
 import {type CommandContext, type DoctorCheck, type DoctorContribution, programCheck} from '@bcl/core';
 
-/** csshctl's checks in `bcl doctor`: ssh, the service answering over TLS, and the PKI certificate to use. */
+/**
+ * csshctl's checks in `bcl doctor`: ssh, the service answering over TLS, the PKI certificate to
+ * use, and on a host the status cssh-daemon recorded (the same report as `cssh-daemon status`).
+ */
 const doctor: DoctorContribution = async (ctx: CommandContext) => {
   const {runtimeSettings} = await import('./core/settings.js');
   const {loadClientIdentity} = await import('./core/identity.js');
   const settings = runtimeSettings(ctx);
   const checks: DoctorCheck[] = [await programCheck(ctx, {name: 'csshctl.ssh', command: settings.ssh, args: ['-V'], purpose: 'by csshctl ssh and agent-add', parse: (o) => /OpenSSH_([\w.]+)/.exec(o)?.[1]})];
+  checks.push(...(await hostDaemonChecks(settings.daemonState, ctx.now())));
   if (!settings.server) return checks;
   let ca: string | undefined;
   try {
@@ -46,5 +51,15 @@ const doctor: DoctorContribution = async (ctx: CommandContext) => {
   }
   return checks;
 };
+
+/** cssh-daemon's status on this host: nothing where it never ran, unless csshctl.daemonState says it should have. */
+async function hostDaemonChecks(state: {dir: string; configured: boolean}, now: Date): Promise<DoctorCheck[]> {
+  const {assessDaemonStatus, readDaemonStatus, STATUS_FILE} = await import('@bcl/cssh-daemon/status');
+  const read = readDaemonStatus(join(state.dir, STATUS_FILE));
+  if ('missing' in read) {
+    return state.configured ? [{name: 'cssh-daemon', status: 'fail', message: read.missing, hint: 'Start it: systemctl enable --now cssh-daemon (cssh-authz host-setup prints its unit).'}] : [];
+  }
+  return assessDaemonStatus(read.status, now).checks;
+}
 
 export default doctor;

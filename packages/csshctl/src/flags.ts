@@ -7,3 +7,8 @@ export const passphraseFlags = {
 };
 
 export const serverFlag = Flags.string({summary: 'The cssh-authz URL (default: csshctl.server).'});
+
+/** A TOTP code for grants that require one (else $CSSHCTL_TOTP_CODE, else a prompt on a terminal). */
+export const totpFlags = {
+  'totp-code': Flags.string({summary: 'The code of your authenticator app, when a grant requires TOTP (default: $CSSHCTL_TOTP_CODE, else a prompt).', helpGroup: 'SECOND FACTOR'}),
+};

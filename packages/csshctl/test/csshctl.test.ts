@@ -111,6 +111,15 @@ describe('getting a certificate', () => {
     expect(human.stdout).toMatch(/^valid until: +\S+ \((59m\d+s|1h) left\)$/m);
   });
 
+  it('accepts --ttl 1w as cssh-authz does (one duration grammar); the rules cap it with a warning', async () => {
+    const res = await csshctl(homeFor(ann), ['cert', '--ttl', '1w', '--json']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.json<{result: {warnings: string[]}}>().result.warnings).toEqual(['lifetime limited to 8h by the access rules (asked for 7d)']);
+    const bad = await csshctl(homeFor(ann), ['cert', '--ttl', '1.5h']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--ttl: expected a duration such as 90s, 30m, 8h, 1h30m, 2d or 1w, got "1.5h"');
+  });
+
   it('bcl doctor checks ssh, the service over TLS and the PKI certificate', async () => {
     const res = await runCli('bcl', ['doctor', '--json'], {env: homeFor(ann).env});
     const body = res.json<{ok: boolean; result?: {checks: {name: string; status: string; message: string}[]}; error?: {details: {checks: {name: string; status: string; message: string}[]}}}>();

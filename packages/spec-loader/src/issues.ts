@@ -56,7 +56,8 @@ function describeIssue(schema: z.ZodType, issue: Issue, data: unknown, base: (st
       const values = (issue.values ?? []).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
       const got = valueAt(data, path);
       const near = typeof got === 'string' ? didYouMean(got, values) : undefined;
-      const expected = values.length === 1 ? `expected ${values[0]}` : `expected one of: ${values.join(', ')}`;
+      // The schema's own words when it has them (zod's defaults start with "Invalid").
+      const expected = !/^Invalid /.test(issue.message) ? issue.message : values.length === 1 ? `expected ${values[0]}` : `expected one of: ${values.join(', ')}`;
       if (got === undefined) return [{path, message: `required (${expected})`, at: 'key'}];
       return [{path, message: `${expected}, got ${describeValue(got)}${near ? ` (did you mean "${near}"?)` : ''}`, at: 'value'}];
     }

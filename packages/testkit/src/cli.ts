@@ -73,3 +73,42 @@ export function runCli(tool: string, args: readonly string[], options: CliOption
     });
   });
 }
+
+/**
+ * Runs a launcher on a pseudo-terminal (util-linux `script`), as a person at a terminal would:
+ * prompts are shown, and each answer is typed once the output so far matches its `when`
+ * (`send` sees that output, e.g. to read a secret shown before the prompt). stdout and stderr
+ * arrive mixed, as on a terminal.
+ */
+export function runCliOnTerminal(
+  tool: string,
+  args: readonly string[],
+  options: {env?: Record<string, string | undefined>; answers: {when: RegExp; send: (output: string) => string}[]; timeoutMs?: number},
+): Promise<{exitCode: number; output: string}> {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [join(repoRoot, 'bin', tool), ...args].map(quote).join(' ');
+  // A terminal session is interactive: CI must not be set.
+  const {CI: _ci, ...env} = options.env ?? {};
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {env: {PATH: process.env.PATH, LANG: 'C.UTF-8', TERM: 'dumb', ...env} as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
+    let output = '';
+    const pending = [...options.answers];
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const next = pending[0];
+      if (next && next.when.test(output)) {
+        pending.shift();
+        child.stdin.write(`${next.send(output)}\r`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({exitCode: code ?? 1, output});
+    });
+  });
+}

@@ -4,7 +4,7 @@ import {request as httpsRequest} from 'node:https';
 import {join} from 'node:path';
 import {repoRoot} from './cli.js';
 import type {IssuedX509, OpensslPki} from './openssl-pki.js';
-import {run} from './run.js';
+import {run, terminate} from './run.js';
 import {tempDir} from './temp.js';
 import {waitFor} from './wait.js';
 
@@ -35,9 +35,9 @@ export interface CsshAuthz {
   /** Sends SIGHUP (reload rules and TLS files). */
   hup(): void;
   /** GET a path as anyone (no client certificate), e.g. /v1/ca.pub. */
-  get(path: string): Promise<{status: number; body: Buffer}>;
+  get(path: string): Promise<{status: number; body: Buffer; headers: Record<string, string | string[] | undefined>}>;
   /** A request with a client certificate (or none). */
-  request(path: string, options: {method?: string; json?: unknown; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}): Promise<{status: number; json: any; text: string}>;
+  request(path: string, options: {method?: string; json?: unknown; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}): Promise<{status: number; json: any; text: string; headers: Record<string, string | string[] | undefined>}>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +52,8 @@ export interface CsshAuthzOptions {
   crl?: string | false;
   /** The CA bundle client certificates must chain to (default: the PKI's CA), e.g. a pkictl CA. */
   clientCa?: string;
+  /** Create a secrets key (cssh-authz secrets-key) and configure it: TOTP and CA rotation need it. */
+  secretsKey?: boolean;
 }
 
 export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAuthz> {
@@ -60,6 +62,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
   const bin = join(repoRoot, 'bin', 'cssh-authz');
   const server = await options.pki.issueServer({dns: ['localhost'], ip: ['127.0.0.1']});
   await run(bin, ['keygen', '--out', file('ssh_user_ca'), '--type', options.caKeyType ?? 'ed25519']);
+  if (options.secretsKey) await run(bin, ['secrets-key', '--out', file('secrets.key')]);
   writeFileSync(file('rules.yaml'), options.rules);
   writeFileSync(
     file('config.yaml'),
@@ -75,6 +78,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
       'rules: rules.yaml',
       'stateDir: state',
       'auditLog: audit.jsonl',
+      ...(options.secretsKey ? ['secretsKey: secrets.key'] : []),
       options.extraConfig ?? '',
       '',
     ].join('\n'),
@@ -98,7 +102,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
   });
   const ca = readFileSync(options.pki.caCert);
   const call = (path: string, o: {method?: string; body?: string; contentType?: string; headers?: Record<string, string>; client?: IssuedX509 | undefined}) =>
-    new Promise<{status: number; body: Buffer}>((resolve, reject) => {
+    new Promise<{status: number; body: Buffer; headers: Record<string, string | string[] | undefined>}>((resolve, reject) => {
       const req = httpsRequest(
         `${url}${path}`,
         {
@@ -111,7 +115,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks)}));
+          res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers}));
         },
       );
       req.on('error', reject);
@@ -151,15 +155,10 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
       } catch {
         json = undefined;
       }
-      return {status: res.status, json, text};
+      return {status: res.status, json, text, headers: res.headers};
     },
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exit;
-        clearTimeout(timer);
-      }
+      await terminate(child, exit, exited);
       dir.remove();
     },
   };

@@ -1,4 +1,4 @@
-export {runCli, repoRoot, type CliOptions, type CliResult} from './cli.js';
+export {runCli, runCliOnTerminal, repoRoot, type CliOptions, type CliResult} from './cli.js';
 export {freePort} from './ports.js';
 export {startPostgres, postgresBinDir, type PostgresServer} from './postgres.js';
 export {startMariaDb, mariadbBinaries, type MariaDbServer} from './mariadb.js';
@@ -16,3 +16,5 @@ export {startGrafanaDouble, type GrafanaDouble} from './grafana.js';
 export {startCsshAuthz, type CsshAuthz, type CsshAuthzOptions} from './cssh-authz.js';
 export {startOidcProvider, type OidcProvider, type OidcProviderOptions, type OidcUser, type OidcClient, type MintOptions} from './oidc.js';
 export {startTcpProxy, type TcpProxy} from './tcp-proxy.js';
+
+export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-daemon.js';

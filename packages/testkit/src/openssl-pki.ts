@@ -17,6 +17,8 @@ export interface OpensslPki {
   /** A client certificate; `san` replaces the email SAN (e.g. "URI:urn:bcl:ci:jenkins" or "DNS:web1.example.com"). */
   issueClient(options: {email: string; name?: string; days?: number; eku?: string; san?: string}): Promise<IssuedX509>;
   issueServer(options: {dns?: string[]; ip?: string[]; days?: number}): Promise<IssuedX509>;
+  /** A host's certificate: its DNS name (and addresses) for mutual TLS as a client (clientAuth), e.g. cssh-daemon's. */
+  issueHost(options: {dns?: string[]; ip?: string[]; days?: number}): Promise<IssuedX509>;
   /** Revokes a certificate and publishes a new CRL. */
   revoke(cert: IssuedX509): Promise<void>;
   /** Publishes a CRL valid for `hours` (negative: already expired, for tests of stale CRLs). */
@@ -106,6 +108,8 @@ distinguished_name = dn
     issueClient: ({email, name: cn, days = 2, eku = 'clientAuth', san}) => serial(() => issue(cn ?? email, `extendedKeyUsage = ${eku}\nsubjectAltName = ${san ?? `email:${email}`}`, days)),
     issueServer: ({dns = ['localhost'], ip = ['127.0.0.1'], days = 2}) =>
       serial(() => issue(dns[0] ?? ip[0] ?? 'server', `extendedKeyUsage = serverAuth\nsubjectAltName = ${[...dns.map((n) => `DNS:${n}`), ...ip.map((a) => `IP:${a}`)].join(', ')}`, days)),
+    issueHost: ({dns = [], ip = [], days = 2}) =>
+      serial(() => issue(dns[0] ?? ip[0] ?? 'host', `extendedKeyUsage = clientAuth\nsubjectAltName = ${[...dns.map((n) => `DNS:${n}`), ...ip.map((a) => `IP:${a}`)].join(', ')}`, days)),
     revoke: (cert) =>
       serial(async () => {
         await openssl(['ca', '-config', cnf, '-revoke', cert.cert, '-crl_reason', 'keyCompromise']);

@@ -40,3 +40,12 @@ export function run(
     });
   });
 }
+
+/** Ends a child process started by a harness: SIGTERM, SIGKILL after 5 s, resolved once it exited. */
+export async function terminate(child: {kill(signal?: NodeJS.Signals): boolean}, exit: Promise<unknown>, exited: boolean): Promise<void> {
+  if (exited) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exit;
+  clearTimeout(timer);
+}

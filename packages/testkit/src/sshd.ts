@@ -43,6 +43,8 @@ export interface SshdServer {
   hostKey: string;
   knownHostsFile: string;
   revokedKeysFile: string;
+  /** The TrustedUserCAKeys file (sshd reads it at every authentication). */
+  trustedUserCaKeysFile: string;
   logFile: string;
   /** The log so far. */
   log(): string;
@@ -127,6 +129,7 @@ export async function startSshd(options: SshdOptions): Promise<SshdServer> {
       hostKey,
       knownHostsFile: file('known_hosts'),
       revokedKeysFile: file('revoked.krl'),
+      trustedUserCaKeysFile: file('trusted_user_ca_keys.pub'),
       logFile: file('sshd.log'),
       log: () => readFileSync(file('sshd.log'), 'utf8'),
       setRevokedKeys(data) {

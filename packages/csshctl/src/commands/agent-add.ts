@@ -1,6 +1,6 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {Flags} from '@oclif/core';
-import {passphraseFlags, serverFlag} from '../flags.js';
+import {passphraseFlags, serverFlag, totpFlags} from '../flags.js';
 
 export interface AgentAddResult {
   certificate: string;
@@ -20,6 +20,7 @@ export default class AgentAdd extends BclCommand<typeof AgentAdd> {
     ttl: Flags.string({summary: 'Lifetime of a new certificate, if one is needed (default: csshctl.ttl).'}),
     server: serverFlag,
     ...passphraseFlags,
+    ...totpFlags,
   };
   static override configFlags = {server: 'csshctl.server'};
 
@@ -36,13 +37,14 @@ export default class AgentAdd extends BclCommand<typeof AgentAdd> {
     const settings = runtimeSettings(this.ctx);
     const store = new CertificateStore(`${this.ctx.paths.data}/csshctl`);
     const name = CertificateStore.slotName(this.flags.host);
-    let slot = store.get(name);
+    const {chooseReusable} = await import('../core/reuse.js');
     // The agent needs some time to be useful: renew a certificate about to expire.
-    if (!slot || viewOf(slot, this.ctx.now()).remainingSeconds < settings.renewBeforeSeconds) {
-      const {authzClient} = await import('../core/session.js');
+    let {slot} = chooseReusable(store, this.ctx.now(), {slots: [name], renewBeforeSeconds: settings.renewBeforeSeconds});
+    if (!slot) {
+      const {authzClient, totpCodeSource} = await import('../core/session.js');
       const {client} = await authzClient(this.ctx, settings, {identity: 'required', passphrase: {file: this.flags['passphrase-file'], env: this.flags['passphrase-env']}});
       ({slot} = await obtainCertificate(
-        {client, store, ui: this.ctx.ui, now: this.ctx.now},
+        {client, store, ui: this.ctx.ui, now: this.ctx.now, totp: totpCodeSource(this.ctx, this.flags['totp-code'])},
         {
           slot: name,
           ttlSeconds: this.flags.ttl === undefined ? settings.ttlSeconds : parseTtlFlag(this.flags.ttl),

@@ -1,7 +1,7 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {Flags} from '@oclif/core';
 import type {CertificateView} from '../core/certificates.js';
-import {passphraseFlags, serverFlag} from '../flags.js';
+import {passphraseFlags, serverFlag, totpFlags} from '../flags.js';
 import {renderCertificate} from '../render.js';
 
 export type CertResult = CertificateView & {warnings: string[]};
@@ -21,13 +21,14 @@ export default class Cert extends BclCommand<typeof Cert> {
     host: Flags.string({summary: 'The host you want to reach: the grants for that host decide.'}),
     server: serverFlag,
     ...passphraseFlags,
+    ...totpFlags,
   };
   static override configFlags = {server: 'csshctl.server'};
 
   async run(): Promise<CertResult> {
     const {runtimeSettings} = await import('../core/settings.js');
     const {parseTtlFlag} = await import('../core/ttl.js');
-    const {authzClient} = await import('../core/session.js');
+    const {authzClient, totpCodeSource} = await import('../core/session.js');
     const {obtainCertificate, viewOf} = await import('../core/certificates.js');
     const {CertificateStore} = await import('../core/store.js');
     const settings = runtimeSettings(this.ctx);
@@ -35,7 +36,7 @@ export default class Cert extends BclCommand<typeof Cert> {
     const {client} = await authzClient(this.ctx, settings, {identity: 'required', passphrase: {file: this.flags['passphrase-file'], env: this.flags['passphrase-env']}});
     const store = new CertificateStore(`${this.ctx.paths.data}/csshctl`);
     const {slot, warnings} = await obtainCertificate(
-      {client, store, ui: this.ctx.ui, now: this.ctx.now},
+      {client, store, ui: this.ctx.ui, now: this.ctx.now, totp: totpCodeSource(this.ctx, this.flags['totp-code'])},
       {
         slot: CertificateStore.slotName(this.flags.host),
         ttlSeconds,

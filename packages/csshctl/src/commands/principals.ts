@@ -2,6 +2,9 @@ import {BclCommand, type ResultWriter} from '@bcl/core';
 import {Args, Flags} from '@oclif/core';
 import {serverFlag} from '../flags.js';
 
+/** How long sshd may wait for an answer (documented in docs/cssh/csshctl.md). */
+export const PRINCIPALS_DEADLINE_MS = 5000;
+
 export interface PrincipalsResult {
   login: string;
   host: string;
@@ -29,14 +32,19 @@ export default class Principals extends BclCommand<typeof Principals> {
   async run(): Promise<PrincipalsResult> {
     const {runtimeSettings} = await import('../core/settings.js');
     const {authzClient} = await import('../core/session.js');
+    const {withinDeadline} = await import('../core/deadline.js');
     const settings = runtimeSettings(this.ctx);
-    // sshd waits for this: short timeout, one retry; the host's PKI certificate is used when configured.
-    const {client} = await authzClient(this.ctx, settings, {identity: 'optional', timeoutMs: 5000, retries: 1});
-    const answer = await client.principals({
-      user: this.args.login,
-      host: this.flags.host,
-      ...(this.flags['key-id'] ? {keyId: this.flags['key-id']} : {}),
-      ...(this.flags.serial ? {serial: this.flags.serial} : {}),
+    // sshd holds the login while this runs: one overall deadline for connect, TLS, a retry and
+    // its backoff; past it the command fails closed (no output, exit 5).
+    const answer = await withinDeadline(PRINCIPALS_DEADLINE_MS, `asking ${settings.server ?? 'cssh-authz'} for the principals of ${this.args.login}`, async (signal) => {
+      // The host's PKI certificate is used when configured.
+      const {client} = await authzClient(this.ctx, settings, {identity: 'optional', timeoutMs: 2500, retries: 1, signal});
+      return client.principals({
+        user: this.args.login,
+        host: this.flags.host,
+        ...(this.flags['key-id'] ? {keyId: this.flags['key-id']} : {}),
+        ...(this.flags.serial ? {serial: this.flags.serial} : {}),
+      });
     });
     return {login: this.args.login, host: this.flags.host, principals: answer.principals, lines: answer.lines};
   }

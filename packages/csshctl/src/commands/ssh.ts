@@ -1,6 +1,6 @@
 import {BclCommand} from '@bcl/core';
 import {Args, Flags} from '@oclif/core';
-import {passphraseFlags, serverFlag} from '../flags.js';
+import {passphraseFlags, serverFlag, totpFlags} from '../flags.js';
 
 export interface SshResult {
   destination: string;
@@ -29,6 +29,7 @@ export default class Ssh extends BclCommand<typeof Ssh> {
     renew: Flags.boolean({summary: 'Get a new certificate even if a valid one exists.'}),
     server: serverFlag,
     ...passphraseFlags,
+    ...totpFlags,
   };
   static override configFlags = {server: 'csshctl.server'};
 
@@ -37,29 +38,25 @@ export default class Ssh extends BclCommand<typeof Ssh> {
     const {parseTtlFlag} = await import('../core/ttl.js');
     const {splitSshArgs, resolveDestination, sshArgs, runSsh} = await import('../core/ssh.js');
     const {CertificateStore} = await import('../core/store.js');
-    const {viewOf} = await import('../core/certificates.js');
     const settings = runtimeSettings(this.ctx);
     const destination = this.args.destination;
     const {options, command} = await this.passthrough(splitSshArgs);
     const target = await resolveDestination(this.ctx.runner, settings.ssh, options, destination);
     const store = new CertificateStore(`${this.ctx.paths.data}/csshctl`);
     const slotName = CertificateStore.slotName(target.hostname);
-    const now = this.ctx.now();
-    const usable = (name: string) => {
-      const slot = store.get(name);
-      if (!slot) return undefined;
-      const view = viewOf(slot, now);
-      const ok = view.state === 'valid' && view.remainingSeconds >= settings.renewBeforeSeconds && view.principals.includes(target.user) && view.server === settings.server;
-      return ok ? slot : undefined;
-    };
-    let slot = this.flags.renew ? undefined : (usable(slotName) ?? usable('default'));
+    const {chooseReusable} = await import('../core/reuse.js');
+    const decision = this.flags.renew
+      ? {slot: undefined, passedOver: ['--renew']}
+      : chooseReusable(store, this.ctx.now(), {slots: [slotName, 'default'], principal: target.user, server: settings.server, renewBeforeSeconds: settings.renewBeforeSeconds});
+    for (const why of decision.passedOver) this.ctx.ui.debug(`not reusing ${why}`);
+    let slot = decision.slot;
     const reused = slot !== undefined;
     if (!slot) {
-      const {authzClient} = await import('../core/session.js');
+      const {authzClient, totpCodeSource} = await import('../core/session.js');
       const {obtainCertificate} = await import('../core/certificates.js');
       const {client} = await authzClient(this.ctx, settings, {identity: 'required', passphrase: {file: this.flags['passphrase-file'], env: this.flags['passphrase-env']}});
       ({slot} = await obtainCertificate(
-        {client, store, ui: this.ctx.ui, now: this.ctx.now},
+        {client, store, ui: this.ctx.ui, now: this.ctx.now, totp: totpCodeSource(this.ctx, this.flags['totp-code'])},
         {
           slot: slotName,
           principals: [target.user],

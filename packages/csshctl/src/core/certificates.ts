@@ -45,6 +45,13 @@ export function viewOf(slot: Slot, now: Date): CertificateView {
   };
 }
 
+/** Where a TOTP code comes from: given up front (flag, environment), or asked for when the service needs one. */
+export interface TotpCodeSource {
+  given: string | undefined;
+  /** Asks the person (a prompt), or rethrows `needed` when nobody can be asked (exit 4). */
+  ask(needed: Error): Promise<string>;
+}
+
 export interface ObtainRequest {
   slot: string;
   principals?: string[];
@@ -59,7 +66,7 @@ export interface ObtainRequest {
  * cssh-authz, checks that the answer certifies exactly our key, then writes key and certificate.
  * Nothing is written when anything fails.
  */
-export async function obtainCertificate(deps: {client: AuthzClient; store: CertificateStore; ui: Ui; now: () => Date}, req: ObtainRequest): Promise<{slot: Slot; warnings: string[]}> {
+export async function obtainCertificate(deps: {client: AuthzClient; store: CertificateStore; ui: Ui; now: () => Date; totp?: TotpCodeSource}, req: ObtainRequest): Promise<{slot: Slot; warnings: string[]}> {
   let privateKey: string | undefined;
   let publicLine: string;
   if (req.sshKey) {
@@ -83,12 +90,22 @@ export async function obtainCertificate(deps: {client: AuthzClient; store: Certi
     const {type, blob} = sshPublicKey(pair.publicKey);
     publicLine = formatPublicKey(type, blob, comment);
   }
-  const issued = await deps.client.requestCertificate({
-    publicKey: publicLine,
-    ...(req.principals && req.principals.length > 0 ? {principals: req.principals} : {}),
-    ttl: req.ttlSeconds,
-    ...(req.host ? {host: req.host} : {}),
-  });
+  const ask = (totpCode: string | undefined) =>
+    deps.client.requestCertificate({
+      publicKey: publicLine,
+      ...(req.principals && req.principals.length > 0 ? {principals: req.principals} : {}),
+      ttl: req.ttlSeconds,
+      ...(req.host ? {host: req.host} : {}),
+      ...(totpCode !== undefined ? {totpCode} : {}),
+    });
+  let issued;
+  try {
+    issued = await ask(deps.totp?.given);
+  } catch (error) {
+    // The service says when a grant needs a second factor: then (and only then) ask for a code.
+    if (!deps.totp || deps.totp.given !== undefined || (error as {code?: string}).code !== 'csshctl.totp_required') throw error;
+    issued = await ask(await deps.totp.ask(error as Error));
+  }
   const cert = parseCertificate(issued.certificate);
   if (!cert.publicKey.equals(parsePublicKey(publicLine).blob) || cert.serial.toString() !== issued.serial) {
     throw operationFailed('csshctl.bad_certificate', 'cssh-authz answered with a certificate that is not for the key csshctl sent', {

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {type CommandContext, invalidInput, usageError} from '@bcl/core';
 import {AuthzClient} from './authz-client.js';
+import type {TotpCodeSource} from './certificates.js';
 import {type ClientIdentity, loadClientIdentity} from './identity.js';
 import {type CsshctlRuntime, requireServer} from './settings.js';
 
@@ -16,7 +17,7 @@ export interface PassphraseSource {
 export async function authzClient(
   ctx: CommandContext,
   settings: CsshctlRuntime,
-  options: {passphrase?: PassphraseSource; identity: 'required' | 'optional'; timeoutMs?: number; retries?: number},
+  options: {passphrase?: PassphraseSource; identity: 'required' | 'optional'; timeoutMs?: number; retries?: number; signal?: AbortSignal},
 ): Promise<{client: AuthzClient; identity: ClientIdentity | undefined}> {
   const server = requireServer(settings);
   let ca: string | undefined;
@@ -44,7 +45,24 @@ export async function authzClient(
     ...(options.timeoutMs ? {timeoutMs: options.timeoutMs} : {}),
     ...(options.retries !== undefined ? {retries: options.retries} : {}),
   });
-  return {client: new AuthzClient(http, server, identity?.description), identity};
+  return {client: new AuthzClient(http, server, identity?.description, options.signal), identity};
+}
+
+/**
+ * The TOTP code of this run: --totp-code, else $CSSHCTL_TOTP_CODE; without either, a prompt on a
+ * terminal when the service asks for one, and in scripts the service's refusal (exit 4) naming
+ * the flag and the variable.
+ */
+export function totpCodeSource(ctx: CommandContext, flag: string | undefined): TotpCodeSource {
+  const given = flag ?? (ctx.env.CSSHCTL_TOTP_CODE || undefined);
+  return {
+    given,
+    async ask(needed) {
+      if (!ctx.interactive) throw needed;
+      ctx.ui.line(needed.message.replace(/^cssh-authz refused: /, ''));
+      return (await ctx.prompt.text({message: 'TOTP code from your authenticator app:', flag: '--totp-code'})).trim();
+    },
+  };
 }
 
 async function passphrase(ctx: CommandContext, path: string, source: PassphraseSource): Promise<string> {

@@ -1,6 +1,7 @@
 import {homedir} from 'node:os';
 import {dirname, isAbsolute, join, resolve} from 'node:path';
-import {type CommandContext, invalidInput, parseDuration} from '@bcl/core';
+import {type CommandContext, invalidInput} from '@bcl/core';
+import {DURATION_EXAMPLES, parseDuration} from '@bcl/cssh-authz/api';
 import csshctlNamespace from '../config.js';
 
 /** csshctl's settings with durations in seconds and file paths made absolute. */
@@ -14,6 +15,8 @@ export interface CsshctlRuntime {
   renewBeforeSeconds: number;
   /** pkictl.email: whose certificate to pick when csshctl.certificate is not set. */
   pkictlEmail: string | undefined;
+  /** cssh-daemon's state directory, and whether it was configured (not the default). */
+  daemonState: {dir: string; configured: boolean};
 }
 
 /**
@@ -41,13 +44,14 @@ export function runtimeSettings(ctx: Pick<CommandContext, 'config' | 'cwd' | 'en
     ssh: s.ssh,
     renewBeforeSeconds: seconds('csshctl.renewBefore', s.renewBefore),
     pkictlEmail: typeof pkictlEmail === 'string' ? pkictlEmail : undefined,
+    daemonState: {dir: path('csshctl.daemonState', s.daemonState)!, configured: ctx.config.entry('csshctl.daemonState')?.origin.kind !== 'default'},
   };
 }
 
 function seconds(key: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw invalidInput('config.invalid', `${key}: expected a duration such as 30m or 8h, got "${text}"`);
-  return Math.round(ms / 1000);
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds <= 0) throw invalidInput('config.invalid', `${key}: expected ${DURATION_EXAMPLES}, got "${text}"`);
+  return seconds;
 }
 
 export function requireServer(settings: CsshctlRuntime): string {

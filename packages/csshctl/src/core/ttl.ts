@@ -1,8 +1,9 @@
-import {parseDuration, usageError} from '@bcl/core';
+import {usageError} from '@bcl/core';
+import {DURATION_EXAMPLES, parseDuration} from '@bcl/cssh-authz/api';
 
-/** --ttl: a duration of at least one second, in whole seconds. */
+/** --ttl: cssh-authz's own duration grammar (what the service accepts, csshctl accepts), at least 1s. */
 export function parseTtlFlag(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms < 1000) throw usageError(`--ttl: expected a duration such as 30m or 8h, got "${text}"`);
-  return Math.round(ms / 1000);
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds < 1) throw usageError(`--ttl: expected ${DURATION_EXAMPLES}, got "${text}"`);
+  return seconds;
 }

@@ -56,7 +56,7 @@ describe('db.yaml', () => {
     const wrongType = failure(base.replace('tier: db-custom-2-7680', 'tier: db-custom-2-7680\nhighAvailability: "yes"'));
     expect(wrongType.message).toBe('/p/db.yaml:8:19: highAvailability: expected true or false, got string "yes"');
     const profile = failure(base.replace('profile: owner', 'profile: admin'));
-    expect(profile.message).toBe('/p/db.yaml:13:14: access[0].profile: expected one of: readonly, readwrite, owner, got string "admin"');
+    expect(profile.message).toBe('/p/db.yaml:13:14: access[0].profile: one of readonly, readwrite, owner, got string "admin"');
   });
 
   it('points at the environment when the override is wrong', () => {
