@@ -14,3 +14,4 @@ export {startSshd, ensureLoginUsers, SSHD, type SshdOptions, type SshdServer} fr
 export {createOpensslPki, type OpensslPki, type IssuedX509} from './openssl-pki.js';
 export {startGrafanaDouble, type GrafanaDouble} from './grafana.js';
 export {startCsshAuthz, type CsshAuthz, type CsshAuthzOptions} from './cssh-authz.js';
+export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';
