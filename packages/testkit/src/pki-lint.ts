@@ -1,4 +1,5 @@
-import {existsSync} from 'node:fs';
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import {run} from './run.js';
@@ -43,17 +44,30 @@ export function pkilintBin(): string {
 
 const ZLINT_QUIET = new Set(['pass', 'NA', 'NE']);
 
-/** Runs zlint over PEM certificates or CRLs; every result that is not pass/NA/NE is a finding. */
-export async function zlint(files: readonly string[]): Promise<LintFinding[]> {
+/**
+ * Runs zlint over PEM certificates or CRLs; every result that is not pass/NA/NE is a finding.
+ * `config` is zlint's TOML lint configuration (e.g. "[e_crl_next_update_invalid]\nSubscriberCRL = false"
+ * for a CRL of CA certificates).
+ */
+export async function zlint(files: readonly string[], options: {config?: string} = {}): Promise<LintFinding[]> {
   const findings: LintFinding[] = [];
-  for (const file of files) {
-    const out = await run(zlintPath(), [file]);
-    const results = JSON.parse(out.stdout) as Record<string, {result: string; details?: string}>;
-    for (const [rule, r] of Object.entries(results)) {
-      if (!ZLINT_QUIET.has(r.result)) findings.push({linter: 'zlint', rule, severity: r.result, file, ...(r.details ? {where: r.details} : {})});
-    }
+  const dir = options.config ? mkdtempSync(join(tmpdir(), 'zlint-config-')) : undefined;
+  const configArgs = dir ? ['-config', join(dir, 'zlint.toml')] : [];
+  if (dir) writeFileSync(join(dir, 'zlint.toml'), options.config!);
+  try {
+    for (const file of files) findings.push(...(await zlintOne(file, configArgs)));
+  } finally {
+    if (dir) rmSync(dir, {recursive: true, force: true});
   }
   return findings;
+}
+
+async function zlintOne(file: string, configArgs: string[]): Promise<LintFinding[]> {
+  const out = await run(zlintPath(), [...configArgs, file]);
+  const results = JSON.parse(out.stdout) as Record<string, {result: string; details?: string}>;
+  return Object.entries(results)
+    .filter(([, r]) => !ZLINT_QUIET.has(r.result))
+    .map(([rule, r]) => ({linter: 'zlint' as const, rule, severity: r.result, file, ...(r.details ? {where: r.details} : {})}));
 }
 
 interface PkilintReport {
@@ -61,7 +75,11 @@ interface PkilintReport {
 }
 
 /** pkilint's commands: certificates (RFC 5280), an issuer/subject pair, CRLs (RFC 5280 profile). */
-export type PkilintCheck = {kind: 'cert'; file: string} | {kind: 'chain'; issuer: string; subject: string} | {kind: 'crl'; file: string};
+export type PkilintCheck =
+  | {kind: 'cert'; file: string}
+  | {kind: 'chain'; issuer: string; subject: string}
+  /** ARL: a CRL of CA certificates only (issuingDistributionPoint onlyContainsCACerts). */
+  | {kind: 'crl'; file: string; type?: 'CRL' | 'ARL'};
 
 /** Runs pkilint; findings of severity NOTICE and above count (INFO only reports what it saw). */
 export async function pkilint(checks: readonly PkilintCheck[]): Promise<LintFinding[]> {
@@ -72,7 +90,7 @@ export async function pkilint(checks: readonly PkilintCheck[]): Promise<LintFind
       check.kind === 'cert'
         ? ['lint_pkix_cert', ['lint', '-s', 'NOTICE', '-f', 'JSON', check.file], check.file]
         : check.kind === 'crl'
-          ? ['lint_crl', ['lint', '-t', 'CRL', '-p', 'PKIX', '-s', 'NOTICE', '-f', 'JSON', check.file], check.file]
+          ? ['lint_crl', ['lint', '-t', check.type ?? 'CRL', '-p', 'PKIX', '-s', 'NOTICE', '-f', 'JSON', check.file], check.file]
           : ['lint_pkix_signer_signee_cert_chain', ['lint', '-s', 'NOTICE', '-f', 'JSON', check.issuer, check.subject], `${check.issuer} -> ${check.subject}`];
     // pkilint exits non-zero when it reports findings; its JSON on stdout is what counts.
     const out = await run(join(bin, command), args, {allowFailure: true});
