@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # What pkictl's tests need beyond the toolchain: openssl (verify, pkcs12), git (the store),
-# Debian's openvpn (the VPN profile is checked by a real TLS handshake on loopback), and the
-# certificate linters the field trusts: zlint (built from the Go module proxy) and DigiCert's
-# pkilint (from PyPI, in a virtualenv), and util-linux's `script` (a terminal for prompt tests). Both linters are cached under $BCL_CACHE by version, so a second
-# run needs no network. Sourced after common.sh; idempotent and quiet when everything is there.
+# Debian's openvpn (the VPN profile is checked by a real TLS handshake on loopback), util-linux's
+# `script` (a terminal for prompt tests), and the certificate linters the field trusts: zlint
+# (built from the Go module proxy) and DigiCert's pkilint (from PyPI, in a virtualenv). The
+# linters are cached under $BCL_CACHE by version, so a second run needs no network. Sourced after
+# common.sh; idempotent and quiet when everything is there.
 
 BCL_ZLINT_VERSION="v3.7.3"
 BCL_PKILINT_VERSION="0.13.3"
