@@ -56,7 +56,7 @@ beforeAll(async () => {
   const adminFlags = ['--ca-key', caKey, '--passphrase-file', pass];
   admin = home(`pkictl:\n  store: ${store}\n  email: pki-admin@example.com\n`);
   const pk = (h: IsolatedHome, args: string[]) => runCli('pkictl', [...args, '--json'], {env: h.env, cwd: h.home});
-  await ok(pk(admin, ['ca', 'init', '--name', 'Example Corp CA', '--email-domain', 'example.com', ...adminFlags]));
+  const {caFingerprint} = await ok(pk(admin, ['ca', 'init', '--name', 'Example Corp CA', '--email-domain', 'example.com', ...adminFlags]));
 
   // The service's TLS certificate comes from the web PKI; clients are checked against pkictl's CA and CRL.
   webPki = await createOpensslPki('Example Corp web CA');
@@ -72,7 +72,7 @@ beforeAll(async () => {
   });
   sshd = await startSshd({trustedUserCaKeys: (await authz.get('/v1/ca.pub')).body.toString()});
 
-  ann = home(`pkictl:\n  store: ${store}\n  email: ann@example.com\ncsshctl:\n  server: ${authz.url}\n  serverCa: ${authz.serverCa}\n`);
+  ann = home(`pkictl:\n  store: ${store}\n  caFingerprint: ${caFingerprint}\n  email: ann@example.com\ncsshctl:\n  server: ${authz.url}\n  serverCa: ${authz.serverCa}\n`);
   const request = await ok(pk(ann, ['request']));
   await ok(pk(admin, ['approve', request.id, ...adminFlags]));
   const fetched = await ok(pk(ann, ['fetch', request.id]));

@@ -5,6 +5,16 @@ import {z} from 'zod';
 export const pkictlSchema = z.strictObject({
   /** The Git store: a local path or any git remote URL. */
   store: trustedKey(z.string({error: 'expected the store: a path or a git URL'}).min(1).optional()),
+  /**
+   * The SHA-256 fingerprint of the store's root CA certificate, pinned on first use (like SSH's
+   * known_hosts): a store whose CA differs is refused. A trust root: only the user's own layers.
+   */
+  caFingerprint: trustedKey(
+    z
+    .string()
+    .regex(/^\s*(sha-?256\s*(fingerprint)?\s*[:=]?\s*)?([0-9a-f]{2}:?){31}[0-9a-f]{2}\s*$/i, {error: 'expected a SHA-256 fingerprint: 32 hex bytes, as `openssl x509 -fingerprint -sha256` prints them'})
+    .optional(),
+  ),
   /** The requester's email, used as the certificate identity. */
   email: projectKey(z.email({error: 'expected an email address'}).optional()),
   /** The requester's common name (default: the email). */

@@ -17,6 +17,13 @@ const doctor: DoctorContribution = async (ctx: CommandContext) => {
         : {name: 'pkictl.store', status: 'fail', message: `${settings.store}: ${res.stderr.split('\n')[0] || `git exited ${res.exitCode}`}`, hint: 'Check the store URL and your access to it.'},
     );
   }
+  if (settings.store) {
+    checks.push(
+      settings.caFingerprint
+        ? {name: 'pkictl.caFingerprint', status: 'ok', message: `the store's CA is pinned (SHA-256 ${settings.caFingerprint})`}
+        : {name: 'pkictl.caFingerprint', status: 'warn', message: 'the store\'s CA is not pinned yet', hint: 'Run `pkictl list` on a terminal and compare the fingerprint with the one your CA admin published, or `bcl config set pkictl.caFingerprint <fingerprint>`.'},
+    );
+  }
   const {listCredentials} = await import('@bcl/pki-local');
   const now = ctx.now();
   const soon = new Date(now.getTime() + WARN_DAYS * 86_400_000);

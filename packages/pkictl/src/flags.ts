@@ -6,18 +6,20 @@ import pkictlNamespace, {type PkictlSettings} from './config.js';
 export const storeFlag = Flags.string({summary: 'The PKI store: a path or git URL (default: pkictl.store).'});
 export const emailFlag = Flags.string({summary: 'Your email, the certificate identity (default: pkictl.email).'});
 export const caKeyFlag = Flags.string({summary: 'The encrypted CA private key file (default: pkictl.caKey).'});
+export const caFingerprintFlag = Flags.string({summary: 'The SHA-256 fingerprint of the store\'s root CA that you trust (default: pkictl.caFingerprint, pinned on first use).'});
 export const passphraseFileFlag = Flags.string({summary: 'Read the key passphrase from this file (first line).', exclusive: ['passphrase-env']});
 export const passphraseEnvFlag = Flags.string({summary: 'Read the key passphrase from this environment variable.'});
 
-export const storeFlags = {store: storeFlag};
+export const storeFlags = {store: storeFlag, 'ca-fingerprint': caFingerprintFlag};
+export const storeConfigFlags = {store: 'pkictl.store', 'ca-fingerprint': 'pkictl.caFingerprint'};
 export const adminFlags = {
-  store: storeFlag,
+  ...storeFlags,
   email: emailFlag,
   'ca-key': caKeyFlag,
   'passphrase-file': passphraseFileFlag,
   'passphrase-env': passphraseEnvFlag,
 };
-export const configFlagMap = {store: 'pkictl.store', email: 'pkictl.email', 'ca-key': 'pkictl.caKey'};
+export const configFlagMap = {...storeConfigFlags, email: 'pkictl.email', 'ca-key': 'pkictl.caKey'};
 
 export function settingsOf(ctx: CommandContext): PkictlSettings {
   return ctx.config.namespace(pkictlNamespace);
@@ -27,7 +29,7 @@ export function adminFlagValues(flags: {'ca-key'?: string | undefined; 'passphra
   return {caKeyFile: flags['ca-key'], passphraseFile: flags['passphrase-file'], passphraseEnv: flags['passphrase-env']};
 }
 
-export {CRL_REASONS as CRL_REASON_NAMES} from './crypto/crl-reasons.js';
+export {CRL_REASONS as CRL_REASON_NAMES} from '@bcl/pki-ca/crl-reasons';
 
 /**
  * The positional arguments of a variadic command (strict = false): oclif leaves flags in argv,

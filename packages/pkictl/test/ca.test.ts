@@ -44,6 +44,59 @@ describe('pkictl ca init with an intermediate CA (RSA)', () => {
     expect(v.out).toContain('certificate revoked');
   });
 
+  it('publishes the root\'s CRL, so openssl verify -crl_check_all checks the intermediate too', async () => {
+    const ann = pki.person('ann@example.com');
+    const cert = await issue(pki, ann);
+    const files = {root: join(pki.dir, 'root.pem'), inter: join(pki.dir, 'inter.pem'), crl: join(pki.dir, 'crl-all.pem'), rootCrl: join(pki.dir, 'root-crl.pem'), both: join(pki.dir, 'crls.pem')};
+    const fs = await import('node:fs');
+    fs.writeFileSync(files.root, git(['show', 'main:ca/root.pem'], pki.store));
+    fs.writeFileSync(files.inter, git(['show', 'main:ca/intermediate.pem'], pki.store));
+    expect((await ann.pk(['crl', '--out', files.crl])).exitCode).toBe(0);
+    const rootCrl = await ann.pk(['crl', '--root', '--out', files.rootCrl]);
+    expect(rootCrl.exitCode, rootCrl.stderr).toBe(0);
+    expect(rootCrl.json().result).toMatchObject({ca: 'root', crlNumber: 1, revoked: 0, published: false, path: 'crl/root.pem'});
+    // An authority revocation list: signed by the root, for CA certificates only, valid a year by default.
+    const text = openssl(['crl', '-in', files.rootCrl, '-noout', '-text']).out;
+    expect(text).toContain('Issuer: CN = Test Corp CA\n');
+    expect(text).toMatch(/Issuing Distribution Point: critical\n\s*Only CA Certificates/);
+    const days = (Date.parse(/Next Update: (.*)/.exec(text)![1]!) - Date.parse(/Last Update: (.*)/.exec(text)![1]!)) / 86_400_000;
+    expect(days).toBe(365);
+    expect(openssl(['crl', '-in', files.rootCrl, '-noout', '-CAfile', files.root], {allowFailure: true}).code).toBe(0);
+    expect(openssl(['crl', '-in', files.rootCrl, '-noout', '-CAfile', files.inter], {allowFailure: true}).code).not.toBe(0);
+
+    const verifyAll = (crls: string) => openssl(['verify', '-crl_check_all', '-CAfile', files.root, '-untrusted', files.inter, '-CRLfile', crls, cert.certPath], {allowFailure: true});
+    // Without the root's CRL, the check of the intermediate cannot complete.
+    expect(verifyAll(files.crl).out).toContain('unable to get certificate CRL');
+    fs.writeFileSync(files.both, fs.readFileSync(files.crl, 'utf8') + fs.readFileSync(files.rootCrl, 'utf8'));
+    expect(verifyAll(files.both)).toMatchObject({code: 0});
+
+    // The root key (offline) re-signs it before it expires: the next number, nothing else changes.
+    const resigned = await pki.admin.pk(['crl', '--root', '--root-key', pki.rootKey!, '--passphrase-file', pki.passFile]);
+    expect(resigned.exitCode, resigned.stderr).toBe(0);
+    expect(resigned.json().result).toMatchObject({ca: 'root', crlNumber: 2, published: true});
+    const wrongKey = await pki.admin.pk(['crl', '--root', '--root-key', pki.caKey, '--passphrase-file', pki.passFile]);
+    expect(wrongKey.exitCode).toBe(4);
+    expect(wrongKey.json().error?.code).toBe('pkictl.root_key_mismatch');
+  });
+
+  it('limits the intermediate to the policy\'s names: a certificate outside them is never signed', async () => {
+    const intermediate = openssl(['x509', '-noout', '-text'], {input: git(['show', 'main:ca/intermediate.pem'], pki.store)}).out;
+    expect(intermediate).toMatch(/X509v3 Name Constraints: critical\n\s*Permitted:\n\s*email:example\.com/);
+    // A later policy admits another email domain; the intermediate still may not sign for it.
+    const file = join(pki.dir, 'policy-wider.yaml');
+    (await import('node:fs')).writeFileSync(file, git(['show', 'main:ca/policy.yaml'], pki.store).replace('allowedEmailDomains: [example.com]', 'allowedEmailDomains: [example.com, example.org]'));
+    expect((await pki.admin.pk(['ca', 'policy', '--set', file, ...pki.adminFlags])).exitCode).toBe(0);
+    const outsider = pki.person('olga@example.org');
+    const req = await outsider.pk(['request']);
+    expect(req.exitCode, req.stderr).toBe(0);
+    const before = pki.head();
+    const approve = await pki.admin.pk(['approve', (req.json().result as {id: string}).id, ...pki.adminFlags]);
+    expect(approve.exitCode).toBe(4);
+    expect(approve.json().error).toMatchObject({code: 'pkictl.name_constraints'});
+    expect(approve.json().error?.message).toContain('email:olga@example.org is outside the issuing CA\'s name constraints (it may sign example.com)');
+    expect(pki.head()).toBe(before);
+  });
+
   it('refuses to initialize a store twice, or to overwrite a CA key', async () => {
     const again = await pki.admin.pk(['ca', 'init', '--name', 'X', '--ca-key', join(pki.dir, 'other.key'), '--passphrase-file', pki.passFile]);
     expect(again.exitCode).toBe(6);

@@ -235,6 +235,7 @@ describe('pkictl certificate lifecycle', () => {
     const envelope = res.json<{result?: {checks: {name: string; status: string}[]}; error?: {details?: {checks: {name: string; status: string}[]}}}>();
     const checks = envelope.result?.checks ?? envelope.error?.details?.checks ?? [];
     expect(checks.find((c) => c.name === 'pkictl.store')?.status).toBe('ok');
+    expect(checks.find((c) => c.name === 'pkictl.caFingerprint')?.status).toBe('ok');
     expect(checks.find((c) => c.name === `pkictl certificate ${issued.ann2!.serial}`)?.status).toBe('ok');
   });
 

@@ -20,9 +20,14 @@ export interface Pki {
   dir: string;
   store: string;
   caKey: string;
+  /** Two-tier CAs: the offline root key. */
+  rootKey: string | null;
+  /** The root's SHA-256 fingerprint, as `ca init` reported it (what requesters pin). */
+  caFingerprint: string;
   passFile: string;
   admin: Person;
-  person(email: string): Person;
+  /** A requester whose config pins the CA (pkictl.caFingerprint); `pinned: false` leaves it unpinned. */
+  person(email: string, options?: {pinned?: boolean}): Person;
   /** Flags an admin command needs. */
   adminFlags: string[];
   /** The store's current tip (to prove nothing was written). */
@@ -68,12 +73,15 @@ function makePerson(store: string, email: string, extraConfig = ''): Person {
 }
 
 /** A CA and its store in a temp dir: `pkictl ca init` run by the admin through the launcher. */
-export async function setupPki(options: {intermediate?: boolean; domains?: string[]; keyType?: string} = {}): Promise<Pki> {
+export async function setupPki(options: {intermediate?: boolean; domains?: string[]; keyType?: string; policy?: string} = {}): Promise<Pki> {
   const dir = tempDir('pkictl-test-');
   const store = join(dir.path, 'pki.git');
   const caKey = join(dir.path, 'ca.key');
   const passFile = join(dir.path, 'passphrase');
   writeFileSync(passFile, `${PASSPHRASE}\n`, {mode: 0o600});
+  const rootKey = options.intermediate ? join(dir.path, 'root.key') : null;
+  const policyFile = join(dir.path, 'initial-policy.yaml');
+  if (options.policy) writeFileSync(policyFile, options.policy);
   const admin = makePerson(store, 'admin@example.com');
   const people: Person[] = [admin];
   const init = await admin.pk([
@@ -86,19 +94,22 @@ export async function setupPki(options: {intermediate?: boolean; domains?: strin
     '--passphrase-file',
     passFile,
     ...(options.keyType ? ['--key-type', options.keyType] : []),
-    ...(options.intermediate ? ['--intermediate', '--root-key', join(dir.path, 'root.key')] : []),
-    ...(options.domains ?? ['example.com']).flatMap((d) => ['--email-domain', d]),
+    ...(rootKey ? ['--intermediate', '--root-key', rootKey] : []),
+    ...(options.policy ? ['--policy', policyFile] : (options.domains ?? ['example.com']).flatMap((d) => ['--email-domain', d])),
   ]);
   if (init.exitCode !== 0) throw new Error(`ca init failed: ${init.stdout}${init.stderr}`);
+  const caFingerprint = (init.json().result as {caFingerprint: string}).caFingerprint;
   return {
     dir: dir.path,
     store,
     caKey,
+    rootKey,
+    caFingerprint,
     passFile,
     admin,
     adminFlags: ['--ca-key', caKey, '--passphrase-file', passFile],
-    person(email) {
-      const p = makePerson(store, email);
+    person(email, {pinned = true} = {}) {
+      const p = makePerson(store, email, pinned ? `  caFingerprint: ${caFingerprint}\n` : '');
       people.push(p);
       return p;
     },

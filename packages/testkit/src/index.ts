@@ -18,3 +18,5 @@ export {startOidcProvider, type OidcProvider, type OidcProviderOptions, type Oid
 export {startTcpProxy, type TcpProxy} from './tcp-proxy.js';
 
 export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-daemon.js';
+
+export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {FetchResult} from '../core/request.js';
-import {settingsOf, storeFlag} from '../flags.js';
+import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Fetch extends BclCommand<typeof Fetch> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
@@ -11,8 +11,8 @@ export default class Fetch extends BclCommand<typeof Fetch> {
     'Without an id, fetches your newest request that has no certificate yet. The certificate is checked before it is written: signed by the store\'s CA, and carrying the public key of your local key. Exit 6 while the request waits for approval, 4 when it was rejected.';
   static override examples = ['<%= config.bin %> fetch', '<%= config.bin %> fetch 3f9a1c2b7d --json'];
   static override args = {id: Args.string({description: 'The request id (or a unique prefix).'})};
-  static override flags = {store: storeFlag};
-  static override configFlags = {store: 'pkictl.store'};
+  static override flags = {...storeFlags};
+  static override configFlags = storeConfigFlags;
 
   async run(): Promise<FetchResult> {
     const {fetchCertificate} = await import('../core/request.js');

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {CertSummary} from '../core/certs.js';
-import {settingsOf, storeFlag} from '../flags.js';
+import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class List extends BclCommand<typeof List> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
@@ -9,11 +9,11 @@ export default class List extends BclCommand<typeof List> {
   static override summary = 'List issued certificates with their status.';
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --status revoked --json', '<%= config.bin %> list --email ann@example.com'];
   static override flags = {
-    store: storeFlag,
+    ...storeFlags,
     status: Flags.string({summary: 'Only certificates with this status.', options: ['valid', 'revoked', 'expired']}),
     email: Flags.string({summary: 'Only certificates of this email.'}),
   };
-  static override configFlags = {store: 'pkictl.store'};
+  static override configFlags = storeConfigFlags;
 
   async run(): Promise<CertSummary[]> {
     const {listCertificates} = await import('../core/certs.js');

@@ -1,20 +1,22 @@
 import {Args, Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestResult} from '../core/request.js';
-import {passphraseEnvFlag, passphraseFileFlag, settingsOf, storeFlag} from '../flags.js';
+import {passphraseEnvFlag, passphraseFileFlag, settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Renew extends BclCommand<typeof Renew> {
   static override summary = 'Renew a certificate: a new key and request; the old one is revoked (superseded) once the new one is issued.';
+  static override description =
+    'Runs on the machine that holds the certificate\'s key: the renewal request is signed with it, and the CA admin\'s approval checks that signature, so nobody else can renew your certificate. --passphrase-file/--passphrase-env decrypt the old key and, with --encrypt-key, encrypt the new one.';
   static override examples = ['<%= config.bin %> renew 4F3A0B...', '<%= config.bin %> renew 4f3a0b... --key-type rsa-3072 --json'];
   static override args = {serial: Args.string({description: 'The serial to renew, in hex (either case).', required: true})};
   static override flags = {
-    store: storeFlag,
+    ...storeFlags,
     'key-type': Flags.string({summary: 'The new key\'s type (default: the old one\'s).', options: ['ecdsa-p256', 'rsa-3072', 'ed25519']}),
     'encrypt-key': Flags.boolean({summary: 'Encrypt the new private key (default: as the old one).', allowNo: true}),
     'passphrase-file': passphraseFileFlag,
     'passphrase-env': passphraseEnvFlag,
   };
-  static override configFlags = {store: 'pkictl.store'};
+  static override configFlags = storeConfigFlags;
 
   async run(): Promise<RequestResult> {
     const {parseSerialArg} = await import('../store/pki.js');

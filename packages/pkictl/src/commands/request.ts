@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestResult} from '../core/request.js';
-import {emailFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf, storeFlag, takeCertProfile} from '../flags.js';
+import {emailFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf, storeConfigFlags, storeFlags, takeCertProfile} from '../flags.js';
 
 export default class Request extends BclCommand<typeof Request> {
   static override summary = 'Request a certificate: a new key made here, a CSR sent to the store.';
@@ -13,7 +13,7 @@ export default class Request extends BclCommand<typeof Request> {
     '<%= config.bin %> request --profile server --dns build.internal.example.com --email ci@example.com',
   ];
   static override flags = {
-    store: storeFlag,
+    ...storeFlags,
     email: emailFlag,
     name: Flags.string({summary: 'The certificate\'s common name (default: pkictl.name, else your email).'}),
     profile: Flags.string({summary: 'The certificate profile from the store\'s policy (default: pkictl.profile, client). Here --profile is the certificate profile; select a configuration profile with BCL_PROFILE.'}),
@@ -25,7 +25,7 @@ export default class Request extends BclCommand<typeof Request> {
     'passphrase-file': passphraseFileFlag,
     'passphrase-env': passphraseEnvFlag,
   };
-  static override configFlags = {store: 'pkictl.store', email: 'pkictl.email', name: 'pkictl.name', 'key-type': 'pkictl.keyType'};
+  static override configFlags = {...storeConfigFlags, email: 'pkictl.email', name: 'pkictl.name', 'key-type': 'pkictl.keyType'};
 
   private certProfile: string | undefined;
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestSummary} from '../core/request.js';
-import {settingsOf, storeFlag} from '../flags.js';
+import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Requests extends BclCommand<typeof Requests> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
@@ -9,10 +9,10 @@ export default class Requests extends BclCommand<typeof Requests> {
   static override summary = 'List certificate requests in the store (default: those waiting for approval).';
   static override examples = ['<%= config.bin %> requests', '<%= config.bin %> requests --status all --json'];
   static override flags = {
-    store: storeFlag,
+    ...storeFlags,
     status: Flags.string({summary: 'Which requests.', options: ['pending', 'issued', 'rejected', 'all'], default: 'pending'}),
   };
-  static override configFlags = {store: 'pkictl.store'};
+  static override configFlags = storeConfigFlags;
 
   async run(): Promise<RequestSummary[]> {
     const {listRequests} = await import('../core/request.js');

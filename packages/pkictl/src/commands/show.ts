@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {ShowResult} from '../core/certs.js';
-import {settingsOf, storeFlag} from '../flags.js';
+import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Show extends BclCommand<typeof Show> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
@@ -9,8 +9,8 @@ export default class Show extends BclCommand<typeof Show> {
   static override summary = 'Show one certificate: status, subject, names, usages, and where it is on this machine.';
   static override examples = ['<%= config.bin %> show 4F3A0B...', '<%= config.bin %> show 4f3a0b... --json'];
   static override args = {serial: Args.string({description: 'The serial, in hex as openssl prints it (either case).', required: true})};
-  static override flags = {store: storeFlag};
-  static override configFlags = {store: 'pkictl.store'};
+  static override flags = {...storeFlags};
+  static override configFlags = storeConfigFlags;
 
   async run(): Promise<ShowResult> {
     const {parseSerialArg} = await import('../store/pki.js');

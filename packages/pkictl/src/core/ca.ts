@@ -4,12 +4,15 @@ import type {KeyObject} from 'node:crypto';
 import {conflict, denied, invalidInput} from '@bcl/core';
 import type {KeyType} from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
+import {X509Certificate} from 'node:crypto';
+import {certificateFingerprint, normalizeFingerprint} from '@bcl/pki-ca/keys';
+import {defaultPolicyYaml, parsePolicy, type Policy} from '@bcl/pki-ca/policy';
 import {exportPrivateKey, generateKey, keysMatch, loadPrivateKeyFile} from '../crypto/keys.js';
-import {createCaCertificate, createCrl, x509} from '../crypto/x509.js';
-import {defaultPolicyYaml, parsePolicy, type Policy} from '../store/policy.js';
-import {type CaChain, inventoryWrites, loadCa, loadPolicy, signedWrites} from '../store/pki.js';
+import {type CaChain, inventoryWrites, loadPolicy, signedWrites} from '../store/pki.js';
 import {PATHS} from '../store/records.js';
 import {isRemoteUrl} from '../store/git.js';
+import {withCaErrors} from './ca-errors.js';
+import {loadTrustedCa, pinRoot} from './ca-pin.js';
 import {type PkiIo, readSecret, withStore} from './io.js';
 
 export interface PassphraseFlags {
@@ -24,6 +27,8 @@ export interface CaInitParams extends PassphraseFlags {
   /** Also create an intermediate CA; the root key then goes to rootKeyFile (keep it offline). */
   rootKeyFile?: string | undefined;
   emailDomains: string[];
+  /** The initial policy (validated); default: pkictl's, with emailDomains. */
+  policyFile?: string | undefined;
   rootDays: number;
   intermediateDays: number;
 }
@@ -34,6 +39,10 @@ export interface CaInitResult {
   keyType: KeyType;
   root: {subject: string; serial: string; notAfter: string};
   intermediate: {subject: string; serial: string; notAfter: string} | null;
+  /** The root certificate's SHA-256 fingerprint: what requesters pin (pkictl.caFingerprint). */
+  caFingerprint: string;
+  /** Where this run pinned it for the admin, or null when another CA was pinned already. */
+  pinnedIn: string | null;
   caKey: string;
   rootKey: string | null;
   policy: string;
@@ -51,6 +60,14 @@ export async function caInit(io: PkiIo, settings: PkictlSettings, params: CaInit
     if (!existsSync(dirname(file))) throw invalidInput('pkictl.key_dir', `${flag}: the directory ${dirname(file)} does not exist`, {details: {flag}});
   }
   if (rootKeyFile && rootKeyFile === caKeyFile) throw invalidInput('pkictl.key_file', '--root-key and --ca-key must be different files', {});
+  let policyText = defaultPolicyYaml(params.emailDomains);
+  if (params.policyFile) {
+    const file = resolve(io.cwd, params.policyFile);
+    if (!existsSync(file)) throw invalidInput('pkictl.policy_missing', `--policy: ${file} does not exist`, {details: {flag: '--policy'}});
+    if (params.emailDomains.length) throw invalidInput('pkictl.policy_conflict', '--email-domain and --policy: give the email domains in the policy file', {details: {flag: '--email-domain'}});
+    policyText = readFileSync(file, 'utf8');
+    await withCaErrors(() => parsePolicy(policyText, file));
+  }
   const passphrase = await readSecret(io, {
     file: params.passphraseFile,
     envVar: params.passphraseEnv,
@@ -63,14 +80,23 @@ export async function caInit(io: PkiIo, settings: PkictlSettings, params: CaInit
   // A store path that did not exist is created for the CA; if the CA is not made, it goes again.
   const createdStore = settings.store && !isRemoteUrl(settings.store) && !existsSync(resolve(io.cwd, settings.store)) ? resolve(io.cwd, settings.store) : undefined;
   try {
-    return await initInStore(io, settings, params, caKeyFile, rootKeyFile, passphrase);
+    return await initInStore(io, settings, params, caKeyFile, rootKeyFile, passphrase, policyText);
   } catch (error) {
     if (createdStore) rmSync(createdStore, {recursive: true, force: true});
     throw error;
   }
 }
 
-async function initInStore(io: PkiIo, settings: PkictlSettings, params: CaInitParams, caKeyFile: string, rootKeyFile: string | undefined, passphrase: string): Promise<CaInitResult> {
+async function initInStore(
+  io: PkiIo,
+  settings: PkictlSettings,
+  params: CaInitParams,
+  caKeyFile: string,
+  rootKeyFile: string | undefined,
+  passphrase: string,
+  policyText: string,
+): Promise<CaInitResult> {
+  const {buildCaCertificate, buildCrl, permittedNames} = await import('@bcl/pki-ca');
   return withStore(
     io,
     settings,
@@ -81,39 +107,36 @@ async function initInStore(io: PkiIo, settings: PkictlSettings, params: CaInitPa
         });
       }
       const now = io.now();
+      const policy = parsePolicy(policyText, PATHS.policy);
+      const day = 86_400_000;
       const rootKey = await generateKey(params.keyType);
-      const rootPem = await createCaCertificate({commonName: params.name, key: rootKey.privateKey, days: params.rootDays, pathLength: rootKeyFile ? 1 : 0, now});
+      const rootPem = await buildCaCertificate({commonName: params.name, key: rootKey.privateKey, days: params.rootDays, pathLength: rootKeyFile ? 1 : 0, now});
+      const root = {certPem: rootPem, key: rootKey.privateKey};
       let intermediatePem: string | undefined;
-      let issuerKey: KeyObject = rootKey.privateKey;
-      let issuerPem = rootPem;
+      let issuer = root;
+      let rootCrl: string | undefined;
       const keyFiles: {file: string; key: KeyObject}[] = [];
       if (rootKeyFile) {
         const interKey = await generateKey(params.keyType);
-        intermediatePem = await createCaCertificate({
+        // The intermediate may sign only the names the policy issues, and says where the root's CRL is.
+        intermediatePem = await buildCaCertificate({
           commonName: `${params.name} Intermediate`,
           key: interKey.privateKey,
           days: params.intermediateDays,
           pathLength: 0,
-          issuer: {cert: new x509.X509Certificate(rootPem), key: rootKey.privateKey},
+          issuer: root,
+          permittedNames: permittedNames(policy),
+          revocation: {crlUrl: policy.revocation.rootCrlUrl, caCertUrl: policy.revocation.rootCertUrl},
           now,
         });
-        issuerKey = interKey.privateKey;
-        issuerPem = intermediatePem;
+        issuer = {certPem: intermediatePem, key: interKey.privateKey};
+        // The root's own CRL, so relying parties can check the intermediate too (openssl -crl_check_all).
+        rootCrl = await buildCrl({issuer: root, number: 1, thisUpdate: now, nextUpdate: new Date(now.getTime() + policy.rootCrlValidityDays * day), entries: [], scope: 'ca-certificates', url: policy.revocation.rootCrlUrl});
         keyFiles.push({file: caKeyFile, key: interKey.privateKey}, {file: rootKeyFile, key: rootKey.privateKey});
       } else {
         keyFiles.push({file: caKeyFile, key: rootKey.privateKey});
       }
-      const issuerCert = new x509.X509Certificate(issuerPem);
-      const policyText = defaultPolicyYaml(params.emailDomains);
-      const policy = await parsePolicy(policyText, PATHS.policy);
-      const crl = await createCrl({
-        caCert: issuerCert,
-        caKey: issuerKey,
-        number: 1,
-        thisUpdate: now,
-        nextUpdate: new Date(now.getTime() + policy.crlValidityDays * 86_400_000),
-        entries: [],
-      });
+      const crl = await buildCrl({issuer, number: 1, thisUpdate: now, nextUpdate: new Date(now.getTime() + policy.crlValidityDays * day), entries: []});
       // Keys are written under temporary names first and kept only once the store accepted the CA.
       const temps = keyFiles.map(({file, key}) => {
         const tmp = `${file}.partial-${process.pid}`;
@@ -126,9 +149,10 @@ async function initInStore(io: PkiIo, settings: PkictlSettings, params: CaInitPa
             {path: PATHS.root, content: rootPem},
             ...(intermediatePem ? [{path: PATHS.intermediate, content: intermediatePem}] : []),
             {path: PATHS.chain, content: [intermediatePem, rootPem].filter(Boolean).map((p) => p!.trim()).join('\n') + '\n'},
-            ...signedWrites(PATHS.policy, PATHS.policySig, policyText, issuerKey),
-            ...inventoryWrites({version: 1, crlNumber: 1, certificates: []}, issuerKey),
+            ...signedWrites(PATHS.policy, PATHS.policySig, policyText, issuer.key),
+            ...inventoryWrites({version: 1, crlNumber: 1, certificates: []}, issuer.key),
             {path: PATHS.crl, content: crl},
+            ...(rootCrl ? [{path: PATHS.rootCrl, content: rootCrl}] : []),
             {path: PATHS.readme, content: storeReadme(params.name)},
           ],
           result: undefined,
@@ -138,14 +162,24 @@ async function initInStore(io: PkiIo, settings: PkictlSettings, params: CaInitPa
         throw error;
       }
       for (const t of temps) renameSync(t.tmp, t.file);
-      const root = new x509.X509Certificate(rootPem);
-      const describe = (c: x509.X509Certificate) => ({subject: c.subject, serial: c.serialNumber.toUpperCase(), notAfter: c.notAfter.toISOString()});
+      const describe = (pem: string) => {
+        const c = new X509Certificate(pem);
+        return {subject: c.subject.replace(/\n/g, ', '), serial: c.serialNumber.toUpperCase(), notAfter: new Date(c.validTo).toISOString()};
+      };
+      // The admin who made the CA trusts it: pin it for them, unless they already pinned another one.
+      const caFingerprint = certificateFingerprint(rootPem);
+      const pinned = settings.caFingerprint ? normalizeFingerprint(settings.caFingerprint) : undefined;
+      let pinnedIn: string | null = null;
+      if (!pinned) pinnedIn = pinRoot(io, caFingerprint);
+      else if (pinned !== caFingerprint) io.ui.warn(`pkictl.caFingerprint pins another CA (${pinned}); it was left as it is. Use a configuration profile for this store, with pkictl.caFingerprint ${caFingerprint}.`);
       return {
         store: store.url,
         name: params.name,
         keyType: params.keyType,
-        root: describe(root),
-        intermediate: intermediatePem ? describe(issuerCert) : null,
+        root: describe(rootPem),
+        intermediate: intermediatePem ? describe(intermediatePem) : null,
+        caFingerprint,
+        pinnedIn,
         caKey: caKeyFile,
         rootKey: rootKeyFile ?? null,
         policy: PATHS.policy,
@@ -165,7 +199,7 @@ Managed by \`pkictl\`; do not edit by hand (the policy and the inventory are sig
 - \`requests/<id>/\`: certificate requests (\`csr.pem\`, \`request.json\`)
 - \`certs/<serial>.pem\`: issued certificates (serials as \`openssl x509 -serial\` prints them)
 - \`inventory.json\`: every certificate with its status
-- \`crl/crl.pem\`: the current certificate revocation list
+- \`crl/crl.pem\`: the current certificate revocation list (\`crl/root.pem\`: the root's, with an intermediate)
 `;
 }
 
@@ -177,15 +211,25 @@ export interface AdminKey {
 
 /**
  * Loads the CA key for an admin operation: decrypts it, checks that it is the key of the store's
- * issuing CA, and that the admin is one of the policy's approvers.
+ * issuing CA (or, with `root`, of its root: --root-key), and that the admin is one of the policy's approvers.
  */
-export async function loadAdminKey(io: PkiIo, settings: PkictlSettings, ca: CaChain, policy: Policy, flags: PassphraseFlags & {caKeyFile?: string | undefined}): Promise<AdminKey> {
-  const file = flags.caKeyFile ?? settings.caKey;
+export async function loadAdminKey(
+  io: PkiIo,
+  settings: PkictlSettings,
+  ca: CaChain,
+  policy: Policy,
+  flags: PassphraseFlags & {caKeyFile?: string | undefined; rootKeyFile?: string | undefined},
+  which: 'issuer' | 'root' = 'issuer',
+): Promise<AdminKey> {
+  const flag = which === 'root' ? '--root-key' : '--ca-key';
+  const file = which === 'root' ? flags.rootKeyFile : (flags.caKeyFile ?? settings.caKey);
   if (!file) {
-    throw denied('pkictl.ca_key_required', 'this is a CA operation: give --ca-key (or set pkictl.caKey) with the CA key file', {hint: 'Only the CA admin holds the CA key.'});
+    throw which === 'root'
+      ? denied('pkictl.root_key_required', 'this needs the root CA key: give --root-key with the (offline) root key file', {hint: 'Only the CA admin holds the root key.'})
+      : denied('pkictl.ca_key_required', 'this is a CA operation: give --ca-key (or set pkictl.caKey) with the CA key file', {hint: 'Only the CA admin holds the CA key.'});
   }
   const path = resolve(io.cwd, file);
-  if (!existsSync(path)) throw invalidInput('pkictl.ca_key_missing', `--ca-key: ${path} does not exist`, {details: {flag: '--ca-key'}});
+  if (!existsSync(path)) throw invalidInput(`pkictl.${which === 'root' ? 'root' : 'ca'}_key_missing`, `${flag}: ${path} does not exist`, {details: {flag}});
   if (policy.approvers.length > 0) {
     const who = settings.email?.toLowerCase();
     if (!who || !policy.approvers.map((a) => a.toLowerCase()).includes(who)) {
@@ -199,8 +243,11 @@ export async function loadAdminKey(io: PkiIo, settings: PkictlSettings, ca: CaCh
     ? await readSecret(io, {file: flags.passphraseFile, envVar: flags.passphraseEnv, fileFlag: '--passphrase-file', envFlag: '--passphrase-env', message: `Passphrase for ${path}:`})
     : undefined;
   const key = loadPrivateKeyFile(pem, path, passphrase);
-  if (!keysMatch(key, ca.issuerPublicKey)) {
-    throw denied('pkictl.ca_key_mismatch', `${path} is not the key of this store's issuing CA (${ca.issuer.cert.subject})`, {hint: 'Give the CA key that `pkictl ca init` wrote for this store.'});
+  const expected = which === 'root' ? ca.root : ca.issuer;
+  if (!keysMatch(key, expected.cert.publicKey)) {
+    throw denied(`pkictl.${which === 'root' ? 'root' : 'ca'}_key_mismatch`, `${path} is not the key of this store's ${which === 'root' ? 'root' : 'issuing'} CA (${expected.cert.subject})`, {
+      hint: `Give the ${which === 'root' ? 'root' : 'CA'} key that \`pkictl ca init\` wrote for this store.`,
+    });
   }
   return {key, actor: settings.email ?? 'CA admin'};
 }
@@ -223,11 +270,12 @@ export async function caPolicy(io: PkiIo, settings: PkictlSettings, params: CaPo
   if (params.setFile) {
     const path = resolve(io.cwd, params.setFile);
     if (!existsSync(path)) throw invalidInput('pkictl.policy_missing', `--set: ${path} does not exist`, {details: {flag: '--set'}});
-    newText = readFileSync(path, 'utf8');
-    newPolicy = await parsePolicy(newText, path);
+    const text = readFileSync(path, 'utf8');
+    newText = text;
+    newPolicy = await withCaErrors(() => parsePolicy(text, path));
   }
   return withStore(io, settings, async (store) => {
-    const ca = await loadCa(store);
+    const ca = await loadTrustedCa(io, settings, store);
     if (!newText || !newPolicy) return {policy: await loadPolicy(store, ca), changed: false, file: PATHS.policy};
     // Setting a policy is also how a broken or tampered one is repaired: when the current one
     // cannot be trusted, the new one's approvers decide (the CA key is required either way).

@@ -6,10 +6,11 @@ import {conflict, invalidInput} from '@bcl/core';
 import {findCredential, listCredentials, type LocalCredential, writeFileAtomic} from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
 import {loadPrivateKeyFile} from '../crypto/keys.js';
-import type {CertificateDetails} from '../crypto/x509.js';
-import {loadCa, loadInventory} from '../store/pki.js';
+import type {CertificateDetails} from '@bcl/pki-ca';
+import {loadInventory} from '../store/pki.js';
 import {type InventoryEntry, PATHS} from '../store/records.js';
 import type {PassphraseFlags} from './ca.js';
+import {loadTrustedCa, requireTrustedRoot} from './ca-pin.js';
 import {type PkiIo, readSecret, withStore} from './io.js';
 
 export type CertStatus = 'valid' | 'revoked' | 'expired';
@@ -45,7 +46,7 @@ function summary(entry: InventoryEntry, now: Date): CertSummary {
 
 export async function listCertificates(io: PkiIo, settings: PkictlSettings, params: {status?: CertStatus | undefined; email?: string | undefined}): Promise<CertSummary[]> {
   return withStore(io, settings, async (store) => {
-    const ca = await loadCa(store);
+    const ca = await loadTrustedCa(io, settings, store);
     const now = io.now();
     return loadInventory(store, ca)
       .certificates.map((e) => summary(e, now))
@@ -68,11 +69,11 @@ export interface ShowResult extends CertSummary {
 
 export async function showCertificate(io: PkiIo, settings: PkictlSettings, params: {serial: string}): Promise<ShowResult> {
   return withStore(io, settings, async (store) => {
-    const ca = await loadCa(store);
+    const ca = await loadTrustedCa(io, settings, store);
     const entry = loadInventory(store, ca).certificates.find((c) => c.serial === params.serial);
     if (!entry) throw invalidInput('pkictl.serial_unknown', `no certificate with serial ${params.serial} in the store`, {hint: 'List certificates with `pkictl list`.', details: {serial: params.serial}});
     const pem = store.read(PATHS.cert(entry.serial))!;
-    const {describeCertificate} = await import('../crypto/x509.js');
+    const {describeCertificate} = await import('@bcl/pki-ca');
     let certificate: CertificateDetails;
     try {
       certificate = describeCertificate(pem);
@@ -133,11 +134,13 @@ export interface ExportResult {
 }
 
 /** PEM (key, certificate, chain) or PKCS#12 (for browsers and Windows), written 0600. */
-export async function exportCertificate(io: PkiIo, params: ExportParams): Promise<ExportResult> {
+export async function exportCertificate(io: PkiIo, settings: PkictlSettings, params: ExportParams): Promise<ExportResult> {
   const credential = localBySerial(io, params.serial);
   const out = resolve(io.cwd, params.out ?? `${params.serial}.${params.format}`);
   const cert = readFileSync(credential.certPath!, 'utf8');
   const chain = credential.chainPath && existsSync(credential.chainPath) ? readFileSync(credential.chainPath, 'utf8') : '';
+  // A PKCS#12 file's CA certificates may be installed as trusted: only the pinned CA goes in.
+  await requireLocalChain(io, settings, chain, credential);
   const key = await keyPem(io, credential, params);
   io.redactor.add(key.pem);
   if (params.format === 'pem') {
@@ -158,6 +161,15 @@ export async function exportCertificate(io: PkiIo, params: ExportParams): Promis
   const der = buildPkcs12({keyDer: key.der, certPems: [cert, ...splitPems(chain)], password, friendlyName});
   writeFileAtomic(out, der, 0o600);
   return {serial: params.serial, format: 'p12', out, includesKey: true};
+}
+
+/** The root of a credential's local chain (its last certificate), checked against the pin. */
+async function requireLocalChain(io: PkiIo, settings: PkictlSettings, chain: string, credential: LocalCredential): Promise<void> {
+  const root = splitPems(chain).at(-1);
+  if (!root) {
+    throw invalidInput('pkictl.chain_missing', `the CA chain of ${credential.serial} is missing (${credential.chainPath ?? 'no chain.pem'})`, {hint: `Run \`pkictl fetch ${credential.id}\` again.`});
+  }
+  await requireTrustedRoot(io, settings, root, `the chain of ${credential.serial} (${credential.chainPath})`);
 }
 
 export function splitPems(text: string): string[] {
@@ -206,6 +218,8 @@ export async function vpnConfig(io: PkiIo, settings: PkictlSettings, params: Vpn
   }
   const cert = readFileSync(credential.certPath!, 'utf8').trim();
   const chain = credential.chainPath ? readFileSync(credential.chainPath, 'utf8').trim() : '';
+  // The profile makes OpenVPN trust this chain's root: it must be the CA the user pinned.
+  await requireLocalChain(io, settings, chain, credential);
   // An encrypted key stays encrypted in the profile: OpenVPN asks for its passphrase.
   const key = readFileSync(credential.keyPath, 'utf8').trim();
   if (!credential.encrypted) createPrivateKey(key);

@@ -1,9 +1,10 @@
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {join, resolve} from 'node:path';
-import {type BclPaths, type Env, invalidInput, type Prompter, type Redactor, type Ui, usageError} from '@bcl/core';
+import {type BclPaths, type ConfigEntry, type Env, invalidInput, type Prompter, type Redactor, type Ui, usageError} from '@bcl/core';
 import {credentialsDir} from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
 import {GitStore, type StoreIdentity} from '../store/git.js';
+import {withCaErrors} from './ca-errors.js';
 
 /** What the core needs from the outside world; commands pass theirs, tests pass their own. */
 export interface PkiIo {
@@ -15,6 +16,8 @@ export interface PkiIo {
   redactor: Redactor;
   signal: AbortSignal;
   now: () => Date;
+  /** The resolved configuration: its profile, and where a value came from (for messages). */
+  config: {readonly profile: string | undefined; entry(key: string): ConfigEntry | undefined};
 }
 
 export function storeOf(settings: PkictlSettings): string {
@@ -54,7 +57,7 @@ export async function openStore(io: PkiIo, settings: PkictlSettings, options: {c
 export async function withStore<T>(io: PkiIo, settings: PkictlSettings, fn: (store: GitStore) => Promise<T>, options: {createIfMissing?: boolean} = {}): Promise<T> {
   const store = await openStore(io, settings, options);
   try {
-    return await fn(store);
+    return await withCaErrors(() => fn(store));
   } finally {
     store.close();
   }

@@ -1,4 +1,4 @@
-import {createPublicKey, randomBytes, X509Certificate} from 'node:crypto';
+import {createPublicKey, type KeyObject, randomBytes, X509Certificate} from 'node:crypto';
 import {mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {conflict, denied, invalidInput} from '@bcl/core';
@@ -13,13 +13,14 @@ import {
   writeFileAtomic,
   writeMeta,
 } from '@bcl/pki-local';
+import {signRenewal} from '@bcl/pki-ca/keys';
+import {checkRequest, issuedSans, type San} from '@bcl/pki-ca/policy';
 import type {PkictlSettings} from '../config.js';
-import {exportPrivateKey, exportPublicKey, generateKey} from '../crypto/keys.js';
-import type {San} from '../crypto/x509.js';
+import {exportPrivateKey, exportPublicKey, generateKey, loadPrivateKeyFile} from '../crypto/keys.js';
 import type {GitStore} from '../store/git.js';
-import type {Policy} from '../store/policy.js';
-import {loadCa, loadInventory, loadPolicy, loadRequest, requestIds, resolveRequestId} from '../store/pki.js';
-import {PATHS, type RequestRecord, toJsonFile} from '../store/records.js';
+import {loadInventory, loadPolicy, loadRequest, requestIds} from '../store/pki.js';
+import {PATHS, type RequestRecord, renewalClaimOf, toJsonFile} from '../store/records.js';
+import {loadTrustedCa} from './ca-pin.js';
 import {emailOf, localCredentialsDir, type PkiIo, readSecret, withStore} from './io.js';
 import type {PassphraseFlags} from './ca.js';
 
@@ -31,7 +32,8 @@ export interface RequestParams extends PassphraseFlags {
   dns: string[];
   ip: string[];
   encrypt: boolean;
-  renews?: string | undefined;
+  /** A renewal: the serial renewed, and that certificate's private key, which signs the request. */
+  renewal?: {serial: string; key: KeyObject} | undefined;
 }
 
 export interface RequestResult {
@@ -44,31 +46,6 @@ export interface RequestResult {
   store: string;
   keyPath: string;
   renews: string | null;
-}
-
-/** Checks a request against the policy: the requester learns at once what the CA would refuse. */
-export function checkRequestAgainstPolicy(policy: Policy, r: {email: string; profile: string; keyType: KeyType; sans: San[]}, where: string): void {
-  const profile = policy.profiles[r.profile];
-  if (!profile) {
-    throw invalidInput('pkictl.profile_unknown', `${where}: profile "${r.profile}" is not in ${PATHS.policy} (profiles: ${Object.keys(policy.profiles).join(', ')})`, {
-      details: {profile: r.profile},
-    });
-  }
-  const domain = r.email.split('@')[1]?.toLowerCase() ?? '';
-  if (policy.allowedEmailDomains.length && !policy.allowedEmailDomains.some((d) => d.toLowerCase() === domain)) {
-    throw denied('pkictl.policy_denied', `${where}: the email ${r.email} is not in an allowed domain (${policy.allowedEmailDomains.join(', ')}, from ${PATHS.policy})`, {details: {email: r.email}});
-  }
-  if (!policy.keyTypes.includes(r.keyType)) {
-    throw denied('pkictl.policy_denied', `${where}: key type ${r.keyType} is not allowed by ${PATHS.policy} (allowed: ${policy.keyTypes.join(', ')})`, {});
-  }
-  for (const san of r.sans) {
-    if (!profile.sans.includes(san.type)) {
-      throw denied('pkictl.policy_denied', `${where}: profile ${r.profile} does not allow ${san.type} names (${san.value}); it allows ${profile.sans.join(', ') || 'none'}`, {});
-    }
-    if (san.type === 'dns' && profile.allowedDnsSuffixes.length && !profile.allowedDnsSuffixes.some((s) => san.value === s.replace(/^\./, '') || san.value.endsWith(s.startsWith('.') ? s : `.${s}`))) {
-      throw denied('pkictl.policy_denied', `${where}: ${san.value} is outside the DNS suffixes allowed for profile ${r.profile} (${profile.allowedDnsSuffixes.join(', ')})`, {});
-    }
-  }
 }
 
 function requestedSans(params: {dns: string[]; ip: string[]}): San[] {
@@ -87,19 +64,20 @@ function requestedSans(params: {dns: string[]; ip: string[]}): San[] {
 /** A new key made here, a CSR sent to the store as one commit; the key never leaves this machine. */
 export async function requestCertificate(io: PkiIo, settings: PkictlSettings, params: RequestParams): Promise<RequestResult> {
   const email = emailOf(settings, 'the certificate request');
+  const renews = params.renewal?.serial;
   const name = params.name ?? settings.name ?? email;
   const extra = requestedSans(params);
   const passphrase = params.encrypt
     ? await readSecret(io, {file: params.passphraseFile, envVar: params.passphraseEnv, fileFlag: '--passphrase-file', envFlag: '--passphrase-env', message: 'Passphrase for the new private key:', confirm: true, minLength: 8})
     : undefined;
   return withStore(io, settings, async (store) => {
-    const ca = await loadCa(store);
+    const ca = await loadTrustedCa(io, settings, store);
     const policy = await loadPolicy(store, ca);
-    const profile = policy.profiles[params.profile];
-    const sans: San[] = [...(profile?.sans.includes('email') ? [{type: 'email' as const, value: email}] : []), ...extra];
-    checkRequestAgainstPolicy(policy, {email, profile: params.profile, keyType: params.keyType, sans: extra}, 'request');
+    // The requester learns at once what the CA would refuse.
+    const profile = checkRequest(policy, {email, profile: params.profile, keyType: params.keyType, sans: extra}, 'request', PATHS.policy);
+    const sans = issuedSans(profile, email, extra);
     const keys = await generateKey(params.keyType);
-    const {createCsr} = await import('../crypto/x509.js');
+    const {createCsr} = await import('@bcl/pki-ca');
     const csr = await createCsr({privateKey: keys.privateKey, publicKey: keys.publicKey, commonName: name, sans});
     const id = newRequestId(store);
     const requestedAt = io.now().toISOString();
@@ -113,9 +91,10 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
       requestedAt,
       ...(params.lifetimeDays ? {lifetimeDays: params.lifetimeDays} : {}),
       sans: extra,
-      ...(params.renews ? {renews: params.renews} : {}),
+      ...(renews ? {renews} : {}),
       status: 'pending',
     };
+    if (params.renewal) record.renewalSignature = signRenewal(params.renewal.key, renewalClaimOf(record, csr));
     // The key is written beside the store's answer only once the request is pushed.
     const root = localCredentialsDir(io);
     mkdirSync(root, {recursive: true, mode: 0o700});
@@ -136,10 +115,10 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
         keyType: params.keyType,
         encrypted: passphrase !== undefined,
         requestedAt,
-        ...(params.renews ? {renews: params.renews} : {}),
+        ...(renews ? {renews} : {}),
       };
       writeMeta({...staged, metaPath: join(staging, 'credential.json')}, meta);
-      await store.commit(`request ${id}: ${params.profile} certificate for ${email}${params.renews ? ` (renews ${params.renews})` : ''}`, () => ({
+      await store.commit(`request ${id}: ${params.profile} certificate for ${email}${renews ? ` (renews ${renews})` : ''}`, () => ({
         writes: [
           {path: PATHS.request(id), content: toJsonFile(record)},
           {path: PATHS.csr(id), content: csr},
@@ -151,7 +130,7 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
       rmSync(staging, {recursive: true, force: true});
     }
     const paths = credentialPaths(root, id);
-    return {id, status: 'pending', email, name, profile: params.profile, keyType: params.keyType, store: store.url, keyPath: paths.keyPath, renews: params.renews ?? null};
+    return {id, status: 'pending', email, name, profile: params.profile, keyType: params.keyType, store: store.url, keyPath: paths.keyPath, renews: renews ?? null};
   });
 }
 
@@ -200,7 +179,7 @@ export function summarize(r: RequestRecord): RequestSummary {
 /** The requests in the store, oldest first, filtered by status ('all' for every one). */
 export async function listRequests(io: PkiIo, settings: PkictlSettings, params: {status: 'pending' | 'issued' | 'rejected' | 'all'}): Promise<RequestSummary[]> {
   return withStore(io, settings, async (store) => {
-    await loadCa(store);
+    await loadTrustedCa(io, settings, store);
     return requestIds(store)
       .map((id) => loadRequest(store, id))
       .filter((r) => params.status === 'all' || r.status === params.status)
@@ -245,7 +224,7 @@ export async function fetchCertificate(io: PkiIo, settings: PkictlSettings, para
   const local = localCredential(io, params.id);
   const storeSettings = {...settings, store: settings.store ?? local.meta.store};
   return withStore(io, storeSettings, async (store) => {
-    const ca = await loadCa(store);
+    const ca = await loadTrustedCa(io, settings, store);
     if (!requestIds(store).includes(local.id)) {
       throw invalidInput('pkictl.request_not_found', `request ${local.id} is not in the store ${store.url}`, {hint: `It was sent to ${local.meta.store}; pass --store ${local.meta.store}.`});
     }
@@ -313,18 +292,33 @@ export interface RenewParams extends PassphraseFlags {
   encrypt?: boolean | undefined;
 }
 
-/** A new key and request for the same identity and profile; the old certificate is revoked as superseded once the new one is issued. */
+/**
+ * A new key and request for the same identity and profile, signed with the key of the certificate
+ * it renews (so only that key's holder can renew it); once the new one is issued, the old one is
+ * revoked as superseded.
+ */
 export async function renewCertificate(io: PkiIo, settings: PkictlSettings, params: RenewParams): Promise<RequestResult> {
-  const local = listCredentials({env: io.env, now: io.now()}).find((c) => c.serial === params.serial);
-  const storeSettings = {...settings, store: settings.store ?? local?.meta.store};
+  const local = listCredentials({env: io.env, now: io.now()}).find((c) => c.serial === params.serial && c.certPath);
+  if (!local) {
+    throw invalidInput('pkictl.no_local_key', `certificate ${params.serial} and its key are not on this machine: a renewal is signed with the key of the certificate it renews`, {
+      hint: 'Renew on the machine that holds the key (after `pkictl fetch`); without it, request a new certificate (`pkictl request`).',
+      details: {serial: params.serial},
+    });
+  }
+  const storeSettings = {...settings, store: settings.store ?? local.meta.store};
   const {entry, request} = await withStore(io, storeSettings, async (store) => {
-    const ca = await loadCa(store);
+    const ca = await loadTrustedCa(io, settings, store);
     const found = loadInventory(store, ca).certificates.find((c) => c.serial === params.serial);
     if (!found) throw invalidInput('pkictl.serial_unknown', `no certificate with serial ${params.serial} in the store`, {hint: 'List certificates with `pkictl list`.', details: {serial: params.serial}});
     if (found.status === 'revoked') throw conflict('pkictl.revoked', `${params.serial} is revoked; request a new certificate instead of renewing it`, {details: {serial: params.serial}});
     const ids = requestIds(store);
     return {entry: found, request: ids.includes(found.requestId) ? loadRequest(store, found.requestId) : undefined};
   });
+  const keyText = readFileSync(local.keyPath, 'utf8');
+  const passphrase = local.encrypted
+    ? await readSecret(io, {file: params.passphraseFile, envVar: params.passphraseEnv, fileFlag: '--passphrase-file', envFlag: '--passphrase-env', message: `Passphrase for ${local.keyPath}:`})
+    : undefined;
+  const oldKey = loadPrivateKeyFile(keyText, local.keyPath, passphrase);
   return requestCertificate(io, {...storeSettings, email: entry.email}, {
     profile: entry.profile,
     keyType: params.keyType ?? entry.keyType,
@@ -332,8 +326,8 @@ export async function renewCertificate(io: PkiIo, settings: PkictlSettings, para
     dns: request?.sans.filter((s) => s.type === 'dns').map((s) => s.value) ?? [],
     ip: request?.sans.filter((s) => s.type === 'ip').map((s) => s.value) ?? [],
     lifetimeDays: request?.lifetimeDays,
-    encrypt: params.encrypt ?? local?.encrypted ?? settings.encryptKeys,
-    renews: params.serial,
+    encrypt: params.encrypt ?? local.encrypted ?? settings.encryptKeys,
+    renewal: {serial: params.serial, key: oldKey},
     passphraseFile: params.passphraseFile,
     passphraseEnv: params.passphraseEnv,
   });

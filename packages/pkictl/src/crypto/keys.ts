@@ -1,9 +1,9 @@
-import {createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, sign, verify} from 'node:crypto';
+import {createPrivateKey, generateKeyPair, type KeyObject} from 'node:crypto';
 import {promisify} from 'node:util';
 import type {KeyType} from '@bcl/pki-local';
 import {denied, invalidInput} from '@bcl/core';
 
-export const KEY_TYPES = ['ecdsa-p256', 'rsa-3072', 'ed25519'] as const satisfies readonly KeyType[];
+export {KEY_TYPES, keysMatch, signData as signDetached, verifyData as verifyDetached} from '@bcl/pki-ca/keys';
 
 const generate = promisify(generateKeyPair);
 
@@ -51,43 +51,4 @@ export function loadPrivateKeyFile(pem: string | Buffer, file: string, passphras
     if (encrypted) throw denied('pkictl.passphrase_wrong', `cannot decrypt ${file}: wrong passphrase`, {hint: 'Check the passphrase for this key.', cause: error});
     throw invalidInput('pkictl.key_invalid', `${file} is not a readable private key: ${(error as Error).message}`, {cause: error});
   }
-}
-
-/** The key type of a public key, or a description of what it is when pkictl does not issue for it. */
-export function keyTypeOf(key: KeyObject): KeyType | {unsupported: string} {
-  const details = key.asymmetricKeyDetails ?? {};
-  switch (key.asymmetricKeyType) {
-    case 'ec':
-      return details.namedCurve === 'prime256v1' || details.namedCurve === 'P-256' ? 'ecdsa-p256' : {unsupported: `EC ${details.namedCurve ?? '?'}`};
-    case 'rsa':
-      return (details.modulusLength ?? 0) >= 3072 ? 'rsa-3072' : {unsupported: `RSA-${details.modulusLength ?? '?'}`};
-    case 'ed25519':
-      return 'ed25519';
-    default:
-      return {unsupported: key.asymmetricKeyType ?? 'unknown'};
-  }
-}
-
-/** The digest used with a key for signatures (Ed25519 signs without a separate digest). */
-function digestFor(key: KeyObject): string | null {
-  return key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
-}
-
-/** A detached signature over store files (policy, inventory) with the CA key. */
-export function signDetached(data: Buffer | string, key: KeyObject): string {
-  return sign(digestFor(key), Buffer.from(data), key).toString('base64');
-}
-
-export function verifyDetached(data: Buffer | string, signature: string, publicKey: KeyObject): boolean {
-  try {
-    return verify(digestFor(publicKey), Buffer.from(data), publicKey, Buffer.from(signature.trim(), 'base64'));
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a private key belongs to a public key. */
-export function keysMatch(privateKey: KeyObject, publicKey: KeyObject): boolean {
-  const derived = createPublicKey(privateKey).export({type: 'spki', format: 'der'});
-  return derived.equals(publicKey.export({type: 'spki', format: 'der'}));
 }

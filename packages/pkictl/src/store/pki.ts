@@ -8,7 +8,7 @@ import {invalidInput} from '@bcl/core';
 import {normalizeSerial} from '@bcl/pki-local';
 import {signDetached, verifyDetached} from '../crypto/keys.js';
 import type {GitStore, StoreWrite} from './git.js';
-import {parsePolicy, type Policy} from './policy.js';
+import {parsePolicy, type Policy} from '@bcl/pki-ca/policy';
 import {type Inventory, inventorySchema, PATHS, parseJsonFile, type RequestRecord, requestSchema, toJsonFile} from './records.js';
 
 /** A CA certificate, read with Node's X509Certificate (cheap: read paths never load @peculiar/x509). */

@@ -1,8 +1,8 @@
 /** The store's files and their schemas. Every reader names the file when its content is wrong. */
 import {invalidInput} from '@bcl/core';
 import {z} from 'zod';
-import {KEY_TYPES} from '../crypto/keys.js';
-import {SAN_TYPES} from './policy.js';
+import {KEY_TYPES, type RenewalClaim} from '@bcl/pki-ca/keys';
+import {SAN_TYPES} from '@bcl/pki-ca/policy';
 
 export const PATHS = {
   root: 'ca/root.pem',
@@ -13,6 +13,8 @@ export const PATHS = {
   inventory: 'inventory.json',
   inventorySig: 'inventory.json.sig',
   crl: 'crl/crl.pem',
+  /** Two-tier CAs: the root's CRL (it lists revoked intermediates). */
+  rootCrl: 'crl/root.pem',
   readme: 'README.md',
   requests: 'requests',
   certs: 'certs',
@@ -37,6 +39,8 @@ export const requestSchema = z.strictObject({
   /** Extra SANs asked for (DNS names for servers); the email SAN is implied. */
   sans: z.array(z.strictObject({type: z.enum(SAN_TYPES), value: z.string().min(1)})).default([]),
   renews: serialSchema.optional(),
+  /** A renewal's proof: signed with the key of the certificate it renews (see renewalClaim). */
+  renewalSignature: z.string().min(1).optional(),
   status: z.enum(['pending', 'issued', 'rejected']),
   decidedAt: isoDate.optional(),
   decidedBy: z.string().optional(),
@@ -44,6 +48,18 @@ export const requestSchema = z.strictObject({
   reason: z.string().optional(),
 });
 export type RequestRecord = z.output<typeof requestSchema>;
+
+/**
+ * What a renewal's signature covers: the renewed serial, the CSR, and every field of the request
+ * that shapes the certificate (so none can be edited in the store after signing).
+ */
+export function renewalClaimOf(r: RequestRecord, csrPem: string): RenewalClaim {
+  return {
+    renews: r.renews ?? '',
+    csrPem,
+    request: {id: r.id, email: r.email, name: r.name, profile: r.profile, keyType: r.keyType, requestedAt: r.requestedAt, lifetimeDays: r.lifetimeDays, sans: r.sans.map((s) => ({type: s.type, value: s.value}))},
+  };
+}
 
 export const inventoryEntrySchema = z.strictObject({
   serial: serialSchema,

@@ -1,4 +1,4 @@
-/** The RFC 5280 revocation reasons pkictl accepts (light: command flags import it). */
+/** The RFC 5280 revocation reasons (light: command flags import it). */
 export const CRL_REASONS = [
   'unspecified',
   'keyCompromise',

@@ -1,0 +1,198 @@
+/**
+ * Certificates a CA signs: leaves (subject and names decided by the caller from a verified
+ * identity and the policy; everything a CSR asks for beyond its key is the caller's to drop) and
+ * CA certificates (a root, or an intermediate with name constraints and revocation pointers).
+ */
+import type {KeyObject} from 'node:crypto';
+import {normalizeSerial} from '@bcl/pki-local';
+import {toJsonSan} from './csr.js';
+import type {KeyUsageName, PermittedNames, Profile, San} from './policy.js';
+import {checkNameConstraints, constraintsOf, nameConstraintsExtension} from './names.js';
+import {checkSerial, randomSerial} from './serial.js';
+import {signingAlgorithm, signingKey, spki, x509} from './webcrypto.js';
+
+const DAY = 86_400_000;
+/** Certificates are valid from a few minutes back, for clocks that run slow. */
+export const BACKDATE_MS = 5 * 60_000;
+const wholeSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+
+/**
+ * The validity of a certificate: from `now` less the backdate, for the lifetime asked (capped by
+ * the maximum), never past the issuer's own notAfter. RFC 5280 counts both ends (notBefore through
+ * notAfter inclusive), so a 397-day maximum gives exactly 397 days, backdate included.
+ */
+export function validityPeriod(p: {now: Date; maxDays: number; days?: number | undefined; issuerNotAfter?: Date; backdateMs?: number}): {notBefore: Date; notAfter: Date; days: number; capped: boolean} {
+  const days = Math.min(p.days ?? p.maxDays, p.maxDays);
+  const notBefore = wholeSeconds(p.now.getTime() - (p.backdateMs ?? BACKDATE_MS));
+  const end = notBefore.getTime() + days * DAY - 1000;
+  const notAfter = wholeSeconds(p.issuerNotAfter ? Math.min(end, p.issuerNotAfter.getTime()) : end);
+  return {notBefore, notAfter, days, capped: (p.days ?? 0) > p.maxDays};
+}
+
+/**
+ * The key usages a certificate gets: those the profile asks for that its key's algorithm allows
+ * (RFC 3279, RFC 5480 and RFC 8813 for EC, RFC 8410 for Ed25519). EC keys sign and agree keys;
+ * RSA keys sign and encipher; Ed25519 keys only sign. digitalSignature when nothing is left.
+ */
+export function keyUsageFor(asked: readonly KeyUsageName[], key: KeyObject): KeyUsageName[] {
+  const allowed: Record<string, readonly KeyUsageName[]> = {
+    ec: ['digitalSignature', 'nonRepudiation', 'keyAgreement'],
+    rsa: ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment'],
+    ed25519: ['digitalSignature', 'nonRepudiation'],
+  };
+  const ok = allowed[key.asymmetricKeyType ?? ''] ?? ['digitalSignature'];
+  const usages = asked.filter((u) => ok.includes(u));
+  return usages.length > 0 ? [...new Set(usages)] : ['digitalSignature'];
+}
+
+/** Common names are at most 64 characters (RFC 5280 ub-common-name). */
+const MAX_CN = 64;
+
+/**
+ * The subject common name: for a TLS server profile (serverAuth), the first DNS name, or none
+ * (IP-only) so the CN is always one of the certificate's names; for other profiles the
+ * identity's name (its email unless the requester chose another).
+ */
+export function subjectCommonName(profile: Pick<Profile, 'extendedKeyUsage'>, identity: {name?: string | undefined; sans: readonly San[]}): string | undefined {
+  if (profile.extendedKeyUsage.includes('serverAuth')) {
+    const dns = identity.sans.find((s) => s.type === 'dns');
+    return dns && dns.value.length <= MAX_CN ? dns.value : undefined;
+  }
+  return identity.name && identity.name.length <= MAX_CN ? identity.name : undefined;
+}
+
+/** Where relying parties find revocation data for a certificate. */
+export interface RevocationPointers {
+  crlUrl?: string | undefined;
+  caCertUrl?: string | undefined;
+  ocspUrl?: string | undefined;
+}
+
+function revocationExtensions(r: RevocationPointers | undefined): x509.Extension[] {
+  const out: x509.Extension[] = [];
+  if (r?.crlUrl) out.push(new x509.CRLDistributionPointsExtension([r.crlUrl], false));
+  if (r?.caCertUrl || r?.ocspUrl) {
+    out.push(new x509.AuthorityInfoAccessExtension({...(r.ocspUrl ? {ocsp: [r.ocspUrl]} : {}), ...(r.caCertUrl ? {caIssuers: [r.caCertUrl]} : {})}, false));
+  }
+  return out;
+}
+
+export interface Issuer {
+  /** The issuing CA's certificate (PEM). */
+  certPem: string;
+  key: KeyObject;
+}
+
+export interface LeafParams {
+  issuer: Issuer;
+  /** The subject's public key (from a CSR whose signature was checked). */
+  publicKey: KeyObject;
+  profile: Profile;
+  /** Decided by the caller from the verified identity and the policy, never from the CSR. */
+  identity: {name?: string | undefined; sans: San[]};
+  /** The lifetime asked for; capped by the profile's maximum. */
+  lifetimeDays?: number | undefined;
+  revocation?: RevocationPointers | undefined;
+  now: Date;
+  /** A serial the caller reserved (9-20 bytes of hex); a random 16-byte one when omitted. */
+  serial?: string | undefined;
+  /** Names the request in messages ("request 1a2b"). */
+  where?: string | undefined;
+}
+
+export interface IssuedLeaf {
+  pem: string;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  commonName: string | null;
+  keyUsage: KeyUsageName[];
+  /** Whether the lifetime asked for was above the profile's maximum. */
+  lifetimeCapped: boolean;
+}
+
+/** A leaf certificate: CA:FALSE, the profile's usages as the key allows, the policy's revocation pointers. */
+export async function buildLeafCertificate(p: LeafParams): Promise<IssuedLeaf> {
+  const issuerCert = new x509.X509Certificate(p.issuer.certPem);
+  checkNameConstraints(constraintsOf(issuerCert), p.identity.sans, p.where ?? 'the certificate');
+  const serial = p.serial === undefined ? randomSerial() : checkSerial(p.serial);
+  const validity = validityPeriod({now: p.now, maxDays: p.profile.maxLifetimeDays, days: p.lifetimeDays, issuerNotAfter: issuerCert.notAfter});
+  const keyUsage = keyUsageFor(p.profile.keyUsage, p.publicKey);
+  const commonName = subjectCommonName(p.profile, p.identity);
+  const flags = keyUsage.reduce((acc, u) => acc | x509.KeyUsageFlags[u], 0);
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(flags, true),
+    new x509.ExtendedKeyUsageExtension(p.profile.extendedKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false),
+    await x509.SubjectKeyIdentifierExtension.create(spki(p.publicKey)),
+    await x509.AuthorityKeyIdentifierExtension.create(spki(p.issuer.key)),
+    ...revocationExtensions(p.revocation),
+  ];
+  // With an empty subject the names are the certificate's only identity: the SAN is then critical.
+  if (p.identity.sans.length) extensions.push(new x509.SubjectAlternativeNameExtension(p.identity.sans.map(toJsonSan), commonName === undefined));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial,
+    subject: commonName === undefined ? [] : [{CN: [commonName]}],
+    issuer: issuerCert.subjectName,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    publicKey: spki(p.publicKey),
+    signingKey: signingKey(p.issuer.key),
+    signingAlgorithm: signingAlgorithm(p.issuer.key),
+    extensions,
+  });
+  return {
+    pem: cert.toString('pem'),
+    serial: normalizeSerial(cert.serialNumber) ?? serial,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    commonName: commonName ?? null,
+    keyUsage,
+    lifetimeCapped: validity.capped,
+  };
+}
+
+export interface CaCertificateParams {
+  commonName: string;
+  key: KeyObject;
+  days: number;
+  /** 0: signs only leaves; 1: may sign one level of intermediates. */
+  pathLength: number;
+  /** An intermediate: the root that signs it (a root is self-signed). */
+  issuer?: Issuer | undefined;
+  /** An intermediate: the names it may sign (from the policy's permittedNames). */
+  permittedNames?: PermittedNames | undefined;
+  /** An intermediate: where its issuer's CRL and certificate are published. */
+  revocation?: Omit<RevocationPointers, 'ocspUrl'> | undefined;
+  now: Date;
+  serial?: string | undefined;
+}
+
+/** A self-signed root CA, or an intermediate signed by `issuer`. */
+export async function buildCaCertificate(p: CaCertificateParams): Promise<string> {
+  const validity = validityPeriod({now: p.now, maxDays: p.days});
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(true, p.pathLength, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(spki(p.key)),
+  ];
+  const issuerCert = p.issuer ? new x509.X509Certificate(p.issuer.certPem) : undefined;
+  if (p.issuer) {
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(spki(p.issuer.key)), ...revocationExtensions(p.revocation));
+    const constraints = p.permittedNames ? nameConstraintsExtension(p.permittedNames) : undefined;
+    if (constraints) extensions.push(constraints);
+  }
+  const signer = p.issuer?.key ?? p.key;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: p.serial === undefined ? randomSerial() : checkSerial(p.serial),
+    subject: [{CN: [p.commonName]}],
+    issuer: issuerCert ? issuerCert.subjectName : [{CN: [p.commonName]}],
+    notBefore: validity.notBefore,
+    notAfter: issuerCert ? new Date(Math.min(validity.notAfter.getTime(), issuerCert.notAfter.getTime())) : validity.notAfter,
+    publicKey: spki(p.key),
+    signingKey: signingKey(signer),
+    signingAlgorithm: signingAlgorithm(signer),
+    extensions,
+  });
+  return cert.toString('pem');
+}
