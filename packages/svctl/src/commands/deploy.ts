@@ -46,7 +46,7 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
     const environment = environmentOf(this.ctx);
     const specs = loadSpecs(this.ctx.cwd, argv as string[]);
     const {buildTargets} = await import('../deploy/targets.js');
-    const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: this.flags['allow-dirty']});
+    const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: this.flags['allow-dirty'], warn: (m) => this.ctx.ui.warn(m)});
     await preload;
     const {deployServices} = await import('../deploy/deploy.js');
     const {reportFailures} = await import('../deploy/report.js');

@@ -11,6 +11,7 @@ export const PRUNABLE_KINDS: readonly {apiVersion: string; kind: string; optiona
   {apiVersion: 'v1', kind: 'ServiceAccount'},
   {apiVersion: 'v1', kind: 'ConfigMap'},
   {apiVersion: 'v1', kind: 'Service'},
+  {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy'},
   {apiVersion: 'policy/v1', kind: 'PodDisruptionBudget'},
   {apiVersion: 'apps/v1', kind: 'Deployment'},
   {apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler'},

@@ -1,6 +1,6 @@
 import {conflict, invalidInput, usageError} from '@bcl/core';
 import {isValidImageTag, renderService} from '../render/index.js';
-import {type ClusterSettings, gitState, type LoadedSpec, resolveEnvironment} from '../spec/index.js';
+import {type ClusterSettings, type EnvironmentSpec, gitState, isMutableTag, type LoadedSpec, resolveEnvironment} from '../spec/index.js';
 import type {DeployTarget} from './deploy.js';
 
 export interface TargetOptions {
@@ -11,6 +11,11 @@ export interface TargetOptions {
   allowDirty?: boolean;
   /** Whether the tag defaults to the commit (deploy) and the tree must be clean. */
   requireGit?: boolean;
+  /**
+   * Where a mutable tag (imagePolicy.mutableTags) is told: given, a deploy is meant; a mutable
+   * tag is then refused for a production environment and passed to this elsewhere.
+   */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -33,8 +38,23 @@ export async function buildTargets(specs: readonly LoadedSpec[], options: Target
     }
     const imageTag = options.imageTag ?? git?.commit;
     if (!imageTag) throw usageError(`${dir} is not in a git checkout with a commit, so there is no default image tag: pass --image-tag`);
+    if (options.warn && options.imageTag !== undefined) checkImmutable(envSpec, imageTag, path, options.warn);
     const rendered = renderService(envSpec, {imageTag});
     targets.push({spec: envSpec, rendered, imageTag, gitSha: git?.commit});
   }
   return targets;
+}
+
+/** A tag that names another image tomorrow defeats rollback: refused in production, warned elsewhere. */
+function checkImmutable(spec: EnvironmentSpec, tag: string, path: string, warn: (message: string) => void): void {
+  const pattern = isMutableTag(spec.imagePolicy, tag);
+  if (pattern === undefined) return;
+  const why = `--image-tag ${tag} is mutable (imagePolicy.mutableTags ${JSON.stringify(pattern)} in ${path}): what it names can change, so history and rollback cannot say what ran`;
+  if (spec.production) {
+    throw invalidInput('svctl.image_tag_mutable', `${why}; environment ${spec.environment} is production, where only immutable tags are deployed`, {
+      hint: 'Deploy a tag that is never reused: a release version or the commit (the default without --image-tag).',
+      details: {environment: spec.environment, tag, pattern},
+    });
+  }
+  warn(`${spec.name}: ${why}`);
 }

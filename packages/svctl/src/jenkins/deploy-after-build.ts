@@ -21,7 +21,7 @@ export async function deployAfterBuild(ctx: CommandContext, input: {specPath: st
   const {deployServices} = await import('../deploy/deploy.js');
   const {reportFailures} = await import('../deploy/report.js');
   const clusters = ctx.config.namespace(svctlNamespace).clusters;
-  const targets = await buildTargets([loadSpec(input.specPath)], {environment: input.env, clusters, imageTag: input.imageTag, allowDirty: true});
+  const targets = await buildTargets([loadSpec(input.specPath)], {environment: input.env, clusters, imageTag: input.imageTag, allowDirty: true, warn: (m) => ctx.ui.warn(m)});
   for (const t of targets) t.gitSha = input.gitSha;
   const [result] = await deployServices(targets, {environment: input.env, timeoutMs: 300_000, rollback: true, signal: ctx.signal, ui: ctx.ui, env: ctx.env});
   if (!result) throw new BclError('svctl.deploy_failed', 'the deploy returned no result', ExitCode.unexpected);

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {type EnvironmentSpec, isAutoscaled, LABELS, labelValue, MANAGED_BY, type Probe} from '../spec/index.js';
+import {type EnvironmentSpec, isAutoscaled, LABELS, labelValue, MANAGED_BY, type Probe, type Runtime} from '../spec/index.js';
 import {inApplyOrder, type KubeObject} from './objects.js';
 
 export interface RenderOptions {
@@ -17,6 +17,24 @@ export interface RenderedService {
   image: string;
   objects: KubeObject[];
 }
+
+/**
+ * Directories a container may write to; the rest of its filesystem is read-only. /tmp for every
+ * runtime (the JVM's hsperfdata, uploads, temp files); nginx also keeps its cache directory.
+ */
+export const WRITABLE_PATHS: Record<Runtime, readonly string[]> = {
+  node: ['/tmp'],
+  go: ['/tmp'],
+  python: ['/tmp'],
+  java: ['/tmp'],
+  static: ['/tmp', '/var/cache/nginx'],
+};
+
+/** The uid and gid of the containers (the USER of every Dockerfile svctl init writes). */
+export const RUN_AS = 10001;
+
+/** How often the startup probe asks; its failure threshold is probes.startupSeconds / this. */
+export const STARTUP_PERIOD_SECONDS = 5;
 
 /** Docker's tag grammar. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -64,6 +82,8 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
   if (metricsPort) servicePorts.push({name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP'});
   objects.push({apiVersion: 'v1', kind: 'Service', metadata: meta(spec.name), spec: {type: 'ClusterIP', selector: selectorLabels(spec), ports: servicePorts}});
 
+  objects.push(networkPolicy(spec, meta(spec.name), metricsPort ? 'metrics' : 'http'));
+
   objects.push({
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
@@ -82,6 +102,7 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
   }
   const containerPorts: Record<string, unknown>[] = [{name: 'http', containerPort: spec.port, protocol: 'TCP'}];
   if (metricsPort) containerPorts.push({name: 'metrics', containerPort: metricsPort, protocol: 'TCP'});
+  const writable = WRITABLE_PATHS[spec.runtime].map((path) => ({path, name: path === '/tmp' ? 'tmp' : path.slice(1).replace(/[^a-z0-9]+/g, '-')}));
   const secretEnv = Object.entries(spec.secrets)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, ref]) => ({name, valueFrom: {secretKeyRef: {name: ref.secret, key: ref.key, ...(ref.optional ? {optional: true} : {})}}}));
@@ -92,10 +113,19 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
     ports: containerPorts,
     envFrom: [{configMapRef: {name: envConfigMap}}],
     ...(secretEnv.length > 0 ? {env: secretEnv} : {}),
-    resources: spec.resources,
+    resources: {requests: kubeResources(spec.resources.requests), limits: kubeResources(spec.resources.limits)},
+    // Liveness and readiness start only once this has answered, so a slow start is not a crash.
+    startupProbe: {
+      httpGet: {path: spec.probes.readiness.path, port: 'http'},
+      periodSeconds: STARTUP_PERIOD_SECONDS,
+      failureThreshold: Math.ceil(spec.probes.startupSeconds / STARTUP_PERIOD_SECONDS),
+      timeoutSeconds: spec.probes.readiness.timeoutSeconds,
+    },
     readinessProbe: probe(spec.probes.readiness),
     livenessProbe: probe(spec.probes.liveness),
-    securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {drop: ['ALL']}},
+    // The uid and gid every svctl Dockerfile runs as: above 10000, so they match no user of the node.
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, capabilities: {drop: ['ALL']}},
+    volumeMounts: writable.map((w) => ({name: w.name, mountPath: w.path})),
   };
   const autoscaled = isAutoscaled(spec.replicas);
   objects.push({
@@ -116,7 +146,9 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,
           securityContext: {runAsNonRoot: true, seccompProfile: {type: 'RuntimeDefault'}},
+          ...(spreads(spec) ? {topologySpreadConstraints: spreadConstraints(spec)} : {}),
           containers: [container],
+          volumes: writable.map((w) => ({name: w.name, emptyDir: {}})),
         },
       },
     },
@@ -165,6 +197,66 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
   }
 
   return {service: spec.name, environment: spec.environment, namespace: spec.namespace, image, objects: inApplyOrder(objects)};
+}
+
+/** Whether replicas are spread: more than one of them, or an autoscaler that may add more. */
+function spreads(spec: EnvironmentSpec): boolean {
+  return isAutoscaled(spec.replicas) || spec.replicas > 1;
+}
+
+/**
+ * Spread over nodes (and zones, when the cluster has them), counting only the pods of the same
+ * ReplicaSet (matchLabelKeys), so a rollout is judged on its new pods. ScheduleAnyway: a spread
+ * that cannot be met (a small cluster, a zone down) never stops a pod from running.
+ */
+function spreadConstraints(spec: EnvironmentSpec): Record<string, unknown>[] {
+  const keys = ['kubernetes.io/hostname', ...(spec.clusterInfo.zones ? ['topology.kubernetes.io/zone'] : [])];
+  return keys.map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: {matchLabels: selectorLabels(spec)},
+    matchLabelKeys: ['pod-template-hash'],
+  }));
+}
+
+/**
+ * Who may connect to the pods: the callers the spec names (default: every pod of the namespace)
+ * on the service port, the ingress controller when there are routes, Prometheus on the metrics
+ * port. Any other inbound connection is denied.
+ */
+function networkPolicy(spec: EnvironmentSpec, metadata: KubeObject['metadata'], metricsPortName: string): KubeObject {
+  const namespaceSelector = (namespace: string) => ({matchLabels: {'kubernetes.io/metadata.name': namespace}});
+  const http = [{protocol: 'TCP', port: 'http'}];
+  const rules: Record<string, unknown>[] = [];
+  const callers = spec.network.callers;
+  if (callers === undefined) {
+    rules.push({from: [{podSelector: {}}], ports: http});
+  } else if (callers.length > 0) {
+    const peers = callers.map((c) => ({
+      ...(c.namespace !== undefined ? {namespaceSelector: namespaceSelector(c.namespace)} : {}),
+      ...(c.service !== undefined ? {podSelector: {matchLabels: {[LABELS.name]: c.service}}} : {}),
+    }));
+    rules.push({from: peers, ports: http});
+  }
+  if (spec.routes.length > 0) {
+    const ic = spec.clusterInfo.ingressController;
+    rules.push({from: [{namespaceSelector: namespaceSelector(ic.namespace), podSelector: {matchLabels: ic.podLabels}}], ports: http});
+  }
+  if (spec.metrics.enabled) {
+    const prometheus = spec.clusterInfo.prometheus;
+    rules.push({from: [{namespaceSelector: namespaceSelector(prometheus.namespace), podSelector: {matchLabels: prometheus.podLabels}}], ports: [{protocol: 'TCP', port: metricsPortName}]});
+  }
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata,
+    spec: {podSelector: {matchLabels: selectorLabels(spec)}, policyTypes: ['Ingress'], ingress: rules},
+  };
+}
+
+function kubeResources(r: {cpu: string; memory: string; ephemeralStorage: string}): Record<string, string> {
+  return {cpu: r.cpu, memory: r.memory, 'ephemeral-storage': r.ephemeralStorage};
 }
 
 function probe(p: Probe): Record<string, unknown> {

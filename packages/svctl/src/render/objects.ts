@@ -38,6 +38,7 @@ const ORDER = [
   'Secret',
   'PersistentVolumeClaim',
   'Service',
+  'NetworkPolicy',
   '*',
   'PodDisruptionBudget',
   'Deployment',

@@ -17,7 +17,7 @@ environments:
 describe('renderService', () => {
   it('renders the standard objects in apply order, each with the standard and team labels', () => {
     const r = renderService(resolveEnvironment(spec, 'staging', {staging: {context: 'c'}}), {imageTag: 'abc123'});
-    expect(r.objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Service', 'PodDisruptionBudget', 'Deployment', 'Ingress']);
+    expect(r.objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Service', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment', 'Ingress']);
     for (const o of r.objects) {
       expect(o.metadata.labels).toEqual({
         'app.kubernetes.io/name': 'hello',
@@ -63,5 +63,65 @@ describe('renderService', () => {
     });
     const none = renderService({...resolveEnvironment(spec, 'prod'), routes: []}, {imageTag: 't'});
     expect(none.objects.map((o) => o.kind)).not.toContain('Ingress');
+  });
+
+  const deploymentOf = (r: ReturnType<typeof renderService>) =>
+    r.objects.find((o) => o.kind === 'Deployment') as unknown as {spec: {template: {spec: {topologySpreadConstraints?: {topologyKey: string; whenUnsatisfiable: string; matchLabelKeys: string[]}[]; volumes: {name: string; emptyDir: object}[]; containers: Record<string, any>[]}}}};
+
+  it('runs every runtime with a read-only root filesystem and writable /tmp (and nginx cache for static)', () => {
+    for (const runtime of ['node', 'go', 'python', 'java', 'static'] as const) {
+      const r = renderService({...resolveEnvironment(spec, 'prod'), runtime}, {imageTag: 't'});
+      const pod = deploymentOf(r).spec.template.spec;
+      const container = pod.containers[0]!;
+      expect(container.securityContext).toMatchObject({readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, allowPrivilegeEscalation: false});
+      const mounts = (container.volumeMounts as {name: string; mountPath: string}[]).map((m) => m.mountPath);
+      expect(mounts).toEqual(runtime === 'static' ? ['/tmp', '/var/cache/nginx'] : ['/tmp']);
+      expect(pod.volumes.map((v) => v.name).sort()).toEqual((container.volumeMounts as {name: string}[]).map((m) => m.name).sort());
+      expect(container.resources).toMatchObject({requests: {'ephemeral-storage': '64Mi'}, limits: {'ephemeral-storage': '1Gi'}});
+    }
+  });
+
+  it('derives a startup probe from the readiness path, with probes.startupSeconds as its budget', () => {
+    const slow = parseSpec(`name: slow\nteam: t\nimage: r.example.com/t/slow\nruntime: java\nprobes: {readiness: /ready, startupSeconds: 180}\nrollout: {progressDeadlineSeconds: 300}\n`);
+    const container = deploymentOf(renderService(resolveEnvironment(slow, 'x', {x: {context: 'c'}}), {imageTag: 't'})).spec.template.spec.containers[0]!;
+    expect(container.startupProbe).toEqual({httpGet: {path: '/ready', port: 'http'}, periodSeconds: 5, failureThreshold: 36, timeoutSeconds: 1});
+    expect(container.livenessProbe).toMatchObject({httpGet: {path: '/healthz'}});
+  });
+
+  it('spreads more than one replica, or an autoscaled Deployment, over nodes, and over zones when the cluster has them', () => {
+    const one = renderService({...resolveEnvironment(spec, 'staging', {staging: {context: 'c'}}), replicas: 1}, {imageTag: 't'});
+    expect(deploymentOf(one).spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    const two = deploymentOf(renderService(resolveEnvironment(spec, 'staging', {staging: {context: 'c'}}), {imageTag: 't'})).spec.template.spec.topologySpreadConstraints!;
+    expect(two.map((c) => c.topologyKey)).toEqual(['kubernetes.io/hostname']);
+    expect(two[0]).toMatchObject({maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', matchLabelKeys: ['pod-template-hash'], labelSelector: {matchLabels: {'app.kubernetes.io/name': 'hello'}}});
+    const zoned = deploymentOf(renderService(resolveEnvironment(spec, 'prod', {prod: {context: 'c', zones: true}}), {imageTag: 't'})).spec.template.spec.topologySpreadConstraints!;
+    expect(zoned.map((c) => c.topologyKey)).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+  });
+
+  it('lets in the same namespace by default, the ingress controller with routes, Prometheus on the metrics port, and nothing else', () => {
+    const policyOf = (r: ReturnType<typeof renderService>) => r.objects.find((o) => o.kind === 'NetworkPolicy') as unknown as {spec: {podSelector: object; policyTypes: string[]; ingress: {from: object[]; ports: {port: string}[]}[]}};
+    const p = policyOf(renderService(resolveEnvironment(spec, 'prod'), {imageTag: 't'}));
+    expect(p.spec.podSelector).toEqual({matchLabels: {'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello'}});
+    expect(p.spec.policyTypes).toEqual(['Ingress']);
+    expect(p.spec.ingress).toEqual([
+      {from: [{podSelector: {}}], ports: [{protocol: 'TCP', port: 'http'}]},
+      {from: [{namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'ingress-nginx'}}, podSelector: {matchLabels: {'app.kubernetes.io/name': 'ingress-nginx'}}}], ports: [{protocol: 'TCP', port: 'http'}]},
+      {from: [{namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'monitoring'}}, podSelector: {matchLabels: {'app.kubernetes.io/name': 'prometheus'}}}], ports: [{protocol: 'TCP', port: 'http'}]},
+    ]);
+    const named = parseSpec(`name: api\nteam: t\nimage: r.example.com/t/api\nruntime: go\nmetrics: {port: 9090}\nnetwork:\n  callers:\n    - service: web\n    - namespace: batch\n    - {namespace: shop, service: cart}\n`);
+    const q = policyOf(renderService(resolveEnvironment(named, 'x', {x: {context: 'c', prometheus: {namespace: 'obs', podLabels: {app: 'prom'}}}}), {imageTag: 't'}));
+    expect(q.spec.ingress).toEqual([
+      {
+        from: [
+          {podSelector: {matchLabels: {'app.kubernetes.io/name': 'web'}}},
+          {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'batch'}}},
+          {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'shop'}}, podSelector: {matchLabels: {'app.kubernetes.io/name': 'cart'}}},
+        ],
+        ports: [{protocol: 'TCP', port: 'http'}],
+      },
+      {from: [{namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'obs'}}, podSelector: {matchLabels: {app: 'prom'}}}], ports: [{protocol: 'TCP', port: 'metrics'}]},
+    ]);
+    const closed = parseSpec(`name: api\nteam: t\nimage: r.example.com/t/api\nruntime: go\nmetrics: {enabled: false}\nnetwork: {callers: []}\n`);
+    expect(policyOf(renderService(resolveEnvironment(closed, 'x', {x: {context: 'c'}}), {imageTag: 't'})).spec.ingress).toEqual([]);
   });
 });

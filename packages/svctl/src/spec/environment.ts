@@ -5,12 +5,28 @@ import {DEFAULT_RESOURCES, type Replicas, type Route, type SecretRef, type Servi
 export interface ClusterSettings {
   context: string;
   namespace?: string | undefined;
+  /** A production cluster: mutable image tags are refused there. */
+  production?: boolean | undefined;
+  /** Whether the nodes carry topology.kubernetes.io/zone. */
+  zones?: boolean | undefined;
+  ingressController?: ClusterPods | undefined;
+  prometheus?: ClusterPods | undefined;
 }
+
+/** Pods of another namespace that a NetworkPolicy lets in. */
+export interface ClusterPods {
+  namespace: string;
+  podLabels: Record<string, string>;
+}
+
+/** Where the ingress controller and Prometheus run unless svctl.clusters.<cluster> says otherwise (ingress-nginx's and kube-prometheus' defaults). */
+export const DEFAULT_INGRESS_CONTROLLER: ClusterPods = {namespace: 'ingress-nginx', podLabels: {'app.kubernetes.io/name': 'ingress-nginx'}};
+export const DEFAULT_PROMETHEUS: ClusterPods = {namespace: 'monitoring', podLabels: {'app.kubernetes.io/name': 'prometheus'}};
 
 /** Requests and limits with every value filled in. */
 export interface EffectiveResources {
-  requests: {cpu: string; memory: string};
-  limits: {cpu: string; memory: string};
+  requests: {cpu: string; memory: string; ephemeralStorage: string};
+  limits: {cpu: string; memory: string; ephemeralStorage: string};
 }
 
 /**
@@ -30,6 +46,10 @@ export interface EnvironmentSpec extends Omit<ServiceSpec, 'environments' | 'res
   resources: EffectiveResources;
   replicas: Replicas;
   routes: Route[];
+  /** Marked production in the spec or in svctl.clusters. */
+  production: boolean;
+  /** What the cluster is like, from svctl.clusters (NetworkPolicy peers, zones). */
+  clusterInfo: {zones: boolean; ingressController: ClusterPods; prometheus: ClusterPods};
 }
 
 /**
@@ -83,6 +103,12 @@ export function resolveEnvironment(spec: ServiceSpec, environment: string, clust
     },
     replicas: o.replicas ?? spec.replicas,
     routes: o.routes ?? spec.routes,
+    production: o.production === true || clusterSettings?.production === true,
+    clusterInfo: {
+      zones: clusterSettings?.zones === true,
+      ingressController: clusterSettings?.ingressController ?? DEFAULT_INGRESS_CONTROLLER,
+      prometheus: clusterSettings?.prometheus ?? DEFAULT_PROMETHEUS,
+    },
   };
 }
 

@@ -31,3 +31,8 @@ export function labelValue(text: string): string {
   const cleaned = text.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
   return cleaned.replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
 }
+
+/** The pattern of imagePolicy.mutableTags that `tag` matches ("*" stands for any characters), if any. */
+export function isMutableTag(policy: {mutableTags: readonly string[]}, tag: string): string | undefined {
+  return policy.mutableTags.find((pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.]/g, '\\.')).join('.*')}$`).test(tag));
+}

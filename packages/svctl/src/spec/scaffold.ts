@@ -34,7 +34,7 @@ slo:
   latencyThresholdMs: 300
 environments:
   staging:
-    replicas: 1
+    replicas: 2          # two, so staging rehearses what prod does (spread, disruption budget)
   prod:
     replicas: {min: 2, max: 6}
 `;

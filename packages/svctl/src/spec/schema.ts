@@ -32,20 +32,18 @@ export const environmentName = z
   .regex(DNS_LABEL, 'lower-case letters, digits and "-", starting with a letter');
 
 const quantity = (what: string) => z.string().regex(QUANTITY, `a Kubernetes quantity for ${what}, e.g. ${what === 'cpu' ? '"250m" or "1"' : '"256Mi" or "1Gi"'}`);
-const cpuMemory = (required: boolean) => {
-  const shape = {cpu: quantity('cpu'), memory: quantity('memory')};
-  return required ? z.strictObject(shape) : z.strictObject({cpu: shape.cpu.optional(), memory: shape.memory.optional()});
-};
+/** cpu, memory, and ephemeralStorage (the container's logs and its writable directories, such as /tmp). */
+const computeResources = () => z.strictObject({cpu: quantity('cpu').optional(), memory: quantity('memory').optional(), ephemeralStorage: quantity('ephemeralStorage').optional()});
 
 /** requests/limits as in a Pod; missing values take the defaults. */
 export const resourcesSchema = z.strictObject({
-  requests: cpuMemory(false).optional(),
-  limits: cpuMemory(false).optional(),
+  requests: computeResources().optional(),
+  limits: computeResources().optional(),
 });
 
 export const DEFAULT_RESOURCES = {
-  requests: {cpu: '100m', memory: '128Mi'},
-  limits: {cpu: '500m', memory: '256Mi'},
+  requests: {cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi'},
+  limits: {cpu: '500m', memory: '256Mi', ephemeralStorage: '1Gi'},
 } as const;
 
 /** A fixed replica count, or min/max for a HorizontalPodAutoscaler. */
@@ -96,6 +94,11 @@ export const probesSchema = z
     readiness: probeSchema.prefault('/ready'),
     /** Restarted when this fails failureThreshold times. Default /healthz. */
     liveness: probeSchema.prefault('/healthz'),
+    /**
+     * How long a container may take to answer its readiness path for the first time; liveness
+     * and readiness probes start only then, so a slow starter is not restarted while it starts.
+     */
+    startupSeconds: z.int().min(5, 'at least 5').max(3600, 'at most 3600 (an hour)').default(60),
   })
   .prefault({});
 
@@ -139,6 +142,30 @@ export const rolloutSchema = z
   })
   .prefault({});
 
+/** Who may open connections to the service's pods (its NetworkPolicy); everything else is denied. */
+export const callerSchema = z
+  .strictObject({
+    /** A svctl service (the pods labelled app.kubernetes.io/name=<service>). */
+    service: serviceName.optional(),
+    /** A namespace: with service, that service there; alone, every pod of the namespace. */
+    namespace: z.string().regex(DNS_LABEL, 'a namespace name (a DNS label)').optional(),
+  })
+  .refine((c) => c.service !== undefined || c.namespace !== undefined, {message: 'name a service, a namespace, or both'});
+export const networkSchema = z
+  .strictObject({
+    /** Default: every pod of the service's own namespace. An empty list: no caller but the ingress controller and Prometheus. */
+    callers: z.array(callerSchema).optional(),
+  })
+  .prefault({});
+
+/** Image tags that move (a rebuild changes what they name): refused in production, warned elsewhere. */
+export const imagePolicySchema = z
+  .strictObject({
+    /** Tags, or patterns with "*", that name different images over time. */
+    mutableTags: z.array(z.string().regex(/^[A-Za-z0-9_.*-]{1,128}$/, 'an image tag, or a pattern with "*"')).default(['latest']),
+  })
+  .prefault({});
+
 export const gitSchema = z
   .strictObject({
     /** The repository URL Jenkins checks out; default: the `origin` remote of the spec's checkout. */
@@ -172,6 +199,8 @@ export const environmentOverrideSchema = z.strictObject({
   env: envSchema.optional(),
   secrets: secretsSchema.optional(),
   routes: routesSchema.optional(),
+  /** A production environment: mutable image tags are refused there (not only warned about). */
+  production: z.boolean().optional(),
 });
 export type EnvironmentOverride = z.output<typeof environmentOverrideSchema>;
 
@@ -196,6 +225,8 @@ export const serviceSpecSchema = z.strictObject({
   probes: probesSchema,
   metrics: metricsSchema,
   routes: routesSchema.default([]),
+  network: networkSchema,
+  imagePolicy: imagePolicySchema,
   slo: sloSchema,
   rollout: rolloutSchema,
   git: gitSchema,
@@ -215,6 +246,7 @@ export type Route = z.output<typeof routeSchema>;
 export type Slo = z.output<typeof sloSchema>;
 export type Metrics = z.output<typeof metricsSchema>;
 export type BuildSettings = z.output<typeof buildSchema>;
+export type Caller = z.output<typeof callerSchema>;
 
 export function isAutoscaled(replicas: Replicas): replicas is Autoscaling {
   return typeof replicas === 'object';

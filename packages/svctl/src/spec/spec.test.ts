@@ -19,7 +19,9 @@ describe('service spec', () => {
     expect(spec).toMatchObject({
       port: 8080,
       replicas: 2,
-      probes: {readiness: {path: '/ready', periodSeconds: 10}, liveness: {path: '/healthz'}},
+      probes: {readiness: {path: '/ready', periodSeconds: 10}, liveness: {path: '/healthz'}, startupSeconds: 60},
+      imagePolicy: {mutableTags: ['latest']},
+      network: {},
       metrics: {enabled: true, path: '/metrics'},
       slo: {availability: 99.9, latencyThresholdMs: 300, latencyObjective: 99, windowDays: 30},
       rollout: {progressDeadlineSeconds: 120, maxUnavailable: 0},
@@ -99,5 +101,18 @@ environments:
       const spec = parseSpec(scaffoldSpecText({name: 'hello', team: 'payments', runtime}));
       expect(spec.runtime).toBe(runtime);
     }
+  });
+
+  it('refuses callers that name nothing, and a startup budget out of range', () => {
+    expect(problems(`${minimal}probes: {startupSeconds: 2}\n`)[0]).toMatchObject({key: 'probes.startupSeconds', message: expect.stringMatching(/at least 5/)});
+    expect(problems(`${minimal}network: {callers: [{}]}\n`)[0]).toMatchObject({key: 'network.callers.0', message: 'name a service, a namespace, or both'});
+    expect(problems(`${minimal}network: {caller: []}\n`)[0]).toMatchObject({key: 'network.caller', message: 'unknown key (did you mean "callers"?)'});
+  });
+
+  it('marks an environment production from the spec or the cluster configuration', () => {
+    const spec = parseSpec(`${minimal}environments: {prod: {production: true}, staging: {}}\n`);
+    expect(resolveEnvironment(spec, 'prod').production).toBe(true);
+    expect(resolveEnvironment(spec, 'staging').production).toBe(false);
+    expect(resolveEnvironment(spec, 'staging', {staging: {context: 'c', production: true}}).production).toBe(true);
   });
 });

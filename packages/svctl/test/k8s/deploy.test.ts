@@ -47,7 +47,7 @@ describe('svctl deploy', () => {
     expect(body.result).toMatchObject({outcome: 'succeeded', revision: 1, image: `registry.example.com/platform/hello:${commit}`});
     expect(body.result!.durationMs).toBeGreaterThan(0);
     // (ServiceMonitor/PrometheusRule join when another test has installed the Prometheus operator's CRDs.)
-    expect(body.result!.services[0]!.applied.map((a) => a.ref).filter((r) => !/^(ServiceMonitor|PrometheusRule)\//.test(r))).toEqual(['ServiceAccount/hello', 'ConfigMap/hello-env', 'Service/hello', 'PodDisruptionBudget/hello', 'Deployment/hello', 'Ingress/hello']);
+    expect(body.result!.services[0]!.applied.map((a) => a.ref).filter((r) => !/^(ServiceMonitor|PrometheusRule)\//.test(r))).toEqual(['ServiceAccount/hello', 'ConfigMap/hello-env', 'Service/hello', 'NetworkPolicy/hello', 'PodDisruptionBudget/hello', 'Deployment/hello', 'Ingress/hello']);
     expect(await get(ns.name, 'deployment/hello', '{.status.readyReplicas}/{.status.updatedReplicas}')).toBe('2/2');
     expect(await get(ns.name, 'deployment/hello', '{.metadata.labels.app\\.kubernetes\\.io/managed-by} {.metadata.labels.team}')).toBe('svctl platform');
   });
@@ -67,7 +67,7 @@ describe('svctl deploy', () => {
     expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.containers[0].image} {.status.updatedReplicas}/{.status.availableReplicas}')).toBe('registry.example.com/platform/hello:v2 2/2');
     // Progress on stderr (plain timestamped lines off a terminal), the result on stdout.
     expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\S+ hello \(test\): revision 3: \d\/2 updated/m);
-    expect(r.stderr).toMatch(/hello \(test\): done: revision 3 rolled out \(0 created, 6 changed, 0 unchanged\)/);
+    expect(r.stderr).toMatch(/hello \(test\): done: revision 3 rolled out \(0 created, 7 changed, 0 unchanged\)/);
     expect(r.stdout).toMatch(/^✓ hello revision 3 \(registry\.example\.com\/platform\/hello:v2\) deployed to test in \d+\.\ds\n$/);
   });
 
@@ -118,6 +118,27 @@ describe('svctl deploy', () => {
     expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.containers[0].image}')).toBe('registry.example.com/platform/hello:v5-notfound');
     // Put the good image back for the next tests.
     expect((await deploy(['--image-tag', 'v2'])).exitCode).toBe(0);
+  });
+
+  it('rolls out a change of the NetworkPolicy and of the spread constraints like any other change', async () => {
+    const spread = (await get(ns.name, 'deployment/hello', '{.spec.template.spec.topologySpreadConstraints[*].topologyKey}')).trim();
+    expect(spread).toBe('kubernetes.io/hostname');
+    expect(await get(ns.name, 'networkpolicy/hello', '{.spec.ingress[0].from[0].podSelector}')).toBe('{}');
+    // One replica: no spread; callers named: the NetworkPolicy changes.
+    await repo.write(testSpec('hello', ns.name, 'routes: [{host: hello.example.com}]\nnetwork: {callers: [{service: web}]}', '    replicas: 1'), 'one replica, named callers');
+    const one = await deploy(['--image-tag', 'v2', '--json']);
+    expect(one.exitCode, one.stderr).toBe(0);
+    const applied = one.json<DeployJson>().result!.services[0]!.applied;
+    expect(applied.find((a) => a.ref === 'NetworkPolicy/hello')?.action).toBe('configured');
+    expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.topologySpreadConstraints}')).toBe('');
+    expect(await get(ns.name, 'deployment/hello', '{.status.updatedReplicas}/{.status.availableReplicas}')).toBe('1/1');
+    expect(await get(ns.name, 'networkpolicy/hello', '{.spec.ingress[0].from[0].podSelector.matchLabels.app\\.kubernetes\\.io/name}')).toBe('web');
+    // Back to two: the constraints return and the new ReplicaSet rolls out in full.
+    await repo.write(testSpec('hello', ns.name, 'routes: [{host: hello.example.com}]'), 'two replicas again');
+    const two = await deploy(['--image-tag', 'v2', '--json']);
+    expect(two.exitCode, two.stderr).toBe(0);
+    expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.topologySpreadConstraints[0].topologyKey} {.status.updatedReplicas}/{.status.availableReplicas}')).toBe('kubernetes.io/hostname 2/2');
+    expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem} {.spec.template.spec.volumes[0].name}')).toBe('true tmp');
   });
 
   it('prunes the Ingress when the route is removed, and never touches objects svctl did not create', async () => {
@@ -179,7 +200,7 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
     const r = await first;
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/Interrupting: cleaning up/);
-    expect(r.stderr).toMatch(/applied before the interrupt: ServiceAccount\/hello, ConfigMap\/hello-env, Service\/hello, PodDisruptionBudget\/hello, Deployment\/hello/);
+    expect(r.stderr).toMatch(/applied before the interrupt: ServiceAccount\/hello, ConfigMap\/hello-env, Service\/hello, NetworkPolicy\/hello, PodDisruptionBudget\/hello, Deployment\/hello/);
     expect((await kubectl(kubeconfig, ['get', 'lease', 'svctl-deploy-hello-test', '-n', ns.name], {allowFailure: true})).code).not.toBe(0);
     const history = await svctl(['history', '--env', 'test', '--json'], {env: home.cliEnv, cwd: repo.dir});
     const last = history.json<{result: {services: {revisions: {outcome: string; applied: string[]; image: string}[]}[]}}>().result.services[0]!.revisions[0]!;
