@@ -23,6 +23,8 @@ export interface CliOptions {
   interruptAfterMs?: number;
   /** Send SIGINT once stderr matches (the command says it is waiting): robust on a loaded machine. */
   interruptOn?: RegExp;
+  /** The signal interruptAfterMs and interruptOn send (default SIGINT; SIGKILL plays kill -9). */
+  interruptSignal?: NodeJS.Signals;
 }
 
 /**
@@ -47,13 +49,13 @@ export function runCli(tool: string, args: readonly string[], options: CliOption
       stderr += d;
       if (options.interruptOn && !interrupted && options.interruptOn.test(stderr)) {
         interrupted = true;
-        child.kill('SIGINT');
+        child.kill(options.interruptSignal ?? 'SIGINT');
       }
     });
     child.stdin.on('error', () => undefined); // the CLI may exit without reading its stdin
     child.stdin.end(options.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs);
+    const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill(options.interruptSignal ?? 'SIGINT'), options.interruptAfterMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -212,8 +212,7 @@ class ServiceDeploy {
       this.task.update(`checking namespace ${spec.namespace}`);
       await ensureNamespace(this.clients, spec.namespace, {[LABELS.team]: spec.team});
       this.task.update('taking the deploy lease');
-      const {takenOver} = await this.lease.acquire();
-      if (takenOver) this.options.ui.warn(`${spec.name}: took over the expired deploy lease of ${takenOver.holder} (last renewed ${takenOver.renewedAt ?? 'never'})`);
+      await this.takeLease();
       if (this.options.signal.aborted) throw new Interrupted();
 
       const objects = this.target.rendered.objects;
@@ -224,7 +223,7 @@ class ServiceDeploy {
         {kind: 'deploy', image: this.target.rendered.image, imageTag: this.target.imageTag, ...(this.target.gitSha ? {gitSha: this.target.gitSha} : {}), who: deployer(this.options.env), startedAt: new Date(this.started).toISOString(), outcome: 'in-progress', applied: []},
         objects,
       );
-      const attempt = await this.applyAndWait(withRevision(objects, record.revision), owned, `revision ${record.revision}`);
+      const attempt = await this.applyAndWait(withRevision(objects, record.revision), owned, `revision ${record.revision}`, record.revision);
       applied = attempt.applied;
       const durationMs = Date.now() - this.started;
       if (attempt.outcome === 'succeeded') {
@@ -275,8 +274,22 @@ class ServiceDeploy {
     }
   }
 
+  /**
+   * Takes the lease; a run whose lease it took over (or any run still "in progress" in the
+   * history: only lease holders write records) died, and its revision is recorded as abandoned.
+   */
+  private async takeLease(): Promise<void> {
+    const {spec} = this.target;
+    const {takenOver} = await this.lease.acquire();
+    if (takenOver) this.options.ui.warn(`${spec.name}: took over the expired deploy lease of ${takenOver.holder} (last renewed ${takenOver.renewedAt ?? 'never'})`);
+    const previous = takenOver ? {live: false, holder: takenOver.holder, renewedAt: takenOver.renewedAt} : {live: false};
+    for (const r of await this.history.markAbandoned(previous, this.lease.holder, this.now())) {
+      this.options.ui.warn(`${spec.name}: revision ${r.revision} (${r.image}) never finished: recorded as abandoned${r.applied.length ? ` (it had applied ${r.applied.join(', ')})` : ''}`);
+    }
+  }
+
   /** Applies a set of objects, waits for the workload, prunes on success. */
-  private async applyAndWait(objects: readonly KubeObject[], owned: ReadonlyMap<string, KubeObject>, label: string): Promise<{outcome: 'succeeded' | 'failed' | 'timeout' | 'interrupted'; applied: {ref: string; action: string}[]; pruned: string[]; message: string; rolloutFailures: PodFailure[]; events: PodEvent[]; reason: string}> {
+  private async applyAndWait(objects: readonly KubeObject[], owned: ReadonlyMap<string, KubeObject>, label: string, revision: number): Promise<{outcome: 'succeeded' | 'failed' | 'timeout' | 'interrupted'; applied: {ref: string; action: string}[]; pruned: string[]; message: string; rolloutFailures: PodFailure[]; events: PodEvent[]; reason: string}> {
     const applied: {ref: string; action: string}[] = [];
     let deployment: KubeObject | undefined;
     // The watch lists and connects while the objects are applied.
@@ -296,6 +309,8 @@ class ServiceDeploy {
       }
     }
     if (deployment) {
+      // What a run killed from here on had applied, for the one that finds it abandoned.
+      await this.history.update(revision, {applied: applied.map((a) => a.ref)}).catch(() => undefined);
       this.task.update(`${label}: rolling out`);
       await watching;
       const wait = await waitForRollout(this.watch, {
@@ -334,7 +349,7 @@ class ServiceDeploy {
     const record = await this.history.begin({kind: 'rollback', source: good.revision, image: good.image, imageTag: good.imageTag, ...(good.gitSha ? {gitSha: good.gitSha} : {}), who: deployer(this.options.env), startedAt: new Date(started).toISOString(), outcome: 'in-progress', applied: []}, manifests);
     if (failed !== undefined) await this.history.update(failed, {rolledBackBy: record.revision});
     const owned = await listOwned(this.clients, spec.namespace, spec.name, spec.environment, manifests);
-    const attempt = await this.applyAndWait(withRevision(manifests, record.revision), owned, `rolling back to revision ${good.revision}`);
+    const attempt = await this.applyAndWait(withRevision(manifests, record.revision), owned, `rolling back to revision ${good.revision}`, record.revision);
     const durationMs = Date.now() - started;
     const outcome = attempt.outcome === 'succeeded' ? 'succeeded' : attempt.outcome === 'interrupted' ? 'interrupted' : 'failed';
     await this.history.update(record.revision, {outcome, finishedAt: this.now().toISOString(), durationMs, applied: attempt.applied.map((a) => a.ref), pruned: attempt.pruned, ...(outcome === 'succeeded' ? {} : {message: attempt.message})});
@@ -350,7 +365,7 @@ class ServiceDeploy {
       const where = `${spec.name} in ${spec.environment} (namespace ${spec.namespace}, context ${this.clients.context})`;
       if ((await this.history.list()).length === 0) throw invalidInput('svctl.no_history', `${where} has no deploy history`, {hint: 'Nothing was deployed there by svctl yet.'});
       this.task.update('taking the deploy lease');
-      await this.lease.acquire();
+      await this.takeLease();
       const history = await this.history.list(true);
       let good: RevisionRecord | undefined;
       if (to !== undefined) {

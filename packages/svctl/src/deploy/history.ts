@@ -6,7 +6,8 @@ import {LABELS, MANAGED_BY} from '../spec/index.js';
 /** How many revisions a history keeps (Helm keeps 10 by default). */
 export const HISTORY_LIMIT = 20;
 
-export type Outcome = 'in-progress' | 'succeeded' | 'failed' | 'interrupted';
+/** `abandoned`: the run died (kill -9, a lost machine) without finishing; it applies nothing more. */
+export type Outcome = 'in-progress' | 'succeeded' | 'failed' | 'interrupted' | 'abandoned';
 
 /** One deploy (or rollback) of a service to an environment. */
 export interface RevisionRecord {
@@ -31,6 +32,8 @@ export interface RevisionRecord {
   pruned?: string[];
   /** Set when an automatic rollback followed: the revision of the rollback. */
   rolledBackBy?: number;
+  /** For an abandoned run: who held the deploy lease, when it last renewed it, and who took it over. */
+  abandoned?: {holder: string; lastRenewedAt?: string; takenOverBy?: string; at: string};
 }
 
 /** The label marking svctl's own records (history), which pruning never selects. */
@@ -95,6 +98,21 @@ export class DeployHistory {
     }
     await this.save({...cm, data, binaryData});
     return full;
+  }
+
+  /**
+   * For the run that now holds the lease: every record still in progress belongs to a run that
+   * died (only lease holders write records), so it is recorded as abandoned, naming the lease
+   * holder it had. Returns the records it marked.
+   */
+  async markAbandoned(previous: LeaseState, takenOverBy: string, now: Date): Promise<RevisionRecord[]> {
+    const stale = (await this.list(true)).filter((r) => r.outcome === 'in-progress');
+    const marked: RevisionRecord[] = [];
+    for (const r of stale) {
+      const {revision: _revision, ...changes} = abandonedRecord(r, previous, now, takenOverBy);
+      marked.push(await this.update(r.revision, {...changes, finishedAt: now.toISOString()}));
+    }
+    return marked;
   }
 
   /** Updates a record (outcome, duration, applied objects...). */
@@ -167,4 +185,35 @@ function records(cm: ConfigMapObject | undefined): RevisionRecord[] {
 /** The revision a failed deploy rolls back to: the newest that succeeded before it. */
 export function previousGood(history: readonly RevisionRecord[], before: number): RevisionRecord | undefined {
   return [...history].reverse().find((r) => r.revision < before && r.outcome === 'succeeded');
+}
+
+/** What the deploy lease says right now, for telling a running deploy from a dead one. */
+export interface LeaseState {
+  /** Someone holds the lease and renewed it in time. */
+  live: boolean;
+  holder?: string | undefined;
+  renewedAt?: string | undefined;
+}
+
+/**
+ * The history as it really is: a record still "in-progress" whose run no longer holds the lease
+ * (it expired or was released: the run died) is abandoned. With a live lease, only the newest
+ * in-progress record can be the running deploy; older ones are abandoned too.
+ */
+export function withAbandoned(history: readonly RevisionRecord[], lease: LeaseState, now: Date = new Date()): RevisionRecord[] {
+  const running = lease.live ? [...history].reverse().find((r) => r.outcome === 'in-progress')?.revision : undefined;
+  return history.map((r) => (r.outcome !== 'in-progress' || r.revision === running ? r : abandonedRecord(r, lease, now)));
+}
+
+/** A dead run's record, marked abandoned (what it had applied stays as recorded). */
+export function abandonedRecord(r: RevisionRecord, lease: LeaseState, now: Date, takenOverBy?: string): RevisionRecord {
+  const holder = lease.holder ?? 'a deploy whose lease is gone';
+  const last = lease.renewedAt ? `, last renewed ${lease.renewedAt}` : '';
+  const applied = r.applied.length > 0 ? `after applying ${r.applied.join(', ')}` : 'before it recorded any applied object';
+  return {
+    ...r,
+    outcome: 'abandoned',
+    message: `abandoned: the run holding the deploy lease (${holder}${last}) stopped ${applied}${takenOverBy ? `; ${takenOverBy} took the lease over` : ''}`,
+    abandoned: {holder, ...(lease.renewedAt ? {lastRenewedAt: lease.renewedAt} : {}), ...(takenOverBy ? {takenOverBy} : {}), at: now.toISOString()},
+  };
 }

@@ -19,6 +19,20 @@ export function leaseName(service: string, environment: string): string {
   return `svctl-deploy-${service}-${environment}`;
 }
 
+/** Whether a lease is held right now (renewed within its duration), by whom, last renewed when. */
+export async function readLeaseState(clients: KubeClients, namespace: string, service: string, environment: string, now: Date = new Date()): Promise<import('./history.js').LeaseState & {since?: string | undefined}> {
+  let lease: LeaseObject | undefined;
+  try {
+    lease = (await clients.objects.read({apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: leaseName(service, environment), namespace}})) as unknown as LeaseObject;
+  } catch (error) {
+    if (statusOf(error) === 404) return {live: false};
+    throw kubeError(error, `reading the deploy lease ${namespace}/${leaseName(service, environment)}`, clients.server);
+  }
+  const held = describe(lease);
+  const live = Boolean(lease.spec.holderIdentity) && held.expiresAt !== undefined && new Date(held.expiresAt).getTime() > now.getTime();
+  return {live, holder: lease.spec.holderIdentity || undefined, renewedAt: held.renewedAt, since: held.acquiredAt};
+}
+
 /** MicroTime as the API server writes it (RFC 3339 with microseconds). */
 export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

@@ -1,8 +1,8 @@
 import type {KubeClients} from '../kube/index.js';
 import {kubeError, statusOf} from '../kube/index.js';
 import {ANNOTATIONS, type EnvironmentSpec, LABELS} from '../spec/index.js';
-import {DeployHistory, type RevisionRecord} from './history.js';
-import {leaseName, LEASE_SECONDS} from './lease.js';
+import {DeployHistory, type RevisionRecord, withAbandoned} from './history.js';
+import {readLeaseState} from './lease.js';
 import {deploymentRollout, type LiveObject, podFailure, podReady} from './rules/index.js';
 
 export interface PodStatus {
@@ -48,15 +48,11 @@ export async function serviceStatus(clients: KubeClients, spec: EnvironmentSpec)
     list(clients, 'apps/v1', 'ReplicaSet', namespace, selector),
     list(clients, 'v1', 'Pod', namespace, selector),
     new DeployHistory(clients, namespace, name, spec.environment).list(),
-    clients.objects.read({apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: leaseName(name, spec.environment), namespace}}).then(
-      (l) => l as unknown as {spec?: {holderIdentity?: string; acquireTime?: string; renewTime?: string; leaseDurationSeconds?: number}},
-      () => undefined,
-    ),
+    readLeaseState(clients, namespace, name, spec.environment).catch(() => ({live: false}) as Awaited<ReturnType<typeof readLeaseState>>),
   ]);
-  const renewed = lease?.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
-  const live = lease?.spec?.holderIdentity && renewed + (lease.spec.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 > Date.now();
-  const deployInProgress = live ? {holder: lease!.spec!.holderIdentity!, since: lease!.spec!.acquireTime ? new Date(lease!.spec!.acquireTime).toISOString() : undefined} : null;
-  const lastDeploy = history.at(-1) ?? null;
+  const deployInProgress = lease.live ? {holder: lease.holder!, since: lease.since} : null;
+  // A record left "in-progress" by a run that died is shown as what it is: abandoned.
+  const lastDeploy = withAbandoned(history, lease).at(-1) ?? null;
   if (!deployment || deployment.metadata.labels?.[LABELS.environment] !== spec.environment) {
     return {...base, deployed: false, revision: null, image: null, state: 'not deployed', message: `no Deployment ${name} of environment ${spec.environment} in namespace ${namespace}`, replicas: null, pods: [], lastDeploy, deployInProgress};
   }

@@ -27,7 +27,7 @@ describe('svctl deploy', () => {
   let ns: TestNamespace;
   let repo: ServiceRepo;
   const home = svctlHome(kubeconfig);
-  const deploy = (args: string[], extra: {interruptAfterMs?: number} = {}) => svctl(['deploy', '--env', 'test', ...args], {env: home.cliEnv, cwd: repo.dir, ...extra});
+  const deploy = (args: string[], extra: {interruptAfterMs?: number; interruptOn?: RegExp; interruptSignal?: NodeJS.Signals} = {}) => svctl(['deploy', '--env', 'test', ...args], {env: home.cliEnv, cwd: repo.dir, ...extra});
 
   beforeAll(async () => {
     ns = await testNamespace(kubeconfig, 'svctl');
@@ -123,7 +123,7 @@ describe('svctl deploy', () => {
   it('rolls out a change of the NetworkPolicy and of the spread constraints like any other change', async () => {
     const spread = (await get(ns.name, 'deployment/hello', '{.spec.template.spec.topologySpreadConstraints[*].topologyKey}')).trim();
     expect(spread).toBe('kubernetes.io/hostname');
-    expect(await get(ns.name, 'networkpolicy/hello', '{.spec.ingress[0].from[0].podSelector}')).toBe('{}');
+    expect(await get(ns.name, 'networkpolicy/hello', '{.spec.ingress[0].from[0]}')).toBe('{"podSelector":{}}');
     // One replica: no spread; callers named: the NetworkPolicy changes.
     await repo.write(testSpec('hello', ns.name, 'routes: [{host: hello.example.com}]\nnetwork: {callers: [{service: web}]}', '    replicas: 1'), 'one replica, named callers');
     const one = await deploy(['--image-tag', 'v2', '--json']);
@@ -207,6 +207,35 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
     expect(last).toMatchObject({outcome: 'interrupted', image: 'registry.example.com/platform/hello:v6'});
     expect(last.applied).toContain('Deployment/hello');
     await repo.write(testSpec('hello', ns.name), 'back to normal');
+  });
+
+  it('records a deploy killed with kill -9 as abandoned: never shown as running once its lease expired, and marked by the run that takes over', async () => {
+    await repo.write(testSpec('hello', ns.name, '', '    resources: {requests: {cpu: "500"}, limits: {cpu: "500"}}'), 'too big again');
+    const killed = await deploy(['--image-tag', 'v8', '--timeout', '2m'], {interruptOn: /: revision \d+: rolling out/, interruptSignal: 'SIGKILL'});
+    expect(killed.exitCode, killed.stderr).toBe(128);
+    // The dead run left its lease; its expiry (30 s without renewal) is played by moving the renewal into the past.
+    const holder = await get(ns.name, 'lease/svctl-deploy-hello-test', '{.spec.holderIdentity}');
+    expect(holder).toMatch(/^tester@.* pid \d+$/);
+    await kubectl(kubeconfig, ['patch', 'lease', 'svctl-deploy-hello-test', '-n', ns.name, '--type', 'merge', '-p', JSON.stringify({spec: {renewTime: microNow(-120_000)}})]);
+    type Revisions = {result: {services: {revisions: {revision: number; outcome: string; image: string; applied: string[]; message?: string; abandoned?: {holder: string; takenOverBy?: string}}[]}[]}};
+    const before = (await svctl(['history', '--env', 'test', '--json'], {env: home.cliEnv, cwd: repo.dir})).json<Revisions>().result.services[0]!.revisions[0]!;
+    expect(before).toMatchObject({outcome: 'abandoned', image: 'registry.example.com/platform/hello:v8'});
+    expect(before.message).toContain(holder);
+    expect(before.applied).toContain('Deployment/hello');
+    const status = (await svctl(['status', '--env', 'test', '--json'], {env: home.cliEnv, cwd: repo.dir})).json<{result: {services: {lastDeploy: {outcome: string}; deployInProgress: unknown}[]}}>().result.services[0]!;
+    expect(status).toMatchObject({lastDeploy: {outcome: 'abandoned'}, deployInProgress: null});
+    const human = await svctl(['history', '--env', 'test'], {env: home.cliEnv, cwd: repo.dir});
+    expect(human.stdout).not.toMatch(/in-progress/);
+
+    // The next deploy takes the lease over and records the dead revision for good.
+    await repo.write(testSpec('hello', ns.name), 'back to normal');
+    const next = await deploy(['--image-tag', 'v2']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stderr).toContain(`took over the expired deploy lease of ${holder}`);
+    expect(next.stderr).toMatch(new RegExp(`revision ${before.revision} \\(registry\\.example\\.com/platform/hello:v8\\) never finished: recorded as abandoned \\(it had applied .*Deployment/hello`));
+    const stored = JSON.parse(await get(ns.name, 'configmap/svctl-history-hello-test', `{.data.revision-${String(before.revision).padStart(6, '0')}}`)) as {outcome: string; applied: string[]; abandoned: {holder: string; takenOverBy: string}; finishedAt: string};
+    expect(stored).toMatchObject({outcome: 'abandoned', abandoned: {holder, takenOverBy: expect.stringMatching(/^tester@/)}, finishedAt: expect.any(String)});
+    expect(stored.applied).toContain('Deployment/hello');
   });
 
   it('keeps a history, and rolls back to a chosen revision', async () => {
