@@ -9,7 +9,7 @@ export {terraformKit, terraformBinary, providerSourceHash, POSTGRESQL_PROVIDER, 
 export {waitFor} from './wait.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
 export {hadolintPath, kubeScorePath, promtoolPath} from './obs-tools.js';
-export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace} from './k8s.js';
+export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, servePodLogs, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace, type ServedPodLogs} from './k8s.js';
 export {startSshd, ensureLoginUsers, SSHD, type SshdOptions, type SshdServer} from './sshd.js';
 export {createOpensslPki, type OpensslPki, type IssuedX509} from './openssl-pki.js';
 export {startGrafanaDouble, type GrafanaDouble} from './grafana.js';
