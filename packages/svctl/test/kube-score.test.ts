@@ -3,7 +3,7 @@ import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {isolatedHome, kubeScorePath, repoRoot, runCli, tempDir} from '@bcl/testkit';
-import {RUNTIMES} from '../src/spec/index.js';
+import {RUNTIMES} from '@bcl/deploy-core/spec';
 import {scaffoldService} from '../src/templates/scaffold.js';
 
 // kube-score (the field's manifest linter, not ours) over everything `svctl render` produces:

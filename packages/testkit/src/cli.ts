@@ -23,7 +23,9 @@ export interface CliOptions {
   interruptAfterMs?: number;
   /** Send SIGINT once stderr matches (the command says it is waiting): robust on a loaded machine. */
   interruptOn?: RegExp;
-  /** The signal interruptAfterMs and interruptOn send (default SIGINT; SIGKILL plays kill -9). */
+  /** Send SIGINT when this settles: the test decides (after it checked what it needed meanwhile). */
+  interruptWhen?: Promise<unknown>;
+  /** The signal interruptAfterMs, interruptOn and interruptWhen send (default SIGINT; SIGKILL plays kill -9). */
   interruptSignal?: NodeJS.Signals;
 }
 
@@ -56,8 +58,13 @@ export function runCli(tool: string, args: readonly string[], options: CliOption
     child.stdin.end(options.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill(options.interruptSignal ?? 'SIGINT'), options.interruptAfterMs);
+    let exited = false;
+    void options.interruptWhen?.finally(() => {
+      if (!exited) child.kill(options.interruptSignal ?? 'SIGINT');
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      exited = true;
       clearTimeout(timer);
       if (interrupt) clearTimeout(interrupt);
       resolve({

@@ -2,10 +2,10 @@ import {Flags} from '@oclif/core';
 import {BclCommand, durationFlag, type ResultWriter} from '@bcl/core';
 import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
 import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';
-import type {DeployResult} from '../deploy/outcome.js';
+import type {DeployResult} from '@bcl/deploy-core/deploy';
 import {renderSummary} from '../deploy/summary.js';
 
-export type {DeployResult} from '../deploy/outcome.js';
+export type {DeployResult} from '@bcl/deploy-core/deploy';
 
 export default class Deploy extends BclCommand<typeof Deploy> {
   static override summary = 'Deploy services to an environment and wait until they run, rolling back on failure.';
@@ -33,20 +33,21 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
     // A closed progress pipe (`svctl deploy | head`) must not kill a deploy half-way.
     process.stderr.on('error', () => undefined);
     // The Kubernetes client takes a while to load: start now, while specs and git are read.
-    const preload = import('../kube/client.js').then((m) => m.preloadClient());
+    const preload = import('@bcl/deploy-core/kube').then((m) => m.preloadClient());
     const environment = environmentOf(this.ctx);
     const specs = loadSpecs(this.ctx.cwd, argv as string[]);
-    const {buildTargets} = await import('../deploy/targets.js');
+    const {buildTargets} = await import('@bcl/deploy-core/deploy');
     const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: this.flags['allow-dirty'], warn: (m) => this.ctx.ui.warn(m)});
     await preload;
-    const {deployServices} = await import('../deploy/deploy.js');
+    const {deployServices} = await import('@bcl/deploy-core/deploy');
     const {reportFailures} = await import('../deploy/report.js');
-    const {runDeploy} = await import('../deploy/outcome.js');
+    const {runDeploy} = await import('@bcl/deploy-core/deploy');
     const {annotateDeploy} = await import('../observability/annotate.js');
+    const {uiSink} = await import('../cli/events.js');
     const ui = this.ctx.ui;
     ui.step(`Deploying ${targets.length === 1 ? `${targets[0]!.spec.name} (${targets[0]!.rendered.image})` : `${targets.length} services`} to ${environment}`);
     return runDeploy(environment, {
-      deploy: () => deployServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: this.flags.rollback, signal: this.ctx.signal, ui, env: this.ctx.env}),
+      deploy: () => deployServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: this.flags.rollback, signal: this.ctx.signal, events: uiSink(ui), env: this.ctx.env}),
       // Marks each deploy on the service's dashboards when svctl.grafana is set (a problem only warns).
       annotate: async (s) => void (await annotateDeploy(this.ctx, {service: s.service, environment, image: s.image, revision: s.revision})),
       report: (services) => reportFailures(ui, services),

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {envFlag, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
-import type {RevisionRecord} from '../deploy/history.js';
+import type {RevisionRecord} from '@bcl/deploy-core/deploy';
 
 export interface HistoryResult {
   environment: string;
@@ -24,9 +24,9 @@ export default class History extends BclCommand<typeof History> {
     const {argv} = await this.parse(History);
     const environment = environmentOf(this.ctx);
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
-    const {connectEnvironment} = await import('../kube/index.js');
-    const {DeployHistory, withAbandoned} = await import('../deploy/history.js');
-    const {readLeaseState} = await import('../deploy/lease.js');
+    const {connectEnvironment} = await import('@bcl/deploy-core/kube');
+    const {DeployHistory, withAbandoned} = await import('@bcl/deploy-core/deploy');
+    const {readLeaseState} = await import('@bcl/deploy-core/deploy');
     const services = [];
     for (const spec of specs) {
       const clients = await connectEnvironment(spec, this.ctx.env);

@@ -1,4 +1,4 @@
-import type {Runtime} from '../spec/index.js';
+import type {Runtime} from '@bcl/deploy-core/spec';
 
 /** What a Dockerfile template needs from the spec. */
 export interface DockerfileInput {

@@ -30,7 +30,7 @@ describe('svctl deploy', () => {
   let repo: ServiceRepo;
   let logs: ServedPodLogs;
   const home = svctlHome(kubeconfig);
-  const deploy = (args: string[], extra: {interruptAfterMs?: number; interruptOn?: RegExp; interruptSignal?: NodeJS.Signals} = {}) => svctl(['deploy', '--env', 'test', ...args], {env: home.cliEnv, cwd: repo.dir, ...extra});
+  const deploy = (args: string[], extra: {interruptAfterMs?: number; interruptOn?: RegExp; interruptWhen?: Promise<unknown>; interruptSignal?: NodeJS.Signals} = {}) => svctl(['deploy', '--env', 'test', ...args], {env: home.cliEnv, cwd: repo.dir, ...extra});
 
   beforeAll(async () => {
     ns = await testNamespace(kubeconfig, 'svctl');
@@ -199,9 +199,12 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
   it('holds the lease against a concurrent deploy, and on SIGINT records what was applied, releases it and exits 130', async () => {
     // Pods that ask for more CPU than any node has stay Pending: the rollout waits.
     await repo.write(testSpec('hello', ns.name, '', '    resources: {requests: {cpu: "500"}, limits: {cpu: "500"}}'), 'too big');
-    const first = deploy(['--image-tag', 'v6', '--timeout', '2m'], {interruptAfterMs: 8000});
-    await waitFor('the first deploy to hold the lease', async () => (await kubectl(kubeconfig, ['get', 'lease', 'svctl-deploy-hello-test', '-n', ns.name], {allowFailure: true})).code === 0, {timeoutMs: 8000});
+    // The first deploy is interrupted only once the second has been refused.
+    let interrupt!: () => void;
+    const first = deploy(['--image-tag', 'v6', '--timeout', '2m'], {interruptWhen: new Promise<void>((resolve) => (interrupt = resolve))});
+    await waitFor('the first deploy to hold the lease', async () => (await kubectl(kubeconfig, ['get', 'lease', 'svctl-deploy-hello-test', '-n', ns.name], {allowFailure: true})).code === 0, {timeoutMs: 60_000});
     const second = await deploy(['--image-tag', 'v7', '--json']);
+    interrupt();
     expect(second.exitCode).toBe(6);
     expect(second.json<DeployJson>().error!.message).toMatch(/held by tester@/);
     const r = await first;

@@ -1,5 +1,6 @@
 import {hostname, userInfo} from 'node:os';
-import {type BclError, interrupted, invalidInput, type ProgressTask, toBclError, type Ui} from '@bcl/core';
+import {type BclError, interrupted, invalidInput, toBclError} from '@bcl/core/errors';
+import {type EventSink, startTask, type TaskHandle} from '../events.js';
 import {connectEnvironment, type KubeClients, kubeError} from '../kube/index.js';
 import {type KubeObject, objectRef} from '../render/objects.js';
 import type {RenderedService} from '../render/index.js';
@@ -25,7 +26,8 @@ export interface DeployOptions {
   /** Roll back to the previous good revision when the rollout fails (default true). */
   rollback: boolean;
   signal: AbortSignal;
-  ui: Ui;
+  /** Where phases, progress, pod events, warnings and results go (svctl: its progress board). */
+  events: EventSink;
   /** The process environment (KUBECONFIG, CI variables). */
   env: Record<string, string | undefined>;
   now?: () => Date;
@@ -99,7 +101,6 @@ export function rollbackServices(targets: readonly DeployTarget[], options: Depl
 }
 
 async function forEachService(targets: readonly DeployTarget[], options: DeployOptions, action: (d: ServiceDeploy) => Promise<ServiceDeployResult>): Promise<ServiceDeployResult[]> {
-  const board = options.ui.progress();
   const watches = new Map<string, NamespaceWatch>();
   const connections = new Map<string, Promise<KubeClients>>();
   const connectFor = (spec: EnvironmentSpec) => {
@@ -116,7 +117,7 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
   try {
     return await Promise.all(
       targets.map(async (target) => {
-        const task = board.task(targets.length > 1 ? `${target.spec.name}` : `${target.spec.name} (${target.spec.environment})`, 'connecting');
+        const task = startTask(options.events, targets.length > 1 ? `${target.spec.name}` : `${target.spec.name} (${target.spec.environment})`, 'connecting');
         let clients: KubeClients;
         try {
           clients = await connectFor(target.spec);
@@ -134,10 +135,15 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
           return errorResult(target, clients.context, e, 0);
         }
         return action(new ServiceDeploy(clients, full, options, task, watchFor(clients, target.spec.namespace)));
-      }),
+      }).map((done) =>
+        done.then((result) => {
+          options.events.emit({type: 'result', service: result.service, result});
+          return result;
+        }),
+      ),
     );
   } finally {
-    board.stop();
+    options.events.emit({type: 'tasks-ended'});
     await Promise.all([...watches.values()].map((w) => w.stop()));
   }
 }
@@ -195,7 +201,7 @@ class ServiceDeploy {
     private readonly clients: KubeClients,
     private readonly target: DeployTarget,
     private readonly options: DeployOptions,
-    private readonly task: ProgressTask,
+    private readonly task: TaskHandle,
     private readonly watch: NamespaceWatch,
   ) {
     this.now = options.now ?? (() => new Date());
@@ -281,11 +287,15 @@ class ServiceDeploy {
   private async takeLease(): Promise<void> {
     const {spec} = this.target;
     const {takenOver} = await this.lease.acquire();
-    if (takenOver) this.options.ui.warn(`${spec.name}: took over the expired deploy lease of ${takenOver.holder} (last renewed ${takenOver.renewedAt ?? 'never'})`);
+    if (takenOver) this.warn(`${spec.name}: took over the expired deploy lease of ${takenOver.holder} (last renewed ${takenOver.renewedAt ?? 'never'})`);
     const previous = takenOver ? {live: false, holder: takenOver.holder, renewedAt: takenOver.renewedAt} : {live: false};
     for (const r of await this.history.markAbandoned(previous, this.lease.holder, this.now())) {
-      this.options.ui.warn(`${spec.name}: revision ${r.revision} (${r.image}) never finished: recorded as abandoned${r.applied.length ? ` (it had applied ${r.applied.join(', ')})` : ''}`);
+      this.warn(`${spec.name}: revision ${r.revision} (${r.image}) never finished: recorded as abandoned${r.applied.length ? ` (it had applied ${r.applied.join(', ')})` : ''}`);
     }
+  }
+
+  private warn(message: string): void {
+    this.options.events.emit({type: 'warning', message});
   }
 
   /** Applies a set of objects, waits for the workload, prunes on success. */
@@ -321,7 +331,11 @@ class ServiceDeploy {
         timeoutMs: this.options.timeoutMs,
         signal: this.options.signal,
         abortReason: () => this.lease.lostError,
-        onProgress: (state, event) => this.task.update(`${label}: ${state.message}${event && !state.failures.length ? ` · ${event.reason}: ${event.message}` : ''}`),
+        onProgress: (state, event) =>
+          this.task.update(`${label}: ${state.message}${event && !state.failures.length ? ` · ${event.reason}: ${event.message}` : ''}`, {
+            rollout: {...state.progress, done: state.done, ok: state.ok},
+            ...(event ? {podEvent: event} : {}),
+          }),
       });
       if (wait.outcome !== 'succeeded') {
         return {outcome: wait.outcome, applied, pruned: [], message: wait.message, rolloutFailures: wait.rollout?.failures ?? [], events: wait.events, reason: wait.outcome === 'timeout' ? 'Timeout' : wait.outcome === 'interrupted' ? 'Interrupted' : 'RolloutFailed'};

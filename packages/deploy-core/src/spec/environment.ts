@@ -1,4 +1,4 @@
-import {invalidInput} from '@bcl/core';
+import {invalidInput} from '@bcl/core/errors';
 import {DEFAULT_RESOURCES, type Replicas, type Route, type SecretRef, type ServiceSpec} from './schema.js';
 
 /** `svctl.clusters.<name>` of the BCL configuration: a kubeconfig context and a default namespace. */

@@ -1,4 +1,4 @@
-import type {Runtime} from './schema.js';
+import type {Runtime} from '@bcl/deploy-core/spec/schema';
 
 /** Default port per runtime, as its usual frameworks listen. */
 export const DEFAULT_PORTS: Record<Runtime, number> = {node: 3000, go: 8080, python: 8000, java: 8080, static: 8080};

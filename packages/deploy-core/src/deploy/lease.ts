@@ -1,4 +1,4 @@
-import {conflict} from '@bcl/core';
+import {conflict} from '@bcl/core/errors';
 import {type KubeClients, kubeError, statusOf} from '../kube/index.js';
 import {LABELS, MANAGED_BY} from '../spec/index.js';
 

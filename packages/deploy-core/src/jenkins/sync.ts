@@ -1,4 +1,4 @@
-import {invalidInput} from '@bcl/core';
+import {invalidInput} from '@bcl/core/errors';
 import type {ServiceSpec} from '../spec/index.js';
 import type {JenkinsApi} from './api.js';
 import {configDiff, renderJobConfig, sameJobConfig} from './job-config.js';

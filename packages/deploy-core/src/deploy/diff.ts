@@ -31,7 +31,7 @@ function comparable(o: KubeObject | undefined): string {
   if (Object.keys(annotations).length === 0) delete meta.annotations;
   else meta.annotations = annotations;
   const {apiVersion, kind, ...body} = rest;
-  return stringify({apiVersion, kind, metadata: meta, ...body}, {lineWidth: 0, sortMapEntries: true});
+  return stringify(jsonNames({apiVersion, kind, metadata: meta, ...body}), {lineWidth: 0, sortMapEntries: true});
 }
 
 /**
@@ -73,4 +73,11 @@ export async function diffService(clients: KubeClients, spec: EnvironmentSpec, r
     changes.push({ref, action: 'delete', diff: patch.split('\n').slice(1).join('\n')});
   }
   return {service: spec.name, environment: spec.environment, namespace: spec.namespace, changes};
+}
+
+/** client-node's models name a NetworkPolicy rule's `from` `_from`: show the API's name. */
+function jsonNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonNames);
+  if (value && typeof value === 'object' && !(value instanceof Date)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k === '_from' ? 'from' : k, jsonNames(v)]));
+  return value;
 }

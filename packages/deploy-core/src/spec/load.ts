@@ -1,6 +1,6 @@
 import {readFileSync, statSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
-import {invalidInput} from '@bcl/core';
+import {invalidInput} from '@bcl/core/errors';
 import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document} from 'yaml';
 import type {z} from 'zod';
 import {type ServiceSpec, serviceSpecSchema} from './schema.js';

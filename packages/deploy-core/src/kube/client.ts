@@ -1,4 +1,4 @@
-import {invalidInput, unavailable, denied, conflict, BclError, ExitCode} from '@bcl/core';
+import {invalidInput, unavailable, denied, conflict, BclError, ExitCode} from '@bcl/core/errors';
 import type * as k8s from '@kubernetes/client-node';
 
 /** The API clients of one cluster (one kubeconfig context). Created only by deploy/diff/status code paths. */

@@ -1,4 +1,5 @@
-import {BclError, conflict, ExitCode, interrupted, operationFailed, type Ui} from '@bcl/core';
+import {BclError, conflict, ExitCode, interrupted, operationFailed} from '@bcl/core/errors';
+import {type EventSink, startTask} from '../events.js';
 import {type BuildInfo, type JenkinsApi, sleep} from './api.js';
 import {ConsolePrinter, followConsole} from './console.js';
 
@@ -7,7 +8,7 @@ export interface BuildRequest {
   parameters: {GIT_SHA: string; IMAGE_TAG: string; ENV: string};
   /** Return once the build is queued. */
   follow: boolean;
-  /** Stream the console log to stderr while following. */
+  /** Stream the console log (as `log` events) while following. */
   showLog: boolean;
 }
 
@@ -40,8 +41,9 @@ const FAILED_RESULTS = new Set(['FAILURE', 'UNSTABLE', 'ABORTED', 'NOT_BUILT']);
  * SUCCESS returns; FAILURE, UNSTABLE and ABORTED are exit 7 with the log's tail; a cancelled queue
  * item is exit 6. SIGINT stops following and leaves the build running.
  */
-export async function runBuild(api: JenkinsApi, request: BuildRequest, io: {ui: Ui; signal?: AbortSignal | undefined; timing?: FollowTiming}): Promise<BuildOutcome> {
-  const {ui, signal} = io;
+export async function runBuild(api: JenkinsApi, request: BuildRequest, io: {events: EventSink; signal?: AbortSignal | undefined; timing?: FollowTiming; live?: boolean}): Promise<BuildOutcome> {
+  const {events, signal} = io;
+  const notice = (message: string) => events.emit({type: 'notice', message});
   const minMs = io.timing?.minPollMs ?? 250;
   const maxMs = io.timing?.maxPollMs ?? 2000;
   const queueId = await api.trigger(request.job, request.parameters);
@@ -59,16 +61,16 @@ export async function runBuild(api: JenkinsApi, request: BuildRequest, io: {ui: 
     imageTag: request.parameters.IMAGE_TAG,
     env: request.parameters.ENV || null,
   };
-  ui.info(`Queued ${request.job} at ${api.server.name} as queue item ${queueId} (GIT_SHA=${request.parameters.GIT_SHA}, IMAGE_TAG=${request.parameters.IMAGE_TAG}${request.parameters.ENV ? `, ENV=${request.parameters.ENV}` : ''})`);
+  notice(`Queued ${request.job} at ${api.server.name} as queue item ${queueId} (GIT_SHA=${request.parameters.GIT_SHA}, IMAGE_TAG=${request.parameters.IMAGE_TAG}${request.parameters.ENV ? `, ENV=${request.parameters.ENV}` : ''})`);
   if (!request.follow) return outcome;
 
-  const executable = await waitForExecutor(api, request.job, queueId, {ui, signal, minMs, maxMs});
+  const executable = await waitForExecutor(api, request.job, queueId, {events, live: io.live ?? false, signal, minMs, maxMs});
   outcome.number = executable.number;
   outcome.url = executable.url || `${api.jobUrl(request.job)}${executable.number}/`;
-  ui.info(`Build #${executable.number} started: ${outcome.url}`);
+  notice(`Build #${executable.number} started: ${outcome.url}`);
 
   const printer = new ConsolePrinter((text) => {
-    if (request.showLog) ui.write(text);
+    if (request.showLog) events.emit({type: 'log', text});
   });
   const log = await followConsole({
     fetch: (start) => api.logChunk(request.job, executable.number, start),
@@ -104,9 +106,10 @@ async function waitForExecutor(
   api: JenkinsApi,
   job: string,
   queueId: number,
-  io: {ui: Ui; signal?: AbortSignal | undefined; minMs: number; maxMs: number},
+  /** live: shown in place (a terminal), so a countdown may change on every poll. */
+  io: {events: EventSink; live: boolean; signal?: AbortSignal | undefined; minMs: number; maxMs: number},
 ): Promise<{number: number; url: string}> {
-  const task = io.ui.progress().task(`queue item ${queueId}`, 'queued');
+  const task = startTask(io.events, `queue item ${queueId}`, 'queued');
   let shown = '';
   let delay = io.minMs;
   try {
@@ -137,7 +140,7 @@ async function waitForExecutor(
       }
       const why = item.why ?? 'waiting';
       // Countdowns ("Expires in 4.9 sec") change every poll: show each kind of wait once off a terminal.
-      const kind = io.ui.isTTY ? why : why.replace(/\d+(\.\d+)?/g, '#');
+      const kind = io.live ? why : why.replace(/\d+(\.\d+)?/g, '#');
       if (kind !== shown) {
         shown = kind;
         task.update(`waiting: ${why}`);

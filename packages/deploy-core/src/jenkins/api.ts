@@ -1,4 +1,4 @@
-import {BclError, denied, ExitCode, unavailable} from '@bcl/core';
+import {BclError, denied, ExitCode, unavailable} from '@bcl/core/errors';
 import type {JenkinsServer} from './server.js';
 
 /** A queue item as Jenkins reports it (hudson.model.Queue$*Item). */

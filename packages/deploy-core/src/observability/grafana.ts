@@ -1,4 +1,5 @@
-import {BclError, conflict, denied, ExitCode, type HttpClient, type HttpResponse, invalidInput, unavailable} from '@bcl/core';
+import {BclError, conflict, denied, ExitCode, invalidInput, unavailable} from '@bcl/core/errors';
+import type {HttpClient, HttpResponse} from '@bcl/core/http';
 import {DEPLOY_TAGS} from './dashboard.js';
 
 /** Grafana from `svctl.grafana`, with its service account token resolved. */

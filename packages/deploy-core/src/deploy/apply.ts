@@ -1,4 +1,4 @@
-import {conflict} from '@bcl/core';
+import {conflict} from '@bcl/core/errors';
 import {type KubeClients, kubeError, statusOf} from '../kube/index.js';
 import {type KubeObject, objectRef} from '../render/objects.js';
 import {LABELS, MANAGED_BY, ownedSelector} from '../spec/index.js';
@@ -95,10 +95,23 @@ export async function checkOwnership(clients: KubeClients, objects: readonly Kub
   }
 }
 
+/**
+ * The object as client-node's serializer expects it. The client serializes built-in kinds through
+ * its TypeScript models, whose property names differ from the JSON ones where JSON uses a reserved
+ * word, and it silently drops the JSON name: a NetworkPolicy rule's `from` would vanish, and the
+ * rule would then let everyone in. Of the kinds svctl renders, that is the only such field.
+ */
+export function forClientSerializer(object: KubeObject): KubeObject {
+  if (object.kind !== 'NetworkPolicy' || !object.apiVersion.startsWith('networking.k8s.io/')) return object;
+  const spec = object.spec as {ingress?: Record<string, unknown>[]} | undefined;
+  if (!spec?.ingress) return object;
+  return {...object, spec: {...spec, ingress: spec.ingress.map(({from, ...rule}) => (from === undefined ? rule : {...rule, _from: from}))}};
+}
+
 /** Server-side apply of one object with field manager svctl (forced: svctl owns the fields it renders). */
 export async function applyObject(clients: KubeClients, object: KubeObject, before: KubeObject | undefined, dryRun = false): Promise<AppliedObject> {
   try {
-    const applied = (await clients.objects.patch(object as never, undefined, dryRun ? 'All' : undefined, FIELD_MANAGER, true, clients.k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+    const applied = (await clients.objects.patch(forClientSerializer(object) as never, undefined, dryRun ? 'All' : undefined, FIELD_MANAGER, true, clients.k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
     const action = !before ? 'created' : before.metadata.resourceVersion === applied.metadata.resourceVersion ? 'unchanged' : 'configured';
     return {ref: objectRef(object), action, object: applied};
   } catch (error) {

@@ -1,4 +1,4 @@
-import {BclError, ExitCode} from '@bcl/core';
+import {BclError, ExitCode} from '@bcl/core/errors';
 import type {ServiceDeployResult} from './deploy.js';
 
 /** What `svctl deploy` returns (and, on failure, carries as the error's details). */

@@ -1,7 +1,15 @@
 import {readFileSync, statSync} from 'node:fs';
 import {isAbsolute, resolve} from 'node:path';
-import {type Env, invalidInput, type Redactor} from '@bcl/core';
-import type {SvctlSettings} from '../config.js';
+import {invalidInput} from '@bcl/core/errors';
+import type {Redactor} from '@bcl/core/process';
+
+/** The process environment (variables may be unset). */
+type Env = Record<string, string | undefined>;
+
+/** The Jenkins servers of the configuration (svctl.jenkins), by name. */
+export interface JenkinsSettings {
+  jenkins?: Record<string, {url: string; user: string; tokenEnv?: string | undefined; tokenFile?: string | undefined}> | undefined;
+}
 
 /** A Jenkins controller from `svctl.jenkins.<name>`, with its API token resolved. */
 export interface JenkinsServer {
@@ -17,7 +25,7 @@ export interface JenkinsServer {
  * token from the environment variable or the 0600 file the configuration names. Every problem is
  * exit 3 naming the configuration key.
  */
-export function resolveJenkinsServer(settings: SvctlSettings, options: {name?: string | undefined; env: Env; cwd: string; redactor: Redactor}): JenkinsServer {
+export function resolveJenkinsServer(settings: JenkinsSettings, options: {name?: string | undefined; env: Env; cwd: string; redactor: Redactor}): JenkinsServer {
   const servers = settings.jenkins ?? {};
   const names = Object.keys(servers);
   let name = options.name;

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {checkSpec, parseSpec, resolveEnvironment, scaffoldSpecText} from './index.js';
+import {checkSpec, parseSpec, resolveEnvironment} from './index.js';
 
 const minimal = `name: hello
 team: payments
@@ -94,13 +94,6 @@ environments:
   it('refuses the same variable as env and secret', () => {
     const spec = parseSpec(`${minimal}env: {TOKEN: x}\nsecrets: {TOKEN: {secret: s, key: k}}\n`);
     expect(() => resolveEnvironment(spec, 'dev', {dev: {context: 'c'}})).toThrowError(/TOKEN is both/);
-  });
-
-  it('scaffolds a spec that validates', () => {
-    for (const runtime of ['node', 'go', 'python', 'java', 'static'] as const) {
-      const spec = parseSpec(scaffoldSpecText({name: 'hello', team: 'payments', runtime}));
-      expect(spec.runtime).toBe(runtime);
-    }
   });
 
   it('refuses callers that name nothing, and a startup budget out of range', () => {

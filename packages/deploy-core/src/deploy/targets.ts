@@ -1,4 +1,4 @@
-import {conflict, invalidInput, usageError} from '@bcl/core';
+import {conflict, invalidInput, usageError} from '@bcl/core/errors';
 import {isValidImageTag, renderService} from '../render/index.js';
 import {type ClusterSettings, type EnvironmentSpec, gitState, isMutableTag, type LoadedSpec, resolveEnvironment} from '../spec/index.js';
 import type {DeployTarget} from './deploy.js';

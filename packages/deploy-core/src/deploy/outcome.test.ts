@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {isBclError} from '@bcl/core';
+import {isBclError} from '@bcl/core/errors';
 import type {ServiceDeployResult} from './deploy.js';
 import {deployFailure, deployResult, runDeploy} from './outcome.js';
 
