@@ -1,6 +1,7 @@
 import {conflict} from '@bcl/core/errors';
 import {type KubeClients, kubeError, statusOf} from '../kube/index.js';
 import {LABELS, MANAGED_BY} from '../spec/index.js';
+import type {LeaseState} from './history.js';
 
 /** How long a lease holds without renewal: a killed deploy blocks others at most this long. */
 export const LEASE_SECONDS = 30;
@@ -20,7 +21,7 @@ export function leaseName(service: string, environment: string): string {
 }
 
 /** Whether a lease is held right now (renewed within its duration), by whom, last renewed when. */
-export async function readLeaseState(clients: KubeClients, namespace: string, service: string, environment: string, now: Date = new Date()): Promise<import('./history.js').LeaseState & {since?: string | undefined}> {
+export async function readLeaseState(clients: KubeClients, namespace: string, service: string, environment: string, now: Date = new Date()): Promise<LeaseState & {since?: string | undefined}> {
   let lease: LeaseObject | undefined;
   try {
     lease = (await clients.objects.read({apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: leaseName(service, environment), namespace}})) as unknown as LeaseObject;

@@ -309,8 +309,11 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
   it('diffs against the live objects with a server-side dry run', async () => {
     const same = await svctl(['diff', '--env', 'test', '--image-tag', 'v2', '--json'], {env: home.cliEnv, cwd: repo.dir});
     expect(same.exitCode, same.stderr).toBe(0);
-    // The live NetworkPolicy reads back as rendered (the client's model names its "from" "_from").
-    expect(same.json<{result: {services: {changes: {ref: string; action: string}[]}[]}}>().result.services[0]!.changes.find((c) => c.ref === 'NetworkPolicy/hello')).toMatchObject({action: 'unchanged'});
+    // The NetworkPolicy's rules read back with the API's field names (the client's model calls
+    // "from" "_from"). Live is revision 1 (rolled back to above), which still had the route.
+    const policy = same.json<{result: {services: {changes: {ref: string; action: string; diff: string}[]}[]}}>().result.services[0]!.changes.find((c) => c.ref === 'NetworkPolicy/hello')!;
+    expect(policy.diff).not.toContain('_from');
+    expect(policy.diff).toMatch(/^- {4}- from:\n- {8}- namespaceSelector:\n- {12}matchLabels:\n- {14}kubernetes\.io\/metadata\.name: ingress-nginx$/m);
     const changed = await svctl(['diff', '--env', 'test', '--image-tag', 'v9'], {env: home.cliEnv, cwd: repo.dir});
     expect(changed.exitCode, changed.stderr).toBe(0);
     expect(changed.stdout).toMatch(/-\s+image: registry\.example\.com\/platform\/hello:\S+\n\+\s+image: registry\.example\.com\/platform\/hello:v9/);
