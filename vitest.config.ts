@@ -13,6 +13,12 @@ export default defineConfig({
   resolve: {
     alias: [
       {find: /^@bcl\/core$/, replacement: here('./bcl/src/index.ts')},
+      {find: /^@bcl\/core\/errors$/, replacement: here('./bcl/src/errors.ts')},
+      {find: /^@bcl\/core\/http$/, replacement: here('./bcl/src/http/client.ts')},
+      {find: /^@bcl\/core\/process$/, replacement: here('./bcl/src/process/index.ts')},
+      {find: /^@bcl\/deploy-core\/spec\/schema$/, replacement: here('./packages/deploy-core/src/spec/schema.ts')},
+      {find: /^@bcl\/deploy-core\/(events)$/, replacement: here('./packages/deploy-core/src/$1.ts')},
+      {find: /^@bcl\/deploy-core\/(spec|render|kube|deploy|jenkins|observability)$/, replacement: here('./packages/deploy-core/src/$1/index.ts')},
       {find: /^@bcl\/testkit$/, replacement: here('./packages/testkit/src/index.ts')},
     ],
   },

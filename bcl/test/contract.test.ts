@@ -148,7 +148,7 @@ describe('broken configuration', () => {
     writeFileSync(join(project, '.bcl.yaml'), 'svctl:\n  clusters:\n    prod: {contxt: p}\n');
     const res = await runCli('pkictl', ['config'], {env: home.env, cwd: project});
     expect(res.exitCode).toBe(3);
-    expect(res.stderr).toContain('svctl.clusters.prod.contxt: unknown key (expected one of: context, namespace)');
+    expect(res.stderr).toContain('svctl.clusters.prod.contxt: unknown key (expected one of: context, namespace, production, zones, ingressController, prometheus)');
   });
 });
 

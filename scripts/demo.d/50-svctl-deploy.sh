@@ -28,7 +28,13 @@ demo_run svctl deploy --env local --image-tag 1.1.0 --json
 demo_run svctl status --env local
 
 demo_say "A broken build: 1.2.0-crashloop crashes at start. svctl sees CrashLoopBackOff within seconds, reports the pod and its logs,"
-demo_say "re-applies the previous good revision, waits for it, and exits 7."
+demo_say "re-applies the previous good revision, waits for it, and exits 7. (kwok serves the pods' logs from a file, as a kubelet would.)"
+# The crashed run's log (CRI format, as kubelets keep it), for the pods of namespace hello-local.
+printf '%s stdout F %s\n' 2026-01-01T00:00:00.000000000Z 'hello 1.2.0 listening on :3000' \
+  2026-01-01T00:00:00.100000000Z 'TypeError: Cannot read properties of undefined (reading '"'"'port'"'"')' \
+  2026-01-01T00:00:00.100000000Z '    at loadConfig (/app/server.js:12:31)' > "$DEMO_DIR/hello-crash.log"
+printf 'apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata: {name: demo-hello-local}\nspec:\n  selector: {matchNamespaces: [hello-local]}\n  logs: [{logsFile: %s, previousLogsFile: %s}]\n' \
+  "$DEMO_DIR/hello-crash.log" "$DEMO_DIR/hello-crash.log" | "$K8S_BIN/kubectl" apply -f - >/dev/null
 demo_expect_fail 7 svctl deploy --env local --image-tag 1.2.0-crashloop
 demo_say "1.1.0 runs again; the history records every revision, the failure and the rollback."
 demo_run svctl status --env local

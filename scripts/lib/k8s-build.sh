@@ -14,6 +14,7 @@ K8S_VERSION="v1.34.4"   # k8s.io/kubernetes in packages/testkit/k8s/go.mod (stag
 KWOK_VERSION="v0.7.0"   # sigs.k8s.io/kwok in packages/testkit/k8s/kwok/go.mod
 K8S_MODULE_DIR="$BCL_ROOT/packages/testkit/k8s"
 K8S_KWOK_STAGES="$K8S_MODULE_DIR/kwok-stages.yaml"
+K8S_KWOK_LOGS_CRDS="$K8S_MODULE_DIR/kwok-logs-crds.yaml"
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 # Bump when the way the binaries are built changes (flags, layout), to get a new cache entry.
 _K8S_BUILD_RECIPE=1

@@ -8,6 +8,12 @@ const secretRef = {
   tokenFile: z.string().min(1).optional(),
 };
 
+/** Pods of another namespace, for NetworkPolicy peers. */
+const podsSchema = z.strictObject({
+  namespace: z.string().min(1),
+  podLabels: z.record(z.string().min(1), z.string()).default({}),
+});
+
 /** The `svctl` namespace: environments and the services svctl talks to. */
 export const svctlSchema = z.strictObject({
   /** The environment used when --env is not given. */
@@ -21,6 +27,14 @@ export const svctlSchema = z.strictObject({
         context: trustedKey(z.string().min(1)),
         /** Default namespace for services deployed to this environment. */
         namespace: projectKey(z.string().min(1).optional()),
+        /** A production cluster: mutable image tags are refused there. */
+        production: trustedKey(z.boolean().optional()),
+        /** Whether the nodes carry topology.kubernetes.io/zone: replicas are then spread over zones too. */
+        zones: projectKey(z.boolean().optional()),
+        /** The pods of the ingress controller, allowed to reach services with routes (NetworkPolicy). */
+        ingressController: trustedKey(podsSchema.optional()),
+        /** The Prometheus pods, allowed to reach the metrics port (NetworkPolicy). */
+        prometheus: trustedKey(podsSchema.optional()),
       }),
     )
     .default({}),

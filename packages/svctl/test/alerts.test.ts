@@ -3,8 +3,9 @@ import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {isolatedHome, promtoolPath, repoRoot, runCli, tempDir} from '@bcl/testkit';
 import {afterAll, describe, expect, it} from 'vitest';
-import {alertRulesYaml, burnFactor, renderAlertRules} from '../src/observability/alerts.js';
-import {parseSpec, RUNTIMES, scaffoldSpecText} from '../src/spec/index.js';
+import {alertRulesYaml, burnFactor, renderAlertRules} from '@bcl/deploy-core/observability';
+import {parseSpec, RUNTIMES} from '@bcl/deploy-core/spec';
+import {scaffoldSpecText} from '../src/templates/spec-text.js';
 
 // Alert rules checked and unit-tested with the real promtool (Debian's prometheus package).
 const work = tempDir('svctl-alerts-');

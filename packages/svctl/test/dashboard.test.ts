@@ -2,8 +2,8 @@ import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {type GrafanaDouble, isolatedHome, type IsolatedHome, repoRoot, runCli, startGrafanaDouble, tempDir} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {renderDashboard, SCHEMA_VERSION} from '../src/observability/dashboard.js';
-import {parseSpec} from '../src/spec/index.js';
+import {renderDashboard, SCHEMA_VERSION} from '@bcl/deploy-core/observability';
+import {parseSpec} from '@bcl/deploy-core/spec';
 import {checkAgainstGrafanaModel} from './grafana-model.js';
 
 const work = tempDir('svctl-dashboard-');

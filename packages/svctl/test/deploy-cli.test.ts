@@ -45,9 +45,9 @@ describe('svctl validate and render', () => {
       const r = await svctl(['render', '--env', 'test'], {env: home.cliEnv, cwd: repo.dir});
       expect(r.exitCode, r.stderr).toBe(0);
       const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as {kind: string; metadata: {namespace: string}; spec?: {template?: {spec: {containers: {image: string}[]}}}});
-      expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Service', 'PodDisruptionBudget', 'Deployment', 'Ingress']);
+      expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Service', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment', 'Ingress']);
       expect(docs.every((d) => d.metadata.namespace === 'apps')).toBe(true);
-      expect(docs[4]!.spec!.template!.spec.containers[0]!.image).toBe(`registry.example.com/platform/hello:${commit}`);
+      expect(docs[5]!.spec!.template!.spec.containers[0]!.image).toBe(`registry.example.com/platform/hello:${commit}`);
       const json = await svctl(['render', '--env', 'test', '--image-tag', '1.2.3', '--json'], {env: home.cliEnv, cwd: repo.dir});
       expect(json.json<{result: {services: {image: string}[]}}>().result.services[0]!.image).toBe('registry.example.com/platform/hello:1.2.3');
     } finally {
@@ -88,6 +88,32 @@ describe('svctl deploy preconditions', () => {
       const allowed = await svctl(['deploy', '--env', 'test', '--allow-dirty', '--json'], {env: noCluster.cliEnv, cwd: repo.dir});
       expect(allowed.exitCode).toBe(3);
       expect(allowed.json().error!.message).toMatch(/svctl\.clusters\.test\.context is not set/);
+    } finally {
+      repo.remove();
+      noCluster.remove();
+    }
+  });
+
+  it('refuses a mutable image tag for a production environment (exit 3, nothing contacted) and warns elsewhere', async () => {
+    const repo = await serviceRepo(testSpec('hello', 'apps', 'imagePolicy: {mutableTags: [latest, "main-*"]}', '    production: true\n  qa: {}'));
+    const noCluster = svctlHome();
+    try {
+      writeFileSync(join(noCluster.xdg.config, 'bcl', 'config.yaml'), 'svctl: {}\n');
+      for (const tag of ['latest', 'main-42']) {
+        const refused = await svctl(['deploy', '--env', 'test', '--image-tag', tag, '--json'], {env: noCluster.cliEnv, cwd: repo.dir});
+        expect(refused.exitCode, refused.stderr).toBe(3);
+        expect(refused.json().error).toMatchObject({code: 'svctl.image_tag_mutable', hint: expect.stringMatching(/never reused/)});
+        expect(refused.json().error!.message).toMatch(new RegExp(`--image-tag ${tag} is mutable .*environment test is production`));
+      }
+      // Elsewhere a warning, and the deploy goes on (here to the missing cluster configuration: exit 3 naming it).
+      const warned = await svctl(['deploy', '--env', 'qa', '--image-tag', 'latest', '--json'], {env: noCluster.cliEnv, cwd: repo.dir});
+      expect(warned.json().error!.message).toMatch(/svctl\.clusters\.qa\.context is not set/);
+      expect(JSON.stringify(warned.json<{warnings: unknown[]}>().warnings)).toMatch(/hello: --image-tag latest is mutable \(imagePolicy\.mutableTags \\"latest\\"/);
+      const human = await svctl(['deploy', '--env', 'qa', '--image-tag', 'latest'], {env: noCluster.cliEnv, cwd: repo.dir});
+      expect(human.stderr).toMatch(/hello: --image-tag latest is mutable \(imagePolicy\.mutableTags "latest"/);
+      // An immutable tag in production is deployed as usual.
+      const fine = await svctl(['deploy', '--env', 'test', '--image-tag', '1.4.2', '--json'], {env: noCluster.cliEnv, cwd: repo.dir});
+      expect(fine.json().error!.message).toMatch(/svctl\.clusters\.test\.context is not set/);
     } finally {
       repo.remove();
       noCluster.remove();

@@ -23,6 +23,10 @@ export interface CliOptions {
   interruptAfterMs?: number;
   /** Send SIGINT once stderr matches (the command says it is waiting): robust on a loaded machine. */
   interruptOn?: RegExp;
+  /** Send SIGINT when this settles: the test decides (after it checked what it needed meanwhile). */
+  interruptWhen?: Promise<unknown>;
+  /** The signal interruptAfterMs, interruptOn and interruptWhen send (default SIGINT; SIGKILL plays kill -9). */
+  interruptSignal?: NodeJS.Signals;
 }
 
 /**
@@ -47,15 +51,20 @@ export function runCli(tool: string, args: readonly string[], options: CliOption
       stderr += d;
       if (options.interruptOn && !interrupted && options.interruptOn.test(stderr)) {
         interrupted = true;
-        child.kill('SIGINT');
+        child.kill(options.interruptSignal ?? 'SIGINT');
       }
     });
     child.stdin.on('error', () => undefined); // the CLI may exit without reading its stdin
     child.stdin.end(options.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs);
+    const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill(options.interruptSignal ?? 'SIGINT'), options.interruptAfterMs);
+    let exited = false;
+    void options.interruptWhen?.finally(() => {
+      if (!exited) child.kill(options.interruptSignal ?? 'SIGINT');
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      exited = true;
       clearTimeout(timer);
       if (interrupt) clearTimeout(interrupt);
       resolve({

@@ -119,3 +119,37 @@ declare module 'vitest' {
     kubeconfig: string;
   }
 }
+
+export interface ServedPodLogs {
+  /** Stops serving them (deletes the ClusterLogs object and the files). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Makes the local cluster serve log lines for every pod of a namespace, as a kubelet would from
+ * the container runtime's log files: kwok (the nodes' kubelet) reads them from files named by a
+ * kwok ClusterLogs object. `previous` is what `logs --previous` gives (a crash-looped container's
+ * last run). Through the API server's pods/log, exactly as `kubectl logs` and svctl read them.
+ */
+export async function servePodLogs(kubeconfig: string, namespace: string, lines: {current?: readonly string[]; previous?: readonly string[]}): Promise<ServedPodLogs> {
+  const dir = tempDir('bcl-pod-logs-');
+  // The CRI log format kubelets keep: "<RFC 3339 nano time> <stream> F <line>".
+  const cri = (text: readonly string[] = []) => text.map((l, i) => `${new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString().replace('Z', '000000Z')} stdout F ${l}\n`).join('');
+  writeFileSync(join(dir.path, 'current.log'), cri(lines.current));
+  writeFileSync(join(dir.path, 'previous.log'), cri(lines.previous));
+  const name = `bcl-testkit-${namespace}`.slice(0, 63);
+  await kubectl(kubeconfig, ['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind: 'ClusterLogs',
+      metadata: {name},
+      spec: {selector: {matchNamespaces: [namespace]}, logs: [{logsFile: join(dir.path, 'current.log'), previousLogsFile: join(dir.path, 'previous.log')}]},
+    }),
+  });
+  return {
+    async remove() {
+      await kubectl(kubeconfig, ['delete', 'clusterlogs', name, '--ignore-not-found'], {allowFailure: true});
+      dir.remove();
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
-import {kubectl, testNamespace, type TestNamespace, waitFor} from '@bcl/testkit';
+import {kubectl, servePodLogs, testNamespace, type TestNamespace, waitFor} from '@bcl/testkit';
 
 // What svctl relies on from the local control plane (scripts/local-cluster), checked against
 // the cluster the k8s project's globalSetup started for this run.
@@ -110,5 +110,29 @@ describe('local Kubernetes control plane', () => {
     const gone = await kubectl(kubeconfig, ['get', 'deployment', 'cli', '-n', ns.name], {allowFailure: true});
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toMatch(/not found/);
+  });
+
+  it('serves pod logs through the API server as a kubelet would: current and previous run, tail; none for pods no ClusterLogs selects', async () => {
+    const logs = await servePodLogs(kubeconfig, ns.name, {current: ['up again', 'ready'], previous: ['boom: one', 'boom: two', 'boom: three']});
+    try {
+      await kubectl(kubeconfig, ['apply', '-f', '-'], {input: deploymentYaml('logger', ns.name, 'registry.example.com/logger:v1-crashloop', 1)});
+      await waitFor('the logger pod to crash once', async () => (await podStates(ns.name, 'logger')).some((p) => p.restarts > 0), {timeoutMs: 30_000});
+      // kwok learns of the ClusterLogs object through a watch: it may take a moment.
+      await waitFor('kwok to serve the logs', async () => (await kubectl(kubeconfig, ['logs', '-n', ns.name, 'deployment/logger'], {allowFailure: true})).code === 0, {timeoutMs: 30_000});
+      expect((await kubectl(kubeconfig, ['logs', '-n', ns.name, 'deployment/logger'])).stdout).toBe('up again\nready\n');
+      expect((await kubectl(kubeconfig, ['logs', '-n', ns.name, 'deployment/logger', '--previous', '--tail', '2'])).stdout).toBe('boom: two\nboom: three\n');
+    } finally {
+      await logs.remove();
+    }
+    const other = await testNamespace(kubeconfig, 'nologs');
+    try {
+      await kubectl(kubeconfig, ['apply', '-f', '-'], {input: deploymentYaml('quiet', other.name, 'registry.example.com/quiet:v1', 1)});
+      await waitFor('the quiet pod to run', async () => (await kubectl(kubeconfig, ['get', 'pods', '-n', other.name, '-l', 'app=quiet', '-o', 'jsonpath={.items[0].status.phase}'])).stdout === 'Running', {timeoutMs: 30_000});
+      const none = await kubectl(kubeconfig, ['logs', '-n', other.name, 'deployment/quiet'], {allowFailure: true});
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toMatch(/no logs found for container "app"/);
+    } finally {
+      await other.remove();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import {type CommandContext, usageError} from '@bcl/core';
-import {type ClusterSettings, findSpecFile, type LoadedSpec, loadSpec} from '../spec/index.js';
+import {type ClusterSettings, findSpecFile, type LoadedSpec, loadSpec} from '@bcl/deploy-core/spec';
 
 /** The environment a command works on: --env, else svctl.defaultEnv; exit 2 naming --env when neither. */
 export function environmentOf(ctx: CommandContext): string {
@@ -30,7 +30,7 @@ export function loadSpecs(cwd: string, args: readonly string[]): LoadedSpec[] {
 
 /** The effective specs of an environment for the specs named on the command line. */
 export async function environmentSpecs(ctx: CommandContext, args: readonly string[], environment: string) {
-  const {resolveEnvironment} = await import('../spec/index.js');
+  const {resolveEnvironment} = await import('@bcl/deploy-core/spec');
   const clusters = clustersOf(ctx);
   return loadSpecs(ctx.cwd, args).map((s) => resolveEnvironment(s.spec, environment, clusters));
 }

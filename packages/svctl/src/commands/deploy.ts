@@ -1,20 +1,11 @@
 import {Flags} from '@oclif/core';
-import {BclCommand, BclError, durationFlag, ExitCode, type ResultWriter} from '@bcl/core';
+import {BclCommand, durationFlag, type ResultWriter} from '@bcl/core';
 import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
 import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';
-import type {ServiceDeployResult} from '../deploy/deploy.js';
+import type {DeployResult} from '@bcl/deploy-core/deploy';
 import {renderSummary} from '../deploy/summary.js';
 
-export interface DeployResult {
-  environment: string;
-  outcome: 'succeeded' | 'failed';
-  durationMs: number;
-  /** For a single service: its revision, image and outcome at the top, as scripts expect. */
-  service?: string;
-  revision?: number | null;
-  image?: string;
-  services: ServiceDeployResult[];
-}
+export type {DeployResult} from '@bcl/deploy-core/deploy';
 
 export default class Deploy extends BclCommand<typeof Deploy> {
   static override summary = 'Deploy services to an environment and wait until they run, rolling back on failure.';
@@ -42,33 +33,26 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
     // A closed progress pipe (`svctl deploy | head`) must not kill a deploy half-way.
     process.stderr.on('error', () => undefined);
     // The Kubernetes client takes a while to load: start now, while specs and git are read.
-    const preload = import('../kube/client.js').then((m) => m.preloadClient());
+    const preload = import('@bcl/deploy-core/kube').then((m) => m.preloadClient());
     const environment = environmentOf(this.ctx);
     const specs = loadSpecs(this.ctx.cwd, argv as string[]);
-    const {buildTargets} = await import('../deploy/targets.js');
-    const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: this.flags['allow-dirty']});
+    const {buildTargets} = await import('@bcl/deploy-core/deploy');
+    const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: this.flags['allow-dirty'], warn: (m) => this.ctx.ui.warn(m)});
     await preload;
-    const {deployServices} = await import('../deploy/deploy.js');
+    const {deployServices} = await import('@bcl/deploy-core/deploy');
     const {reportFailures} = await import('../deploy/report.js');
-    const started = Date.now();
+    const {runDeploy} = await import('@bcl/deploy-core/deploy');
+    const {annotateDeploy} = await import('../observability/annotate.js');
+    const {uiSink} = await import('../cli/events.js');
     const ui = this.ctx.ui;
     ui.step(`Deploying ${targets.length === 1 ? `${targets[0]!.spec.name} (${targets[0]!.rendered.image})` : `${targets.length} services`} to ${environment}`);
-    const services = await deployServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: this.flags.rollback, signal: this.ctx.signal, ui, env: this.ctx.env});
-    const ok = services.every((s) => s.outcome === 'succeeded');
-    const result: DeployResult = {environment, outcome: ok ? 'succeeded' : 'failed', durationMs: Date.now() - started, services};
-    if (services.length === 1) {
-      const s = services[0]!;
-      Object.assign(result, {service: s.service, revision: s.revision, image: s.image});
-    }
-    const succeeded = services.filter((s) => s.outcome === 'succeeded');
-    if (succeeded.length > 0) {
+    return runDeploy(environment, {
+      deploy: () => deployServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: this.flags.rollback, signal: this.ctx.signal, events: uiSink(ui), env: this.ctx.env}),
       // Marks each deploy on the service's dashboards when svctl.grafana is set (a problem only warns).
-      const {annotateDeploy} = await import('../observability/annotate.js');
-      for (const s of succeeded) await annotateDeploy(this.ctx, {service: s.service, environment, image: s.image, revision: s.revision});
-    }
-    if (ok) return result;
-    reportFailures(ui, services);
-    throw failureOf(result);
+      annotate: async (s) => void (await annotateDeploy(this.ctx, {service: s.service, environment, image: s.image, revision: s.revision})),
+      report: (services) => reportFailures(ui, services),
+      now: Date.now,
+    });
   }
 
   protected override renderResult(result: DeployResult, out: ResultWriter): void {
@@ -80,31 +64,4 @@ Exit codes: 0 deployed; 3 invalid spec or flag; 5 cluster unreachable; 6 another
       out.text(`${out.paint('green', '✓')} ${s.service} revision ${s.revision} (${s.image}) deployed to ${s.environment} in ${(s.durationMs / 1000).toFixed(1)}s${s.pruned.length ? `; pruned ${s.pruned.join(', ')}` : ''}`);
     }
   }
-}
-
-/** The error of a deploy that did not fully succeed: the gravest outcome picks the exit code; details carry the whole result. */
-function failureOf(result: DeployResult): BclError {
-  const s = result.services;
-  const bad = s.filter((x) => x.outcome !== 'succeeded');
-  const names = bad.map((x) => `${x.service} (${x.outcome})`).join(', ');
-  const single = s.length === 1 ? s[0]! : undefined;
-  if (bad.some((x) => x.outcome === 'interrupted')) {
-    return new BclError('interrupted', single ? `interrupted: ${single.message}` : `interrupted: ${names}`, ExitCode.interrupted, {details: result, hint: 'What was applied is recorded in `svctl history`; the lease was released.'});
-  }
-  const rolledOut = bad.filter((x) => ['failed', 'rolled-back', 'rollback-failed'].includes(x.outcome));
-  if (rolledOut.length > 0) {
-    const first = rolledOut[0]!;
-    const rb = first.rollback;
-    const message = single
-      ? `the rollout of ${first.service} revision ${first.revision} failed: ${first.message}${rb ? `; rolled back to revision ${rb.toRevision}: ${rb.outcome}` : ''}`
-      : `${rolledOut.length} of ${s.length} rollouts failed: ${names}`;
-    return new BclError('svctl.rollout_failed', message, ExitCode.failed, {
-      details: result,
-      hint: rb?.outcome === 'succeeded' ? `Revision ${rb.toRevision} runs again; fix the cause above and deploy again.` : 'Fix the cause above; `svctl status` shows what runs now.',
-    });
-  }
-  const errors = bad.filter((x) => x.error);
-  const worst = errors.sort((a, b) => (b.error!.exitCode === 6 ? 1 : 0) - (a.error!.exitCode === 6 ? 1 : 0))[0]!;
-  const code = worst.error!.exitCode as ExitCode;
-  return new BclError(worst.error!.code, single ? worst.message : `${bad.length} of ${s.length} deploys did not start: ${bad.map((x) => `${x.service}: ${x.message}`).join('; ')}`, code, {details: result, ...(worst.error!.hint ? {hint: worst.error!.hint} : {})});
 }

@@ -1,7 +1,7 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
 import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';
-import type {ServiceDiff} from '../deploy/diff.js';
+import type {ServiceDiff} from '@bcl/deploy-core/deploy';
 
 export interface DiffResult {
   environment: string;
@@ -25,10 +25,10 @@ export default class Diff extends BclCommand<typeof Diff> {
     const {argv} = await this.parse(Diff);
     const environment = environmentOf(this.ctx);
     const specs = loadSpecs(this.ctx.cwd, argv as string[]);
-    const {buildTargets} = await import('../deploy/targets.js');
+    const {buildTargets} = await import('@bcl/deploy-core/deploy');
     const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: true});
-    const {connectEnvironment} = await import('../kube/index.js');
-    const {diffService} = await import('../deploy/diff.js');
+    const {connectEnvironment} = await import('@bcl/deploy-core/kube');
+    const {diffService} = await import('@bcl/deploy-core/deploy');
     const services: ServiceDiff[] = [];
     for (const t of targets) services.push(await diffService(await connectEnvironment(t.spec, this.ctx.env), t.spec, t.rendered));
     return {environment, changed: services.some((s) => s.changes.some((c) => c.action !== 'unchanged')), services};

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {envFlag, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
-import type {RevisionRecord} from '../deploy/history.js';
+import type {RevisionRecord} from '@bcl/deploy-core/deploy';
 
 export interface HistoryResult {
   environment: string;
@@ -24,12 +24,15 @@ export default class History extends BclCommand<typeof History> {
     const {argv} = await this.parse(History);
     const environment = environmentOf(this.ctx);
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
-    const {connectEnvironment} = await import('../kube/index.js');
-    const {DeployHistory} = await import('../deploy/history.js');
+    const {connectEnvironment} = await import('@bcl/deploy-core/kube');
+    const {DeployHistory, withAbandoned} = await import('@bcl/deploy-core/deploy');
+    const {readLeaseState} = await import('@bcl/deploy-core/deploy');
     const services = [];
     for (const spec of specs) {
       const clients = await connectEnvironment(spec, this.ctx.env);
-      const revisions = (await new DeployHistory(clients, spec.namespace, spec.name, environment).list()).reverse();
+      const [records, lease] = await Promise.all([new DeployHistory(clients, spec.namespace, spec.name, environment).list(), readLeaseState(clients, spec.namespace, spec.name, environment)]);
+      // A record left "in-progress" by a run that died is shown as abandoned, never as running.
+      const revisions = withAbandoned(records, lease).reverse();
       services.push({service: spec.name, namespace: spec.namespace, revisions: this.flags.limit ? revisions.slice(0, this.flags.limit) : revisions});
     }
     return {environment, services};

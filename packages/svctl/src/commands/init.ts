@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
-import {RUNTIMES, type Runtime} from '../spec/schema.js';
+import {RUNTIMES, type Runtime} from '@bcl/deploy-core/spec/schema';
 import type {ScaffoldResult} from '../templates/scaffold.js';
 
 export default class Init extends BclCommand<typeof Init> {

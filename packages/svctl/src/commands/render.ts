@@ -1,8 +1,8 @@
 import {BclCommand, invalidInput, type ResultWriter, usageError} from '@bcl/core';
 import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
 import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';
-import type {KubeObject} from '../render/objects.js';
-import {toYaml} from '../render/yaml.js';
+import type {KubeObject} from '@bcl/deploy-core/render';
+import {toYaml} from '@bcl/deploy-core/render';
 
 export interface RenderResult {
   environment: string;
@@ -24,8 +24,8 @@ export default class Render extends BclCommand<typeof Render> {
   async run(): Promise<RenderResult> {
     const {argv} = await this.parse(Render);
     const environment = environmentOf(this.ctx);
-    const {resolveEnvironment, gitState} = await import('../spec/index.js');
-    const {renderService, isValidImageTag} = await import('../render/index.js');
+    const {resolveEnvironment, gitState} = await import('@bcl/deploy-core/spec');
+    const {renderService, isValidImageTag} = await import('@bcl/deploy-core/render');
     const specs = loadSpecs(this.ctx.cwd, argv as string[]);
     const clusters = clustersOf(this.ctx);
     const services = [];

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core';
 import {BclCommand, BclError, durationFlag, ExitCode, type ResultWriter} from '@bcl/core';
 import {envFlag, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
-import type {ServiceDeployResult} from '../deploy/deploy.js';
+import type {ServiceDeployResult} from '@bcl/deploy-core/deploy';
 
 export interface RollbackResult {
   environment: string;
@@ -27,11 +27,12 @@ export default class Rollback extends BclCommand<typeof Rollback> {
     const {argv} = await this.parse(Rollback);
     const environment = environmentOf(this.ctx);
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
-    const {rollbackServices} = await import('../deploy/deploy.js');
+    const {rollbackServices} = await import('@bcl/deploy-core/deploy');
     const {reportFailures} = await import('../deploy/report.js');
+    const {uiSink} = await import('../cli/events.js');
     const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
     this.ctx.ui.step(`Rolling back ${specs.map((s) => s.name).join(', ')} in ${environment}`);
-    const services = await rollbackServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: false, signal: this.ctx.signal, ui: this.ctx.ui, env: this.ctx.env}, this.flags.to);
+    const services = await rollbackServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: false, signal: this.ctx.signal, events: uiSink(this.ctx.ui), env: this.ctx.env}, this.flags.to);
     const result = {environment, services};
     const bad = services.filter((s) => s.outcome !== 'succeeded');
     if (bad.length === 0) return result;

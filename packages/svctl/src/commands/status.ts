@@ -1,7 +1,7 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {envFlag, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
-import type {ServiceStatus} from '../deploy/status.js';
+import type {ServiceStatus} from '@bcl/deploy-core/deploy';
 
 export interface StatusResult {
   environment: string;
@@ -22,8 +22,8 @@ export default class Status extends BclCommand<typeof Status> {
     const {argv} = await this.parse(Status);
     const environment = environmentOf(this.ctx);
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
-    const {connectEnvironment} = await import('../kube/index.js');
-    const {serviceStatus} = await import('../deploy/status.js');
+    const {connectEnvironment} = await import('@bcl/deploy-core/kube');
+    const {serviceStatus} = await import('@bcl/deploy-core/deploy');
     const connections = new Map<string, ReturnType<typeof connectEnvironment>>();
     const services = await Promise.all(
       specs.map(async (spec) => {

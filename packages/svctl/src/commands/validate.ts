@@ -19,8 +19,8 @@ export default class Validate extends BclCommand<typeof Validate> {
 
   async run(): Promise<ValidateResult> {
     const {argv} = await this.parse(Validate);
-    const {resolveEnvironment} = await import('../spec/index.js');
-    const {renderService} = await import('../render/index.js');
+    const {resolveEnvironment} = await import('@bcl/deploy-core/spec');
+    const {renderService} = await import('@bcl/deploy-core/render');
     const clusters = clustersOf(this.ctx);
     const specs = loadSpecs(this.ctx.cwd, argv as string[]).map(({path, spec}) => {
       const names = this.flags.env ? [this.flags.env] : Object.keys(spec.environments);

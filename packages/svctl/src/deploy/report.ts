@@ -1,5 +1,5 @@
 import type {Ui} from '@bcl/core';
-import {seconds, type ServiceDeployResult} from './deploy.js';
+import {seconds, type ServiceDeployResult} from '@bcl/deploy-core/deploy';
 
 /** krane's last phase: every failing service, why, its pods' last log lines, and what to do next. */
 export function reportFailures(ui: Ui, results: readonly ServiceDeployResult[]): void {

@@ -1,5 +1,5 @@
 import type {ResultWriter} from '@bcl/core';
-import type {ServiceDeployResult} from './deploy.js';
+import type {ServiceDeployResult} from '@bcl/deploy-core/deploy';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 

@@ -1,9 +1,9 @@
 import type {CommandContext} from '@bcl/core';
 import svctlNamespace from '../config.js';
-import {findSpecFile, type LoadedSpec, loadSpec} from '../spec/index.js';
-import {JenkinsApi} from './api.js';
-import {resolveJenkinsServer} from './server.js';
-import {jobName} from './sync.js';
+import {findSpecFile, type LoadedSpec, loadSpec} from '@bcl/deploy-core/spec';
+import {JenkinsApi} from '@bcl/deploy-core/jenkins';
+import {resolveJenkinsServer} from '@bcl/deploy-core/jenkins';
+import {jobName} from '@bcl/deploy-core/jenkins';
 
 /** What the Jenkins commands share: the spec, the job name and a connected client. */
 export interface PipelineContext {

@@ -1,6 +1,6 @@
 import {BclError, type CommandContext, ExitCode, operationFailed} from '@bcl/core';
 import svctlNamespace from '../config.js';
-import {loadSpec} from '../spec/index.js';
+import {loadSpec} from '@bcl/deploy-core/spec';
 
 /** What `svctl build --deploy` reports of the deploy. */
 export interface DeployAfterBuild {
@@ -17,13 +17,14 @@ export interface DeployAfterBuild {
  * checkout's state does not matter: Jenkins built the commit.
  */
 export async function deployAfterBuild(ctx: CommandContext, input: {specPath: string; env: string; imageTag: string; gitSha: string}): Promise<DeployAfterBuild> {
-  const {buildTargets} = await import('../deploy/targets.js');
-  const {deployServices} = await import('../deploy/deploy.js');
+  const {buildTargets} = await import('@bcl/deploy-core/deploy');
+  const {deployServices} = await import('@bcl/deploy-core/deploy');
   const {reportFailures} = await import('../deploy/report.js');
+  const {uiSink} = await import('../cli/events.js');
   const clusters = ctx.config.namespace(svctlNamespace).clusters;
-  const targets = await buildTargets([loadSpec(input.specPath)], {environment: input.env, clusters, imageTag: input.imageTag, allowDirty: true});
+  const targets = await buildTargets([loadSpec(input.specPath)], {environment: input.env, clusters, imageTag: input.imageTag, allowDirty: true, warn: (m) => ctx.ui.warn(m)});
   for (const t of targets) t.gitSha = input.gitSha;
-  const [result] = await deployServices(targets, {environment: input.env, timeoutMs: 300_000, rollback: true, signal: ctx.signal, ui: ctx.ui, env: ctx.env});
+  const [result] = await deployServices(targets, {environment: input.env, timeoutMs: 300_000, rollback: true, signal: ctx.signal, events: uiSink(ctx.ui), env: ctx.env});
   if (!result) throw new BclError('svctl.deploy_failed', 'the deploy returned no result', ExitCode.unexpected);
   const summary: DeployAfterBuild = {environment: input.env, revision: result.revision, image: result.image, outcome: result.outcome, durationMs: result.durationMs};
   if (result.outcome === 'succeeded') {

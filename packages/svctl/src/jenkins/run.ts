@@ -1,5 +1,6 @@
 import {type CommandContext, invalidInput, isBclError, ProcessFailed} from '@bcl/core';
-import {type BuildOutcome, runBuild} from './build.js';
+import {type BuildOutcome, runBuild} from '@bcl/deploy-core/jenkins';
+import {uiSink} from '../cli/events.js';
 import {pipelineContext} from './context.js';
 
 export interface BuildCommandResult extends BuildOutcome {
@@ -39,7 +40,7 @@ export async function buildCommand(
   const outcome = await runBuild(
     p.api,
     {job: p.job, parameters: {GIT_SHA: sha, IMAGE_TAG: imageTag, ENV: options.env ?? ''}, follow: options.follow, showLog: ctx.ui.showsNotices},
-    {ui: ctx.ui, signal: ctx.signal},
+    {events: uiSink(ctx.ui), live: ctx.ui.isTTY, signal: ctx.signal},
   );
   const result: BuildCommandResult = {...outcome, image: `${p.loaded.spec.image}:${imageTag}`, deploy: null};
   if (options.deploy && options.env && outcome.result === 'SUCCESS') {

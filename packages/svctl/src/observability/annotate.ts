@@ -1,7 +1,7 @@
 import type {CommandContext} from '@bcl/core';
 import svctlNamespace from '../config.js';
-import {readToken} from '../jenkins/server.js';
-import {GrafanaApi} from './grafana.js';
+import {readToken} from '@bcl/deploy-core/jenkins';
+import {GrafanaApi} from '@bcl/deploy-core/observability';
 
 /**
  * Marks a deploy on the service's Grafana dashboards (the "Deploys" annotation) when svctl.grafana

@@ -2,12 +2,12 @@ import {writeFileSync, renameSync} from 'node:fs';
 import {dirname, join, basename, resolve} from 'node:path';
 import {type CommandContext, invalidInput} from '@bcl/core';
 import svctlNamespace from '../config.js';
-import {readToken} from '../jenkins/server.js';
-import {DEFAULT_RESOURCES, findSpecFile, loadSpec, resolveEnvironment} from '../spec/index.js';
-import {alertRulesYaml, renderAlertRules, type RuleFile} from './alerts.js';
-import {renderDashboard} from './dashboard.js';
-import {GrafanaApi, type PushOutcome} from './grafana.js';
-import {monitoringObjects} from './service-monitor.js';
+import {readToken} from '@bcl/deploy-core/jenkins';
+import {DEFAULT_RESOURCES, findSpecFile, loadSpec, resolveEnvironment} from '@bcl/deploy-core/spec';
+import {alertRulesYaml, renderAlertRules, type RuleFile} from '@bcl/deploy-core/observability';
+import {renderDashboard} from '@bcl/deploy-core/observability';
+import {GrafanaApi, type PushOutcome} from '@bcl/deploy-core/observability';
+import {monitoringObjects} from '@bcl/deploy-core/observability';
 
 export interface DashboardResult {
   service: string;

@@ -1,3 +1,3 @@
 // The framework and spec functions the templates use, in one place.
 export {conflict, invalidInput} from '@bcl/core';
-export {checkSpec} from '../spec/index.js';
+export {checkSpec} from '@bcl/deploy-core/spec';

@@ -1,4 +1,4 @@
-import type {Runtime} from '../spec/index.js';
+import type {Runtime} from '@bcl/deploy-core/spec';
 
 /** What a Dockerfile template needs from the spec. */
 export interface DockerfileInput {
@@ -58,9 +58,10 @@ RUN npm run build --if-present && npm prune --omit=dev
 FROM ${pin(images.run)}
 ENV NODE_ENV=production
 WORKDIR /app
-# The image's "node" user (uid 1000), by number so the kubelet can check runAsNonRoot.
-COPY --from=build --chown=1000:1000 /app /app
-USER 1000:1000
+# uid/gid 10001 (svctl's manifests run every container as it), by number so the kubelet can
+# check runAsNonRoot. The root filesystem is read-only at run time: write only to /tmp.
+COPY --from=build /app /app
+USER 10001:10001
 EXPOSE ${input.port}
 ${health(`["node", "-e", "fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`)}
 CMD ["node", "server.js"]
@@ -79,7 +80,8 @@ FROM ${pin(BUSYBOX)} AS busybox
 FROM ${pin(images.run)}
 COPY --from=busybox /bin/busybox /busybox
 COPY --from=build /out/${input.name} /app
-USER 65532:65532
+# uid/gid 10001, as svctl's manifests run it; the root filesystem is read-only, /tmp is writable.
+USER 10001:10001
 EXPOSE ${input.port}
 ${health(wget)}
 ENTRYPOINT ["/app"]
@@ -95,11 +97,13 @@ COPY . .
 
 FROM ${pin(images.run)}
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
+RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin app
 WORKDIR /app
 COPY --from=build /venv /venv
-COPY --from=build --chown=10001:10001 /app /app
-USER 10001
+# Owned by root, read by the app: the root filesystem is read-only at run time, and
+# PYTHONDONTWRITEBYTECODE keeps Python from writing .pyc files next to the code.
+COPY --from=build /app /app
+USER 10001:10001
 EXPOSE ${input.port}
 ${health(`["python", "-c", "import urllib.request; urllib.request.urlopen('${url}', timeout=2)"]`)}
 CMD ["python", "main.py"]
@@ -116,13 +120,14 @@ RUN mvn -B -q package -DskipTests && cp target/*.jar /app.jar
 FROM ${pin(BUSYBOX)} AS busybox
 
 FROM ${pin(images.run)}
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
+RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin app
 COPY --from=busybox /bin/busybox /busybox
 COPY --from=build /app.jar /app/app.jar
-USER 10001
+USER 10001:10001
 EXPOSE ${input.port}
 ${health(wget)}
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/app.jar"]
+# The root filesystem is read-only at run time: temp files and hsperfdata go to /tmp.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Djava.io.tmpdir=/tmp", "-jar", "/app/app.jar"]
 `;
     case 'static':
       return `${header}
@@ -135,8 +140,9 @@ RUN npm run build
 
 FROM ${pin(images.run)}
 COPY --from=build /app/dist /usr/share/nginx/html
-# nginx-unprivileged runs as uid 101 and listens on 8080.
-USER 101
+# nginx-unprivileged listens on 8080 and runs as any uid: svctl's manifests run it as 10001 with a
+# read-only root filesystem, and mount /tmp (its pid file and temp paths) and /var/cache/nginx.
+USER 10001:10001
 EXPOSE ${input.port}
 ${health(`["wget", "-q", "-T", "2", "-O", "/dev/null", "${url}"]`)}
 `;

@@ -1,4 +1,4 @@
-import type {Runtime} from '../spec/index.js';
+import type {Runtime} from '@bcl/deploy-core/spec';
 import {BASE_IMAGES, DIGEST_PLACEHOLDER} from './dockerfile.js';
 
 export interface JenkinsfileInput {

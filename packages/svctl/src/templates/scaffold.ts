@@ -1,7 +1,8 @@
 import {existsSync, mkdirSync, renameSync, writeFileSync} from 'node:fs';
 import {basename, join, relative} from 'node:path';
 import {checkSpec, conflict, invalidInput} from './deps.js';
-import {DEFAULT_PORTS, type Runtime, scaffoldSpecText} from '../spec/index.js';
+import type {Runtime} from '@bcl/deploy-core/spec/schema';
+import {DEFAULT_PORTS, scaffoldSpecText} from './spec-text.js';
 import {renderDockerfile, renderDockerignore} from './dockerfile.js';
 import {renderJenkinsfile} from './jenkinsfile.js';
 

@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {hadolintPath, tempDir} from '@bcl/testkit';
 import {describe, expect, it} from 'vitest';
-import {parseSpec, RUNTIMES} from '../spec/index.js';
+import {parseSpec, RUNTIMES} from '@bcl/deploy-core/spec';
 import {DIGEST_PLACEHOLDER, renderDockerfile} from './dockerfile.js';
 import {renderJenkinsfile} from './jenkinsfile.js';
 import {scaffoldService} from './scaffold.js';

@@ -1,9 +1,11 @@
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
-import {kubectl, testNamespace, type TestNamespace, waitFor} from '@bcl/testkit';
+import {kubectl, servePodLogs, type ServedPodLogs, testNamespace, type TestNamespace, waitFor} from '@bcl/testkit';
 import {type ServiceRepo, serviceRepo, svctl, svctlHome, testSpec} from '../helpers.js';
 
 // svctl deploy against the real local control plane (one per run, from the k8s project's
-// globalSetup). Pods are played by kwok: "-crashloop" and "-notfound" image tags fail.
+// globalSetup). Pods are played by kwok: "-crashloop" and "-notfound" image tags fail, and the
+// pods of the test's namespace have the log lines below (served by kwok, read through pods/log).
+const CRASH_LOG = ['starting hello on :3000', 'Error: listen EADDRINUSE: address already in use :::3000', '    at Server.setupListenHandle [as _listen2] (node:net:1908:16)'];
 const kubeconfig = inject('kubeconfig');
 
 interface DeployJson {
@@ -26,14 +28,17 @@ const microNow = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString()
 describe('svctl deploy', () => {
   let ns: TestNamespace;
   let repo: ServiceRepo;
+  let logs: ServedPodLogs;
   const home = svctlHome(kubeconfig);
-  const deploy = (args: string[], extra: {interruptAfterMs?: number} = {}) => svctl(['deploy', '--env', 'test', ...args], {env: home.cliEnv, cwd: repo.dir, ...extra});
+  const deploy = (args: string[], extra: {interruptAfterMs?: number; interruptOn?: RegExp; interruptWhen?: Promise<unknown>; interruptSignal?: NodeJS.Signals} = {}) => svctl(['deploy', '--env', 'test', ...args], {env: home.cliEnv, cwd: repo.dir, ...extra});
 
   beforeAll(async () => {
     ns = await testNamespace(kubeconfig, 'svctl');
+    logs = await servePodLogs(kubeconfig, ns.name, {current: ['starting hello on :3000'], previous: CRASH_LOG});
     repo = await serviceRepo(testSpec('hello', ns.name, 'routes: [{host: hello.example.com}]'));
   });
   afterAll(async () => {
+    await logs?.remove();
     await ns?.remove();
     repo?.remove();
     home.remove();
@@ -47,7 +52,7 @@ describe('svctl deploy', () => {
     expect(body.result).toMatchObject({outcome: 'succeeded', revision: 1, image: `registry.example.com/platform/hello:${commit}`});
     expect(body.result!.durationMs).toBeGreaterThan(0);
     // (ServiceMonitor/PrometheusRule join when another test has installed the Prometheus operator's CRDs.)
-    expect(body.result!.services[0]!.applied.map((a) => a.ref).filter((r) => !/^(ServiceMonitor|PrometheusRule)\//.test(r))).toEqual(['ServiceAccount/hello', 'ConfigMap/hello-env', 'Service/hello', 'PodDisruptionBudget/hello', 'Deployment/hello', 'Ingress/hello']);
+    expect(body.result!.services[0]!.applied.map((a) => a.ref).filter((r) => !/^(ServiceMonitor|PrometheusRule)\//.test(r))).toEqual(['ServiceAccount/hello', 'ConfigMap/hello-env', 'Service/hello', 'NetworkPolicy/hello', 'PodDisruptionBudget/hello', 'Deployment/hello', 'Ingress/hello']);
     expect(await get(ns.name, 'deployment/hello', '{.status.readyReplicas}/{.status.updatedReplicas}')).toBe('2/2');
     expect(await get(ns.name, 'deployment/hello', '{.metadata.labels.app\\.kubernetes\\.io/managed-by} {.metadata.labels.team}')).toBe('svctl platform');
   });
@@ -67,7 +72,7 @@ describe('svctl deploy', () => {
     expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.containers[0].image} {.status.updatedReplicas}/{.status.availableReplicas}')).toBe('registry.example.com/platform/hello:v2 2/2');
     // Progress on stderr (plain timestamped lines off a terminal), the result on stdout.
     expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\S+ hello \(test\): revision 3: \d\/2 updated/m);
-    expect(r.stderr).toMatch(/hello \(test\): done: revision 3 rolled out \(0 created, 6 changed, 0 unchanged\)/);
+    expect(r.stderr).toMatch(/hello \(test\): done: revision 3 rolled out \(0 created, 7 changed, 0 unchanged\)/);
     expect(r.stdout).toMatch(/^✓ hello revision 3 \(registry\.example\.com\/platform\/hello:v2\) deployed to test in \d+\.\ds\n$/);
   });
 
@@ -92,8 +97,9 @@ describe('svctl deploy', () => {
       // The previous image runs again, fully available.
       expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.containers[0].image} {.status.updatedReplicas}/{.status.availableReplicas}')).toBe('registry.example.com/platform/hello:v2 2/2');
       if (tag.endsWith('crashloop')) {
-        // kwok pods have no kubelet to serve logs: said so, not hidden.
-        expect(svc.failure!.logs[0]!.unavailable ?? svc.failure!.logs[0]!.lines).toBeTruthy();
+        // The last lines of the crashed run (logs --previous), as the node served them.
+        expect(svc.failure!.logs[0]).toMatchObject({lines: CRASH_LOG});
+        expect(svc.failure!.logs[0]!.unavailable).toBeUndefined();
       }
     });
   }
@@ -104,7 +110,7 @@ describe('svctl deploy', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/==> Deploying hello/);
     expect(r.stderr).toMatch(/pod hello-[a-z0-9]+-[a-z0-9]+ container hello: CrashLoopBackOff: container hello exited with code 1/);
-    expect(r.stderr).toMatch(/logs of hello-.*: (not available|\(empty\))|last log lines of/);
+    expect(r.stderr).toMatch(new RegExp(`last log lines of hello-[a-z0-9]+-[a-z0-9]+/hello:\n {6}${CRASH_LOG[0]}\n {6}${CRASH_LOG[1]}\n {6}\\s+at Server\\.setupListenHandle`));
     expect(r.stderr).toMatch(/rollback to revision \d+ \(registry\.example\.com\/platform\/hello:v2\) as revision \d+: succeeded/);
     expect(r.stderr).toMatch(/Error: the rollout of hello revision \d+ failed/);
   });
@@ -118,6 +124,28 @@ describe('svctl deploy', () => {
     expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.containers[0].image}')).toBe('registry.example.com/platform/hello:v5-notfound');
     // Put the good image back for the next tests.
     expect((await deploy(['--image-tag', 'v2'])).exitCode).toBe(0);
+  });
+
+  it('rolls out a change of the NetworkPolicy and of the spread constraints like any other change', async () => {
+    const spread = (await get(ns.name, 'deployment/hello', '{.spec.template.spec.topologySpreadConstraints[*].topologyKey}')).trim();
+    expect(spread).toBe('kubernetes.io/hostname');
+    const policy = async () => JSON.parse((await kubectl(kubeconfig, ['get', 'networkpolicy/hello', '-n', ns.name, '-o', 'json'])).stdout) as {spec: {ingress: {from: unknown[]}[]}};
+    expect((await policy()).spec.ingress[0]!.from).toEqual([{podSelector: {}}]);
+    // One replica: no spread; callers named: the NetworkPolicy changes.
+    await repo.write(testSpec('hello', ns.name, 'routes: [{host: hello.example.com}]\nnetwork: {callers: [{service: web}]}', '    replicas: 1'), 'one replica, named callers');
+    const one = await deploy(['--image-tag', 'v2', '--json']);
+    expect(one.exitCode, one.stderr).toBe(0);
+    const applied = one.json<DeployJson>().result!.services[0]!.applied;
+    expect(applied.find((a) => a.ref === 'NetworkPolicy/hello')?.action).toBe('configured');
+    expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.topologySpreadConstraints}')).toBe('');
+    expect(await get(ns.name, 'deployment/hello', '{.status.updatedReplicas}/{.status.availableReplicas}')).toBe('1/1');
+    expect((await policy()).spec.ingress[0]!.from).toEqual([{podSelector: {matchLabels: {'app.kubernetes.io/name': 'web'}}}]);
+    // Back to two: the constraints return and the new ReplicaSet rolls out in full.
+    await repo.write(testSpec('hello', ns.name, 'routes: [{host: hello.example.com}]'), 'two replicas again');
+    const two = await deploy(['--image-tag', 'v2', '--json']);
+    expect(two.exitCode, two.stderr).toBe(0);
+    expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.topologySpreadConstraints[0].topologyKey} {.status.updatedReplicas}/{.status.availableReplicas}')).toBe('kubernetes.io/hostname 2/2');
+    expect(await get(ns.name, 'deployment/hello', '{.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem} {.spec.template.spec.volumes[0].name}')).toBe('true tmp');
   });
 
   it('prunes the Ingress when the route is removed, and never touches objects svctl did not create', async () => {
@@ -171,21 +199,53 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
   it('holds the lease against a concurrent deploy, and on SIGINT records what was applied, releases it and exits 130', async () => {
     // Pods that ask for more CPU than any node has stay Pending: the rollout waits.
     await repo.write(testSpec('hello', ns.name, '', '    resources: {requests: {cpu: "500"}, limits: {cpu: "500"}}'), 'too big');
-    const first = deploy(['--image-tag', 'v6', '--timeout', '2m'], {interruptAfterMs: 8000});
-    await waitFor('the first deploy to hold the lease', async () => (await kubectl(kubeconfig, ['get', 'lease', 'svctl-deploy-hello-test', '-n', ns.name], {allowFailure: true})).code === 0, {timeoutMs: 8000});
+    // The first deploy is interrupted only once the second has been refused.
+    let interrupt!: () => void;
+    const first = deploy(['--image-tag', 'v6', '--timeout', '2m'], {interruptWhen: new Promise<void>((resolve) => (interrupt = resolve))});
+    await waitFor('the first deploy to hold the lease', async () => (await kubectl(kubeconfig, ['get', 'lease', 'svctl-deploy-hello-test', '-n', ns.name], {allowFailure: true})).code === 0, {timeoutMs: 60_000});
     const second = await deploy(['--image-tag', 'v7', '--json']);
+    interrupt();
     expect(second.exitCode).toBe(6);
     expect(second.json<DeployJson>().error!.message).toMatch(/held by tester@/);
     const r = await first;
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/Interrupting: cleaning up/);
-    expect(r.stderr).toMatch(/applied before the interrupt: ServiceAccount\/hello, ConfigMap\/hello-env, Service\/hello, PodDisruptionBudget\/hello, Deployment\/hello/);
+    expect(r.stderr).toMatch(/applied before the interrupt: ServiceAccount\/hello, ConfigMap\/hello-env, Service\/hello, NetworkPolicy\/hello, PodDisruptionBudget\/hello, Deployment\/hello/);
     expect((await kubectl(kubeconfig, ['get', 'lease', 'svctl-deploy-hello-test', '-n', ns.name], {allowFailure: true})).code).not.toBe(0);
     const history = await svctl(['history', '--env', 'test', '--json'], {env: home.cliEnv, cwd: repo.dir});
     const last = history.json<{result: {services: {revisions: {outcome: string; applied: string[]; image: string}[]}[]}}>().result.services[0]!.revisions[0]!;
     expect(last).toMatchObject({outcome: 'interrupted', image: 'registry.example.com/platform/hello:v6'});
     expect(last.applied).toContain('Deployment/hello');
     await repo.write(testSpec('hello', ns.name), 'back to normal');
+  });
+
+  it('records a deploy killed with kill -9 as abandoned: never shown as running once its lease expired, and marked by the run that takes over', async () => {
+    await repo.write(testSpec('hello', ns.name, '', '    resources: {requests: {cpu: "500"}, limits: {cpu: "500"}}'), 'too big again');
+    const killed = await deploy(['--image-tag', 'v8', '--timeout', '2m'], {interruptOn: /: revision \d+: rolling out/, interruptSignal: 'SIGKILL'});
+    expect(killed.exitCode, killed.stderr).toBe(128);
+    // The dead run left its lease; its expiry (30 s without renewal) is played by moving the renewal into the past.
+    const holder = await get(ns.name, 'lease/svctl-deploy-hello-test', '{.spec.holderIdentity}');
+    expect(holder).toMatch(/^tester@.* pid \d+$/);
+    await kubectl(kubeconfig, ['patch', 'lease', 'svctl-deploy-hello-test', '-n', ns.name, '--type', 'merge', '-p', JSON.stringify({spec: {renewTime: microNow(-120_000)}})]);
+    type Revisions = {result: {services: {revisions: {revision: number; outcome: string; image: string; applied: string[]; message?: string; abandoned?: {holder: string; takenOverBy?: string}}[]}[]}};
+    const before = (await svctl(['history', '--env', 'test', '--json'], {env: home.cliEnv, cwd: repo.dir})).json<Revisions>().result.services[0]!.revisions[0]!;
+    expect(before).toMatchObject({outcome: 'abandoned', image: 'registry.example.com/platform/hello:v8'});
+    expect(before.message).toContain(holder);
+    expect(before.applied).toContain('Deployment/hello');
+    const status = (await svctl(['status', '--env', 'test', '--json'], {env: home.cliEnv, cwd: repo.dir})).json<{result: {services: {lastDeploy: {outcome: string}; deployInProgress: unknown}[]}}>().result.services[0]!;
+    expect(status).toMatchObject({lastDeploy: {outcome: 'abandoned'}, deployInProgress: null});
+    const human = await svctl(['history', '--env', 'test'], {env: home.cliEnv, cwd: repo.dir});
+    expect(human.stdout).not.toMatch(/in-progress/);
+
+    // The next deploy takes the lease over and records the dead revision for good.
+    await repo.write(testSpec('hello', ns.name), 'back to normal');
+    const next = await deploy(['--image-tag', 'v2']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stderr).toContain(`took over the expired deploy lease of ${holder}`);
+    expect(next.stderr).toMatch(new RegExp(`revision ${before.revision} \\(registry\\.example\\.com/platform/hello:v8\\) never finished: recorded as abandoned \\(it had applied .*Deployment/hello`));
+    const stored = JSON.parse(await get(ns.name, 'configmap/svctl-history-hello-test', `{.data.revision-${String(before.revision).padStart(6, '0')}}`)) as {outcome: string; applied: string[]; abandoned: {holder: string; takenOverBy: string}; finishedAt: string};
+    expect(stored).toMatchObject({outcome: 'abandoned', abandoned: {holder, takenOverBy: expect.stringMatching(/^tester@/)}, finishedAt: expect.any(String)});
+    expect(stored.applied).toContain('Deployment/hello');
   });
 
   it('keeps a history, and rolls back to a chosen revision', async () => {
@@ -249,6 +309,11 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
   it('diffs against the live objects with a server-side dry run', async () => {
     const same = await svctl(['diff', '--env', 'test', '--image-tag', 'v2', '--json'], {env: home.cliEnv, cwd: repo.dir});
     expect(same.exitCode, same.stderr).toBe(0);
+    // The NetworkPolicy's rules read back with the API's field names (the client's model calls
+    // "from" "_from"). Live is revision 1 (rolled back to above), which still had the route.
+    const policy = same.json<{result: {services: {changes: {ref: string; action: string; diff: string}[]}[]}}>().result.services[0]!.changes.find((c) => c.ref === 'NetworkPolicy/hello')!;
+    expect(policy.diff).not.toContain('_from');
+    expect(policy.diff).toMatch(/^- {4}- from:\n- {8}- namespaceSelector:\n- {12}matchLabels:\n- {14}kubernetes\.io\/metadata\.name: ingress-nginx$/m);
     const changed = await svctl(['diff', '--env', 'test', '--image-tag', 'v9'], {env: home.cliEnv, cwd: repo.dir});
     expect(changed.exitCode, changed.stderr).toBe(0);
     expect(changed.stdout).toMatch(/-\s+image: registry\.example\.com\/platform\/hello:\S+\n\+\s+image: registry\.example\.com\/platform\/hello:v9/);

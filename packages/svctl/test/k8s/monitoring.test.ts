@@ -1,9 +1,9 @@
 import {afterAll, describe, expect, inject, it} from 'vitest';
 import {kubectl, LOCAL_CONTEXT, waitFor} from '@bcl/testkit';
-import {connect} from '../../src/kube/index.js';
-import {renderAlertRules} from '../../src/observability/alerts.js';
-import {detectMonitoringKinds, monitoringObjects} from '../../src/observability/service-monitor.js';
-import {parseSpec, resolveEnvironment} from '../../src/spec/index.js';
+import {connect} from '@bcl/deploy-core/kube';
+import {renderAlertRules} from '@bcl/deploy-core/observability';
+import {detectMonitoringKinds, monitoringObjects} from '@bcl/deploy-core/observability';
+import {parseSpec, resolveEnvironment} from '@bcl/deploy-core/spec';
 
 // Detection of the Prometheus operator's CRDs through API discovery, against the real local
 // control plane: absent, then installed (the CRDs as the operator ships them, minus the schema).

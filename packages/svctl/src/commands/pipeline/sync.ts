@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
-import type {SyncOutcome} from '../../jenkins/sync.js';
+import type {SyncOutcome} from '@bcl/deploy-core/jenkins';
 
 export default class PipelineSync extends BclCommand<typeof PipelineSync> {
   static override summary = "Create or update the service's Jenkins pipeline job from service.yaml.";
@@ -15,8 +15,8 @@ export default class PipelineSync extends BclCommand<typeof PipelineSync> {
 
   async run(): Promise<SyncOutcome> {
     const {pipelineContext} = await import('../../jenkins/context.js');
-    const {syncPipeline, wantedJobConfig} = await import('../../jenkins/sync.js');
-    const {specRepositoryUrl} = await import('../../spec/index.js');
+    const {syncPipeline, wantedJobConfig} = await import('@bcl/deploy-core/jenkins');
+    const {specRepositoryUrl} = await import('@bcl/deploy-core/spec');
     const p = await pipelineContext(this.ctx, {spec: this.args.spec, jenkins: this.flags.jenkins});
     const wanted = wantedJobConfig(p.loaded.spec, await specRepositoryUrl(p.loaded.spec, p.loaded.dir), p.loaded.path);
     const outcome = await syncPipeline(p.api, p.job, wanted, {dryRun: this.flags['dry-run']});
