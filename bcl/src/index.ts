@@ -1,39 +1,20 @@
 // The public API of the BCL framework, for tool plugins. Heavy modules stay behind lazy imports.
-export {BclCommand, type BclArgs, type BclFlags, type Envelope} from './command/base.js';
+export {BclCommand, type BclArgs, type BclFlags} from './command/base.js';
 export type {CommandContext} from './command/context.js';
-export {globalFlags, durationFlag, parseDuration} from './command/flags.js';
-export {Prompter, interactivity, type PromptSpec} from './command/prompt.js';
-export {bclNamespace, bclSchema, type BclSettings} from './config/bcl-namespace.js';
-export {defineNamespace, KNOWN_NAMESPACES, type ConfigNamespace, type NamespaceName} from './config/namespace.js';
-export {loadConfig, ResolvedConfig, type ConfigEntry, type IgnoredEntry, type LoadConfigOptions, type Origin} from './config/resolve.js';
-export {projectKey, trustedKey, projectFileRule, type ProjectFileRule} from './config/trust.js';
+export {durationFlag, parseDuration} from './command/flags.js';
+export {Prompter} from './command/prompt.js';
+export {defineNamespace, type ConfigNamespace, type NamespaceName} from './config/namespace.js';
 export {editConfig} from './config/edit.js';
-export {writeAtomically} from './config/atomic-write.js';
-export {readConfigFile, parseConfigText} from './config/files.js';
-export {
-  BclError,
-  ExitCode,
-  conflict,
-  denied,
-  interrupted,
-  invalidInput,
-  specInvalid,
-  isBclError,
-  operationFailed,
-  toBclError,
-  unavailable,
-  usageError,
-  type BclErrorOptions,
-} from './errors.js';
-export {HttpClient, expectOk, type HttpRequest, type HttpResponse, type TlsOptions} from './http/client.js';
+export type {ConfigEntry} from './config/resolve.js';
+export {projectKey, trustedKey} from './config/trust.js';
+export {BclError, ExitCode, conflict, denied, interrupted, invalidInput, specInvalid, isBclError, operationFailed, toBclError, unavailable, usageError, type BclErrorOptions} from './errors.js';
+export {HttpClient, type HttpResponse} from './http/client.js';
 export {ResultWriter} from './output/result.js';
-export {renderTable, renderKeyValue, type Column} from './output/table.js';
 export {Ui, ProgressBoard, type ProgressTask} from './output/ui.js';
-export {bclPaths, toolDir, type BclPaths, type Env} from './paths.js';
-export {ProcessRunner, ProcessFailed, tail, type RunOptions, type RunResult} from './process/runner.js';
+export {type BclPaths, type Env} from './paths.js';
+export {ProcessRunner, ProcessFailed, tail, type RunResult} from './process/runner.js';
 export {Redactor} from './process/redactor.js';
-export {programCheck, endpointCheck, compareVersions, type DoctorCheck, type DoctorContribution} from './doctor/checks.js';
-export {TOOL_NAMES, type ToolName} from './tools.js';
+export {programCheck, type DoctorCheck, type DoctorContribution} from './doctor/checks.js';
 export {ToolConfigCommand} from './command/tool-config.js';
 export {UpdateCommand} from './distribution/update-command.js';
 export {isProcessAlive} from './process/alive.js';

@@ -43,7 +43,7 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
    * The command changes nothing (config get, doctor...): it still runs on an installed version
    * below its channel's minimumVersion, which refuses every other command until updated.
    */
-  static readOnly = false;
+  static allowedBelowMinimumVersion = false;
   /** Whether --profile selects the profile to read (false where it names a profile to write). */
   static appliesProfile = true;
   /** Whether values ignored in an untrusted project file are reported (not by the commands that decide trust). */
@@ -108,7 +108,7 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
     });
     // Installed releases only (one stat otherwise): deprecation notice, minimumVersion refusal.
     const update = (config.get('bcl') as {update?: {check?: boolean}} | undefined)?.update;
-    this.gate = await versionGate({root: this.config.root, tool: this.config.bin, version: this.config.version, env, cacheDir: paths.cache, ui, json: Boolean(g.json), readOnly: ctor.readOnly, checkEnabled: update?.check !== false});
+    this.gate = await versionGate({root: this.config.root, tool: this.config.bin, version: this.config.version, env, cacheDir: paths.cache, ui, json: Boolean(g.json), allowedBelowMinimumVersion: ctor.allowedBelowMinimumVersion, checkEnabled: update?.check !== false});
   }
 
   /**

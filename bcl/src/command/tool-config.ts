@@ -5,7 +5,7 @@ import {BclCommand} from './base.js';
 /** `<tool> config`: the tool's own namespace with the origin of every value. */
 export class ToolConfigCommand extends BclCommand<typeof ToolConfigCommand> {
   static override summary = "Show this tool's configuration and where each value comes from.";
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override description = 'Use `bcl config set <key> <value>` to change a value.';
   static override examples = ['<%= config.bin %> config', '<%= config.bin %> config --json'];
 

@@ -14,7 +14,7 @@ export interface DoctorResult {
 
 export default class Doctor extends BclCommand<typeof Doctor> {
   static override summary = 'Check the toolchain, the configuration and the reachability of configured endpoints.';
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override description =
     'Each installed tool adds its own checks (clusters, Jenkins, terraform...). Exits 0 when nothing failed (warnings allowed), 6 when a check failed, 3 when the configuration is invalid.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];

@@ -27,7 +27,7 @@ export default class Install extends BclCommand<typeof Install> {
     force: Flags.boolean({summary: 'Reinstall even if this version is already installed.'}),
     'allow-downgrade': Flags.boolean({summary: "Accept a channel that offers a version lower than the highest installed from it."}),
   };
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
 
   async run(): Promise<InstallResult> {
     const [{configuredRoots, installRequest, updaterIo, updateSettings}, {installTool}, {ToolInstall}] = await Promise.all([

@@ -23,7 +23,7 @@ export default class Update extends BclCommand<typeof Update> {
     'allow-downgrade': Flags.boolean({summary: "Accept channels that offer a version lower than the highest installed from them."}),
     background: Flags.boolean({hidden: true, summary: 'The daily background check of bcl itself.'}),
   };
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
 
   async run(): Promise<BclUpdateResult> {
     const [{configuredRoots, updaterIo, updateSettings}, installer, {installedTools, ToolInstall}, {runningCopy}, {toBclError}] = await Promise.all([

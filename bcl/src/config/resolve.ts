@@ -263,7 +263,10 @@ function guardProjectLayer(layer: Layer, file: ConfigFile, schemas: Map<string, 
   for (const [path] of leaves(layer.tree, [])) {
     const ns = schemas.get(String(path[0]));
     if (!ns || path.length < 2) continue; // another tool's namespace: that tool decides when it reads it
-    if (projectFileRule(ns, path.slice(1).map(String)).rule === 'trusted') needTrust.push(path);
+    const keyPath = path.slice(1).map(String);
+    // A key the schema does not know is left in, so validation names it as unknown.
+    if (!shapeAt(shapeOf(ns.schema), keyPath)) continue;
+    if (projectFileRule(ns, keyPath).rule === 'trusted') needTrust.push(path);
   }
   if (needTrust.length === 0 || trust.isTrusted(file.path, file.text)) return layer;
   const tree = structuredClone(layer.tree);
@@ -379,9 +382,12 @@ function originOf(history: Map<string, {value: unknown; origin: Origin}[]>, path
     const found = top(keyOf(path.slice(0, i)));
     if (found) return found;
   }
-  const key = keyOf(path);
-  for (const [k, stack] of history) {
-    if (k.startsWith(`${key}.`)) return stack[stack.length - 1]?.origin;
+  // Nothing set here (a required key is missing): the layer that set something beside it.
+  for (let i = path.length; i > 1; i--) {
+    const key = keyOf(path.slice(0, i));
+    for (const [k, stack] of history) {
+      if (k.startsWith(`${key}.`)) return stack[stack.length - 1]?.origin;
+    }
   }
   return undefined;
 }

@@ -24,7 +24,7 @@ export interface GateOptions {
   ui: Ui;
   json: boolean;
   /** The command changes nothing (may run below the minimum version). */
-  readOnly: boolean;
+  allowedBelowMinimumVersion: boolean;
   /** bcl.update.check */
   checkEnabled: boolean;
 }
@@ -45,7 +45,7 @@ export async function versionGate(options: GateOptions): Promise<VersionGate | u
   if (cache?.deprecation && below(cache.deprecation.below)) {
     options.ui.warn(`${options.tool} ${options.version} is deprecated: ${cache.deprecation.message}`);
   }
-  if (cache?.minimumVersion && below(cache.minimumVersion) && !options.readOnly) {
+  if (cache?.minimumVersion && below(cache.minimumVersion) && !options.allowedBelowMinimumVersion) {
     throw conflict('update.required', `${options.tool} ${options.version} is below the minimum version ${cache.minimumVersion} of the ${cache.channel ?? ''} channel, and no longer runs commands that change anything`, {
       hint: `Update it first: ${options.tool} update`,
       details: {version: options.version, minimumVersion: cache.minimumVersion},

@@ -31,7 +31,7 @@ export class UpdateCommand extends BclCommand<typeof UpdateCommand> {
     background: Flags.boolean({hidden: true, summary: 'The daily background check: update the notice cache, print nothing.'}),
   };
   /** Always allowed, even below the channel's minimum version: it is the way out. */
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
 
   async run(): Promise<UpdateResult> {
     const [{runningCopy, unmanagedCopy}, {checkVersion, installRequest, updaterIo, updateSettings}, installer, {ToolInstall}] = await Promise.all([

@@ -1,3 +1,5 @@
+import coerce from 'semver/functions/coerce.js';
+import compare from 'semver/functions/compare.js';
 import type {CommandContext} from '../command/context.js';
 import {BclError} from '../errors.js';
 
@@ -26,7 +28,7 @@ export async function programCheck(
     if (res.exitCode !== 0 && !spec.parse?.(output)) {
       return {name: spec.name, status: spec.required ? 'fail' : 'warn', message: `${spec.command} exited ${res.exitCode}`};
     }
-    if (spec.minimum && compareVersions(version, spec.minimum) < 0) {
+    if (spec.minimum && compareProgramVersions(version, spec.minimum) < 0) {
       return {name: spec.name, status: 'fail', message: `${version} is older than the required ${spec.minimum}`, hint: `Upgrade ${spec.command}; it is used ${spec.purpose}.`};
     }
     return {name: spec.name, status: 'ok', message: version};
@@ -41,15 +43,14 @@ export async function programCheck(
   }
 }
 
-/** Compares dotted versions numerically ("1.10.0" > "1.9.3"). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.replace(/^v/, '').split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.replace(/^v/, '').split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+/**
+ * Compares versions as programs print them ("1.9", "v1.34.4", "2.42.0-rc.1") with semver, after
+ * semver's own coercion: the one version comparison of the code base (distribution uses it strictly).
+ */
+export function compareProgramVersions(a: string, b: string): number {
+  const [ca, cb] = [coerce(a, {includePrerelease: true}), coerce(b, {includePrerelease: true})];
+  if (!ca || !cb) return 0;
+  return compare(ca, cb);
 }
 
 /** Whether an HTTP(S) endpoint answers at all (any status), within a short timeout. */

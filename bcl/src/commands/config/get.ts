@@ -17,7 +17,7 @@ export interface ConfigGetResult {
 
 export default class ConfigGet extends BclCommand<typeof ConfigGet> {
   static override summary = 'Show the effective value of a configuration key.';
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override description = 'A key is <namespace>.<path>, e.g. svctl.clusters.prod.context. A section prints all of its keys.';
   static override examples = ['<%= config.bin %> config get bcl.update.channel --show-origin', '<%= config.bin %> config get svctl --json'];
   static override args = {key: Args.string({description: 'The key, as <namespace>.<path>.', required: true})};

@@ -7,7 +7,7 @@ export type {ConfigListResult};
 
 export default class ConfigList extends BclCommand<typeof ConfigList> {
   static override summary = 'List every configuration value, optionally with where it comes from.';
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override description =
     'Layers, lowest first: defaults, /etc/bcl/config.yaml, $XDG_CONFIG_HOME/bcl/config.yaml, the nearest .bcl.yaml, --config, the selected profile, BCL_<NAMESPACE>_<KEY> variables, flags. With --show-origin, values a higher layer overrides are shown too, and values an untrusted project file may not set are shown as ignored.';
   static override examples = ['<%= config.bin %> config list --show-origin', '<%= config.bin %> config list svctl --json'];

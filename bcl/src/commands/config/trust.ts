@@ -21,7 +21,7 @@ export default class ConfigTrust extends BclCommand<typeof ConfigTrust> {
   static override description =
     'A .bcl.yaml arrives with git clone, so by default it may set only preferences; keys that name a program, a server, a CA, a key or a trust root are ignored with a warning. Trusting records the file\'s exact content (SHA-256): when the file changes, it is untrusted again. Default: the nearest .bcl.yaml up from the current directory.';
   static override examples = ['<%= config.bin %> config trust', '<%= config.bin %> config trust ./.bcl.yaml --json', '<%= config.bin %> config trust --list'];
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override warnsIgnoredConfig = false;
   static override args = {file: Args.string({description: 'The project file (default: the nearest .bcl.yaml).'})};
   static override flags = {list: Flags.boolean({summary: 'List the trusted files and whether each is unchanged.'})};

@@ -15,7 +15,7 @@ export interface ConfigUntrustResult {
 export default class ConfigUntrust extends BclCommand<typeof ConfigUntrust> {
   static override summary = 'Stop trusting a project .bcl.yaml (default: the nearest one).';
   static override examples = ['<%= config.bin %> config untrust', '<%= config.bin %> config untrust ~/src/app/.bcl.yaml'];
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override warnsIgnoredConfig = false;
   static override args = {file: Args.string({description: 'The project file (default: the nearest .bcl.yaml).'})};
 

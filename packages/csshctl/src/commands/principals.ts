@@ -15,7 +15,7 @@ export interface PrincipalsResult {
 
 export default class Principals extends BclCommand<typeof Principals> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion (sshd's AuthorizedPrincipalsCommand must keep working on any installed version).
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = "sshd's AuthorizedPrincipalsCommand: the principals the access rules accept for a login on this host.";
   static override description =
     'Prints one line per accepted principal, with the restrictions of the grant (authorized_keys options), as sshd expects. It fails closed: on any error it prints nothing and exits non-zero, so sshd refuses the login. `cssh-authz host-setup` prints the sshd_config lines that call it.';

@@ -11,7 +11,7 @@ export interface StatusResult {
 
 export default class Status extends BclCommand<typeof Status> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Show your SSH certificates, their principals and remaining validity, and the PKI certificate in use.';
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
 

@@ -6,7 +6,7 @@ import {renderPlan} from '../terraform/summary.js';
 
 export default class Plan extends AdminCommand<typeof Plan> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Show what provisioning the spec would change: terraform init, plan to a file, and a readable summary.';
   static override description = `Generates Terraform JSON from db.yaml into a work directory per database and environment ($XDG_STATE_HOME/bcl/dbctl/work/<name>[-<env>]), then runs terraform init (when providers or backend changed), terraform plan -out, and terraform show -json of that plan.
 The summary lists creates, updates, replaces (with the attribute that forces each) and deletes, and drift found outside Terraform. Sensitive values are masked. dbctl provision applies exactly such a plan.`;

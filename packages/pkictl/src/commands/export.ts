@@ -5,7 +5,7 @@ import {caFingerprintFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf} fr
 
 export default class Export extends BclCommand<typeof Export> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Export a local certificate with its key: PEM, or PKCS#12 for browsers and Windows.';
   static override description = 'The file holds the private key and is written with mode 0600. PKCS#12 uses AES-256 (PBES2) and an HMAC-SHA256 integrity check. The CA chain goes in only when its root is the CA you pinned (pkictl.caFingerprint).';
   static override examples = ['<%= config.bin %> export 4F3A0B... --format p12 --out me.p12', '<%= config.bin %> export 4F3A0B... --format pem --out bundle.pem'];

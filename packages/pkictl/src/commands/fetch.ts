@@ -5,7 +5,7 @@ import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Fetch extends BclCommand<typeof Fetch> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Write an issued certificate and its CA chain beside your local key.';
   static override description =
     'Without an id, fetches your newest request that has no certificate yet. The certificate is checked before it is written: signed by the store\'s CA, and carrying the public key of your local key. Exit 6 while the request waits for approval, 4 when it was rejected.';

@@ -5,7 +5,7 @@ import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class List extends BclCommand<typeof List> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'List issued certificates with their status.';
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --status revoked --json', '<%= config.bin %> list --email ann@example.com'];
   static override flags = {

@@ -5,7 +5,7 @@ import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Requests extends BclCommand<typeof Requests> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'List certificate requests in the store (default: those waiting for approval).';
   static override examples = ['<%= config.bin %> requests', '<%= config.bin %> requests --status all --json'];
   static override flags = {

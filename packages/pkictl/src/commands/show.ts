@@ -5,7 +5,7 @@ import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Show extends BclCommand<typeof Show> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Show one certificate: status, subject, names, usages, and where it is on this machine.';
   static override examples = ['<%= config.bin %> show 4F3A0B...', '<%= config.bin %> show 4f3a0b... --json'];
   static override args = {serial: Args.string({description: 'The serial, in hex as openssl prints it (either case).', required: true})};

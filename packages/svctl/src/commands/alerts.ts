@@ -4,7 +4,7 @@ import type {AlertsResult} from '../observability/run.js';
 
 export default class Alerts extends BclCommand<typeof Alerts> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = "Generate the service's Prometheus alerting rules.";
   static override description =
     'Multiwindow, multi-burn-rate alerts on the error budget of the availability SLO (fast burn: critical, slow burn: warning), latency above the latency objective, crash-looping containers and unavailable replicas, with the recording rules they use. --format kubernetes gives a PrometheusRule and a ServiceMonitor for the namespace of --env (the objects svctl deploy adds when the cluster runs the Prometheus operator). Check the rules with `promtool check rules <file>`.';

@@ -4,7 +4,7 @@ import type {BuildsResult} from '../jenkins/run.js';
 
 export default class Builds extends BclCommand<typeof Builds> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = "List the service's recent Jenkins builds with result, duration and commit.";
   static override examples = ['<%= config.bin %> builds', '<%= config.bin %> builds --limit 5 --json'];
   static override args = {spec: Args.string({description: 'The service.yaml, or the directory holding it (default: ./service.yaml).'})};

@@ -12,7 +12,7 @@ export interface DiffResult {
 
 export default class Diff extends BclCommand<typeof Diff> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Show what a deploy would change, from a server-side dry-run apply against the live objects.';
   static override description = 'Objects to create, update (a unified diff of the YAML, server defaults included) and prune. Nothing is changed in the cluster.';
   static override examples = ['<%= config.bin %> diff --env staging', '<%= config.bin %> diff --env prod --image-tag 1.4.2 --json'];

@@ -11,7 +11,7 @@ export interface HistoryResult {
 
 export default class History extends BclCommand<typeof History> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'List the deploys and rollbacks of a service in an environment, newest first.';
   static override description = 'Each revision records the image, git commit, who deployed it and when, the outcome, the duration, and the objects it applied; `svctl rollback --to <revision>` re-applies one.';
   static override examples = ['<%= config.bin %> history --env prod', '<%= config.bin %> history --env prod --limit 5 --json'];

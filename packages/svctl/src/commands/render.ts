@@ -11,7 +11,7 @@ export interface RenderResult {
 
 export default class Render extends BclCommand<typeof Render> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Print the Kubernetes manifests of a service for an environment, as YAML.';
   static override description =
     'Deployment, Service, ServiceAccount, ConfigMap (env), PodDisruptionBudget, HorizontalPodAutoscaler (when replicas has min/max) and Ingress (when routes are given), in apply order, each with the standard labels. The output is what `svctl deploy` applies; `kubectl apply --server-side -f -` accepts it.';

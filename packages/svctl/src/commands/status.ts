@@ -10,7 +10,7 @@ export interface StatusResult {
 
 export default class Status extends BclCommand<typeof Status> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Show what runs now: revision, image, replicas, pods and their problems, the last deploy.';
   static override examples = ['<%= config.bin %> status --env staging', '<%= config.bin %> status --env prod services/*/service.yaml --json'];
   static override strict = false;

@@ -8,7 +8,7 @@ export interface ValidateResult {
 
 export default class Validate extends BclCommand<typeof Validate> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Check service specs: keys, types, and every environment\'s overrides.';
   static override description =
     'Each environment declared in the spec (or only --env) is resolved and rendered, so a problem in an override is found here and not at deploy time. Exits 3 naming the file, line and key path of the first problem.';

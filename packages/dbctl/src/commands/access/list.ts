@@ -5,7 +5,7 @@ import type {AccessRow} from '../../admin/types.js';
 
 export default class AccessList extends AdminCommand<typeof AccessList> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Who can do what: roles, memberships, database, schema, table and default privileges, read from the catalogs.';
   static override description = 'Owners appear with the privileges ownership implies; PUBLIC appears as a user. With --user, privileges held through group roles are listed too, with the group in VIA.';
   static override examples = ['<%= config.bin %> access list --database shop', '<%= config.bin %> access list --user reporting --json'];

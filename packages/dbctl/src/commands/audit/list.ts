@@ -5,7 +5,7 @@ import type {AuditEntry} from '../../audit/log.js';
 
 export default class AuditList extends AdminCommand<typeof AuditList> {
   // Changes nothing: still runs on an installed version below its channel's minimumVersion.
-  static override readOnly = true;
+  static override allowedBelowMinimumVersion = true;
   static override summary = 'Show the audit log of administrative operations run from this machine (newest last).';
   static override description = 'The log is append-only JSON lines at $XDG_STATE_HOME/bcl/dbctl/audit.log (dbctl.auditLog to move it); it never holds a password.';
   static override examples = ['<%= config.bin %> audit list --limit 20', '<%= config.bin %> audit list --operation user.create --json'];
