@@ -74,7 +74,8 @@ export async function acquireLock(store: LockStore, o: AcquireOptions): Promise<
   const now = o.now ?? (() => new Date());
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const info: LockInfo = {id: randomUUID(), path: '', operation: o.operation, who: whoAmI(), version: o.version, created: now().toISOString(), info: o.info, pid: process.pid, host: hostname()};
-  const started = Date.now();
+  const clock = () => now().getTime();
+  const started = clock();
   for (;;) {
     if (o.signal?.aborted) throw interrupted(`interrupted while waiting for the lock on ${o.instance}`);
     const attempt = await store.tryAcquire({...info, created: now().toISOString()});
@@ -86,7 +87,7 @@ export async function acquireLock(store: LockStore, o: AcquireOptions): Promise<
         details: {lock: holder, unlock: unlockCommand(o.instance, holder)},
       });
     }
-    const waited = Date.now() - started;
+    const waited = clock() - started;
     if (waited >= o.timeoutMs) {
       const who = holder ? lockHolderText(holder) : 'another dbctl run (it is writing its lock details)';
       throw conflict('dbctl.state_locked', `${o.instance} is locked by ${who}; waited ${Math.round(o.timeoutMs / 1000)}s`, {
