@@ -47,10 +47,13 @@ describe('reading state and plans', () => {
     expect(mask({name: 'app', password: 'SCRAM', nested: [{key: 'k', value: 'v'}]}, {password: true, nested: [{value: true}]})).toEqual({name: 'app', password: '(sensitive)', nested: [{key: 'k', value: '(sensitive)'}]});
   });
 
-  it('skips show -json only when the plan output says nothing changes and nothing drifted', () => {
-    const quiet = {diagnostics: [], changeSummary: {add: 0, change: 0, remove: 0, import: 0}, plannedChanges: 0, drifted: 0};
+  it('skips show -json only when the plan output says nothing changes, no output changes and drift is only in-place', () => {
+    const quiet = {diagnostics: [], changeSummary: {add: 0, change: 0, remove: 0, import: 0}, plannedChanges: 0, drifted: 0, driftBeyondUpdates: 0, outputChanges: 0};
     expect(Terraform.nothingToShow(quiet)).toBe(true);
-    expect(Terraform.nothingToShow({...quiet, drifted: 1})).toBe(false);
+    // in-place drift of unchanged resources is never relevant to a plan without changes
+    expect(Terraform.nothingToShow({...quiet, drifted: 3})).toBe(true);
+    expect(Terraform.nothingToShow({...quiet, drifted: 1, driftBeyondUpdates: 1})).toBe(false);
+    expect(Terraform.nothingToShow({...quiet, outputChanges: 1})).toBe(false);
     expect(Terraform.nothingToShow({...quiet, plannedChanges: 1})).toBe(false);
     expect(Terraform.nothingToShow({...quiet, changeSummary: {add: 0, change: 1, remove: 0}})).toBe(false);
     expect(Terraform.nothingToShow({...quiet, changeSummary: undefined})).toBe(false);

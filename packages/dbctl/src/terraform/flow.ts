@@ -199,9 +199,9 @@ export type PlanRun = PlanResult & {tf: Terraform; loaded: LoadedSpec; priorStat
 
 /**
  * terraform plan -out, and the summary of that saved plan. The plan is read back with `show
- * -json` only when terraform's machine-readable output says something changes or drifted: with
- * nothing to report there is nothing more to learn from it (a destroy plan is always read, for the
- * deletion protection of what it would delete).
+ * -json` only when terraform's machine-readable output says something changes (Terraform.
+ * nothingToShow): otherwise there is nothing more to learn from it. A destroy plan is always read,
+ * for the deletion protection of what it would delete.
  */
 export async function planIn(input: FlowInput, prepared: Prepared, options: {destroy?: boolean} = {}): Promise<PlanRun> {
   const {loaded, tf, workDir, instance, binary, state} = prepared;

@@ -41,6 +41,10 @@ export interface PlanOutcome {
   changeSummary: {add: number; change: number; remove: number; import?: number; operation?: string} | undefined;
   plannedChanges: number;
   drifted: number;
+  /** Drifted resources whose drift is not an in-place update (deleted outside Terraform...). */
+  driftBeyondUpdates: number;
+  /** Root module outputs the plan changes. */
+  outputChanges: number;
 }
 
 export interface ApplyEvent {
@@ -95,12 +99,18 @@ export class Terraform {
     let changeSummary: PlanOutcome['changeSummary'];
     let plannedChanges = 0;
     let drifted = 0;
+    let driftBeyondUpdates = 0;
+    let outputChanges = 0;
     const args = ['plan', '-input=false', '-json', `-lock-timeout=${this.o.lockTimeout}`, `-out=${planFile}`, ...(options.destroy ? ['-destroy'] : [])];
     const res = await this.run(args, (line) => {
       const event = parseLine(line);
       if (!event) return;
       if (event.type === 'planned_change') plannedChanges++;
-      if (event.type === 'resource_drift') drifted++;
+      if (event.type === 'resource_drift') {
+        drifted++;
+        if ((event.change as {action?: string} | undefined)?.action !== 'update') driftBeyondUpdates++;
+      }
+      if (event.type === 'outputs') outputChanges += Object.values((event.outputs ?? {}) as Record<string, {action?: string}>).filter((o) => o.action !== undefined && o.action !== 'noop').length;
       if (event.type === 'change_summary') changeSummary = event.changes as PlanOutcome['changeSummary'];
       if (event.type === 'diagnostic' && event.diagnostic) diagnostics.push(toDiagnostic(event.diagnostic));
       else if (event['@message'] && /^(refresh_start|refresh_complete|planned_change|resource_drift|change_summary)$/.test(String(event.type))) options.onMessage?.(String(event['@message']));
@@ -112,17 +122,19 @@ export class Terraform {
         details: {diagnostics: errors, workDir: this.o.cwd},
       });
     }
-    return {diagnostics, changeSummary, plannedChanges, drifted};
+    return {diagnostics, changeSummary, plannedChanges, drifted, driftBeyondUpdates, outputChanges};
   }
 
   /**
-   * Whether the saved plan needs no reading: terraform's own output said nothing will change and
-   * nothing drifted. Only then can `show -json` (a second terraform process loading every
-   * provider's schema, most of a quick plan's time) be skipped with nothing lost from the summary.
+   * Whether the saved plan needs no reading: terraform's own output said no resource and no output
+   * will change, and any drift is an in-place update. Such drift is shown only for attributes
+   * relevant to the plan, and terraform takes those from the references of changing resources and
+   * outputs alone: with none, there are none, and the summary is "no changes" either way. Only then
+   * is `show -json` (a second terraform process loading every provider's schema) skipped.
    */
   static nothingToShow(outcome: PlanOutcome): boolean {
     const c = outcome.changeSummary;
-    return c !== undefined && c.add === 0 && c.change === 0 && c.remove === 0 && (c.import ?? 0) === 0 && outcome.plannedChanges === 0 && outcome.drifted === 0;
+    return c !== undefined && c.add === 0 && c.change === 0 && c.remove === 0 && (c.import ?? 0) === 0 && outcome.plannedChanges === 0 && outcome.driftBeyondUpdates === 0 && outcome.outputChanges === 0;
   }
 
   /** `show -json` of a saved plan, or of the state when no plan file is given. */
