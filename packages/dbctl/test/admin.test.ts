@@ -1,6 +1,6 @@
 import {readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
-import {startMariaDb, startPostgres, tempDir} from '@bcl/testkit';
+import {type MariaDbServer, startMariaDb, startPostgres, tempDir} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {dbctlRunner, homeWithConfig, Transcript} from './support.js';
 
@@ -8,15 +8,8 @@ import {dbctlRunner, homeWithConfig, Transcript} from './support.js';
 // real MariaDB (Debian's mariadb-server). No MySQL 8 server can be had here: docs/testing.md says why.
 // PostgreSQL's own behaviour (schemas, default privileges, owners) is in admin-postgres.test.ts.
 
-interface Server {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  logFile: string;
-  sql(statements: string, as?: {user: string; password: string; database?: string}): Promise<string>;
-  stop(): Promise<void>;
-}
+/** What the tests use of a server: testkit's MariaDB harness, and PostgreSQL's with psql as sql. */
+type Server = Pick<MariaDbServer, 'host' | 'port' | 'user' | 'password' | 'logFile' | 'sql' | 'stop'>;
 
 interface EngineUnderTest {
   name: string;

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {type PostgresServer, startPostgres, tempDir, type TerraformEngine, terraformEngines, type TerraformKit, terraformKit, waitFor} from '@bcl/testkit';
 import {stringify} from 'yaml';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {dbctlInteractive, dbctlRunner, homeWithConfig, Transcript} from './support.js';
+import {dbctlInteractive, dbctlRunner, homeWithConfig, shopSpec, Transcript} from './support.js';
 
 // Local provisioning for real: a real terraform, and a real OpenTofu, apply the generated
 // configuration with the cyrilgdn/postgresql provider (testkit's double, see docs/testing.md)
@@ -20,15 +20,9 @@ interface PlanJson {
 
 const EVIL = 'x"; DROP TABLE t; --';
 const baseSpec = {
-  name: 'shop',
-  engine: 'postgres',
-  provider: 'local',
-  connection: 'local',
-  deletionProtection: false,
-  databases: [{name: 'shop', schemas: ['public', 'reporting']}],
+  ...shopSpec,
   access: [
-    {role: 'app', profile: 'owner', databases: ['shop']},
-    {role: 'reporting', profile: 'readonly', databases: ['shop']},
+    ...shopSpec.access,
     {role: 'etl', profile: 'readwrite', databases: ['shop'], schemas: ['reporting']},
     {role: EVIL, profile: 'readonly', databases: ['shop'], schemas: ['public']},
   ],

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {type PostgresServer, repoRoot, runCli, startPostgres, tempDir, type TerraformEngine, terraformEngines, type TerraformKit, terraformKit, waitFor} from '@bcl/testkit';
 import {stringify} from 'yaml';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {dbctlRunner, homeWithConfig, Transcript, writeConfig} from './support.js';
+import {dbctlRunner, homeWithConfig, shopSpec, Transcript, writeConfig} from './support.js';
 
 // A team of DBAs on one instance: the state in Terraform's pg backend on a real PostgreSQL, two
 // people (two HOMEs, so two work directories) sharing it, concurrent runs, a run killed mid-apply,
@@ -15,18 +15,7 @@ interface PlanJson {
   changes: {address: string; action: string}[];
 }
 
-const baseSpec = {
-  name: 'shop',
-  engine: 'postgres',
-  provider: 'local',
-  connection: 'local',
-  deletionProtection: false,
-  databases: [{name: 'shop', schemas: ['public', 'reporting']}],
-  access: [
-    {role: 'app', profile: 'owner', databases: ['shop']},
-    {role: 'reporting', profile: 'readonly', databases: ['shop']},
-  ],
-};
+const baseSpec = shopSpec;
 
 describe.each(terraformEngines())('with $name', (engine: TerraformEngine) => {
   let pg: PostgresServer;

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {isBclError} from '@bcl/core';
+import type {BclError} from '@bcl/core';
 import type {MysqlServer} from '../identifiers.js';
 import type {AccessProfile} from '../spec/schema.js';
 import type {AuditEntry} from '../audit/log.js';
@@ -105,21 +105,12 @@ function io(admin: FakeAdmin, options: {interactive?: boolean; typed?: string; s
   };
 }
 
-async function refusal(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (isBclError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('an administration operation', () => {
   it('checks names before it connects or asks anything: exit 3 naming the argument, nothing audited', async () => {
     const admin = new FakeAdmin();
     const t = io(admin, {interactive: true, typed: 'x'.repeat(64)});
-    const error = await refusal(runAdminOperation({operation: 'db.drop', target: {}, names: [{value: 'x'.repeat(64), kind: 'database', from: '<name>'}], destructive: {what: 'Dropping', expected: 'x'.repeat(64), yes: false}, body: async (a) => a.dropDatabase('x')}, t.io));
+    const error = await (runAdminOperation({operation: 'db.drop', target: {}, names: [{value: 'x'.repeat(64), kind: 'database', from: '<name>'}], destructive: {what: 'Dropping', expected: 'x'.repeat(64), yes: false}, body: async (a) => a.dropDatabase('x')}, t.io)).catch((e: unknown) => e as BclError);
     expect(error).toMatchObject({code: 'dbctl.invalid_name', exitCode: 3});
     expect(error.message).toMatch(/^<name>: .*64 bytes long/);
     expect([t.opened(), t.asked.length, t.audit.length, admin.calls.length]).toEqual([0, 0, 0, 0]);
@@ -128,7 +119,7 @@ describe('an administration operation', () => {
   it('holds MySQL-family names to the connected server\'s own limit before running anything', async () => {
     const admin = new FakeAdmin('mysql', {flavor: 'mysql', version: '8.0.36'});
     const t = io(admin);
-    const error = await refusal(runAdminOperation({operation: 'user.create', target: {}, names: [{value: 'u'.repeat(40), kind: 'role', from: '<name>'}], body: async (a) => a.createUser('u'.repeat(40), 'pw')}, t.io));
+    const error = await (runAdminOperation({operation: 'user.create', target: {}, names: [{value: 'u'.repeat(40), kind: 'role', from: '<name>'}], body: async (a) => a.createUser('u'.repeat(40), 'pw')}, t.io)).catch((e: unknown) => e as BclError);
     expect(error.message).toContain('at most 32 characters on MySQL 8.0.36');
     expect(admin.calls).toEqual(['mysqlServer']);
     expect(t.audit).toMatchObject([{operation: 'user.create', outcome: 'failed', error: 'dbctl.invalid_name'}]);
@@ -142,7 +133,7 @@ describe('an administration operation', () => {
   it('confirms a destructive step before connecting: unconfirmed in CI is exit 6 with nothing done', async () => {
     const admin = new FakeAdmin();
     const t = io(admin);
-    const error = await refusal(runAdminOperation({operation: 'db.drop', target: {database: 'shop'}, names: [{value: 'shop', kind: 'database', from: '<name>'}], destructive: {what: 'Dropping database shop deletes all its data', expected: 'shop', yes: false}, body: async (a) => a.dropDatabase('shop')}, t.io));
+    const error = await (runAdminOperation({operation: 'db.drop', target: {database: 'shop'}, names: [{value: 'shop', kind: 'database', from: '<name>'}], destructive: {what: 'Dropping database shop deletes all its data', expected: 'shop', yes: false}, body: async (a) => a.dropDatabase('shop')}, t.io)).catch((e: unknown) => e as BclError);
     expect(error).toMatchObject({code: 'dbctl.not_confirmed', exitCode: 6});
     expect([t.opened(), admin.calls.length]).toEqual([0, 0]);
     const typed = io(admin, {interactive: true, typed: 'shop'});
@@ -211,7 +202,7 @@ describe('user create as one unit', () => {
 
   it('refuses before creating anything when the password would go nowhere (exit 2)', async () => {
     const admin = new FakeAdmin();
-    const error = await refusal(createUserWithProfile(admin, FAKE_SERVER, {user: 'app', profile: 'readonly', databases: ['shop'], sinks: {showPassword: false}}, userIo()));
+    const error = await (createUserWithProfile(admin, FAKE_SERVER, {user: 'app', profile: 'readonly', databases: ['shop'], sinks: {showPassword: false}}, userIo())).catch((e: unknown) => e as BclError);
     expect(error.exitCode).toBe(2);
     expect(admin.calls).toEqual(['userExists app']);
   });

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {isBclError} from '@bcl/core';
+import type {BclError} from '@bcl/core';
 import {type Confirmer, confirmDestructive, type DestructiveStep} from './confirm.js';
 
 const step: DestructiveStep = {what: 'Dropping database shop deletes all its data', expected: 'shop', flag: '--yes', confirmed: false, code: 'dbctl.not_confirmed', nothingDone: 'nothing was changed'};
@@ -9,15 +9,6 @@ function person(answer: string | undefined, interactive = true): Confirmer & {as
   return {interactive, asked, typeToConfirm: async (o) => (asked.push(o), answer === o.expected)};
 }
 
-async function refusal(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (isBclError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('the destructive gate', () => {
   it('passes at once with the flag, asking nobody', async () => {
@@ -28,7 +19,7 @@ describe('the destructive gate', () => {
 
   it('never prompts a non-interactive run: exit 6 naming the flag', async () => {
     const p = person('shop', false);
-    const error = await refusal(confirmDestructive(p, step));
+    const error = await (confirmDestructive(p, step)).catch((e: unknown) => e as BclError);
     expect(p.asked).toEqual([]);
     expect(error).toMatchObject({code: 'dbctl.not_confirmed', exitCode: 6, message: 'Dropping database shop deletes all its data: not confirmed; nothing was changed', hint: 'Pass --yes to confirm in a non-interactive run.'});
     expect(error.details).toMatchObject({flag: '--yes'});
@@ -39,7 +30,7 @@ describe('the destructive gate', () => {
     await confirmDestructive(right, step);
     expect(right.asked).toEqual([{message: 'Dropping database shop deletes all its data.', expected: 'shop', flag: '--yes'}]);
     const wrong = person('shoq');
-    const error = await refusal(confirmDestructive(wrong, {...step, code: 'dbctl.destroy_not_confirmed', flag: '--allow-destroy'}));
+    const error = await (confirmDestructive(wrong, {...step, code: 'dbctl.destroy_not_confirmed', flag: '--allow-destroy'})).catch((e: unknown) => e as BclError);
     expect(error).toMatchObject({code: 'dbctl.destroy_not_confirmed', exitCode: 6});
     expect(error.message).toContain('the name typed did not match; nothing was changed');
   });

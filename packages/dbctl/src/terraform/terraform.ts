@@ -196,7 +196,7 @@ export class Terraform {
     const lock = parseLock(text);
     if (!lock) return;
     if (this.o.lockInfoNamesHolder === false) {
-      throw conflict('dbctl.state_locked', 'the Terraform state is locked by a terraform run outside dbctl (the pg backend does not record who holds its lock)', {
+      throw conflict('dbctl.state_locked', 'the Terraform state is locked by a terraform that no dbctl run holds the lock for: one run by hand, or one still finishing the apply of a dbctl run that was killed (the pg backend does not record who holds its lock)', {
         hint: 'Wait for that terraform to finish; a lock of the pg backend ends with the session that took it.',
         details: {lock},
       });
