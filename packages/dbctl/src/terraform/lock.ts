@@ -202,10 +202,17 @@ export class PgLockStore implements LockStore {
     const pg = ((await import('pg')) as unknown as {default: typeof import('pg')}).default;
     const client = new pg.Client(pgClientConfig(this.connStr));
     client.on('error', () => undefined);
-    try {
-      await client.connect();
+    const create = async () => {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${quote(this.schema)}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (name text PRIMARY KEY, info jsonb NOT NULL)`);
+    };
+    try {
+      await client.connect();
+      // Two first runs at once can both try to create them: IF NOT EXISTS still races in the catalogs.
+      await create().catch(async (error: {code?: string}) => {
+        if (error.code === '23505' || error.code === '42P06' || error.code === '42P07') return create();
+        throw error;
+      });
     } catch (error) {
       await client.end().catch(() => undefined);
       throw unavailable('dbctl.state_unreachable', `cannot reach the state database (dbctl.backend pg): ${(error as Error).message}`, {
