@@ -25,26 +25,28 @@ ensure_terraform_provider_double() {
   mv "$out.partial" "$out"
 }
 
-# ensure_terraform: the machine image ships terraform (/usr/local/bin/terraform); where it does not,
-# OpenTofu is built from the Go module proxy into ${BCL_CACHE}/opentofu/tofu (the test harness and
-# dbctl find it there or on PATH).
+# ensure_terraform: the machine image ships terraform (/usr/local/bin/terraform). OpenTofu is built
+# from the Go module proxy into ${BCL_CACHE}/opentofu-<version>/tofu on every machine: the
+# provisioning tests run once with each engine (and dbctl finds tofu there or on PATH).
 BCL_OPENTOFU_VERSION="v1.10.10"
 ensure_terraform() {
-  if command -v terraform >/dev/null 2>&1 || [ -x /usr/local/bin/terraform ] || command -v tofu >/dev/null 2>&1; then return 0; fi
-  local out="$BCL_CACHE/opentofu/tofu" go
+  ensure_opentofu
+}
+
+ensure_opentofu() {
+  local out="$BCL_CACHE/opentofu-$BCL_OPENTOFU_VERSION/tofu" go src tmp
   [ -x "$out" ] && return 0
   go="$(command -v go || echo /usr/local/go/bin/go)"
-  [ -x "$go" ] || bcl_die "neither terraform nor tofu is installed, and Go is missing to build OpenTofu"
-  bcl_step "building OpenTofu $BCL_OPENTOFU_VERSION from the Go module proxy (no terraform on this machine)"
+  [ -x "$go" ] || bcl_die "Go is needed to build OpenTofu $BCL_OPENTOFU_VERSION (the tests run every provisioning test with tofu too)"
+  bcl_step "building OpenTofu $BCL_OPENTOFU_VERSION from the Go module proxy (once; cached in $(dirname "$out"))"
   # `go install module@version` refuses modules whose go.mod has replace directives (OpenTofu's
   # does), so build inside a writable copy of the module's source, with its own go.mod.
-  local src tmp
   src="$(GOFLAGS=-mod=mod "$go" mod download -json "github.com/opentofu/opentofu@$BCL_OPENTOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [ -d "$src" ] || bcl_die "could not download github.com/opentofu/opentofu@$BCL_OPENTOFU_VERSION from the Go module proxy"
   tmp="$(mktemp -d)"
   cp -r "$src/." "$tmp/" && chmod -R u+w "$tmp"
-  mkdir -p "$BCL_CACHE/opentofu"
-  (cd "$tmp" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false" "$go" build -trimpath -o "$out.partial" ./cmd/tofu) >&2 \
+  mkdir -p "$(dirname "$out")"
+  (cd "$tmp" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false" "$go" build -trimpath -ldflags="-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$out.partial" ./cmd/tofu) >&2 \
     || { rm -rf "$tmp"; bcl_die "building OpenTofu failed"; }
   rm -rf "$tmp"
   mv "$out.partial" "$out"

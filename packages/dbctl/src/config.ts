@@ -26,6 +26,7 @@ export const dbctlSchema = z.strictObject({
     .strictObject({
       /** terraform, tofu, or a path; detected when unset. */
       binary: trustedKey(z.string().min(1).optional()),
+      /** How long a run waits for another run's lock on the same instance (dbctl's and Terraform's); --lock-timeout overrides. */
       lockTimeout: projectKey(z.string().regex(/^\d+[smh]$/, 'a duration such as 60s or 5m').default('60s')),
       /** Where working directories go; default $XDG_STATE_HOME/bcl/dbctl/work. */
       workDir: trustedKey(z.string().min(1).optional()),
@@ -40,6 +41,18 @@ export const dbctlSchema = z.strictObject({
       z.strictObject({type: z.literal('local'), dir: z.string().min(1).optional()}),
       z.strictObject({type: z.literal('gcs'), bucket: z.string().min(1), prefix: z.string().optional()}),
       z.strictObject({type: z.literal('s3'), bucket: z.string().min(1), region: z.string().min(1), keyPrefix: z.string().optional(), dynamodbTable: z.string().optional()}),
+      /**
+       * Terraform's pg backend: state (and dbctl's lock) in PostgreSQL, one schema per instance
+       * (<schemaPrefix><instance>). The connection string is a secret: it comes from exactly one
+       * of an environment variable, a 0600 file, or connStr in your own configuration file.
+       */
+      z.strictObject({
+        type: z.literal('pg'),
+        connStrEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+        connStrFile: z.string().min(1).optional(),
+        connStr: z.string().min(1).optional(),
+        schemaPrefix: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and "_", not starting with a digit').max(32).default('dbctl_'),
+      }),
     ])
     .default({type: 'local'}),
   ),

@@ -3,6 +3,8 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {generateConfig, label, literal} from '../src/terraform/generate.js';
 import {loadSpec} from '../src/spec/load.js';
+import type {DbctlSettings} from '../src/config.js';
+import {resolveBackend} from '../src/terraform/backend.js';
 
 // The Cloud SQL, RDS and local mappings against expected Terraform JSON, spec by spec. The expected
 // files are reviewed by hand; UPDATE_EXPECTED=1 rewrites them after a deliberate change.
@@ -19,7 +21,10 @@ const cases: [string, string | undefined][] = [
 
 function generated(name: string, env: string | undefined) {
   const {spec, env: resolved} = loadSpec(join(fixtures, 'specs', `${name}.yaml`), env);
-  return generateConfig(spec, {env: resolved, backend: name.startsWith('aws') ? {type: 's3', bucket: 'acme-tfstate', region: 'eu-central-1', dynamodbTable: 'tf-locks'} : name.startsWith('gcp') ? {type: 'gcs', bucket: 'acme-tfstate', prefix: 'databases'} : {type: 'local'}, localStatePath: 'terraform.tfstate', server}) as Record<string, any>;
+  const backend = (name.startsWith('aws') ? {type: 's3', bucket: 'acme-tfstate', region: 'eu-central-1', dynamodbTable: 'tf-locks'} : name.startsWith('gcp') ? {type: 'gcs', bucket: 'acme-tfstate', prefix: 'databases'} : {type: 'local'}) as DbctlSettings['backend'];
+  const instance = resolved ? `${spec.name}-${resolved}` : spec.name;
+  const state = resolveBackend({settings: {backend} as DbctlSettings, instance, workDir: '/work', env: {}, redactor: {add: () => undefined} as never, originOf: () => undefined});
+  return generateConfig(spec, {env: resolved, backend: state.block, server}) as Record<string, any>;
 }
 
 describe('Terraform JSON for each provider', () => {
@@ -27,7 +32,9 @@ describe('Terraform JSON for each provider', () => {
     it(`${name}${env ? ` (env ${env})` : ''} matches the expected configuration`, () => {
       const file = join(fixtures, 'expected', `${name}${env ? `.${env}` : ''}.tf.json`);
       const actual = generated(name, env);
-      if (process.env.UPDATE_EXPECTED === '1' || !existsSync(file)) writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+      if (process.env.UPDATE_EXPECTED === '1') writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+      // A missing expected file is a failure, never a fresh golden written behind the reviewer's back.
+      expect(existsSync(file), `${file} is missing: review the output and write it with UPDATE_EXPECTED=1`).toBe(true);
       expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
     });
   }
@@ -54,6 +61,16 @@ describe('Terraform JSON for each provider', () => {
     expect(doc.resource.aws_vpc_security_group_ingress_rule.vpn).toMatchObject({cidr_ipv4: '10.20.0.0/16', from_port: 5432, to_port: 5432});
     expect(doc.terraform.backend.s3).toEqual({bucket: 'acme-tfstate', region: 'eu-central-1', key: 'dbctl/billing/terraform.tfstate', encrypt: true, dynamodb_table: 'tf-locks'});
     expect(doc.provider.postgresql.password).toContain('aws_secretsmanager_secret_version.admin.secret_string');
+  });
+
+  it('keeps the pg backend in its own schema per instance, with no connection string in the file', () => {
+    const settings = {backend: {type: 'pg', connStrEnv: 'STATE_PG', schemaPrefix: 'dbctl_'}} as DbctlSettings;
+    const redacted: string[] = [];
+    const state = resolveBackend({settings, instance: 'orders-prod', workDir: '/work', env: {STATE_PG: 'postgres://tf:s3cret-pw@db:5432/tfstate?sslmode=disable'}, redactor: {add: (s: string) => redacted.push(s)} as never, originOf: () => undefined});
+    expect(state.block).toEqual({pg: {schema_name: 'dbctl_orders_prod'}});
+    expect(state.env).toEqual({PG_CONN_STR: 'postgres://tf:s3cret-pw@db:5432/tfstate?sslmode=disable'});
+    expect(state.describe).toBe('pg: postgres://db:5432/tfstate, schema dbctl_orders_prod');
+    expect(redacted).toContain('s3cret-pw');
   });
 
   it('pins every provider to an exact version', () => {

@@ -45,6 +45,20 @@ function filesUnder(path: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
+/** The spec provisioning tests start from: a local PostgreSQL database "shop" with two schemas, an owner and a reader. */
+export const shopSpec = {
+  name: 'shop',
+  engine: 'postgres',
+  provider: 'local',
+  connection: 'local',
+  deletionProtection: false,
+  databases: [{name: 'shop', schemas: ['public', 'reporting']}],
+  access: [
+    {role: 'app', profile: 'owner', databases: ['shop']},
+    {role: 'reporting', profile: 'readonly', databases: ['shop']},
+  ] as {role: string; profile: string; databases: string[]; schemas?: string[]}[],
+};
+
 /** An isolated HOME whose user config has the given dbctl settings. */
 export function homeWithConfig(dbctl: Record<string, unknown>, extraEnv: Record<string, string> = {}): IsolatedHome & {configFile: string} {
   const home = isolatedHome();

@@ -5,7 +5,7 @@ export {startMariaDb, mariadbBinaries, type MariaDbServer} from './mariadb.js';
 export {run, type RunOutput} from './run.js';
 export {isolatedHome, tempDir, type IsolatedHome} from './temp.js';
 export {chownTo, serviceUser} from './users.js';
-export {terraformKit, terraformBinary, providerSourceHash, POSTGRESQL_PROVIDER, type TerraformKit} from './terraform.js';
+export {terraformKit, terraformBinary, terraformEngines, opentofuBinary, OPENTOFU_VERSION, providerSourceHash, POSTGRESQL_PROVIDER, type TerraformKit, type TerraformEngine} from './terraform.js';
 export {waitFor} from './wait.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
 export {hadolintPath, kubeScorePath, promtoolPath} from './obs-tools.js';

@@ -8,6 +8,15 @@ import {run} from './run.js';
 /** The provider version dbctl pins (packages/dbctl/src/terraform/generate.ts) and the double answers as. */
 export const POSTGRESQL_PROVIDER = {namespace: 'cyrilgdn', type: 'postgresql', version: '1.25.0'} as const;
 
+/** The OpenTofu release scripts/lib/dbctl.sh builds from the Go module proxy (BCL_OPENTOFU_VERSION there). */
+export const OPENTOFU_VERSION = 'v1.10.10';
+
+/** One engine dbctl drives: terraform, or OpenTofu's tofu. */
+export interface TerraformEngine {
+  name: 'terraform' | 'tofu';
+  binary: string;
+}
+
 export interface TerraformKit {
   /** The terraform (or tofu) binary. */
   binary: string;
@@ -37,13 +46,34 @@ export function providerSourceHash(dir = SOURCE_DIR): string {
   return createHash('sha256').update(lines).digest('hex').slice(0, 16);
 }
 
-/** The terraform of the machine image (TERRAFORM_BIN, /usr/local/bin/terraform, PATH), else a tofu built by scripts/lib/dbctl.sh. */
+/** OpenTofu as scripts/lib/dbctl.sh builds it: ~/.cache/bcl-testkit/opentofu-<version>/tofu. */
+export function opentofuBinary(): string {
+  return join(testkitCache(), `opentofu-${OPENTOFU_VERSION}`, 'tofu');
+}
+
+/** The terraform of the machine image (TERRAFORM_BIN, /usr/local/bin/terraform, PATH), else the OpenTofu build. */
 export function terraformBinary(): string {
-  const candidates = [process.env.TERRAFORM_BIN, '/usr/local/bin/terraform', '/usr/bin/terraform', join(testkitCache(), 'opentofu', 'tofu')];
+  const candidates = [process.env.TERRAFORM_BIN, '/usr/local/bin/terraform', '/usr/bin/terraform'];
   for (const path of (process.env.PATH ?? '').split(':')) candidates.push(join(path, 'terraform'));
+  candidates.push(opentofuBinary());
   const found = candidates.find((c) => c && existsSync(c));
   if (!found) throw new Error('no terraform on this machine (looked for TERRAFORM_BIN, /usr/local/bin/terraform, PATH, and an OpenTofu build in the testkit cache)');
   return found;
+}
+
+/**
+ * Both engines, for provisioning tests that run once with each (describe.each): the machine's
+ * terraform and the OpenTofu build (scripts/test builds it; a missing one is an error, not a skip).
+ */
+export function terraformEngines(): TerraformEngine[] {
+  const tofu = opentofuBinary();
+  if (!existsSync(tofu)) throw new Error(`OpenTofu is not built: ${tofu} is missing (scripts/lib/dbctl.sh ensure_opentofu builds it; ./scripts/test runs it)`);
+  const terraform = terraformBinary();
+  if (terraform === tofu) throw new Error('no terraform on this machine: the provisioning tests run with terraform and with OpenTofu');
+  return [
+    {name: 'terraform', binary: terraform},
+    {name: 'tofu', binary: tofu},
+  ];
 }
 
 /**
@@ -51,7 +81,7 @@ export function terraformBinary(): string {
  * filesystem mirror as registry.terraform.io/cyrilgdn/postgresql/<version>/linux_amd64, and writes
  * a CLI configuration that installs that provider from the mirror and every other one as usual.
  */
-export async function terraformKit(): Promise<TerraformKit> {
+export async function terraformKit(engine?: TerraformEngine): Promise<TerraformKit> {
   const hash = providerSourceHash();
   const root = join(testkitCache(), `terraform-provider-postgresql-${hash}`);
   const built = join(root, 'terraform-provider-postgresql');
@@ -83,7 +113,7 @@ provider_installation {
 }
 `;
   if (!existsSync(cliConfigFile) || readFileSync(cliConfigFile, 'utf8') !== config) writeFileSync(cliConfigFile, config);
-  return {binary: terraformBinary(), cliConfigFile, mirrorDir, env: {TF_CLI_CONFIG_FILE: cliConfigFile, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1'}};
+  return {binary: engine?.binary ?? terraformBinary(), cliConfigFile, mirrorDir, env: {TF_CLI_CONFIG_FILE: cliConfigFile, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1'}};
 }
 
 async function buildProvider(out: string): Promise<void> {

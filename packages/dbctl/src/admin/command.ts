@@ -1,9 +1,10 @@
 import {type Command, Flags} from '@oclif/core';
-import {BclCommand, conflict, isBclError} from '@bcl/core';
+import {BclCommand} from '@bcl/core';
 import dbctlNamespace, {type DbctlSettings} from '../config.js';
 import {AuditLog, defaultAuditFile} from '../audit/log.js';
+import type {Confirmer} from '../safety/confirm.js';
+import type {AdminOperation} from './operation.js';
 import type {ServerTarget} from './target.js';
-import type {DatabaseAdmin} from './types.js';
 
 /** Flags of every command that talks to a server directly. */
 export const serverFlags = {
@@ -12,8 +13,8 @@ export const serverFlags = {
 };
 
 /**
- * The base of dbctl's administration commands: resolves the server, opens the engine's client,
- * runs the operation, writes the audit log entry (ok or failed), and closes the connection.
+ * The base of dbctl's commands: settings, the audit log, the confirmer, and the I/O that
+ * administration operations run with (src/admin/operation.ts holds their order and rules).
  */
 export abstract class AdminCommand<T extends typeof Command> extends BclCommand<T> {
   protected settings(): DbctlSettings {
@@ -34,37 +35,17 @@ export abstract class AdminCommand<T extends typeof Command> extends BclCommand<
   }
 
   protected auditLog(): AuditLog {
-    return new AuditLog(this.settings().auditLog ?? defaultAuditFile(this.ctx.paths.state));
+    return new AuditLog(this.settings().auditLog ?? defaultAuditFile(this.ctx.paths.state), this.ctx.env);
   }
 
-  /** Runs `body` with an admin client for the server, and records the operation in the audit log. */
-  protected async withAdmin<R>(operation: string, target: Record<string, unknown>, body: (admin: DatabaseAdmin, server: ServerTarget) => Promise<R>): Promise<R> {
-    const server = await this.resolveServer();
+  protected confirmer(): Confirmer {
+    return {interactive: this.ctx.interactive, typeToConfirm: (o) => this.ctx.prompt.typeToConfirm(o)};
+  }
+
+  /** Runs an administration operation on the server of --connection/--url (see runAdminOperation). */
+  protected async runOperation<R>(op: AdminOperation<R>): Promise<R> {
+    const {runAdminOperation} = await import('./operation.js');
     const {openAdmin} = await import('./open.js');
-    const admin = await openAdmin(server);
-    const audit = this.auditLog();
-    try {
-      const result = await body(admin, server);
-      audit.append({as: server.user, operation, server: server.label, target, outcome: 'ok'}, this.ctx.env);
-      return result;
-    } catch (error) {
-      audit.append({as: server.user, operation, server: server.label, target, outcome: 'failed', error: isBclError(error) ? error.code : 'unexpected'}, this.ctx.env);
-      throw error;
-    } finally {
-      await admin.close();
-    }
-  }
-
-  /** A destructive step: the person types the name, or CI passes --yes; otherwise exit 2/6. */
-  protected async confirmDestructive(what: string, name: string, yes: boolean): Promise<void> {
-    if (yes) return;
-    if (!this.ctx.interactive) {
-      throw conflict('dbctl.not_confirmed', `${what} is destructive and was not confirmed`, {
-        hint: 'Pass --yes to confirm in a non-interactive run.',
-        details: {flag: '--yes'},
-      });
-    }
-    const ok = await this.ctx.prompt.typeToConfirm({message: `${what}.`, expected: name, flag: '--yes'});
-    if (!ok) throw conflict('dbctl.not_confirmed', `${what}: the name typed did not match; nothing was changed`);
+    return runAdminOperation(op, {resolveServer: () => this.resolveServer(), open: openAdmin, confirmer: this.confirmer(), audit: this.auditLog()});
   }
 }

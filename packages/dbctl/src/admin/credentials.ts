@@ -29,7 +29,7 @@ export function requireSink(sinks: PasswordSinks): void {
   }
 }
 
-/** Delivers a password to each sink asked for. */
+/** Delivers a password to each sink asked for (the password file is written 0600). */
 export async function deliverPassword(
   user: string,
   password: string,

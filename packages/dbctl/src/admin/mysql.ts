@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {BclError, conflict, denied, ExitCode, invalidInput, operationFailed, unavailable} from '@bcl/core';
 import type {Connection} from 'mysql2/promise';
+import type {MysqlServer} from '../identifiers.js';
 import {MYSQL_PROFILES} from '../spec/profiles.js';
 import type {AccessProfile} from '../spec/schema.js';
 import {mysqlNativeHash} from './password.js';
@@ -17,6 +18,7 @@ export class MysqlAdmin implements DatabaseAdmin {
   readonly engine = 'mysql' as const;
   private connection: Promise<Connection> | undefined;
   private mariadb = false;
+  private version = '';
 
   constructor(
     private readonly target: ServerTarget,
@@ -61,7 +63,8 @@ export class MysqlAdmin implements DatabaseAdmin {
     // Literal escaping relies on backslashes: make sure the session treats them as escapes.
     await connection.query("SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
     const [rows] = await connection.query('SELECT VERSION() AS v');
-    this.mariadb = /mariadb/i.test(String((rows as {v: string}[])[0]?.v));
+    this.version = String((rows as {v: string}[])[0]?.v ?? '');
+    this.mariadb = /mariadb/i.test(this.version);
     return connection;
   }
 
@@ -77,6 +80,11 @@ export class MysqlAdmin implements DatabaseAdmin {
 
   async serverVersion(): Promise<string> {
     return String((await this.run<{v: string}>('SELECT VERSION() AS v'))[0]?.v ?? 'unknown');
+  }
+
+  async mysqlServer(): Promise<MysqlServer> {
+    await this.conn();
+    return {flavor: this.mariadb ? 'mariadb' : 'mysql', version: this.version};
   }
 
   private async databaseExists(name: string): Promise<boolean> {

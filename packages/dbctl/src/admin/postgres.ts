@@ -99,7 +99,7 @@ export class PostgresAdmin implements DatabaseAdmin {
       const client = await this.client();
       const release = await borrowRoles(async (sql, params = []) => (await client.query(sql, params)).rows, owner ? [owner] : []);
       try {
-        await this.query(undefined, `CREATE DATABASE ${q(name)}${owner ? ` OWNER ${q(owner)}` : ''}`);
+        await this.query(undefined, `CREATE DATABASE ${quoteIdent(name)}${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`);
       } catch (error) {
         if ((error as BclError).details && ((error as BclError).details as {sqlState?: string}).sqlState === '42P04') return {created: false};
         throw error;
@@ -107,10 +107,10 @@ export class PostgresAdmin implements DatabaseAdmin {
         await release().catch(() => undefined);
       }
       // Least privilege: only roles granted CONNECT may use the database (PUBLIC has it by default).
-      await this.query(undefined, `REVOKE ALL ON DATABASE ${q(name)} FROM PUBLIC`);
+      await this.query(undefined, `REVOKE ALL ON DATABASE ${quoteIdent(name)} FROM PUBLIC`);
       return {created: true};
     }
-    if (owner) await this.query(undefined, `ALTER DATABASE ${q(name)} OWNER TO ${q(owner)}`);
+    if (owner) await this.query(undefined, `ALTER DATABASE ${quoteIdent(name)} OWNER TO ${quoteIdent(owner)}`);
     return {created: false};
   }
 
@@ -119,7 +119,7 @@ export class PostgresAdmin implements DatabaseAdmin {
     if (exists.length === 0) return {dropped: false};
     await this.closeClient(name);
     try {
-      await this.query(undefined, `DROP DATABASE ${q(name)}${force ? ' WITH (FORCE)' : ''}`);
+      await this.query(undefined, `DROP DATABASE ${quoteIdent(name)}${force ? ' WITH (FORCE)' : ''}`);
     } catch (error) {
       if (/being accessed by other users/.test((error as Error).message)) {
         throw conflict('dbctl.database_in_use', `database "${name}" is in use by other sessions`, {hint: 'Stop the clients, or pass --force to terminate their sessions.', details: {database: name}});
@@ -134,8 +134,8 @@ export class PostgresAdmin implements DatabaseAdmin {
     return this.transaction(database, async (run) => {
       const exists = await run('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
       const release = await borrowRoles(run, owner ? [owner] : []);
-      if (exists.length === 0) await run(`CREATE SCHEMA ${q(name)}${owner ? ` AUTHORIZATION ${q(owner)}` : ''}`);
-      else if (owner) await run(`ALTER SCHEMA ${q(name)} OWNER TO ${q(owner)}`);
+      if (exists.length === 0) await run(`CREATE SCHEMA ${quoteIdent(name)}${owner ? ` AUTHORIZATION ${quoteIdent(owner)}` : ''}`);
+      else if (owner) await run(`ALTER SCHEMA ${quoteIdent(name)} OWNER TO ${quoteIdent(owner)}`);
       await release();
       return {created: exists.length === 0};
     });
@@ -156,7 +156,7 @@ export class PostgresAdmin implements DatabaseAdmin {
           });
         }
       }
-      await run(`DROP SCHEMA ${q(name)}${cascade ? ' CASCADE' : ' RESTRICT'}`);
+      await run(`DROP SCHEMA ${quoteIdent(name)}${cascade ? ' CASCADE' : ' RESTRICT'}`);
       return {dropped: true};
     });
   }
@@ -166,12 +166,12 @@ export class PostgresAdmin implements DatabaseAdmin {
   }
 
   async createUser(name: string, password: string): Promise<void> {
-    await this.query(undefined, `CREATE ROLE ${q(name)} LOGIN PASSWORD ${lit(scramSha256Verifier(password))}`);
+    await this.query(undefined, `CREATE ROLE ${quoteIdent(name)} LOGIN PASSWORD ${quoteLiteral(scramSha256Verifier(password))}`);
   }
 
   async setPassword(user: string, password: string): Promise<void> {
     await this.requireUser(user);
-    await this.query(undefined, `ALTER ROLE ${q(user)} PASSWORD ${lit(scramSha256Verifier(password))}`);
+    await this.query(undefined, `ALTER ROLE ${quoteIdent(user)} PASSWORD ${quoteLiteral(scramSha256Verifier(password))}`);
   }
 
   async applyProfile(user: string, profile: AccessProfile, database: string, schemas?: string[]): Promise<{schemas: string[]}> {
@@ -181,18 +181,18 @@ export class PostgresAdmin implements DatabaseAdmin {
     return this.transaction(database, async (run) => {
       const targets = await this.schemasIn(run, database, schemas);
       const release = await borrowRoles(run, await rolesActingIn(run, targets, user));
-      await run(`REVOKE ALL ON DATABASE ${q(database)} FROM ${q(user)}`);
-      await run(`GRANT ${grants.database.join(', ')} ON DATABASE ${q(database)} TO ${q(user)}`);
+      await run(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM ${quoteIdent(user)}`);
+      await run(`GRANT ${grants.database.join(', ')} ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(user)}`);
       for (const schema of targets) {
         await revokeInSchema(run, user, schema);
-        await run(`GRANT ${grants.schema.join(', ')} ON SCHEMA ${q(schema)} TO ${q(user)}`);
-        await run(`GRANT ${grants.tables.join(', ')} ON ALL TABLES IN SCHEMA ${q(schema)} TO ${q(user)}`);
-        await run(`GRANT ${grants.sequences.join(', ')} ON ALL SEQUENCES IN SCHEMA ${q(schema)} TO ${q(user)}`);
+        await run(`GRANT ${grants.schema.join(', ')} ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(user)}`);
+        await run(`GRANT ${grants.tables.join(', ')} ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(user)}`);
+        await run(`GRANT ${grants.sequences.join(', ')} ON ALL SEQUENCES IN SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(user)}`);
         // Tables created later by any role that can create here must be readable too.
         for (const creator of await creatorsOf(run, schema)) {
           if (creator === user) continue;
-          await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(creator)} IN SCHEMA ${q(schema)} GRANT ${grants.tables.join(', ')} ON TABLES TO ${q(user)}`);
-          await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(creator)} IN SCHEMA ${q(schema)} GRANT ${grants.sequences.join(', ')} ON SEQUENCES TO ${q(user)}`);
+          await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(creator)} IN SCHEMA ${quoteIdent(schema)} GRANT ${grants.tables.join(', ')} ON TABLES TO ${quoteIdent(user)}`);
+          await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(creator)} IN SCHEMA ${quoteIdent(schema)} GRANT ${grants.sequences.join(', ')} ON SEQUENCES TO ${quoteIdent(user)}`);
         }
         if (profile === 'owner') {
           // The user now creates objects here: the others get on its tables what they get on the administrator's.
@@ -207,7 +207,7 @@ export class PostgresAdmin implements DatabaseAdmin {
           );
           for (const row of mirrored) {
             const kind = row.kind === 'r' ? 'TABLES' : 'SEQUENCES';
-            await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(user)} IN SCHEMA ${q(schema)} GRANT ${(row.privileges as string[]).join(', ')} ON ${kind} TO ${q(String(row.grantee))}`);
+            await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(user)} IN SCHEMA ${quoteIdent(schema)} GRANT ${(row.privileges as string[]).join(', ')} ON ${kind} TO ${quoteIdent(String(row.grantee))}`);
           }
         }
       }
@@ -223,7 +223,7 @@ export class PostgresAdmin implements DatabaseAdmin {
       const targets = await this.schemasIn(run, database, schemas);
       const release = await borrowRoles(run, await rolesActingIn(run, targets, user));
       for (const schema of targets) await revokeInSchema(run, user, schema);
-      if (!schemas) await run(`REVOKE ALL ON DATABASE ${q(database)} FROM ${q(user)}`);
+      if (!schemas) await run(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM ${quoteIdent(user)}`);
       await release();
       return {schemas: targets};
     });
@@ -262,13 +262,13 @@ export class PostgresAdmin implements DatabaseAdmin {
     for (const database of databases) {
       await this.transaction(database, async (run) => {
         const release = await borrowRoles(run, [name, ...(options.reassignTo ? [options.reassignTo] : [])]);
-        if (options.reassignTo) await run(`REASSIGN OWNED BY ${q(name)} TO ${q(options.reassignTo)}`);
+        if (options.reassignTo) await run(`REASSIGN OWNED BY ${quoteIdent(name)} TO ${quoteIdent(options.reassignTo)}`);
         // Drops the remaining privileges and default privileges (and owned objects, if any are left).
-        await run(`DROP OWNED BY ${q(name)}`);
+        await run(`DROP OWNED BY ${quoteIdent(name)}`);
         await release();
       });
     }
-    await this.query(undefined, `DROP ROLE ${q(name)}`);
+    await this.query(undefined, `DROP ROLE ${quoteIdent(name)}`);
     return {dropped: true, reassigned: options.reassignTo ? owned : 0, droppedObjects: options.reassignTo ? 0 : owned};
   }
 
@@ -377,9 +377,9 @@ type Run = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[
 
 /** Everything `user` holds in a schema: on the schema, its tables and sequences, and default privileges from any grantor. */
 async function revokeInSchema(run: Run, user: string, schema: string): Promise<void> {
-  await run(`REVOKE ALL ON ALL TABLES IN SCHEMA ${q(schema)} FROM ${q(user)}`);
-  await run(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${q(schema)} FROM ${q(user)}`);
-  await run(`REVOKE ALL ON SCHEMA ${q(schema)} FROM ${q(user)}`);
+  await run(`REVOKE ALL ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} FROM ${quoteIdent(user)}`);
+  await run(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${quoteIdent(schema)} FROM ${quoteIdent(user)}`);
+  await run(`REVOKE ALL ON SCHEMA ${quoteIdent(schema)} FROM ${quoteIdent(user)}`);
   const grantors = await run(
     `SELECT DISTINCT pg_get_userbyid(d.defaclrole) AS grantor
        FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace CROSS JOIN LATERAL aclexplode(d.defaclacl) a
@@ -388,8 +388,8 @@ async function revokeInSchema(run: Run, user: string, schema: string): Promise<v
   );
   for (const g of grantors) {
     const grantor = String(g.grantor);
-    await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(grantor)} IN SCHEMA ${q(schema)} REVOKE ALL ON TABLES FROM ${q(user)}`);
-    await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(grantor)} IN SCHEMA ${q(schema)} REVOKE ALL ON SEQUENCES FROM ${q(user)}`);
+    await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(grantor)} IN SCHEMA ${quoteIdent(schema)} REVOKE ALL ON TABLES FROM ${quoteIdent(user)}`);
+    await run(`ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(grantor)} IN SCHEMA ${quoteIdent(schema)} REVOKE ALL ON SEQUENCES FROM ${quoteIdent(user)}`);
   }
 }
 
@@ -407,11 +407,11 @@ async function borrowRoles(run: Run, roles: string[]): Promise<() => Promise<voi
     const rows = await run(`SELECT pg_has_role(current_user, oid, 'MEMBER') AS member, rolsuper FROM pg_roles WHERE rolname = $1 AND rolname <> current_user AND rolname !~ '^pg_'`, [role]);
     const row = rows[0];
     if (!row || row.member === true || row.rolsuper === true) continue;
-    await run(`GRANT ${q(role)} TO CURRENT_USER`);
+    await run(`GRANT ${quoteIdent(role)} TO CURRENT_USER`);
     granted.push(role);
   }
   return async () => {
-    for (const role of granted.reverse()) await run(`REVOKE ${q(role)} FROM CURRENT_USER`);
+    for (const role of granted.reverse()) await run(`REVOKE ${quoteIdent(role)} FROM CURRENT_USER`);
   };
 }
 
@@ -472,12 +472,12 @@ SELECT g.rolname AS grantee, acl.schema, acl.object, array_agg(DISTINCT acl.priv
  ORDER BY g.rolname, acl.schema NULLS FIRST, acl.object`;
 
 /** A quoted identifier: "name" with embedded quotes doubled, so no name can break out of it. */
-export function q(name: string): string {
+export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** A quoted string literal ('' doubled; backslashes are plain characters with standard_conforming_strings, the default since 9.1). */
-export function lit(value: string): string {
+export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 

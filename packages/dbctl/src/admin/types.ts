@@ -1,3 +1,4 @@
+import type {MysqlServer} from '../identifiers.js';
 import type {AccessProfile} from '../spec/schema.js';
 import type {Engine} from './target.js';
 
@@ -36,6 +37,8 @@ export interface DropUserOptions {
 export interface DatabaseAdmin {
   readonly engine: Engine;
   serverVersion(): Promise<string>;
+  /** MySQL-family engines: which server this is (MySQL or MariaDB) and its version, for its exact name limits. */
+  mysqlServer?(): Promise<MysqlServer>;
   createDatabase(name: string, owner?: string): Promise<{created: boolean}>;
   dropDatabase(name: string, force?: boolean): Promise<{dropped: boolean}>;
   createSchema(database: string, name: string, owner?: string): Promise<{created: boolean}>;

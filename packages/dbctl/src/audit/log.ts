@@ -27,9 +27,13 @@ export function defaultAuditFile(stateDir: string): string {
  * O_APPEND, so concurrent dbctl runs cannot overwrite each other's lines.
  */
 export class AuditLog {
-  constructor(readonly file: string) {}
+  /** `env` names the actor (the OS user, and CI's job identity). */
+  constructor(
+    readonly file: string,
+    private readonly env: Record<string, string | undefined> = process.env,
+  ) {}
 
-  append(entry: Omit<AuditEntry, 'time' | 'actor'> & {time?: Date}, env: Record<string, string | undefined> = process.env): void {
+  append(entry: Omit<AuditEntry, 'time' | 'actor'> & {time?: Date}, env: Record<string, string | undefined> = this.env): void {
     mkdirSync(dirname(this.file), {recursive: true, mode: 0o700});
     const fresh = !existsSync(this.file);
     const {time, ...rest} = entry;

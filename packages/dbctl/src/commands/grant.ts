@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core';
 import {AdminCommand, serverFlags} from '../admin/command.js';
 import {accessFlags} from '../admin/flags.js';
+import {namesOf} from '../admin/names.js';
 import type {AccessProfile} from '../spec/schema.js';
 
 export interface GrantResult {
@@ -23,10 +24,15 @@ export default class Grant extends AdminCommand<typeof Grant> {
     const user = this.args.user;
     const profile = this.flags.profile as AccessProfile;
     const databases = this.flags.database;
-    return this.withAdmin('grant', {user, profile, databases, schemas: this.flags.schema}, async (admin) => {
-      const schemas: Record<string, string[]> = {};
-      for (const database of databases) schemas[database] = (await admin.applyProfile(user, profile, database, this.flags.schema)).schemas;
-      return {user, profile, databases, schemas};
+    return this.runOperation({
+      operation: 'grant',
+      target: {user, profile, databases, schemas: this.flags.schema},
+      names: [{value: user, kind: 'role', from: '<user>'}, ...namesOf(databases, 'database', '--database'), ...namesOf(this.flags.schema, 'schema', '--schema')],
+      body: async (admin) => {
+        const schemas: Record<string, string[]> = {};
+        for (const database of databases) schemas[database] = (await admin.applyProfile(user, profile, database, this.flags.schema)).schemas;
+        return {user, profile, databases, schemas};
+      },
     });
   }
 }

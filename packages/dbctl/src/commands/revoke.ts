@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {AdminCommand, serverFlags} from '../admin/command.js';
+import {namesOf} from '../admin/names.js';
 
 export interface RevokeResult {
   user: string;
@@ -21,10 +22,15 @@ export default class Revoke extends AdminCommand<typeof Revoke> {
   async run(): Promise<RevokeResult> {
     const user = this.args.user;
     const databases = this.flags.database;
-    return this.withAdmin('revoke', {user, databases, schemas: this.flags.schema}, async (admin) => {
-      const schemas: Record<string, string[]> = {};
-      for (const database of databases) schemas[database] = (await admin.revokeAccess(user, database, this.flags.schema)).schemas;
-      return {user, databases, schemas};
+    return this.runOperation({
+      operation: 'revoke',
+      target: {user, databases, schemas: this.flags.schema},
+      names: [{value: user, kind: 'role', from: '<user>'}, ...namesOf(databases, 'database', '--database'), ...namesOf(this.flags.schema, 'schema', '--schema')],
+      body: async (admin) => {
+        const schemas: Record<string, string[]> = {};
+        for (const database of databases) schemas[database] = (await admin.revokeAccess(user, database, this.flags.schema)).schemas;
+        return {user, databases, schemas};
+      },
     });
   }
 }

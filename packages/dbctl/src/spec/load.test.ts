@@ -78,4 +78,21 @@ describe('db.yaml', () => {
   it('refuses YAML that does not parse, with its line', () => {
     expect(failure('name: [unclosed\n').message).toMatch(/^\/p\/db\.yaml:\d+:\d+: not valid YAML/);
   });
+
+  it('counts names in bytes for PostgreSQL and characters for MySQL, per engine', () => {
+    // 32 two-byte letters: 32 characters but 64 bytes, one more than PostgreSQL keeps.
+    const wide = 'é'.repeat(32);
+    const pg = failure(base.replace('  - role: app', `  - role: ${wide}`));
+    expect(pg.exitCode).toBe(3);
+    expect(pg.message).toContain('/p/db.yaml:12:11: access[0].role:');
+    expect(pg.message).toContain('is 64 bytes long: PostgreSQL keeps only the first 63 bytes');
+    expect(parseSpec(base.replace('  - role: app', `  - role: ${'é'.repeat(31)}a`), '/p/db.yaml').spec.access[0]!.role).toHaveLength(32);
+    expect(failure(base.replace('    schemas: [public, billing]', '    schemas: [public, pg_billing]')).message).toContain('databases[0].schemas[1]: "pg_billing": schema names starting with "pg_" are reserved');
+    expect(failure(base.replace('  - role: app', '  - role: pg_app')).message).toContain('access[0].role: "pg_app": role names starting with "pg_" are reserved');
+    expect(failure(base.replace('  - role: app', "  - role: ''")).message).toContain('access[0].role: an empty name is not allowed');
+    const mysqlBase = base.replace('engine: postgres', 'engine: mysql').replace('    schemas: [public, billing]\n', '');
+    expect(parseSpec(mysqlBase.replace('  - role: app', `  - role: ${'é'.repeat(32)}`), '/p/db.yaml').spec.access[0]!.role).toHaveLength(32);
+    expect(failure(mysqlBase.replace('  - role: app', `  - role: ${'u'.repeat(33)}`)).message).toContain('user names have at most 32 characters');
+    expect(failure(mysqlBase.replace('  - name: orders', `  - name: ${'d'.repeat(65)}`)).message).toContain('MySQL and MariaDB database names have at most 64');
+  });
 });

@@ -5,17 +5,14 @@ import {z} from 'zod';
  * on them. The reference is docs/dbctl/db-spec.md; keep both in step.
  */
 
+import {identifierProblem, type IdentifierKind} from '../identifiers.js';
 import {PROFILES} from './profiles-list.js';
 
 export {PROFILES};
 export type AccessProfile = (typeof PROFILES)[number];
 
-/** A database, schema or role name: any text PostgreSQL and MySQL accept (quoted everywhere). */
-const identifier = z
-  .string()
-  .min(1, 'a non-empty name')
-  .max(63, 'at most 63 characters (PostgreSQL truncates longer names)')
-  .refine((s) => !s.includes('\u0000'), 'no NUL character');
+/** A database, schema or role name: quoted everywhere; what each engine accepts is checked per engine below. */
+const identifier = z.string();
 
 const specName = z
   .string()
@@ -93,14 +90,32 @@ const overridable = {
   access: z.array(accessEntry).default([]),
 };
 
-export const resolvedSpecSchema = z.strictObject({
+const resolvedSpecObject = z.strictObject({
   name: specName,
   engine: z.enum(['postgres', 'mysql'], {message: 'one of postgres, mysql'}),
   ...overridable,
 });
 
+/**
+ * The spec after its environment's overrides, with every name checked for its engine
+ * (src/identifiers.ts, the same rules the administration commands apply). MySQL user names are
+ * held to MySQL's 32 characters: a spec may move between a local server, Cloud SQL and RDS.
+ */
+export const resolvedSpecSchema = resolvedSpecObject.superRefine((spec, ctx) => {
+  const check = (name: string, kind: IdentifierKind, path: (string | number)[]) => {
+    const problem = identifierProblem(name, kind, spec.engine, 'portable');
+    if (problem) ctx.addIssue({code: 'custom', message: problem, path});
+  };
+  spec.databases.forEach((db, i) => {
+    check(db.name, 'database', ['databases', i, 'name']);
+    if (db.owner !== undefined) check(db.owner, 'role', ['databases', i, 'owner']);
+    db.schemas.forEach((schema, j) => check(schema, 'schema', ['databases', i, 'schemas', j]));
+  });
+  spec.access.forEach((entry, i) => check(entry.role, 'role', ['access', i, 'role']));
+});
+
 /** The file as written: the base plus per-environment overrides (validated after merging). */
-export const specFileSchema = resolvedSpecSchema.extend({
+export const specFileSchema = resolvedSpecObject.extend({
   environments: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'an environment name of lowercase letters, digits and "-"'), z.record(z.string(), z.unknown())).default({}),
 });
 

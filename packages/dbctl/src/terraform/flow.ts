@@ -1,11 +1,13 @@
 import {createHash} from 'node:crypto';
 import {accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {delimiter, isAbsolute, join} from 'node:path';
-import {type CommandContext, conflict, parseDuration, usageError} from '@bcl/core';
+import {type CommandContext, conflict, invalidInput, parseDuration, usageError} from '@bcl/core';
 import type {DbctlSettings} from '../config.js';
 import {resolveTarget} from '../admin/target.js';
 import {loadSpec, type LoadedSpec} from '../spec/load.js';
+import {resolveBackend, type StateLocation} from './backend.js';
 import {generateConfig, instanceName} from './generate.js';
+import {acquireLock, FileLockStore, type LockStore, PgLockStore} from './lock.js';
 import {type PlanSummary, renderPlan, type ShowPlan, summarizePlan} from './summary.js';
 import {Terraform} from './terraform.js';
 
@@ -18,6 +20,8 @@ export interface PlanResult extends PlanSummary {
   workDir: string;
   planFile: string;
   binary: string;
+  /** Where the state lives: "pg: postgres://host:5432/db, schema dbctl_shop", "local: /path". */
+  state: string;
 }
 
 export interface ProvisionResult extends PlanResult {
@@ -57,18 +61,95 @@ export interface FlowInput {
   settings: DbctlSettings;
   specFile: string;
   env: string | undefined;
+  /** --lock-timeout; default dbctl.terraform.lockTimeout. */
+  lockTimeout?: string | undefined;
 }
 
-/** Everything a plan needs: the spec, its generated configuration in its work directory, and a terraform driver. */
-export async function prepare(input: FlowInput): Promise<{loaded: LoadedSpec; tf: Terraform; workDir: string; instance: string; binary: string}> {
-  const {ctx, settings} = input;
+/** An instance: its spec, work directory and state location (nothing written yet). */
+export interface Located {
+  loaded: LoadedSpec;
+  instance: string;
+  workDir: string;
+  state: StateLocation;
+}
+
+/** Everything a plan needs: the located instance, its configuration written and initialised, and a terraform driver. */
+export interface Prepared extends Located {
+  tf: Terraform;
+  binary: string;
+}
+
+export function workRoot(input: {ctx: CommandContext; settings: DbctlSettings}): string {
+  return input.settings.terraform.workDir ?? join(input.ctx.paths.state, 'dbctl', 'work');
+}
+
+/** Resolves the spec, the instance and where its state lives; reads secrets, writes nothing. */
+export function locate(input: FlowInput, settings: DbctlSettings = input.settings): Located {
   const loaded = loadSpec(input.specFile, input.env);
+  const instance = instanceName(loaded.spec, loaded.env);
+  const workDir = join(workRoot(input), instance);
+  return {loaded, instance, workDir, state: stateOf(input.ctx, settings, instance, workDir)};
+}
+
+export function stateOf(ctx: CommandContext, settings: DbctlSettings, instance: string, workDir: string): StateLocation {
+  return resolveBackend({settings, instance, workDir, env: ctx.env, redactor: ctx.redactor, originOf: (key) => ctx.config.entry(key)?.origin});
+}
+
+export function lockStoreOf(state: StateLocation): LockStore {
+  return state.pg ? new PgLockStore(state.pg.connStr, state.pg.schema) : new FileLockStore(state.lockFile!);
+}
+
+export function lockTimeoutOf(input: {settings: DbctlSettings; lockTimeout?: string | undefined}): {text: string; ms: number} {
+  const text = input.lockTimeout ?? input.settings.terraform.lockTimeout;
+  const ms = /^\d+[smh]$/.test(text) ? parseDuration(text) : undefined;
+  if (ms === undefined) throw invalidInput('dbctl.invalid_flag', `--lock-timeout: expected a duration such as 0s, 30s or 5m, got "${text}"`, {details: {flag: '--lock-timeout'}});
+  return {text, ms};
+}
+
+/**
+ * Runs `body` holding dbctl's lock on the instance (see lock.ts): a second run waits up to the lock
+ * timeout, then exits 6 naming the holder; a lock left by a killed run is exit 6 with the unlock
+ * command. The lock is released when `body` ends, however it ends.
+ */
+export async function withInstanceLock<R>(input: FlowInput, operation: string, body: (located: Located) => Promise<R>, located: Located = locate(input)): Promise<R> {
+  const timeout = lockTimeoutOf(input);
+  const store = lockStoreOf(located.state);
+  try {
+    const held = await acquireLock(store, {
+      instance: located.instance,
+      operation,
+      info: `${located.instance} (${located.loaded.file})`,
+      version: input.ctx.version,
+      timeoutMs: timeout.ms,
+      timeoutLabel: '--lock-timeout (default dbctl.terraform.lockTimeout)',
+      signal: input.ctx.signal,
+    });
+    try {
+      return await body(located);
+    } finally {
+      await held.release().catch(() => undefined);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** The backend type the work directory was last initialised with (terraform's own record), if any. */
+export function initialisedBackend(workDir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(workDir, '.terraform', 'terraform.tfstate'), 'utf8')) as {backend?: {type?: string}}).backend?.type;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes main.tf.json (when it changed) and runs terraform init (when providers or backend changed). */
+export async function prepareWorkDir(input: FlowInput, located: Located, options: {migrateState?: boolean} = {}): Promise<Prepared> {
+  const {ctx, settings} = input;
+  const {loaded, instance, workDir, state} = located;
   const spec = loaded.spec;
-  const instance = instanceName(spec, loaded.env);
-  const workRoot = settings.terraform.workDir ?? join(ctx.paths.state, 'dbctl', 'work');
-  const workDir = join(workRoot, instance);
   mkdirSync(workDir, {recursive: true, mode: 0o700});
-  const childEnv: Record<string, string | undefined> = {};
+  const childEnv: Record<string, string | undefined> = {...state.env};
   let server;
   if (spec.provider === 'local') {
     const target = await resolveTarget({settings, connection: spec.connection, env: ctx.env, redactor: ctx.redactor, secrets: async () => (await import('../secrets/kubernetes.js')).kubernetesSecrets()});
@@ -79,7 +160,14 @@ export async function prepare(input: FlowInput): Promise<{loaded: LoadedSpec; tf
     // Provider credentials travel by environment, as both providers read them (never in a file or argument).
     if (target.password) childEnv[spec.engine === 'postgres' ? 'PGPASSWORD' : 'MYSQL_PASSWORD'] = target.password;
   }
-  const config = generateConfig(spec, {env: loaded.env, backend: settings.backend, localStatePath: settings.backend.type === 'local' && settings.backend.dir ? join(settings.backend.dir, instance, 'terraform.tfstate') : 'terraform.tfstate', server});
+  const previous = initialisedBackend(workDir);
+  if (!options.migrateState && previous && previous !== state.type) {
+    throw conflict('dbctl.backend_changed', `the state of ${instance} is in the ${previous} backend (the work directory was last initialised with it), but dbctl.backend is now ${state.type}`, {
+      hint: `Move the state first: dbctl state migrate -f ${loaded.file}${loaded.env ? ` --env ${loaded.env}` : ''} --to ${state.type}`,
+      details: {from: previous, to: state.type, workDir},
+    });
+  }
+  const config = generateConfig(spec, {env: loaded.env, backend: state.block, server});
   const text = `${JSON.stringify(config, null, 2)}\n`;
   const mainFile = join(workDir, 'main.tf.json');
   if (!existsSync(mainFile) || readFileSync(mainFile, 'utf8') !== text) writeFileSync(mainFile, text, {mode: 0o600});
@@ -89,28 +177,39 @@ export async function prepare(input: FlowInput): Promise<{loaded: LoadedSpec; tf
     binary,
     cwd: workDir,
     env: childEnv,
-    lockTimeout: settings.terraform.lockTimeout,
+    lockTimeout: lockTimeoutOf(input).text,
     timeoutMs: parseDuration(settings.terraform.timeout) ?? 3_600_000,
     signal: ctx.signal,
+    redact: (t) => ctx.redactor.redact(t),
+    instance,
+    lockInfoNamesHolder: state.type !== 'pg',
   });
   // init only when providers or backend changed since the last one (it is the slowest step).
-  const initKey = createHash('sha256').update(JSON.stringify([(config.terraform as object), binary])).digest('hex');
+  const initKey = createHash('sha256').update(JSON.stringify([config.terraform as object, binary])).digest('hex');
   const initFile = join(workDir, '.dbctl-init');
-  if (!existsSync(join(workDir, '.terraform')) || !existsSync(initFile) || readFileSync(initFile, 'utf8') !== initKey) {
-    ctx.ui.step(`terraform init (${workDir})`);
-    await tf.init();
+  if (options.migrateState || !existsSync(join(workDir, '.terraform')) || !existsSync(initFile) || readFileSync(initFile, 'utf8') !== initKey) {
+    ctx.ui.step(`${options.migrateState ? 'terraform init -migrate-state' : 'terraform init'} (${workDir})`);
+    await tf.init({migrateState: options.migrateState});
     writeFileSync(initFile, initKey);
   }
-  return {loaded, tf, workDir, instance, binary};
+  return {...located, tf, binary};
 }
 
-export async function plan(input: FlowInput, options: {destroy?: boolean} = {}): Promise<PlanResult & {tf: Terraform; loaded: LoadedSpec; priorState: ShowPlan['prior_state']}> {
-  const {loaded, tf, workDir, instance, binary} = await prepare(input);
+export type PlanRun = PlanResult & {tf: Terraform; loaded: LoadedSpec; priorState: ShowPlan['prior_state']};
+
+/**
+ * terraform plan -out, and the summary of that saved plan. The plan is read back with `show
+ * -json` only when terraform's machine-readable output says something changes (Terraform.
+ * nothingToShow): otherwise there is nothing more to learn from it. A destroy plan is always read,
+ * for the deletion protection of what it would delete.
+ */
+export async function planIn(input: FlowInput, prepared: Prepared, options: {destroy?: boolean} = {}): Promise<PlanRun> {
+  const {loaded, tf, workDir, instance, binary, state} = prepared;
   const planFile = join(workDir, options.destroy ? 'destroy.tfplan' : 'dbctl.tfplan');
   input.ctx.ui.step(`terraform plan${options.destroy ? ' -destroy' : ''} for ${instance}`);
-  const {diagnostics} = await tf.plan(planFile, {destroy: options.destroy, onMessage: (m) => input.ctx.ui.debug(m)});
-  for (const d of diagnostics.filter((x) => x.severity === 'warning')) input.ctx.ui.warn(`terraform: ${d.summary}`);
-  const shown = (await tf.show(planFile)) as ShowPlan;
+  const outcome = await tf.plan(planFile, {destroy: options.destroy, onMessage: (m) => input.ctx.ui.debug(m)});
+  for (const d of outcome.diagnostics.filter((x) => x.severity === 'warning')) input.ctx.ui.warn(`terraform: ${d.summary}`);
+  const shown = !options.destroy && Terraform.nothingToShow(outcome) ? ({} as ShowPlan) : ((await tf.show(planFile)) as ShowPlan);
   const summary = summarizePlan(shown);
   return {
     ...summary,
@@ -121,6 +220,7 @@ export async function plan(input: FlowInput, options: {destroy?: boolean} = {}):
     workDir,
     planFile,
     binary,
+    state: state.describe,
     tf,
     loaded,
     priorState: shown.prior_state,

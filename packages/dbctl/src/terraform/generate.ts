@@ -1,5 +1,4 @@
 import {createHash} from 'node:crypto';
-import type {DbctlSettings} from '../config.js';
 import {MYSQL_PROFILES, POSTGRES_PROFILES} from '../spec/profiles.js';
 import type {AccessEntry, DbSpec} from '../spec/schema.js';
 
@@ -23,9 +22,8 @@ export const CLOUD_ADMIN_USER = 'dbctl_admin';
 export interface GenerateContext {
   /** The environment the spec was resolved for (names cloud instances: <name>-<env>). */
   env: string | undefined;
-  backend: DbctlSettings['backend'];
-  /** Local state path (backend local), inside the work directory by default. */
-  localStatePath: string;
+  /** The terraform backend block (src/terraform/backend.ts: resolveBackend). */
+  backend: Record<string, unknown>;
   /** provider local: the server, from the connection profile (the password travels by environment). */
   server?: {host: string; port: number; user: string; database: string | undefined; tls: 'disable' | 'prefer' | 'require' | 'verify-full'} | undefined;
 }
@@ -54,7 +52,7 @@ export function instanceName(spec: DbSpec, env: string | undefined): string {
 export function generateConfig(spec: DbSpec, context: GenerateContext): Json {
   const doc = new TerraformDocument();
   doc.terraform.required_version = REQUIRED_TERRAFORM;
-  doc.terraform.backend = backendBlock(spec, context);
+  doc.terraform.backend = context.backend;
   if (spec.provider === 'local') local(spec, context, doc);
   else if (spec.provider === 'gcp') gcp(spec, context, doc);
   else aws(spec, context, doc);
@@ -98,24 +96,6 @@ class TerraformDocument {
     if (Object.keys(this.outputs).length > 0) doc.output = sorted(this.outputs);
     return doc;
   }
-}
-
-function backendBlock(spec: DbSpec, context: GenerateContext): Json {
-  const key = instanceName(spec, context.env);
-  const b = context.backend;
-  if (b.type === 'gcs') return {gcs: {bucket: b.bucket, prefix: `${b.prefix ? `${b.prefix.replace(/\/$/, '')}/` : ''}dbctl/${key}`}};
-  if (b.type === 's3') {
-    return {
-      s3: {
-        bucket: b.bucket,
-        region: b.region,
-        key: `${b.keyPrefix ? `${b.keyPrefix.replace(/\/$/, '')}/` : ''}dbctl/${key}/terraform.tfstate`,
-        encrypt: true,
-        ...(b.dynamodbTable ? {dynamodb_table: b.dynamodbTable} : {use_lockfile: true}),
-      },
-    };
-  }
-  return {local: {path: context.localStatePath}};
 }
 
 const SSLMODE = {disable: 'disable', prefer: 'prefer', require: 'require', 'verify-full': 'verify-full'} as const;

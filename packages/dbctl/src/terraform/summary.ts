@@ -143,7 +143,8 @@ function describe(rc: ShowResourceChange, action: ChangeAction): ResourceChange 
   return change;
 }
 
-function objectName(type: string, v: Record<string, unknown>, fallback: string): string {
+/** How a person names a resource: "role app", "grant on table in shop.public to reporting". */
+export function objectName(type: string, v: Record<string, unknown>, fallback: string): string {
   const kind = type.replace(/^(postgresql|mysql|google_sql|aws_db|aws)_/, '').replace(/_/g, ' ');
   const name = v.name ?? v.identifier ?? v.user ?? v.role;
   if (type === 'postgresql_grant' || type === 'postgresql_default_privileges') {

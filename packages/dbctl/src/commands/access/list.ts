@@ -17,7 +17,15 @@ export default class AccessList extends AdminCommand<typeof AccessList> {
 
   async run(): Promise<AccessRow[]> {
     const filter = {database: this.flags.database, user: this.flags.user};
-    return this.withAdmin('access.list', filter, (admin) => admin.listAccess(filter));
+    return this.runOperation({
+      operation: 'access.list',
+      target: filter,
+      names: [
+        {value: filter.database, kind: 'database', from: '--database'},
+        {value: filter.user, kind: 'role', from: '--user'},
+      ],
+      body: (admin) => admin.listAccess(filter),
+    });
   }
 
   protected override renderResult(rows: AccessRow[], out: ResultWriter): void {

@@ -17,10 +17,18 @@ export default class DbCreate extends AdminCommand<typeof DbCreate> {
 
   async run(): Promise<DbCreateResult> {
     const name = this.args.name;
-    return this.withAdmin('db.create', {database: name, owner: this.flags.owner}, async (admin, server) => {
-      const {created} = await admin.createDatabase(name, this.flags.owner);
-      if (!created) this.ctx.ui.info(`database ${name} already exists on ${server.label}`);
-      return {database: name, created, server: server.label};
+    return this.runOperation({
+      operation: 'db.create',
+      target: {database: name, owner: this.flags.owner},
+      names: [
+        {value: name, kind: 'database', from: '<name>'},
+        {value: this.flags.owner, kind: 'role', from: '--owner'},
+      ],
+      body: async (admin, server) => {
+        const {created} = await admin.createDatabase(name, this.flags.owner);
+        if (!created) this.ctx.ui.info(`database ${name} already exists on ${server.label}`);
+        return {database: name, created, server: server.label};
+      },
     });
   }
 }

@@ -19,11 +19,16 @@ export default class DbDrop extends AdminCommand<typeof DbDrop> {
 
   async run(): Promise<DbDropResult> {
     const name = this.args.name;
-    await this.confirmDestructive(`Dropping database ${name} deletes all its data`, name, this.flags.yes);
-    return this.withAdmin('db.drop', {database: name}, async (admin, server) => {
-      const {dropped} = await admin.dropDatabase(name, this.flags.force);
-      if (!dropped) this.ctx.ui.info(`database ${name} does not exist on ${server.label}`);
-      return {database: name, dropped, server: server.label};
+    return this.runOperation({
+      operation: 'db.drop',
+      target: {database: name},
+      names: [{value: name, kind: 'database', from: '<name>'}],
+      destructive: {what: `Dropping database ${name} deletes all its data`, expected: name, yes: this.flags.yes},
+      body: async (admin, server) => {
+        const {dropped} = await admin.dropDatabase(name, this.flags.force);
+        if (!dropped) this.ctx.ui.info(`database ${name} does not exist on ${server.label}`);
+        return {database: name, dropped, server: server.label};
+      },
     });
   }
 }

@@ -27,7 +27,7 @@ export default class PasswordRotate extends AdminCommand<typeof PasswordRotate> 
     const {requireSink, deliverPassword} = await import('../../admin/credentials.js');
     const {generatePassword} = await import('../../admin/password.js');
     requireSink(sinks);
-    return this.withAdmin('password.rotate', {user}, async (admin, server) => {
+    return this.runOperation({operation: 'password.rotate', target: {user}, names: [{value: user, kind: 'role', from: '<user>'}], body: async (admin, server) => {
       if (!(await admin.userExists(user))) {
         const {invalidInput} = await import('@bcl/core');
         throw invalidInput('dbctl.unknown_user', `user "${user}" does not exist on ${server.label}`, {details: {user}});
@@ -49,7 +49,7 @@ export default class PasswordRotate extends AdminCommand<typeof PasswordRotate> 
       const rows = await admin.listAccess({user});
       const databases = [...new Set(rows.filter((r) => r.object === 'database' && r.database !== null).map((r) => r.database!))].sort();
       return {user, profile: null, databases, ...delivered};
-    });
+    }});
   }
 
   protected override renderResult(result: PasswordRotateResult, out: ResultWriter): void {

@@ -20,10 +20,19 @@ export default class SchemaCreate extends AdminCommand<typeof SchemaCreate> {
   async run(): Promise<SchemaCreateResult> {
     const {database, owner} = this.flags;
     const schema = this.args.name;
-    return this.withAdmin('schema.create', {database, schema, owner}, async (admin) => {
-      const {created} = await admin.createSchema(database, schema, owner);
-      if (!created) this.ctx.ui.info(`schema ${schema} already exists in ${database}`);
-      return {database, schema, created};
+    return this.runOperation({
+      operation: 'schema.create',
+      target: {database, schema, owner},
+      names: [
+        {value: schema, kind: 'schema', from: '<name>'},
+        {value: database, kind: 'database', from: '--database'},
+        {value: owner, kind: 'role', from: '--owner'},
+      ],
+      body: async (admin) => {
+        const {created} = await admin.createSchema(database, schema, owner);
+        if (!created) this.ctx.ui.info(`schema ${schema} already exists in ${database}`);
+        return {database, schema, created};
+      },
     });
   }
 }

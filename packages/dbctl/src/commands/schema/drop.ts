@@ -22,11 +22,19 @@ export default class SchemaDrop extends AdminCommand<typeof SchemaDrop> {
   async run(): Promise<SchemaDropResult> {
     const {database, cascade, yes} = this.flags;
     const schema = this.args.name;
-    await this.confirmDestructive(`Dropping schema ${schema} of ${database}`, schema, yes);
-    return this.withAdmin('schema.drop', {database, schema, cascade}, async (admin) => {
-      const {dropped} = await admin.dropSchema(database, schema, cascade);
-      if (!dropped) this.ctx.ui.info(`schema ${schema} does not exist in ${database}`);
-      return {database, schema, dropped};
+    return this.runOperation({
+      operation: 'schema.drop',
+      target: {database, schema, cascade},
+      names: [
+        {value: schema, kind: 'schema', from: '<name>'},
+        {value: database, kind: 'database', from: '--database'},
+      ],
+      destructive: {what: `Dropping schema ${schema} of ${database}`, expected: schema, yes},
+      body: async (admin) => {
+        const {dropped} = await admin.dropSchema(database, schema, cascade);
+        if (!dropped) this.ctx.ui.info(`schema ${schema} does not exist in ${database}`);
+        return {database, schema, dropped};
+      },
     });
   }
 }

@@ -2,23 +2,11 @@ import {Args} from '@oclif/core';
 import type {ResultWriter} from '@bcl/core';
 import {AdminCommand, serverFlags} from '../../admin/command.js';
 import {accessFlags, passwordFlags} from '../../admin/flags.js';
+import {namesOf} from '../../admin/names.js';
+import type {UserCreateResult} from '../../admin/user-create.js';
 import type {AccessProfile} from '../../spec/schema.js';
 
-export interface UserCreateResult {
-  user: string;
-  profile: AccessProfile;
-  databases: string[];
-  /** PostgreSQL: the schemas the profile was applied to, per database. */
-  schemas: Record<string, string[]>;
-  /** False when the user existed: its access was set to the profile and its password left alone. */
-  created: boolean;
-  /** Only with --show-password. */
-  password?: string;
-  /** When --password-file wrote it. */
-  passwordFile?: string;
-  /** When --to-secret wrote it: <namespace>/<name>. */
-  secret?: string;
-}
+export type {UserCreateResult} from '../../admin/user-create.js';
 
 export default class UserCreate extends AdminCommand<typeof UserCreate> {
   static override summary = 'Create a login user with an access profile on one or more databases.';
@@ -39,33 +27,21 @@ When the user exists, its access is set to the profile and its password is left 
     const databases = this.flags.database;
     const schemas = this.flags.schema;
     const sinks = {showPassword: this.flags['show-password'], passwordFile: this.flags['password-file'], toSecret: this.flags['to-secret']};
-    const {requireSink, deliverPassword} = await import('../../admin/credentials.js');
+    const {deliverPassword} = await import('../../admin/credentials.js');
     const {generatePassword} = await import('../../admin/password.js');
-    return this.withAdmin('user.create', {user, profile, databases, schemas}, async (admin, server) => {
-      const exists = await admin.userExists(user);
-      const applied: Record<string, string[]> = {};
-      const applyAll = async () => {
-        for (const database of databases) applied[database] = (await admin.applyProfile(user, profile, database, schemas)).schemas;
-      };
-      if (exists) {
-        await applyAll();
-        this.ctx.ui.warn(`user ${user} already exists: its access is now the ${profile} profile; its password is unchanged (dbctl password rotate ${user} sets a new one)`);
-        return {user, profile, databases, schemas: applied, created: false};
-      }
-      requireSink(sinks);
-      const password = generatePassword();
-      // Redacted everywhere, except in the result when the user asked to see it.
-      if (!sinks.showPassword) this.ctx.redactor.add(password);
-      await admin.createUser(user, password);
-      try {
-        await applyAll();
-        const delivered = await deliverPassword(user, password, sinks, server, databases[0], async () => (await import('../../secrets/kubernetes.js')).kubernetesSecrets());
-        return {user, profile, databases, schemas: applied, created: true, ...delivered};
-      } catch (error) {
-        // Nothing half-made: a user whose grants or password delivery failed is removed again.
-        await admin.dropUser(user, {dropOwned: true}).catch(() => undefined);
-        throw error;
-      }
+    const {createUserWithProfile} = await import('../../admin/user-create.js');
+    const secrets = async () => (await import('../../secrets/kubernetes.js')).kubernetesSecrets();
+    return this.runOperation({
+      operation: 'user.create',
+      target: {user, profile, databases, schemas},
+      names: [{value: user, kind: 'role', from: '<name>'}, ...namesOf(databases, 'database', '--database'), ...namesOf(schemas, 'schema', '--schema')],
+      body: (admin, server) =>
+        createUserWithProfile(admin, server, {user, profile, databases, schemas, sinks}, {
+          generatePassword,
+          deliver: (u, password, target, database) => deliverPassword(u, password, sinks, target, database, secrets),
+          redact: (secret) => this.ctx.redactor.add(secret),
+          warn: (message) => this.ctx.ui.warn(message),
+        }),
     });
   }
 

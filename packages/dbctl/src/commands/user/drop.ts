@@ -24,11 +24,20 @@ export default class UserDrop extends AdminCommand<typeof UserDrop> {
 
   async run(): Promise<UserDropResult> {
     const user = this.args.name;
-    await this.confirmDestructive(`Dropping user ${user}`, user, this.flags.yes);
-    return this.withAdmin('user.drop', {user, reassignTo: this.flags['reassign-to'], dropOwned: this.flags['drop-owned']}, async (admin, server) => {
-      const result = await admin.dropUser(user, {reassignTo: this.flags['reassign-to'], dropOwned: this.flags['drop-owned']});
-      if (!result.dropped) this.ctx.ui.info(`user ${user} does not exist on ${server.label}`);
-      return {user, ...result};
+    const reassignTo = this.flags['reassign-to'];
+    return this.runOperation({
+      operation: 'user.drop',
+      target: {user, reassignTo, dropOwned: this.flags['drop-owned']},
+      names: [
+        {value: user, kind: 'role', from: '<name>'},
+        {value: reassignTo, kind: 'role', from: '--reassign-to'},
+      ],
+      destructive: {what: `Dropping user ${user}`, expected: user, yes: this.flags.yes},
+      body: async (admin, server) => {
+        const result = await admin.dropUser(user, {reassignTo, dropOwned: this.flags['drop-owned']});
+        if (!result.dropped) this.ctx.ui.info(`user ${user} does not exist on ${server.label}`);
+        return {user, ...result};
+      },
     });
   }
 }
