@@ -38,6 +38,19 @@ const actionList = z
   .array(z.enum([...ACTIONS, '*'], {error: `expected one of: ${ACTIONS.join(', ')} (or "*" for all)`}))
   .min(1, `expected at least one action (${ACTIONS.join(', ')})`);
 
+/**
+ * `"*"` or a mapping/list. A plain union would make the loader report a typo in the mapping as
+ * "expected *"; a string branch refined to "*" keeps the mapping's own messages and says both.
+ */
+function starOr<T extends z.ZodType>(schema: T, expected: string) {
+  return z
+    .union([schema, z.string()], {error: `expected ${expected}`})
+    .superRefine((value, ctx) => {
+      if (typeof value === 'string' && value !== '*') ctx.addIssue({code: 'custom', message: `expected ${expected}, got string ${JSON.stringify(value)}`});
+    })
+    .transform((value) => value as z.output<T> | '*');
+}
+
 const weeklySpan = z
   .strictObject({
     /** The days the span starts on (Mon ... Sun); without days, from and to may name a day each ("Fri 16:00"). */
@@ -83,23 +96,20 @@ const environmentSchema = z.strictObject({
 const ciSchema = z.strictObject({
   description: text.optional(),
   /** What this CI identity builds, and so the only services it may act on, whatever a rule says. */
-  builds: z.union([
-    z.strictObject({teams: z.array(specName).min(1).optional(), services: z.array(pattern).min(1).optional()}),
-    z.literal('*', {error: 'expected "*" (everything) or a mapping of teams and services'}),
-  ]),
+  builds: starOr(z.strictObject({teams: z.array(specName).min(1).optional(), services: z.array(pattern).min(1).optional()}), '"*" (everything) or a mapping of teams and services'),
 });
 
-const whoSchema = z.union([
+const whoSchema = starOr(
   z.strictObject({
     people: z.array(email).min(1).optional(),
     groups: z.array(name).min(1).optional(),
     teams: z.array(specName).min(1).optional(),
     ci: z.array(name).min(1).optional(),
   }),
-  z.literal('*', {error: 'expected "*" (everyone) or a mapping of people, groups, teams and ci'}),
-]);
+  '"*" (everyone) or a mapping of people, groups, teams and ci',
+);
 
-const servicesSchema = z.union([
+const servicesSchema = starOr(
   z.strictObject({
     names: z.array(pattern).min(1).optional(),
     /** Services whose spec names one of these teams. */
@@ -107,8 +117,8 @@ const servicesSchema = z.union([
     /** Services of a team the caller is a member of (under `teams`). */
     ownTeam: z.literal(true, {error: 'expected true (or leave ownTeam out)'}).optional(),
   }),
-  z.literal('*', {error: 'expected "*" (every service) or a mapping of names, teams and ownTeam'}),
-]);
+  '"*" (every service) or a mapping of names, teams and ownTeam',
+);
 
 const ruleSchema = z.strictObject({
   /** Cited by every decision the rule makes. */
@@ -118,7 +128,7 @@ const ruleSchema = z.strictObject({
   deny: actionList.optional(),
   who: whoSchema,
   services: servicesSchema,
-  environments: z.union([z.array(pattern).min(1, 'expected at least one environment'), z.literal('*', {error: 'expected "*" (every environment) or a list of names and patterns'})]),
+  environments: starOr(z.array(pattern).min(1, 'expected at least one environment'), '"*" (every environment) or a list of names and patterns'),
   /** The rule holds only while one of these windows (under `windows`) is open. */
   during: z.array(name).min(1).optional(),
   /** An allowed operation waits for a second person's approval: a member of this group, not the requester. */
