@@ -42,8 +42,10 @@ const baseSpec = fc.record({
   freeze: fc.option(fc.record({breakGlass: maybe(fc.constantFrom(...GROUPS)), actions: maybe(subset(ACTIONS))}), {nil: undefined}),
 });
 
+type BaseSpec = typeof baseSpec extends fc.Arbitrary<infer T> ? T : never;
+
 /** A valid policy from generated parts (every group and team declared, so every reference resolves). */
-function policyOf(base: fc.RandomType<typeof baseSpec>, rules: object[]): Policy {
+function policyOf(base: BaseSpec, rules: object[]): Policy {
   const groups = Object.fromEntries(GROUPS.map((g) => [g, base.groups[g] ?? []]));
   const teams = Object.fromEntries(TEAMS.map((t) => [t, base.teams[t] ?? []]));
   const spec = {
@@ -88,7 +90,7 @@ describe('decisions on arbitrary policies (property-based)', () => {
   it('a deny rule that covers the request always wins, wherever it sits among the rules', () => {
     fc.assert(
       fc.property(baseSpec, fc.array(fc.oneof(allowRule, denyRule), {maxLength: 8}), request, now, fc.nat(), (base, rules, req, at, position) => {
-        const withDeny = [...rules];
+        const withDeny: object[] = [...rules];
         withDeny.splice(position % (rules.length + 1), 0, denyingRuleFor(req));
         const decision = decide(policyOf(base, withDeny), req, at);
         expect(decision.outcome).toBe('denied');

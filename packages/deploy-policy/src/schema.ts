@@ -46,7 +46,8 @@ function starOr<T extends z.ZodType>(schema: T, expected: string) {
   return z
     .union([schema, z.string()], {error: `expected ${expected}`})
     .superRefine((value, ctx) => {
-      if (typeof value === 'string' && value !== '*') ctx.addIssue({code: 'custom', message: `expected ${expected}, got string ${JSON.stringify(value)}`});
+      // Aborting (continue: false): the checks across keys then never see a string for a mapping.
+      if (typeof value === 'string' && value !== '*') ctx.addIssue({code: 'custom', message: `expected ${expected}, got string ${JSON.stringify(value)}`, continue: false});
     })
     .transform((value) => value as z.output<T> | '*');
 }
