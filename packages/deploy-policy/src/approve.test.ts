@@ -98,3 +98,13 @@ describe('can-i --as', () => {
     expect(canAskAs(p, {kind: 'person', name: 'ann@example.com'}, {kind: 'ci', name: 'bot'})).toEqual({ok: false, message: 'ann@example.com may not ask as ci:bot: only members of group platform (admins) may'});
   });
 });
+
+describe('identities the policy cannot name', () => {
+  it('a host identity may do nothing, even under a rule for everyone', () => {
+    const p = policy(`  - {id: everyone-reads, allow: [read], who: '*', services: '*', environments: '*'}\n`);
+    const host = {kind: 'host', name: 'web1.example.com'} as unknown as AccessRequest['identity'];
+    const d = decide(p, {...ann, action: 'read', identity: host}, wednesday);
+    expect(d).toMatchObject({outcome: 'denied', code: 'no-rule', message: 'web1.example.com may not read ledger in prod: it is neither a person nor a CI identity, and no rule can name it'});
+    expect(decide(p, {...ann, action: 'read'}, wednesday).outcome).toBe('allowed');
+  });
+});

@@ -7,6 +7,13 @@ import type {Policy} from './policy.js';
  * at approval time, so a freeze that started or a rule that was removed meanwhile still counts.
  */
 
+/** A decision that waits for approval: what the server stores with the operation. */
+export type WaitingDecision = Decision & {outcome: 'approval-required'; details: Decision['details'] & {approval: NonNullable<Decision['details']['approval']>}};
+
+export function isWaitingForApproval(decision: Decision): decision is WaitingDecision {
+  return decision.outcome === 'approval-required' && decision.details.approval !== undefined;
+}
+
 export type ApprovalRefusal =
   /** The decision was not waiting for approval. */
   | 'not-waiting'
@@ -34,14 +41,14 @@ export function approve(policy: Policy, pending: Decision, approver: Identity, n
   const requester = pending.request.identity;
   const operation = describeOperation(pending.request);
   const who = describeIdentity(requester);
-  if (pending.outcome !== 'approval-required') {
+  if (!isWaitingForApproval(pending)) {
     return {ok: false, code: 'not-waiting', message: `${who}'s request to ${operation} is not waiting for approval (it was ${pending.outcome})`};
   }
   if (approver.kind !== 'person') {
-    return {ok: false, code: 'approver-is-ci', message: `${approverText} may not approve: CI identities cannot approve; a second person must (group ${pending.details.approval?.groups.join(' or ')})`};
+    return {ok: false, code: 'approver-is-ci', message: `${approverText} may not approve: CI identities cannot approve; a second person must (group ${pending.details.approval.groups.join(' or ')})`};
   }
   if (samePerson(approver, requester)) {
-    return {ok: false, code: 'approver-is-requester', message: `${approverText} may not approve their own request to ${operation}: another member of group ${pending.details.approval?.groups.join(' or ')} must`};
+    return {ok: false, code: 'approver-is-requester', message: `${approverText} may not approve their own request to ${operation}: another member of group ${pending.details.approval.groups.join(' or ')} must`};
   }
   const now_ = decide(policy, pending.request, now);
   if (now_.outcome === 'denied') return {ok: false, code: 'denied-now', message: `the request is refused now: ${now_.message}`, decision: now_};

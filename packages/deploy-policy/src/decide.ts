@@ -185,7 +185,7 @@ function checkWho(rule: Rule, c: Context): RuleCheck {
     if (group) return {check: 'who', ok: true, why: `${c.who} is in group ${group}`};
     const team = who.teams?.find((t) => c.teams.includes(t));
     if (team) return {check: 'who', ok: true, why: `${c.who} is in team ${team}`};
-  } else if (who.ci?.includes(identity.name)) return {check: 'who', ok: true, why: `${c.who} is listed under ci`};
+  } else if (identity.kind === 'ci' && who.ci?.includes(identity.name)) return {check: 'who', ok: true, why: `${c.who} is listed under ci`};
   if (who.people) reasons.push(`not ${list(who.people)}`);
   if (who.groups) reasons.push(`in no group ${list(who.groups)}`);
   if (who.teams) reasons.push(`in no team ${list(who.teams)}`);
@@ -306,6 +306,11 @@ export function explain(policy: Policy, request: AccessRequest, now: Date): Expl
     return {decision: {...decision, ...base, details: {...details, ...extra}}, rules: traces, freezes: freezeTraces};
   };
   const rule = (t: RuleTrace) => policy.rules[t.index]!;
+
+  // The type admits people and CI only; a stored or forwarded request might carry a host identity.
+  if (req.identity.kind !== 'person' && req.identity.kind !== 'ci') {
+    return finish({outcome: 'denied', code: 'no-rule', decidedBy: {kind: 'no-rule'}, message: `${c.who} may not ${operation}: it is neither a person nor a CI identity, and no rule can name it`});
+  }
 
   const deny = traces.find((t) => t.effect === 'deny' && t.matched);
   if (deny) {

@@ -21,7 +21,7 @@ export {
   type RuleCheck,
   type RuleTrace,
 } from './decide.js';
-export {type ApprovalRefusal, type ApprovalResult, approve, type AskAsResult, canAskAs, reject, type RejectionResult} from './approve.js';
+export {type ApprovalRefusal, type ApprovalResult, approve, type AskAsResult, canAskAs, isWaitingForApproval, reject, type RejectionResult, type WaitingDecision} from './approve.js';
 export {type PolicyProblemReport, type PolicyWatch, type PolicyWatchStatus, watchPolicy, type WatchPolicyOptions} from './watch.js';
 export {CHECK_POLICY_USAGE, type CheckPolicyIo, runCheckPolicy} from './check.js';
 export {closesAt, formatLocal, isOpen, opensNext, type TimeWindow} from './windows.js';

@@ -20,9 +20,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const name = z.string().regex(NAME, 'expected a name of letters, digits, ".", "_" or "-"');
 /** Service, team and environment names as the service spec writes them. */
 const specName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected lower-case letters, digits and "-" (as in service.yaml)');
+// No "!" (negation reads as its opposite at a glance) and a bounded length (brace expansion grows fast).
 const pattern = z
   .string()
-  .regex(/^[a-z0-9*?[\]{},!-]+$/, 'expected a name or a glob pattern (lower-case letters, digits, "-", and * ? [...] {a,b})');
+  .max(100, 'expected at most 100 characters')
+  .regex(/^[a-z0-9*?[\]{},-]+$/, 'expected a name or a glob pattern (lower-case letters, digits, "-", and * ? [...] {a,b})');
 const email = z
   .string()
   .regex(/^[^\s@,]+@[^\s@,]+$/, 'expected an email address (as in the PKI certificate)')
@@ -157,7 +159,7 @@ export type PolicySpec = z.output<typeof policySchema>;
 export type RuleSpec = PolicySpec['rules'][number];
 export type FreezeSpec = PolicySpec['environments'][string]['freezes'][number];
 
-const GLOB = /[*?[\]{}!]/;
+const GLOB = /[*?[\]{}]/;
 export function isPattern(value: string): boolean {
   return GLOB.test(value);
 }
