@@ -14,6 +14,7 @@ export default defineConfig({
     alias: [
       {find: /^@bcl\/core$/, replacement: here('./bcl/src/index.ts')},
       {find: /^@bcl\/testkit$/, replacement: here('./packages/testkit/src/index.ts')},
+      {find: /^@bcl\/files$/, replacement: here('./packages/files/src/index.ts')},
     ],
   },
   test: {
