@@ -1,5 +1,6 @@
-import {chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {parse, parseDocument} from 'yaml';
 import {invalidInput} from '../errors.js';
 import {findProjectFile, isPlainObject, PROJECT_FILE_NAME} from './files.js';
@@ -97,12 +98,8 @@ function parseSection(key: string, raw: string, keys: string[]): Record<string, 
   return value;
 }
 
-/** Writes under a temporary name beside the file, then renames: readers never see half a file. */
+/** Replaces the file atomically (@bcl/files), keeping the mode it had: readers never see half a file. */
 export function writeAtomically(file: string, content: string, mode = 0o644): void {
   mkdirSync(dirname(file), {recursive: true});
-  const existingMode = existsSync(file) ? statSync(file).mode & 0o777 : mode;
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, content, {mode: existingMode});
-  chmodSync(tmp, existingMode);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, content, {mode: existsSync(file) ? statSync(file).mode & 0o777 : mode});
 }

@@ -89,7 +89,8 @@ export async function buildReleases(options: ReleaseBuildOptions, io: ReleaseBui
       const version = options.version ?? pkgVersion;
       io.ui.step(`Bundling ${tool} ${version}`);
       const lib = join(work, tool, 'lib');
-      const bundle = await bundleOclifPackage({packageRoot, outDir: lib, version, workspaceRoot: ws, build: {commit}});
+      const gate = join(ws, 'bcl', 'dist', 'distribution', 'gate.js');
+      const bundle = await bundleOclifPackage({packageRoot, outDir: lib, version, workspaceRoot: ws, build: {commit}, gate});
       const artifacts: BuiltArtifact[] = [];
       for (const platform of options.platforms) {
         if (io.signal.aborted) throw interrupted();

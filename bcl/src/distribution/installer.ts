@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto';
 import {createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {BclError, conflict, denied, ExitCode, interrupted, operationFailed} from '../errors.js';
 import type {Ui} from '../output/ui.js';
 import type {ProcessRunner} from '../process/runner.js';
@@ -16,7 +17,6 @@ import {
   RELEASE_INFO,
   shareRuntime,
   ToolInstall,
-  writeFileAtomic,
   writeShim,
 } from './layout.js';
 import {
@@ -36,8 +36,12 @@ import type {Store} from './store.js';
 import {extractTarGz} from './tarball.js';
 import {compareVersions} from './versions.js';
 
-/** Points where an install can be held for tests (BCL_UPDATE_TEST_PAUSE=<point>:<marker file>). */
-export type PausePoint = 'download' | 'extracted' | 'staged' | 'switch' | 'switched';
+/**
+ * Points where an install can be held for tests (BCL_UPDATE_TEST_PAUSE=<point>:<marker file>).
+ * replacing and replaced happen only in a forced reinstall of the current version: `current`
+ * points at the new tree under its .replacing-* name, then the version directory is rebuilt.
+ */
+export type PausePoint = 'download' | 'extracted' | 'staged' | 'switch' | 'switched' | 'replacing' | 'replaced';
 
 export interface UpdaterIo {
   store: Store;
@@ -184,8 +188,10 @@ function pickArtifact(artifacts: readonly Artifact[], platform: Platform, tool: 
  */
 export async function installTool(io: UpdaterIo, request: InstallRequest): Promise<InstallOutcome> {
   const install = new ToolInstall(io.roots, request.tool);
-  const unlock = install.lock();
+  const unlock = await install.lock();
   try {
+    const repaired = await install.repairCurrent();
+    if (repaired) io.ui.debug(repaired);
     const leftovers = install.removeLeftovers();
     if (leftovers.length > 0) io.ui.debug(`removed what an interrupted run left: ${leftovers.join(', ')}`);
     const state = install.readState();
@@ -304,8 +310,8 @@ async function stageRelease(io: UpdaterIo, install: ToolInstall, release: Resolv
       sha256: artifact.sha256,
       installedAt: io.now().toISOString(),
     };
-    writeFileAtomic(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
-    await placeVersion(install, staging, version);
+    writeFileAtomicSync(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`, {mode: 0o644});
+    await placeVersion(io, install, staging, version);
   } catch (error) {
     throw stagingFailure(error, install.dir, tool, version);
   } finally {
@@ -335,21 +341,23 @@ function stagingFailure(error: unknown, dir: string, tool: string, version: stri
 
 /**
  * Moves a staged tree to <tool>/<version>. When that version is the current one (a forced
- * reinstall), `current` first points at the staged tree, so there is never a moment where it
- * points at nothing.
+ * reinstall), the tree is first renamed to a .replacing-* name and `current` pointed at it, then
+ * it becomes the version directory (ToolInstall.replaceVersionWith): `current` never points at a
+ * staging tree, nor at nothing, and a run killed in between is finished by the next one.
  */
-async function placeVersion(install: ToolInstall, staging: string, version: string): Promise<void> {
+async function placeVersion(io: UpdaterIo, install: ToolInstall, staging: string, version: string): Promise<void> {
   const dest = install.versionDir(version);
   if (!existsSync(dest)) {
     renameSync(staging, dest);
     return;
   }
   if (install.currentTarget() === version) {
-    const stagedName = staging.slice(install.dir.length + 1);
-    await install.switchTo(stagedName);
-    install.discard(dest);
-    renameSync(staging, dest);
-    await install.switchTo(version);
+    const replacing = install.workPath('replacing', version);
+    renameSync(staging, replacing);
+    const name = replacing.slice(install.dir.length + 1);
+    await install.switchTo(name);
+    await io.pause('replacing');
+    await install.replaceVersionWith(name, version, () => io.pause('replaced'));
     return;
   }
   install.discard(dest);
@@ -379,8 +387,9 @@ async function smokeTest(io: UpdaterIo, tree: string, tool: string, version: str
 /** Switches back to the version used before the current one (or to `to`), if it is still installed. */
 export async function rollbackTool(io: Pick<UpdaterIo, 'roots' | 'ui'>, tool: string, to?: string): Promise<InstallOutcome> {
   const install = new ToolInstall(io.roots, tool);
-  const unlock = install.lock();
+  const unlock = await install.lock();
   try {
+    await install.repairCurrent();
     install.removeLeftovers();
     const state = install.readState();
     const from = install.currentVersion() ?? null;
@@ -467,7 +476,9 @@ export function writePolicyCache(io: Pick<UpdaterIo, 'cacheDir'>, tool: string, 
   try {
     const before = readPolicyCache(io.cacheDir, tool);
     const next: PolicyCache = {schema: 1, ...(before?.attemptedAt ? {attemptedAt: before.attemptedAt} : {}), ...data};
-    writeFileAtomic(policyCacheFile(io.cacheDir, tool), `${JSON.stringify(next)}\n`);
+    const file = policyCacheFile(io.cacheDir, tool);
+    mkdirSync(dirname(file), {recursive: true});
+    writeFileAtomicSync(file, `${JSON.stringify(next)}\n`, {mode: 0o644});
   } catch {
     // A read-only cache only costs the notice.
   }
@@ -482,7 +493,7 @@ export function pauseHook(env: Record<string, string | undefined>): (point: Paus
   const marker = spec.slice(at + 1);
   return async (reached) => {
     if (reached !== point) return;
-    writeFileAtomic(marker, `${process.pid}\n`);
+    writeFileAtomicSync(marker, `${process.pid}\n`, {mode: 0o644});
     await new Promise(() => setInterval(() => undefined, 60_000));
   };
 }

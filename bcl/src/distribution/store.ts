@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync, openSync, fsyncSync, closeSync, copyFileSync} from 'node:fs';
+import {createReadStream, createWriteStream, mkdirSync, statSync, readFileSync} from 'node:fs';
 import {dirname, isAbsolute, join, resolve} from 'node:path';
 import type {Readable} from 'node:stream';
 import {BclError, ExitCode, denied, invalidInput, unavailable} from '../errors.js';
@@ -98,17 +98,11 @@ class DirectoryStore implements Store {
 
   async write(path: string, data: Buffer | {file: string}): Promise<void> {
     const target = this.where(path);
-    mkdirSync(dirname(target), {recursive: true});
-    const tmp = `${target}.tmp-${process.pid}`;
     try {
-      if (Buffer.isBuffer(data)) writeFileSync(tmp, data);
-      else copyFileSync(data.file, tmp);
-      const fd = openSync(tmp, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(tmp, target);
+      const {writeFileAtomic} = await import('@bcl/files');
+      mkdirSync(dirname(target), {recursive: true});
+      await writeFileAtomic(target, Buffer.isBuffer(data) ? data : readFileSync(data.file), {mode: 0o644});
     } catch (error) {
-      rmSync(tmp, {force: true});
       throw unavailable('release.store_write', `cannot write ${target}: ${(error as Error).message}`);
     }
   }

@@ -1,4 +1,4 @@
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
+import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {createHash} from 'node:crypto';
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
@@ -274,6 +274,51 @@ describe('install, update, prune, roll back', () => {
     expect((await installTool(io(store, data), request('tl'))).to).toBe('1.1.0');
     expect(readdirSync(toolDir).filter((e) => e.startsWith('.'))).toEqual([]);
     expect(readlinkSync(join(toolDir, 'current'))).toBe('1.1.0');
+  });
+
+  it('a forced reinstall of the current version ends with current on its version directory', async () => {
+    await publishTree(store, 'tl', '1.0.0');
+    await installTool(io(store, data), request('tl'));
+    const toolDir = join(data, 'tools', 'tl');
+    const outcome = await installTool(io(store, data), request('tl', {force: true}));
+    expect(outcome).toMatchObject({from: '1.0.0', to: '1.0.0', action: 'reinstalled', downloaded: true});
+    expect(readlinkSync(join(toolDir, 'current'))).toBe('1.0.0');
+    expect(readdirSync(toolDir).filter((e) => e.startsWith('.'))).toEqual([]);
+    expect(await runs(data, 'tl')).toBe('tl/1.0.0');
+  });
+
+  it.each(['replacing', 'replaced'] as const)('a forced reinstall stopped at %s is finished by the next run', async (point) => {
+    await publishTree(store, 'tl', '1.0.0');
+    await installTool(io(store, data), request('tl'));
+    const toolDir = join(data, 'tools', 'tl');
+    const stop = async (reached: string) => {
+      if (reached === point) throw new Error(`stopped at ${point}`);
+    };
+    await expect(installTool(io(store, data, {pause: stop}), request('tl', {force: true}))).rejects.toThrow(`stopped at ${point}`);
+    // current is on a complete tree under its temporary name: the tool runs, its version is the record's.
+    expect(readlinkSync(join(toolDir, 'current'))).toMatch(/^\.replacing-1\.0\.0-/);
+    expect(await runs(data, 'tl')).toBe('tl/1.0.0');
+    expect(new ToolInstall(installRoots({data} as never), 'tl').currentVersion()).toBe('1.0.0');
+    const next = await installTool(io(store, data), request('tl'));
+    expect(next).toMatchObject({from: '1.0.0', to: '1.0.0', action: 'unchanged'});
+    expect(readlinkSync(join(toolDir, 'current'))).toBe('1.0.0');
+    expect(readdirSync(toolDir).filter((e) => e.startsWith('.'))).toEqual([]);
+  });
+
+  it('repairs current left on a staging tree by an older version, reading the version from its install record', async () => {
+    await publishTree(store, 'tl', '1.0.0');
+    await installTool(io(store, data), request('tl'));
+    const toolDir = join(data, 'tools', 'tl');
+    cpSync(join(toolDir, '1.0.0'), join(toolDir, '.staging-1.0.0-dead'), {recursive: true});
+    symlinkSync('.staging-1.0.0-dead', join(toolDir, '.current-dead'));
+    renameSync(join(toolDir, '.current-dead'), join(toolDir, 'current'));
+    rmSync(join(toolDir, '1.0.0'), {recursive: true});
+    expect(new ToolInstall(installRoots({data} as never), 'tl').currentVersion()).toBe('1.0.0');
+    await publishTree(store, 'tl', '1.1.0');
+    expect(await installTool(io(store, data), request('tl'))).toMatchObject({from: '1.0.0', to: '1.1.0', action: 'updated'});
+    expect(readdirSync(toolDir).sort()).toEqual(['1.0.0', '1.1.0', 'current', 'state.json']);
+    expect((await rollbackTool(io(store, data), 'tl')).to).toBe('1.0.0');
+    expect(await runs(data, 'tl')).toBe('tl/1.0.0');
   });
 
   it('puts the shim in bcl.update.binDir when it is set', async () => {
