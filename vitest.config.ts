@@ -13,8 +13,10 @@ export default defineConfig({
   resolve: {
     alias: [
       {find: /^@bcl\/core$/, replacement: here('./bcl/src/index.ts')},
+      {find: /^@bcl\/core\/distribution$/, replacement: here('./bcl/src/distribution/index.ts')},
       {find: /^@bcl\/testkit$/, replacement: here('./packages/testkit/src/index.ts')},
       {find: /^@bcl\/files$/, replacement: here('./packages/files/src/index.ts')},
+      {find: /^@bcl\/release$/, replacement: here('./packages/release/src/index.ts')},
     ],
   },
   test: {

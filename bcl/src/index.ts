@@ -30,7 +30,7 @@ export {bclPaths, toolDir, type BclPaths, type Env} from './paths.js';
 export {ProcessRunner, ProcessFailed, tail, type RunOptions, type RunResult} from './process/runner.js';
 export {Redactor} from './process/redactor.js';
 export {programCheck, endpointCheck, compareVersions, type DoctorCheck, type DoctorContribution} from './doctor/checks.js';
-export {TOOL_NAMES, type ToolName} from './tools.js';
+export {workspaceTools, workspacePackages, type BclPackageSection} from './tools.js';
 export {ToolConfigCommand} from './command/tool-config.js';
 export {UpdateCommand} from './distribution/update-command.js';
 export {isProcessAlive} from './process/alive.js';

@@ -5,7 +5,6 @@ import {writeFileAtomicSync} from '@bcl/files';
 import {BclError, conflict, denied, ExitCode, interrupted, operationFailed} from '../errors.js';
 import type {Ui} from '../output/ui.js';
 import type {ProcessRunner} from '../process/runner.js';
-import type {ReleaseInfo} from './build.js';
 import {
   INSTALL_RECORD,
   linkRuntime,
@@ -25,6 +24,7 @@ import {
   channelManifestPath,
   channelManifestSchema,
   parseManifest,
+  type ReleaseInfo,
   signaturePath,
   versionManifestPath,
   versionManifestSchema,

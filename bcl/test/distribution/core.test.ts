@@ -8,21 +8,21 @@ import {BclError} from '../../src/errors.js';
 import {Ui} from '../../src/output/ui.js';
 import {ProcessRunner} from '../../src/process/runner.js';
 import {Redactor} from '../../src/process/redactor.js';
-import type {BuildRecord} from '../../src/distribution/build.js';
+import {type BuildRecord, generateSigningKeyPair, parsePrivateKey, publishReleases, serializeSignatures, signBytes, treeEntries, writeTarGz} from '@bcl/release';
 import {installTool, rollbackTool, type UpdaterIo} from '../../src/distribution/installer.js';
 import {installRoots, ToolInstall} from '../../src/distribution/layout.js';
 import {runningCopy} from '../../src/distribution/mode.js';
 import {currentPlatform, type Platform} from '../../src/distribution/platforms.js';
-import {publishReleases} from '../../src/distribution/publish.js';
-import {generateSigningKeyPair, parsePrivateKey, parsePublicKey, signBytes, serializeSignatures, verifySignatures} from '../../src/distribution/signing.js';
+import {parsePublicKey, verifySignatures} from '../../src/distribution/signing.js';
 import {openStore} from '../../src/distribution/store.js';
-import {extractTarGz, treeEntries, writeTarGz} from '../../src/distribution/tarball.js';
+import {extractTarGz} from '../../src/distribution/tarball.js';
 import {compareVersions} from '../../src/distribution/versions.js';
 import {startStaticServer} from './static-server.js';
 import {sha256} from './support.js';
 
 // The distribution core with small synthetic releases (a shell script for a tool), so every
 // branch of install/update/rollback runs in milliseconds; release.e2e.test.ts runs real builds.
+// Stores are made with the publisher's own code (@bcl/release), as `bcl release publish` does.
 const platform = currentPlatform() as Platform;
 let dir: {path: string; remove(): void};
 let n = 0;

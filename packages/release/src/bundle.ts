@@ -1,7 +1,7 @@
 import {copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {pathToFileURL} from 'node:url';
-import {BclError, ExitCode} from '../errors.js';
+import {BclError, ExitCode} from '@bcl/core';
 
 /**
  * Bundles an oclif package (a tool, or bcl itself) with its production dependencies into a few
@@ -98,8 +98,6 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     chunkNames: 'dist/chunks/[name]-[hash]',
     // CommonJS dependencies call require(): give every ESM file one.
     banner: {js: "import {createRequire as __bclCreateRequire} from 'node:module'; const require = __bclCreateRequire(import.meta.url);"},
-    // The release build itself is never part of a release.
-    external: ['esbuild'],
     plugins: [cjsDynamicImports()],
     legalComments: 'eof',
     logLevel: 'silent',
@@ -147,7 +145,7 @@ async function loadEsbuild(): Promise<Esbuild> {
   try {
     return (await import('esbuild')) as Esbuild;
   } catch (error) {
-    throw new BclError('release.needs_checkout', `bcl release build needs esbuild, a development dependency of a BCL checkout (${(error as Error).message})`, ExitCode.conflict, {
+    throw new BclError('release.needs_checkout', `bcl release build needs esbuild, a dependency of @bcl/release in a BCL checkout (${(error as Error).message})`, ExitCode.conflict, {
       hint: 'Run `bin/bcl release build` from a checkout after ./scripts/bootstrap.',
     });
   }
