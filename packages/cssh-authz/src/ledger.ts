@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto';
-import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {encodeKrl} from '@bcl/openssh-formats';
 import {AppendLog} from './append-log.js';
 
@@ -126,10 +127,7 @@ export class CertificateLedger {
     const kept = this.state.revocations.filter((r) => Date.parse(r.validBefore) > t.getTime());
     const added = fresh.map((r) => ({serial: r.serial, keyId: r.keyId, email: r.email, validBefore: r.validBefore, revokedAt: t.toISOString(), by, reason}));
     const next: RevocationsFile = {version: this.state.version + 1, revocations: [...kept, ...added]};
-    const path = join(this.dir, 'revocations.json');
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, {mode: 0o600});
-    renameSync(tmp, path);
+    writeFileAtomicSync(join(this.dir, 'revocations.json'), `${JSON.stringify(next, null, 2)}\n`, {mode: 0o600});
     this.state = next;
     return added.map((r) => r.serial);
   }
