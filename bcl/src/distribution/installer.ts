@@ -59,6 +59,16 @@ export interface UpdaterIo {
   pause: (point: PausePoint) => Promise<void>;
   /** The version directory this process runs from: never pruned under its feet. */
   runningFrom?: string;
+  /**
+   * The deadline of one install, update or check (bcl.http.timeoutSeconds, default 30 s): its
+   * requests, retries and waits share it, so a stalled store fails it in that time.
+   */
+  timeoutMs?: number;
+}
+
+/** The io of one operation: its store requests share one deadline. */
+function operation(io: UpdaterIo): UpdaterIo {
+  return {...io, store: io.store.within(Date.now() + (io.timeoutMs ?? 30_000))};
 }
 
 export interface InstallRequest {
@@ -186,7 +196,8 @@ function pickArtifact(artifacts: readonly Artifact[], platform: Platform, tool: 
  * and the new version starting) happens before `current` is switched. The switch is one rename;
  * anything interrupted before it leaves only dot-entries that the next run removes.
  */
-export async function installTool(io: UpdaterIo, request: InstallRequest): Promise<InstallOutcome> {
+export async function installTool(shared: UpdaterIo, request: InstallRequest): Promise<InstallOutcome> {
+  const io = operation(shared);
   const install = new ToolInstall(io.roots, request.tool);
   const unlock = await install.lock();
   try {
@@ -421,7 +432,7 @@ export async function rollbackTool(io: Pick<UpdaterIo, 'roots' | 'ui'>, tool: st
 
 /** Reads the channel (verified) and says whether a newer version is offered. */
 export async function checkTool(io: UpdaterIo, tool: string, channel: string, current: string | null): Promise<CheckOutcome> {
-  const manifest = await readChannel(io, tool, channel);
+  const manifest = await readChannel(operation(io), tool, channel);
   return {
     tool,
     channel,

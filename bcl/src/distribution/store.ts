@@ -22,6 +22,8 @@ export interface Store {
   download(url: string, dest: string, expect: {size: number}, progress?: DownloadProgress): Promise<{sha256: string; size: number}>;
   /** Publishes a file (atomically for directories; a PUT for HTTP). */
   write(path: string, data: Buffer | {file: string}): Promise<void>;
+  /** The same store, its requests sharing one deadline (epoch ms): an operation's, such as one update. */
+  within(deadline: number): Store;
 }
 
 export interface DownloadProgress {
@@ -34,6 +36,8 @@ export interface StoreIo {
   /** Extra request headers (Authorization from BCL_STORE_TOKEN). */
   headers?: Record<string, string>;
   cwd: string;
+  /** The operation's deadline (epoch ms) every request shares; see Store.within. */
+  deadline?: number;
 }
 
 const MANIFEST_LIMIT = 1024 * 1024;
@@ -64,6 +68,10 @@ class DirectoryStore implements Store {
 
   where(path: string): string {
     return isHttpLocation(path) ? path : join(this.root, path);
+  }
+
+  within(deadline: number): Store {
+    return new DirectoryStore(this.root, this.location, {...this.io, deadline});
   }
 
   async read(path: string, options: {optional?: boolean; maxBytes?: number} = {}): Promise<Buffer | undefined> {
@@ -123,9 +131,17 @@ class HttpStore implements Store {
     return isHttpLocation(path) ? path : new URL(path, this.base).toString();
   }
 
+  within(deadline: number): Store {
+    return new HttpStore(this.location, {...this.io, deadline});
+  }
+
+  private get deadline(): {deadline?: number} {
+    return this.io.deadline === undefined ? {} : {deadline: this.io.deadline};
+  }
+
   async read(path: string, options: {optional?: boolean; maxBytes?: number} = {}): Promise<Buffer | undefined> {
     const url = this.where(path);
-    const response = await this.io.http().request(url, {method: 'GET', headers: {...this.io.headers}});
+    const response = await this.io.http().request(url, {method: 'GET', headers: {...this.io.headers}, ...this.deadline});
     if (response.status === 404) {
       await response.text().catch(() => '');
       if (options.optional) return undefined;
@@ -145,7 +161,8 @@ class HttpStore implements Store {
 
   async download(url: string, dest: string, expect: {size: number}, progress?: DownloadProgress): Promise<{sha256: string; size: number}> {
     const full = this.where(url);
-    const response = await this.io.http().request(full, {method: 'GET', headers: {...this.io.headers}});
+    // A server that stalled once on a download is not asked again: the deadline would only run out later.
+    const response = await this.io.http().request(full, {method: 'GET', headers: {...this.io.headers}, ...this.deadline, retryOnTimeout: false});
     if (response.status === 404) {
       await response.text().catch(() => '');
       throw notFound(full, 404);

@@ -1,5 +1,4 @@
 import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
-import {createHash} from 'node:crypto';
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
@@ -8,7 +7,7 @@ import {BclError} from '../../src/errors.js';
 import {Ui} from '../../src/output/ui.js';
 import {ProcessRunner} from '../../src/process/runner.js';
 import {Redactor} from '../../src/process/redactor.js';
-import {type BuildRecord, generateSigningKeyPair, parsePrivateKey, publishReleases, serializeSignatures, signBytes, treeEntries, writeTarGz} from '@bcl/release';
+import {generateSigningKeyPair, parsePrivateKey, serializeSignatures, signBytes, treeEntries, writeTarGz} from '@bcl/release';
 import {installTool, rollbackTool, type UpdaterIo} from '../../src/distribution/installer.js';
 import {installRoots, ToolInstall} from '../../src/distribution/layout.js';
 import {runningCopy} from '../../src/distribution/mode.js';
@@ -18,7 +17,7 @@ import {openStore} from '../../src/distribution/store.js';
 import {extractTarGz} from '../../src/distribution/tarball.js';
 import {compareVersions} from '../../src/distribution/versions.js';
 import {startStaticServer} from './static-server.js';
-import {sha256} from './support.js';
+import {publishSynthetic, sha256, type SyntheticOptions, syntheticRelease} from './support.js';
 
 // The distribution core with small synthetic releases (a shell script for a tool), so every
 // branch of install/update/rollback runs in milliseconds; release.e2e.test.ts runs real builds.
@@ -41,33 +40,11 @@ const pair = generateSigningKeyPair();
 const signer = parsePrivateKey(pair.privatePem, 'release.pem');
 const trusted = parsePublicKey(pair.publicText, 'test');
 
-/** A release tree whose launcher prints what `--version` prints, and a 1 MiB "runtime". */
-function releaseTree(tool: string, version: string, options: {prints?: string; releaseVersion?: string; releaseRuntime?: string; runtime?: Buffer} = {}): string {
-  const tree = fresh(`tree-${tool}-${version}`);
-  mkdirSync(join(tree, 'bin'));
-  mkdirSync(join(tree, 'runtime', 'bin'), {recursive: true});
-  mkdirSync(join(tree, 'lib'));
-  writeFileSync(join(tree, 'bin', tool), `#!/bin/sh\necho "${options.prints ?? `${tool}/${version} ${platform} node-v0`}"\n`, {mode: 0o755});
-  writeFileSync(join(tree, 'runtime', 'bin', 'node'), options.runtime ?? Buffer.alloc(1024 * 1024, 7), {mode: 0o755});
-  writeFileSync(join(tree, 'lib', 'package.json'), JSON.stringify({name: tool, version}));
-  const runtime = readFileSync(join(tree, 'runtime', 'bin', 'node'));
-  const runtimeSha256 = options.releaseRuntime ?? createHash('sha256').update(runtime).digest('hex');
-  writeFileSync(join(tree, 'release.json'), JSON.stringify({schema: 1, tool, version: options.releaseVersion ?? version, platform, node: '0', runtimeSha256, commit: 'test'}));
-  return tree;
-}
+const releaseTree = (tool: string, version: string, options: SyntheticOptions = {}) => syntheticRelease(fresh(`tree-${tool}-${version}`), tool, version, options);
 
 /** Packs and publishes releases to a directory store, as `bcl release publish` does. */
 async function publishTree(store: string, tool: string, version: string, tree = releaseTree(tool, version), extra: {allowDowngrade?: boolean; channel?: string} = {}): Promise<void> {
-  const build = fresh('build');
-  const file = `${tool}-${version}-${platform}.tar.gz`;
-  const {sha256: hash, size} = await writeTarGz(treeEntries(tree), join(build, file), 0);
-  const runtimeSha256 = sha256(join(tree, 'runtime', 'bin', 'node'));
-  const record: BuildRecord = {schema: 1, commit: 'test', tools: [{tool, version, artifacts: [{platform, file, sha256: hash, size, node: '0', runtimeSha256}]}]};
-  writeFileSync(join(build, 'build.json'), JSON.stringify(record));
-  await publishReleases(
-    {buildDir: build, store: openStore(store, {http: () => undefined as never, cwd: '/'}), channel: extra.channel ?? 'stable', keys: [signer], expiresInMs: 86_400_000, allowDowngrade: extra.allowDowngrade ?? false, now: () => new Date()},
-    quietUi(),
-  );
+  await publishSynthetic(store, fresh('build'), tree, tool, version, signer, extra);
 }
 
 function quietUi(): Ui {
