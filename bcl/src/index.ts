@@ -23,6 +23,7 @@ export {
   type BclErrorOptions,
 } from './errors.js';
 export {HttpClient, expectOk, type HttpRequest, type HttpResponse, type TlsOptions} from './http/client.js';
+export {nodeHttpAgent} from './http/agent.js';
 export {ResultWriter} from './output/result.js';
 export {renderTable, renderKeyValue, type Column} from './output/table.js';
 export {Ui, ProgressBoard, type ProgressTask} from './output/ui.js';
