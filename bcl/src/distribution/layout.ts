@@ -1,10 +1,9 @@
 import {randomBytes} from 'node:crypto';
 import {chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
-import {acquireFileLock, describeHolder, fsyncDirectory, LockHeldError, writeFileAtomicSync} from '@bcl/files';
+import {acquireFileLock, describeHolder, fsyncPath, LockHeldError, writeFileAtomicSync} from '@bcl/files';
 import {conflict} from '../errors.js';
 import type {BclPaths} from '../paths.js';
-import {fsyncPath} from './tarball.js';
 import {compareVersions, isValidVersion} from './versions.js';
 
 /**
@@ -245,7 +244,7 @@ function linkTree(from: string, to: string): void {
       }
     }
   }
-  fsyncDirectory(to);
+  fsyncPath(to);
 }
 
 /** The shim on PATH: runs whatever `current` points at when it starts. */

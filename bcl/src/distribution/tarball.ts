@@ -1,5 +1,6 @@
-import {closeSync, fsyncSync, openSync, readdirSync} from 'node:fs';
+import {readdirSync} from 'node:fs';
 import {join} from 'node:path';
+import {fsyncPath} from '@bcl/files';
 import {denied} from '../errors.js';
 
 // Reading release tarballs, with node-tar hardened for hostile input. The writer, which makes the
@@ -50,16 +51,4 @@ export function fsyncTree(root: string): void {
     else if (entry.isFile()) fsyncPath(path);
   }
   fsyncPath(root);
-}
-
-export function fsyncPath(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename that follows is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }

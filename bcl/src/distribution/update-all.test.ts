@@ -1,3 +1,4 @@
+import {rejection} from '@bcl/testkit';
 import {describe, expect, it} from 'vitest';
 import {BclError, ExitCode, unavailable} from '../errors.js';
 import type {CheckOutcome, InstallOutcome, InstallRequest} from './installer.js';
@@ -40,15 +41,7 @@ function fakeIo(installed: string[], behaviour: {fail?: Record<string, BclError>
 
 const ask = (extra: Partial<UpdateAllRequest> = {}): UpdateAllRequest => ({named: [], check: false, rollback: false, allowDowngrade: false, background: false, ...extra});
 
-async function failure(promise: Promise<unknown>): Promise<BclError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(BclError);
-    return error as BclError;
-  }
-  throw new Error('expected a failure');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, BclError);
 
 describe('bcl update (the loop)', () => {
   it('updates every installed tool from the channel it follows, saying so for each', async () => {

@@ -2,7 +2,7 @@ import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rea
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
-import {run, tempDir} from '@bcl/testkit';
+import {rejection, run, tempDir} from '@bcl/testkit';
 import {BclError} from '../../src/errors.js';
 import {Ui} from '../../src/output/ui.js';
 import {ProcessRunner} from '../../src/process/runner.js';
@@ -71,15 +71,7 @@ function io(store: string, data: string, extra: Partial<UpdaterIo> = {}): Update
 
 const request = (tool: string, extra: Record<string, unknown> = {}) => ({tool, channel: 'stable', channelExplicit: false, force: false, allowDowngrade: false, ...extra});
 
-async function failure(promise: Promise<unknown>): Promise<BclError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(BclError);
-    return error as BclError;
-  }
-  throw new Error('expected a failure');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, BclError);
 
 async function runs(data: string, tool: string): Promise<string> {
   const {stdout} = await run(join(data, 'bin', tool), ['--version']);

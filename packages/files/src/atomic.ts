@@ -19,21 +19,24 @@ export interface AtomicWriteOptions {
 export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: AtomicWriteOptions): void {
   checkMode(options.mode);
   writeFileAtomicLib.sync(path, asBuffer(data), {mode: options.mode, fsync: options.fsync !== false});
-  if (options.fsync !== false) fsyncDirectory(dirname(path));
+  if (options.fsync !== false) fsyncPath(dirname(path));
 }
 
 /** The asynchronous form of writeFileAtomicSync (same rule). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   checkMode(options.mode);
   await writeFileAtomicLib(path, asBuffer(data), {mode: options.mode, fsync: options.fsync !== false});
-  if (options.fsync !== false) fsyncDirectory(dirname(path));
+  if (options.fsync !== false) fsyncPath(dirname(path));
 }
 
-/** fsync of a directory makes a rename in it durable; some filesystems refuse it, which only costs durability. */
-export function fsyncDirectory(dir: string): void {
+/**
+ * fsyncs a file or a directory (that of a directory makes a rename in it durable). Some
+ * filesystems refuse it on directories, which only costs durability: the rename stays atomic.
+ */
+export function fsyncPath(path: string): void {
   let fd: number | undefined;
   try {
-    fd = openSync(dir, 'r');
+    fd = openSync(path, 'r');
     fsyncSync(fd);
   } catch {
     // Not supported here: the rename itself is still atomic.

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {closeSync, constants, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync, type Stats} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
-import {fsyncDirectory} from './atomic.js';
+import {fsyncPath} from './atomic.js';
 import {FileSafetyError} from './errors.js';
 
 export interface SecretWriteOptions {
@@ -44,7 +44,7 @@ export function writeSecretFileSync(path: string, data: string | Uint8Array, opt
     closeSync(fd);
     renameSync(tmp, path);
     renamed = true;
-    fsyncDirectory(dir);
+    fsyncPath(dir);
   } finally {
     if (!renamed) {
       try {

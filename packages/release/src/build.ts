@@ -138,16 +138,10 @@ async function sourceIdentity(ws: string, io: ReleaseBuildIo): Promise<{commit: 
   return {commit, mtime};
 }
 
-interface TreeSpec {
+interface TreeSpec extends Omit<ReleaseInfo, 'schema'> {
   tree: string;
   lib: string;
   runtimeDir: string;
-  tool: string;
-  version: string;
-  platform: Platform;
-  node: string;
-  runtimeSha256: string;
-  commit: string;
   packageName: string;
 }
 

@@ -98,6 +98,8 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     chunkNames: 'dist/chunks/[name]-[hash]',
     // CommonJS dependencies call require(): give every ESM file one.
     banner: {js: "import {createRequire as __bclCreateRequire} from 'node:module'; const require = __bclCreateRequire(import.meta.url);"},
+    // ... and some read __filename/__dirname (write-file-atomic names its temporary files with it).
+    define: {__filename: 'import.meta.filename', __dirname: 'import.meta.dirname'},
     plugins: [cjsDynamicImports()],
     legalComments: 'eof',
     logLevel: 'silent',

@@ -1,16 +1,16 @@
-import {execFileSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {createServer, request as httpRequest, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
-import {type IsolatedHome, isolatedHome, type JenkinsDouble, runCli, startJenkinsDouble, tempDir} from '@bcl/testkit';
+import {type IsolatedHome, isolatedHome, type JenkinsDouble, runCli, startJenkinsDouble} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {type ServiceRepo, serviceRepo} from './helpers.js';
 
 // svctl's Jenkins calls, the client's and the console log's alike, go through the proxy bcl's
 // HTTP settings name (HTTP_PROXY, NO_PROXY), through the real launcher.
 let jenkins: JenkinsDouble;
 let home: IsolatedHome;
-let repo: {path: string; remove(): void};
+let repo: ServiceRepo;
 let proxy: Server;
 let proxyUrl: string;
 const proxied: string[] = [];
@@ -20,12 +20,7 @@ beforeAll(async () => {
   home = isolatedHome();
   mkdirSync(join(home.xdg.config, 'bcl'), {recursive: true});
   writeFileSync(join(home.xdg.config, 'bcl', 'config.yaml'), `svctl:\n  jenkins:\n    ci:\n      url: ${jenkins.url}\n      user: ${jenkins.user}\n      tokenEnv: JENKINS_TOKEN\n`);
-  repo = tempDir('svctl-jenkins-proxy-');
-  writeFileSync(join(repo.path, 'service.yaml'), 'name: hello\nteam: payments\nimage: registry.example.com/payments/hello\nruntime: node\ngit:\n  url: https://git.example.com/payments/hello.git\n');
-  const git = (...args: string[]) => execFileSync('git', args, {cwd: repo.path, env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com'}});
-  git('init', '-q', '-b', 'main');
-  git('add', 'service.yaml');
-  git('commit', '-q', '-m', 'service');
+  repo = await serviceRepo('name: hello\nteam: payments\nimage: registry.example.com/payments/hello\nruntime: node\ngit:\n  url: https://git.example.com/payments/hello.git\n');
   // A forward proxy as corporate ones are for plain HTTP: it relays absolute-URI requests.
   proxy = createServer((req, res) => {
     proxied.push(`${req.method} ${new URL(req.url!).pathname}`);
@@ -47,7 +42,7 @@ afterAll(async () => {
   repo?.remove();
 });
 
-const svctl = (args: string[], env: Record<string, string>) => runCli('svctl', args, {env: {...home.env, JENKINS_TOKEN: jenkins.token, ...env}, cwd: repo.path});
+const svctl = (args: string[], env: Record<string, string>) => runCli('svctl', args, {env: {...home.env, JENKINS_TOKEN: jenkins.token, ...env}, cwd: repo.dir});
 
 describe('svctl and Jenkins behind a proxy', () => {
   it('sync and a followed build go through HTTP_PROXY: crumb, job, queue, build and the console log', async () => {
