@@ -15,11 +15,16 @@ export default defineConfig({
       {find: /^@bcl\/core$/, replacement: here('./bcl/src/index.ts')},
       {find: /^@bcl\/core\/errors$/, replacement: here('./bcl/src/errors.ts')},
       {find: /^@bcl\/core\/http$/, replacement: here('./bcl/src/http/client.ts')},
+      {find: /^@bcl\/core\/http-agent$/, replacement: here('./bcl/src/http/agent.ts')},
       {find: /^@bcl\/core\/process$/, replacement: here('./bcl/src/process/index.ts')},
       {find: /^@bcl\/deploy-core\/spec\/schema$/, replacement: here('./packages/deploy-core/src/spec/schema.ts')},
       {find: /^@bcl\/deploy-core\/(events)$/, replacement: here('./packages/deploy-core/src/$1.ts')},
       {find: /^@bcl\/deploy-core\/(spec|render|kube|deploy|jenkins|observability)$/, replacement: here('./packages/deploy-core/src/$1/index.ts')},
+
+      {find: /^@bcl\/core\/distribution$/, replacement: here('./bcl/src/distribution/index.ts')},
       {find: /^@bcl\/testkit$/, replacement: here('./packages/testkit/src/index.ts')},
+      {find: /^@bcl\/files$/, replacement: here('./packages/files/src/index.ts')},
+      {find: /^@bcl\/release$/, replacement: here('./packages/release/src/index.ts')},
     ],
   },
   test: {

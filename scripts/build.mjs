@@ -3,7 +3,7 @@
 // manifest (oclif.manifest.json) and its help pages pre-rendered by oclif's own Help class
 // (dist/help.json), so `--help` answers without loading oclif. Quiet and quick when up to date.
 import {execFileSync} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
@@ -20,6 +20,10 @@ try {
   process.stderr.write('build: TypeScript compilation failed\n');
   process.exit(1);
 }
+
+// tsc never deletes what a removed or moved source compiled to; oclif would still find a stale
+// command in dist/commands, so outputs without their source go.
+for (const dir of [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))]) pruneStaleOutputs(dir);
 
 const packages = [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))].filter((dir) => {
   const file = join(dir, 'package.json');
@@ -41,19 +45,23 @@ for (const dir of packages) {
   const manifest = plugin.manifest;
   writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   const pages = await renderHelp(oclif, dir);
-  if (dir === join(root, 'bcl')) pages[''] = withToolsSection(pages[''] ?? '');
+  if (dir === join(root, 'bcl')) pages[''] = await withHostedPackages(pages[''] ?? '');
   writeFileSync(helpFile, JSON.stringify(pages));
   if (verbose) process.stderr.write(`build: ${dir}: ${Object.keys(manifest.commands).length} commands\n`);
 }
 
-/** The bcl host's root help also lists the tools it mounts (`bcl svctl ...` is `svctl ...`). */
-function withToolsSection(page) {
-  const tools = ['svctl', 'dbctl', 'pkictl', 'csshctl']
-    .map((t) => join(root, 'packages', t, 'package.json'))
-    .filter((f) => existsSync(f))
-    .map((f) => JSON.parse(readFileSync(f, 'utf8')));
-  if (tools.length === 0) return page;
-  const width = Math.max(...tools.map((t) => t.oclif.bin.length));
+/**
+ * The bcl host's root help also lists what it runs from other packages, found by their "bcl"
+ * section as the host itself finds them (bcl/src/tools.ts): the tools it mounts (`bcl svctl ...`
+ * is `svctl ...`) and the topics served by a package of the checkout (`bcl release ...`).
+ */
+async function withHostedPackages(page) {
+  const {workspacePackages} = await import(pathToFileURL(join(root, 'bcl', 'dist', 'tools.js')).href);
+  const found = workspacePackages(root);
+  const tools = found.filter((p) => p.pjson.bcl.tool && p.pjson.oclif?.bin).map((p) => ({name: p.pjson.oclif.bin, text: p.pjson.description ?? ''}));
+  const topics = found
+    .filter((p) => p.pjson.bcl.hostTopic)
+    .map((p) => ({name: p.pjson.bcl.hostTopic, text: p.pjson.oclif?.topics?.[p.pjson.bcl.hostTopic]?.description ?? p.pjson.description ?? ''}));
   const wrap = (text, indent) => {
     const out = [];
     let line = '';
@@ -66,8 +74,29 @@ function withToolsSection(page) {
     out.push(line);
     return out.join(`\n${' '.repeat(indent)}`);
   };
-  const lines = tools.map((t) => `  ${t.oclif.bin.padEnd(width)}  ${wrap(t.description, width + 4)}`);
-  const section = `TOOLS (bcl <tool> ... runs the tool, e.g. bcl svctl deploy)\n${lines.join('\n')}\n\n`;
+  const rows = (entries, width) => entries.map((t) => `  ${t.name.padEnd(width)}  ${wrap(t.text, width + 4)}`);
+  if (topics.length > 0) {
+    // Into oclif's TOPICS section, in order, aligned with its entries.
+    const at = page.indexOf('TOPICS\n');
+    const end = at === -1 ? -1 : page.indexOf('\n\n', at);
+    const existing = at === -1 ? [] : page.slice(at + 'TOPICS\n'.length, end === -1 ? undefined : end).split('\n').filter(Boolean);
+    const names = existing.filter((l) => /^  \S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+    const width = Math.max(...names.map((n) => n.length), ...topics.map((t) => t.name.length));
+    const entries = [];
+    for (const line of existing) {
+      if (/^  \S/.test(line)) {
+        const name = line.trim().split(/\s+/)[0];
+        entries.push({name, text: line.trim().slice(name.length).trim()});
+      } else entries[entries.length - 1].text += ` ${line.trim()}`;
+    }
+    for (const t of topics) if (!entries.some((e) => e.name === t.name)) entries.push(t);
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    const section = `TOPICS\n${rows(entries, width).join('\n')}`;
+    page = at === -1 ? `${page}\n${section}\n` : page.slice(0, at) + section + (end === -1 ? '\n' : page.slice(end));
+  }
+  if (tools.length === 0) return page;
+  const width = Math.max(...tools.map((t) => t.name.length));
+  const section = `TOOLS (bcl <tool> ... runs the tool, e.g. bcl svctl deploy)\n${rows(tools, width).join('\n')}\n\n`;
   const at = page.indexOf('TOPICS\n');
   return at === -1 ? page + '\n' + section : page.slice(0, at) + section + page.slice(at);
 }
@@ -102,6 +131,19 @@ async function capture(fn) {
     process.stdout.write = write;
   }
   return out;
+}
+
+function pruneStaleOutputs(dir) {
+  const dist = join(dir, 'dist');
+  if (!existsSync(join(dir, 'src')) || !existsSync(dist)) return;
+  for (const entry of readdirSync(dist, {withFileTypes: true, recursive: true})) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath ?? entry.path, entry.name);
+    const m = /^(.*)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(file.slice(dist.length + 1));
+    if (!m) continue;
+    const source = join(dir, 'src', m[1]);
+    if (!existsSync(`${source}.ts`) && !existsSync(`${source}.tsx`) && !existsSync(`${source}.mts`)) rmSync(file, {force: true});
+  }
 }
 
 function newestMtime(dir, skip) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 import {runHost} from '../dist/launcher.js';
-import {hostToolRoots} from '../dist/tools.js';
+import {hostMounts} from '../dist/tools.js';
 
-await runHost(import.meta.url, hostToolRoots(import.meta.url));
+await runHost(import.meta.url, hostMounts(import.meta.url));

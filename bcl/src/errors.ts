@@ -92,7 +92,8 @@ interface OclifLikeError extends Error {
 
 /**
  * Turns anything thrown into a BclError: oclif's parser errors become usage errors (exit 2),
- * everything unknown is an unexpected failure (exit 1) that keeps the original as its cause.
+ * @bcl/files' refusals exit 3 (or 6 for a file that exists), everything unknown is an unexpected
+ * failure (exit 1) that keeps the original as its cause.
  */
 export function toBclError(error: unknown): BclError {
   if (isBclError(error)) return error;
@@ -102,6 +103,12 @@ export function toBclError(error: unknown): BclError {
     const oclifExit = e.oclif?.exit;
     if (e.code === 'EEXIT' && typeof oclifExit === 'number') {
       return new BclError('exit', e.message, oclifExit as ExitCode, {cause: error});
+    }
+    // @bcl/files refusing a path (a secret over a symlink or a file others can read): the input's fault.
+    if (e.name === 'FileSafetyError') {
+      const f = error as Error & {problem?: string; hint?: string; path?: string};
+      const exit = f.problem === 'exists' ? ExitCode.conflict : ExitCode.invalid;
+      return new BclError(`file.${f.problem ?? 'unsafe'}`, f.message, exit, {...(f.hint ? {hint: f.hint} : {}), details: {file: f.path}, cause: error});
     }
     if (oclifExit === 2 || e.parse !== undefined || /^command .* not found$/.test(e.message)) {
       return usageError(stripAnsi(e.message.replace(/\nSee more help with --help$/, '')), {

@@ -45,18 +45,21 @@ async function runRoot(root: string, rawArgv: string[]): Promise<number> {
 
 /**
  * The bcl host: `bcl <tool> ...` runs that tool exactly as its own bin would (oclif has no
- * plugin namespaces, and the tools' commands would collide: status, update...).
+ * plugin namespaces, and the tools' commands would collide: status, update...). A mount that
+ * keeps its word serves a topic of bcl's own (`bcl release build`, from the release package).
  */
-export async function runHost(binUrl: string, tools: Record<string, string>, argv: string[] = process.argv.slice(2)): Promise<void> {
+export async function runHost(binUrl: string, mounts: Record<string, string | {root: string; keepWord: boolean}>, argv: string[] = process.argv.slice(2)): Promise<void> {
   const hoisted = hoistGlobalFlags(argv);
   const first = hoisted[0];
-  if (first && Object.hasOwn(tools, first)) {
-    const toolRoot = tools[first]!;
+  if (first && Object.hasOwn(mounts, first)) {
+    const mount = mounts[first]!;
+    const toolRoot = typeof mount === 'string' ? mount : mount.root;
+    const rest = typeof mount === 'object' && mount.keepWord ? hoisted : hoisted.slice(1);
     enableCompileCache();
     // An installed tool is a release of its own (its own Node, its own bundle): run its launcher.
     const code = existsSync(join(dirname(toolRoot), 'release.json'))
-      ? await runLauncher(join(dirname(toolRoot), 'bin', first), hoisted.slice(1))
-      : await runRoot(toolRoot, hoisted.slice(1));
+      ? await runLauncher(join(dirname(toolRoot), 'bin', first), rest)
+      : await runRoot(toolRoot, rest);
     await exitWhenFlushed(code);
     return;
   }

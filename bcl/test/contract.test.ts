@@ -28,7 +28,8 @@ describe('--version and --help', () => {
 
   it('bcl <tool> ... runs the tool', async () => {
     const help = await runCli('bcl', ['--help'], {env: home.env});
-    expect(help.stdout).toMatch(/TOOLS[^\n]*\n\s+svctl\s+Build and deploy services/);
+    // The tools bcl found by their package.json, in name order.
+    expect(help.stdout).toMatch(/TOOLS[^\n]*\n {2}csshctl .*\n {2}dbctl .*\n(?: .*\n)* {2}pkictl .*\n {2}svctl +Build and deploy services/);
     const viaHost = await runCli('bcl', ['svctl', '--version'], {env: home.env});
     expect(viaHost.stdout).toMatch(/^svctl\//);
     const config = await runCli('bcl', ['--json', 'pkictl', 'config'], {env: home.env});

@@ -14,7 +14,7 @@ import {type CommandContext, createContext} from './context.js';
 import {globalFlags} from './flags.js';
 import {hostToolRoots, readPackageJson, toolRoots} from '../tools.js';
 import {interactivity, Prompter} from './prompt.js';
-import {type VersionGate, versionGate} from '../distribution/gate.js';
+import type {Env} from '../paths.js';
 
 export type BclFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BclCommand)['baseFlags'] & T['flags']>;
 export type BclArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -25,7 +25,30 @@ export type Envelope =
   | {ok: false; error: {code: string; message: string; hint?: string; details?: unknown}; warnings: string[]};
 
 interface BclPjson {
-  bcl?: {namespace?: string; config?: string};
+  /** gate: the version gate module a release names (the distribution client's). */
+  bcl?: {namespace?: string; config?: string; gate?: string};
+}
+
+/** What a release's version gate is told about the command, before it runs. */
+export interface GateOptions {
+  /** The package root (oclif config.root): lib/ of an installed release. */
+  root: string;
+  tool: string;
+  version: string;
+  env: Env;
+  /** $XDG_CACHE_HOME/bcl */
+  cacheDir: string;
+  ui: Ui;
+  json: boolean;
+  /** The command changes nothing (may run below the minimum version). */
+  allowedBelowMinimumVersion: boolean;
+  /** bcl.update.check */
+  checkEnabled: boolean;
+}
+
+/** A release's version gate: it may refuse the command (throw), and acts once it has run. */
+export interface VersionGate {
+  afterRun(): Promise<void>;
 }
 
 /**
@@ -106,9 +129,13 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
       redactor: this.redactor,
       signal: this.abort.signal,
     });
-    // Installed releases only (one stat otherwise): deprecation notice, minimumVersion refusal.
-    const update = (config.get('bcl') as {update?: {check?: boolean}} | undefined)?.update;
-    this.gate = await versionGate({root: this.config.root, tool: this.config.bin, version: this.config.version, env, cacheDir: paths.cache, ui, json: Boolean(g.json), allowedBelowMinimumVersion: ctor.allowedBelowMinimumVersion, checkEnabled: update?.check !== false});
+    // A release names its version gate in package.json (deprecation notice, minimumVersion refusal).
+    const gateModule = (this.config.pjson as BclPjson).bcl?.gate;
+    if (gateModule) {
+      const update = (config.get('bcl') as {update?: {check?: boolean}} | undefined)?.update;
+      const {versionGate} = (await import(pathToFileURL(join(this.config.root, gateModule)).href)) as {versionGate: (o: GateOptions) => Promise<VersionGate | undefined>};
+      this.gate = await versionGate({root: this.config.root, tool: this.config.bin, version: this.config.version, env, cacheDir: paths.cache, ui, json: Boolean(g.json), allowedBelowMinimumVersion: ctor.allowedBelowMinimumVersion, checkEnabled: update?.check !== false});
+    }
   }
 
   /**
@@ -150,11 +177,11 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
     if (failure === undefined && this.abort.signal.aborted && result === undefined) failure = interrupted();
     if (failure !== undefined) {
       this.report(failure);
-      this.gate?.afterRun();
+      await this.gate?.afterRun();
       return undefined as R;
     }
     this.emitResult(result);
-    this.gate?.afterRun();
+    await this.gate?.afterRun();
     return result as R;
   }
 

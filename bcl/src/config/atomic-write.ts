@@ -1,12 +1,9 @@
-import {chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, statSync} from 'node:fs';
 import {dirname} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 
-/** Writes under a temporary name beside the file, then renames: readers never see half a file. */
+/** Replaces the file atomically (@bcl/files), keeping the mode it had: readers never see half a file. */
 export function writeAtomically(file: string, content: string, mode = 0o644): void {
   mkdirSync(dirname(file), {recursive: true});
-  const existingMode = existsSync(file) ? statSync(file).mode & 0o777 : mode;
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, content, {mode: existingMode});
-  chmodSync(tmp, existingMode);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, content, {mode: existsSync(file) ? statSync(file).mode & 0o777 : mode});
 }

@@ -61,6 +61,7 @@ export function updaterIo(ctx: CommandContext, roots: InstallRoots, runningFrom?
     signal: ctx.signal,
     cacheDir: ctx.paths.cache,
     pause: pauseHook(ctx.env),
+    timeoutMs: ((ctx.config.get('bcl') as {http?: {timeoutSeconds?: number}}).http?.timeoutSeconds ?? 30) * 1000,
     ...(runningFrom ? {runningFrom} : {}),
   };
 }

@@ -1,41 +1,20 @@
 import {spawn} from 'node:child_process';
-import {existsSync, mkdirSync, renameSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync} from 'node:fs';
 import {dirname, join} from 'node:path';
+import type {GateOptions, VersionGate} from '../command/base.js';
 import {conflict} from '../errors.js';
-import type {Ui} from '../output/ui.js';
-import type {Env} from '../paths.js';
 import {type PolicyCache, policyCacheFile, readPolicyCache} from './policy-cache.js';
+
+const DAY_MS = 86_400_000;
 
 /**
  * What an installed tool does around every command, from the policy cache only (no network, one
  * small file): print the channel's deprecation message, refuse commands that change anything
  * when below the channel's minimumVersion, and after the command, on an interactive terminal,
- * show the update notice and start the daily check in the background. A checkout or npm install
- * has no install.json and skips all of it.
+ * show the update notice and start the daily check in the background. A release names this
+ * module in its package.json ("bcl": {"gate": ...}) and the command base runs it; a checkout or
+ * npm install has no gate, and a release without install.json (unpacked by hand) skips it.
  */
-export interface GateOptions {
-  /** The package root (oclif config.root): lib/ of an installed release. */
-  root: string;
-  tool: string;
-  version: string;
-  env: Env;
-  /** $XDG_CACHE_HOME/bcl */
-  cacheDir: string;
-  ui: Ui;
-  json: boolean;
-  /** The command changes nothing (may run below the minimum version). */
-  allowedBelowMinimumVersion: boolean;
-  /** bcl.update.check */
-  checkEnabled: boolean;
-}
-
-export interface VersionGate {
-  /** After the command: the update notice and the background check, when the terminal is a person's. */
-  afterRun(): void;
-}
-
-const DAY_MS = 86_400_000;
-
 export async function versionGate(options: GateOptions): Promise<VersionGate | undefined> {
   const tree = dirname(options.root);
   if (!existsSync(join(tree, 'install.json'))) return undefined;
@@ -52,12 +31,12 @@ export async function versionGate(options: GateOptions): Promise<VersionGate | u
     });
   }
   return {
-    afterRun() {
+    async afterRun() {
       if (!noticeWanted(options)) return;
       if (cache?.latest && below(cache.latest)) {
         options.ui.line(`${options.ui.paint('yellow', 'A new version is available:')} ${options.tool} ${options.version} -> ${cache.latest}. Run \`${options.tool} update\`.`);
       }
-      if (due(cache, Date.now())) startBackgroundCheck(options, cache);
+      if (due(cache, Date.now())) await startBackgroundCheck(options, cache);
     },
   };
 }
@@ -79,12 +58,12 @@ function due(cache: PolicyCache | undefined, now: number): boolean {
 }
 
 /** `<tool> update --background` as a detached process: it never delays or outlives the command's output. */
-function startBackgroundCheck(o: GateOptions, cache: PolicyCache | undefined): void {
+async function startBackgroundCheck(o: GateOptions, cache: PolicyCache | undefined): Promise<void> {
   try {
+    const {writeFileAtomicSync} = await import('@bcl/files');
     const file = policyCacheFile(o.cacheDir, o.tool);
     mkdirSync(dirname(file), {recursive: true});
-    writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify({...cache, schema: 1, attemptedAt: new Date().toISOString()})}\n`);
-    renameSync(`${file}.tmp-${process.pid}`, file);
+    writeFileAtomicSync(file, `${JSON.stringify({...cache, schema: 1, attemptedAt: new Date().toISOString()})}\n`, {mode: 0o644});
     const child = spawn(process.execPath, [join(o.root, 'bin', 'run.js'), 'update', '--background', '--json'], {
       detached: true,
       stdio: 'ignore',

@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto';
 import {createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {BclError, conflict, denied, ExitCode, interrupted, operationFailed} from '../errors.js';
 import type {Ui} from '../output/ui.js';
 import type {ProcessRunner} from '../process/runner.js';
-import type {ReleaseInfo} from './build.js';
 import {
   INSTALL_RECORD,
   linkRuntime,
@@ -16,7 +16,6 @@ import {
   RELEASE_INFO,
   shareRuntime,
   ToolInstall,
-  writeFileAtomic,
   writeShim,
 } from './layout.js';
 import {
@@ -25,6 +24,7 @@ import {
   channelManifestPath,
   channelManifestSchema,
   parseManifest,
+  type ReleaseInfo,
   signaturePath,
   versionManifestPath,
   versionManifestSchema,
@@ -36,8 +36,12 @@ import type {Store} from './store.js';
 import {extractTarGz} from './tarball.js';
 import {compareVersions} from './versions.js';
 
-/** Points where an install can be held for tests (BCL_UPDATE_TEST_PAUSE=<point>:<marker file>). */
-export type PausePoint = 'download' | 'extracted' | 'staged' | 'switch' | 'switched';
+/**
+ * Points where an install can be held for tests (BCL_UPDATE_TEST_PAUSE=<point>:<marker file>).
+ * replacing and replaced happen only in a forced reinstall of the current version: `current`
+ * points at the new tree under its .replacing-* name, then the version directory is rebuilt.
+ */
+export type PausePoint = 'download' | 'extracted' | 'staged' | 'switch' | 'switched' | 'replacing' | 'replaced';
 
 export interface UpdaterIo {
   store: Store;
@@ -55,6 +59,16 @@ export interface UpdaterIo {
   pause: (point: PausePoint) => Promise<void>;
   /** The version directory this process runs from: never pruned under its feet. */
   runningFrom?: string;
+  /**
+   * The deadline of one install, update or check (bcl.http.timeoutSeconds, default 30 s): its
+   * requests, retries and waits share it, so a stalled store fails it in that time.
+   */
+  timeoutMs?: number;
+}
+
+/** The io of one operation: its store requests share one deadline. */
+function operation(io: UpdaterIo): UpdaterIo {
+  return {...io, store: io.store.within(Date.now() + (io.timeoutMs ?? 30_000))};
 }
 
 export interface InstallRequest {
@@ -182,10 +196,13 @@ function pickArtifact(artifacts: readonly Artifact[], platform: Platform, tool: 
  * and the new version starting) happens before `current` is switched. The switch is one rename;
  * anything interrupted before it leaves only dot-entries that the next run removes.
  */
-export async function installTool(io: UpdaterIo, request: InstallRequest): Promise<InstallOutcome> {
+export async function installTool(shared: UpdaterIo, request: InstallRequest): Promise<InstallOutcome> {
+  const io = operation(shared);
   const install = new ToolInstall(io.roots, request.tool);
-  const unlock = install.lock();
+  const unlock = await install.lock();
   try {
+    const repaired = await install.repairCurrent();
+    if (repaired) io.ui.debug(repaired);
     const leftovers = install.removeLeftovers();
     if (leftovers.length > 0) io.ui.debug(`removed what an interrupted run left: ${leftovers.join(', ')}`);
     const state = install.readState();
@@ -304,8 +321,8 @@ async function stageRelease(io: UpdaterIo, install: ToolInstall, release: Resolv
       sha256: artifact.sha256,
       installedAt: io.now().toISOString(),
     };
-    writeFileAtomic(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
-    await placeVersion(install, staging, version);
+    writeFileAtomicSync(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`, {mode: 0o644});
+    await placeVersion(io, install, staging, version);
   } catch (error) {
     throw stagingFailure(error, install.dir, tool, version);
   } finally {
@@ -335,21 +352,23 @@ function stagingFailure(error: unknown, dir: string, tool: string, version: stri
 
 /**
  * Moves a staged tree to <tool>/<version>. When that version is the current one (a forced
- * reinstall), `current` first points at the staged tree, so there is never a moment where it
- * points at nothing.
+ * reinstall), the tree is first renamed to a .replacing-* name and `current` pointed at it, then
+ * it becomes the version directory (ToolInstall.replaceVersionWith): `current` never points at a
+ * staging tree, nor at nothing, and a run killed in between is finished by the next one.
  */
-async function placeVersion(install: ToolInstall, staging: string, version: string): Promise<void> {
+async function placeVersion(io: UpdaterIo, install: ToolInstall, staging: string, version: string): Promise<void> {
   const dest = install.versionDir(version);
   if (!existsSync(dest)) {
     renameSync(staging, dest);
     return;
   }
   if (install.currentTarget() === version) {
-    const stagedName = staging.slice(install.dir.length + 1);
-    await install.switchTo(stagedName);
-    install.discard(dest);
-    renameSync(staging, dest);
-    await install.switchTo(version);
+    const replacing = install.workPath('replacing', version);
+    renameSync(staging, replacing);
+    const name = replacing.slice(install.dir.length + 1);
+    await install.switchTo(name);
+    await io.pause('replacing');
+    await install.replaceVersionWith(name, version, () => io.pause('replaced'));
     return;
   }
   install.discard(dest);
@@ -379,8 +398,9 @@ async function smokeTest(io: UpdaterIo, tree: string, tool: string, version: str
 /** Switches back to the version used before the current one (or to `to`), if it is still installed. */
 export async function rollbackTool(io: Pick<UpdaterIo, 'roots' | 'ui'>, tool: string, to?: string): Promise<InstallOutcome> {
   const install = new ToolInstall(io.roots, tool);
-  const unlock = install.lock();
+  const unlock = await install.lock();
   try {
+    await install.repairCurrent();
     install.removeLeftovers();
     const state = install.readState();
     const from = install.currentVersion() ?? null;
@@ -412,7 +432,7 @@ export async function rollbackTool(io: Pick<UpdaterIo, 'roots' | 'ui'>, tool: st
 
 /** Reads the channel (verified) and says whether a newer version is offered. */
 export async function checkTool(io: UpdaterIo, tool: string, channel: string, current: string | null): Promise<CheckOutcome> {
-  const manifest = await readChannel(io, tool, channel);
+  const manifest = await readChannel(operation(io), tool, channel);
   return {
     tool,
     channel,
@@ -467,7 +487,9 @@ export function writePolicyCache(io: Pick<UpdaterIo, 'cacheDir'>, tool: string, 
   try {
     const before = readPolicyCache(io.cacheDir, tool);
     const next: PolicyCache = {schema: 1, ...(before?.attemptedAt ? {attemptedAt: before.attemptedAt} : {}), ...data};
-    writeFileAtomic(policyCacheFile(io.cacheDir, tool), `${JSON.stringify(next)}\n`);
+    const file = policyCacheFile(io.cacheDir, tool);
+    mkdirSync(dirname(file), {recursive: true});
+    writeFileAtomicSync(file, `${JSON.stringify(next)}\n`, {mode: 0o644});
   } catch {
     // A read-only cache only costs the notice.
   }
@@ -482,7 +504,7 @@ export function pauseHook(env: Record<string, string | undefined>): (point: Paus
   const marker = spec.slice(at + 1);
   return async (reached) => {
     if (reached !== point) return;
-    writeFileAtomic(marker, `${process.pid}\n`);
+    writeFileAtomicSync(marker, `${process.pid}\n`, {mode: 0o644});
     await new Promise(() => setInterval(() => undefined, 60_000));
   };
 }

@@ -1,31 +1,10 @@
 import {randomBytes} from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  existsSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-  fsyncSync,
-} from 'node:fs';
+import {chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
+import {acquireFileLock, describeHolder, fsyncPath, LockHeldError, writeFileAtomicSync} from '@bcl/files';
 import {conflict} from '../errors.js';
 import type {BclPaths} from '../paths.js';
-import {fsyncPath} from './tarball.js';
-import {compareVersions} from './versions.js';
-import {isProcessAlive} from '../process/alive.js';
+import {compareVersions, isValidVersion} from './versions.js';
 
 /**
  * Where installed tools live:
@@ -36,7 +15,10 @@ import {isProcessAlive} from '../process/alive.js';
  *   $XDG_DATA_HOME/bcl/bin/<tool>                the shim on PATH (or bcl.update.binDir)
  *   $XDG_DATA_HOME/bcl/runtimes/<sha256>         one copy of each Node runtime, hard-linked into versions
  * Work in progress is only ever in dot-entries of the tool directory (.staging-*, .download-*,
- * .trash-*, .current-*), which the next run removes.
+ * .trash-*, .current-*, .replacing-*), which the next run removes. `current` only ever points at a
+ * complete tree: a version directory, or during a forced reinstall of the current version the new
+ * tree under a .replacing-* name (which the next run finishes moving to its version directory).
+ * The version of a tree is the one its install record names, never its directory name.
  */
 export interface InstallRoots {
   tools: string;
@@ -91,18 +73,13 @@ export class ToolInstall {
     return join(this.dir, version);
   }
 
-  /** The version `current` points at, if any. */
+  /** The version `current` points at (from its install record), if any. */
   currentVersion(): string | undefined {
-    try {
-      const target = readlinkSync(this.currentLink);
-      const name = basename(target);
-      return existsSync(join(this.dir, name, INSTALL_RECORD)) ? name : readInstallRecordAt(join(this.dir, name))?.version;
-    } catch {
-      return undefined;
-    }
+    const target = this.currentTarget();
+    return target === undefined ? undefined : readInstallRecordAt(join(this.dir, target))?.version;
   }
 
-  /** The directory name `current` points at (a version, or a staging dir during a forced reinstall). */
+  /** The directory name `current` points at (a version, or a .replacing-* tree during a forced reinstall). */
   currentTarget(): string | undefined {
     try {
       return basename(readlinkSync(this.currentLink));
@@ -111,11 +88,11 @@ export class ToolInstall {
     }
   }
 
-  /** Installed, complete versions (those with an install record), lowest first. */
+  /** Installed, complete versions (a version directory whose install record names it), lowest first. */
   installedVersions(): string[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)
-      .filter((name) => !name.startsWith('.') && name !== 'current' && existsSync(join(this.dir, name, INSTALL_RECORD)))
+      .filter((name) => !name.startsWith('.') && isValidVersion(name) && readInstallRecordAt(join(this.dir, name))?.version === name)
       .sort(compareVersions);
   }
 
@@ -133,34 +110,59 @@ export class ToolInstall {
   }
 
   writeState(state: ToolState): void {
-    writeFileAtomic(join(this.dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    mkdirSync(this.dir, {recursive: true});
+    writeFileAtomicSync(join(this.dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`, {mode: 0o644});
   }
 
   /**
-   * Takes the tool's update lock (an O_EXCL file with our pid). A lock whose process is gone
-   * (a kill -9) is taken over. Returns the release function.
+   * Takes the tool's update lock (@bcl/files: a lock file naming its holder; a holder killed
+   * with kill -9 is taken over at once). Returns the release function.
    */
-  lock(): () => void {
+  async lock(): Promise<() => void> {
     mkdirSync(this.dir, {recursive: true});
     const file = join(this.dir, '.lock');
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = openSync(file, 'wx', 0o644);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => rmSync(file, {force: true});
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const pid = Number(readFileSync(file, 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
-          throw conflict('update.locked', `another install or update of ${this.tool} is running (pid ${pid})`, {
-            hint: `Wait for it to finish; if no such process exists, remove ${file}.`,
-          });
-        }
-        rmSync(file, {force: true});
-      }
+    try {
+      const lock = await acquireFileLock(file, {timeoutMs: 0});
+      return () => lock.release();
+    } catch (error) {
+      if (!(error instanceof LockHeldError)) throw error;
+      throw conflict('update.locked', `another install or update of ${this.tool} is running (${describeHolder(error.holder)})`, {
+        hint: 'Wait for it to finish and try again.',
+        details: {lock: file, holder: error.holder},
+      });
     }
-    throw conflict('update.locked', `cannot take the lock ${file}`);
+  }
+
+  /**
+   * Finishes what an interrupted run left half done, so every kill point repairs itself: when
+   * `current` points at a complete tree that is not its version's directory (a forced reinstall
+   * stopped between its switches, or a .staging-* tree an older version pointed it at), that tree
+   * becomes its version directory and `current` points there. Returns what it did, if anything.
+   */
+  async repairCurrent(): Promise<string | undefined> {
+    const target = this.currentTarget();
+    if (target === undefined) return undefined;
+    const record = readInstallRecordAt(join(this.dir, target));
+    if (!record || record.version === target || !isValidVersion(record.version)) return undefined;
+    await this.replaceVersionWith(target, record.version);
+    return `current pointed at ${target}: ${record.version} is its version directory again`;
+  }
+
+  /**
+   * Makes `tree` (complete, already what `current` points at) the version directory of `version`:
+   * the old directory goes, a hard-linked copy of `tree` takes its place (no bytes copied), and
+   * `current` is switched to it. Every step leaves `current` on a complete tree.
+   */
+  async replaceVersionWith(tree: string, version: string, pause?: () => Promise<void>): Promise<void> {
+    const dest = this.versionDir(version);
+    this.discard(dest);
+    const copy = this.workPath('staging', version);
+    linkTree(join(this.dir, tree), copy);
+    renameSync(copy, dest);
+    fsyncPath(this.dir);
+    await pause?.();
+    await this.switchTo(version);
+    this.discard(join(this.dir, tree));
   }
 
   /** Removes what an interrupted run left behind, except what `current` points at. */
@@ -169,7 +171,7 @@ export class ToolInstall {
     const keep = this.currentTarget();
     const removed: string[] = [];
     for (const name of readdirSync(this.dir)) {
-      if (!/^\.(staging|download|trash|current)-/.test(name) || name === keep) continue;
+      if (!/^\.(staging|download|trash|current|replacing)-/.test(name) || name === keep) continue;
       rmSync(join(this.dir, name), {recursive: true, force: true});
       removed.push(name);
     }
@@ -177,7 +179,7 @@ export class ToolInstall {
   }
 
   /** A fresh work path inside the tool directory (same filesystem as the versions: renames are atomic). */
-  workPath(kind: 'staging' | 'download' | 'trash', label: string): string {
+  workPath(kind: 'staging' | 'download' | 'trash' | 'replacing', label: string): string {
     mkdirSync(this.dir, {recursive: true});
     return join(this.dir, `.${kind}-${label}-${randomBytes(4).toString('hex')}`);
   }
@@ -225,20 +227,24 @@ export function installedTools(roots: InstallRoots): string[] {
     .sort();
 }
 
-/** Writes a file atomically: a temporary file in the same directory, fsynced, renamed over. */
-export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
-  mkdirSync(dirname(file), {recursive: true});
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-  try {
-    writeFileSync(tmp, content, {mode});
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, file);
-  } catch (error) {
-    rmSync(tmp, {force: true});
-    throw error;
+/** A copy of a tree whose files are hard links to the original's (a filesystem without them copies). */
+function linkTree(from: string, to: string): void {
+  mkdirSync(to, {recursive: true});
+  for (const entry of readdirSync(from, {withFileTypes: true})) {
+    const src = join(from, entry.name);
+    const dest = join(to, entry.name);
+    if (entry.isDirectory()) {
+      linkTree(src, dest);
+    } else {
+      try {
+        linkSync(src, dest);
+      } catch {
+        copyFileSync(src, dest);
+        chmodSync(dest, statSync(src).mode & 0o777);
+      }
+    }
   }
+  fsyncPath(to);
 }
 
 /** The shim on PATH: runs whatever `current` points at when it starts. */
@@ -253,7 +259,8 @@ export function writeShim(roots: InstallRoots, tool: string): {path: string; cha
     before = undefined;
   }
   if (before === content) return {path, changed: false};
-  writeFileAtomic(path, content, 0o755);
+  mkdirSync(roots.bin, {recursive: true});
+  writeFileAtomicSync(path, content, {mode: 0o755});
   return {path, changed: true};
 }
 

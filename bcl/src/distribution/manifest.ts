@@ -1,7 +1,7 @@
 import {z} from 'zod';
 import {denied} from '../errors.js';
 import {isValidVersion} from './versions.js';
-import {PLATFORMS} from './platforms.js';
+import {type Platform, PLATFORMS} from './platforms.js';
 
 /**
  * The signed documents of a store:
@@ -60,6 +60,18 @@ export const channelManifestSchema = z.object({
   deprecation: z.object({below: version, message: z.string().min(1).max(2000)}).optional(),
 });
 export type ChannelManifest = z.output<typeof channelManifestSchema>;
+
+/** What a release tree says about itself: release.json at its root (covered by the tarball's signed sha256). */
+export interface ReleaseInfo {
+  schema: 1;
+  tool: string;
+  version: string;
+  platform: Platform;
+  node: string;
+  /** sha256 of runtime/bin/node. */
+  runtimeSha256: string;
+  commit: string;
+}
 
 export const channelManifestPath = (channel: string, tool: string) => `channels/${channel}/${tool}.json`;
 export const versionDirPath = (tool: string, v: string) => `versions/${tool}/${v}`;

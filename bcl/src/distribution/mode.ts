@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs';
 import {basename, dirname, join, sep} from 'node:path';
 import {BclError, ExitCode} from '../errors.js';
-import {INSTALL_RECORD, type InstallRoots, RELEASE_INFO} from './layout.js';
+import {INSTALL_RECORD, type InstallRoots, readInstallRecordAt, RELEASE_INFO} from './layout.js';
 
 /** How the running copy of a tool got here, which decides how it is updated. */
 export type RunningCopy =
@@ -21,7 +21,9 @@ export function runningCopy(packageRoot: string): RunningCopy {
       const toolDir = dirname(tree);
       const tools = dirname(toolDir);
       const data = dirname(tools);
-      return {kind: 'installed', versionDir: tree, version: basename(tree), roots: {tools, runtimes: join(data, 'runtimes'), data}};
+      // The version is the install record's: the directory may be a .replacing-* tree for a moment.
+      const version = readInstallRecordAt(tree)?.version ?? basename(tree);
+      return {kind: 'installed', versionDir: tree, version, roots: {tools, runtimes: join(data, 'runtimes'), data}};
     }
     return {kind: 'unpacked', versionDir: tree};
   }

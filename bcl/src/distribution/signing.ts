@@ -1,4 +1,4 @@
-import {createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify} from 'node:crypto';
+import {createHash, createPublicKey, type KeyObject, verify} from 'node:crypto';
 import {denied, invalidInput} from '../errors.js';
 
 /**
@@ -18,38 +18,13 @@ export interface PublicKey {
   text: string;
 }
 
-export interface SigningKey {
-  keyid: string;
-  key: KeyObject;
-}
-
-export interface GeneratedKeyPair {
-  keyid: string;
-  /** PKCS#8 PEM: a secret. */
-  privatePem: string;
-  /** SPKI PEM. */
-  publicPem: string;
-  /** The "ed25519:<base64>" form for bcl.update.trustedKeys. */
-  publicText: string;
-}
-
-export function generateSigningKeyPair(): GeneratedKeyPair {
-  const {privateKey, publicKey} = generateKeyPairSync('ed25519');
-  const pub = describePublicKey(publicKey);
-  return {
-    keyid: pub.keyid,
-    privatePem: privateKey.export({type: 'pkcs8', format: 'pem'}).toString(),
-    publicPem: publicKey.export({type: 'spki', format: 'pem'}).toString(),
-    publicText: pub.text,
-  };
-}
-
 function rawPublicKey(key: KeyObject): Buffer {
   const jwk = key.export({format: 'jwk'}) as {x?: string};
   return Buffer.from(jwk.x ?? '', 'base64url');
 }
 
-function describePublicKey(key: KeyObject): PublicKey {
+/** A public key with its key id (sha256 of the raw 32 bytes) and its bcl.update.trustedKeys form. */
+export function describePublicKey(key: KeyObject): PublicKey {
   const raw = rawPublicKey(key);
   return {keyid: createHash('sha256').update(raw).digest('hex'), key, text: `ed25519:${raw.toString('base64')}`};
 }
@@ -83,32 +58,6 @@ export function parsePublicKey(text: string, where: string): PublicKey {
   throw invalidInput('update.trusted_key_invalid', `${where}: expected "ed25519:<base64>" or a PEM public key`, {
     hint: 'Use the "ed25519:..." line printed by `bcl release keygen`.',
   });
-}
-
-/** Reads a private signing key (PKCS#8 PEM, as `bcl release keygen` writes it). */
-export function parsePrivateKey(pem: string, file: string): SigningKey {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch (error) {
-    throw invalidInput('release.key_invalid', `${file}: not a readable private key (${(error as Error).message})`, {
-      hint: 'Pass the private key file written by `bcl release keygen --out <file>`.',
-    });
-  }
-  if (key.asymmetricKeyType !== 'ed25519') {
-    throw invalidInput('release.key_invalid', `${file}: expected an Ed25519 private key, found ${key.asymmetricKeyType}`, {
-      hint: 'Create one with `bcl release keygen --out <file>`.',
-    });
-  }
-  return {keyid: describePublicKey(createPublicKey(key)).keyid, key};
-}
-
-export function signBytes(bytes: Uint8Array, keys: readonly SigningKey[]): SignatureDocument {
-  return {signatures: keys.map((k) => ({keyid: k.keyid, sig: sign(null, bytes, k.key).toString('base64')}))};
-}
-
-export function serializeSignatures(doc: SignatureDocument): Buffer {
-  return Buffer.from(`${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync, openSync, fsyncSync, closeSync, copyFileSync} from 'node:fs';
+import {createReadStream, createWriteStream, mkdirSync, statSync, readFileSync} from 'node:fs';
 import {dirname, isAbsolute, join, resolve} from 'node:path';
 import type {Readable} from 'node:stream';
 import {BclError, ExitCode, denied, invalidInput, unavailable} from '../errors.js';
@@ -22,6 +22,8 @@ export interface Store {
   download(url: string, dest: string, expect: {size: number}, progress?: DownloadProgress): Promise<{sha256: string; size: number}>;
   /** Publishes a file (atomically for directories; a PUT for HTTP). */
   write(path: string, data: Buffer | {file: string}): Promise<void>;
+  /** The same store, its requests sharing one deadline (epoch ms): an operation's, such as one update. */
+  within(deadline: number): Store;
 }
 
 export interface DownloadProgress {
@@ -34,6 +36,8 @@ export interface StoreIo {
   /** Extra request headers (Authorization from BCL_STORE_TOKEN). */
   headers?: Record<string, string>;
   cwd: string;
+  /** The operation's deadline (epoch ms) every request shares; see Store.within. */
+  deadline?: number;
 }
 
 const MANIFEST_LIMIT = 1024 * 1024;
@@ -64,6 +68,10 @@ class DirectoryStore implements Store {
 
   where(path: string): string {
     return isHttpLocation(path) ? path : join(this.root, path);
+  }
+
+  within(deadline: number): Store {
+    return new DirectoryStore(this.root, this.location, {...this.io, deadline});
   }
 
   async read(path: string, options: {optional?: boolean; maxBytes?: number} = {}): Promise<Buffer | undefined> {
@@ -98,17 +106,11 @@ class DirectoryStore implements Store {
 
   async write(path: string, data: Buffer | {file: string}): Promise<void> {
     const target = this.where(path);
-    mkdirSync(dirname(target), {recursive: true});
-    const tmp = `${target}.tmp-${process.pid}`;
     try {
-      if (Buffer.isBuffer(data)) writeFileSync(tmp, data);
-      else copyFileSync(data.file, tmp);
-      const fd = openSync(tmp, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(tmp, target);
+      const {writeFileAtomic} = await import('@bcl/files');
+      mkdirSync(dirname(target), {recursive: true});
+      await writeFileAtomic(target, Buffer.isBuffer(data) ? data : readFileSync(data.file), {mode: 0o644});
     } catch (error) {
-      rmSync(tmp, {force: true});
       throw unavailable('release.store_write', `cannot write ${target}: ${(error as Error).message}`);
     }
   }
@@ -129,9 +131,17 @@ class HttpStore implements Store {
     return isHttpLocation(path) ? path : new URL(path, this.base).toString();
   }
 
+  within(deadline: number): Store {
+    return new HttpStore(this.location, {...this.io, deadline});
+  }
+
+  private get deadline(): {deadline?: number} {
+    return this.io.deadline === undefined ? {} : {deadline: this.io.deadline};
+  }
+
   async read(path: string, options: {optional?: boolean; maxBytes?: number} = {}): Promise<Buffer | undefined> {
     const url = this.where(path);
-    const response = await this.io.http().request(url, {method: 'GET', headers: {...this.io.headers}});
+    const response = await this.io.http().request(url, {method: 'GET', headers: {...this.io.headers}, ...this.deadline});
     if (response.status === 404) {
       await response.text().catch(() => '');
       if (options.optional) return undefined;
@@ -151,7 +161,8 @@ class HttpStore implements Store {
 
   async download(url: string, dest: string, expect: {size: number}, progress?: DownloadProgress): Promise<{sha256: string; size: number}> {
     const full = this.where(url);
-    const response = await this.io.http().request(full, {method: 'GET', headers: {...this.io.headers}});
+    // A server that stalled once on a download is not asked again: the deadline would only run out later.
+    const response = await this.io.http().request(full, {method: 'GET', headers: {...this.io.headers}, ...this.deadline, retryOnTimeout: false});
     if (response.status === 404) {
       await response.text().catch(() => '');
       throw notFound(full, 404);

@@ -3,7 +3,7 @@ import type {AddressInfo} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import {BclError} from '../errors.js';
 import {Redactor} from '../process/redactor.js';
-import {HttpClient} from './client.js';
+import {HttpClient, retryAfterMs} from './client.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -82,4 +82,75 @@ describe('HttpClient', () => {
     expect(await bypass.text()).toBe('direct');
     expect(proxied).toHaveLength(1);
   });
+
+  it('waits what Retry-After asks, in seconds or as an HTTP date', async () => {
+    const seen: number[] = [];
+    const url = await serve((req, res) => {
+      seen.push(Date.now());
+      const n = seen.length;
+      if (n === 1) return void res.writeHead(503, {'retry-after': '1'}).end('busy');
+      // An HTTP date has whole seconds: two seconds ahead is at least one second of waiting.
+      if (n === 2) return void res.writeHead(429, {'retry-after': new Date(Date.now() + 2000).toUTCString()}).end('slow down');
+      res.writeHead(200).end('ok');
+    });
+    const res = await client({}, {timeoutMs: 10_000}).request(`${url}/x`);
+    expect(await res.text()).toBe('ok');
+    expect(seen).toHaveLength(3);
+    expect(seen[1]! - seen[0]!).toBeGreaterThanOrEqual(950);
+    expect(seen[2]! - seen[1]!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('does not wait a Retry-After beyond the deadline: it fails at once with the answer', async () => {
+    let calls = 0;
+    const url = await serve((_req, res) => {
+      calls++;
+      res.writeHead(503, {'retry-after': '3600'}).end('maintenance');
+    });
+    const error = (await client({}, {timeoutMs: 5_000}).request(`${url}/x`).catch((e: unknown) => e)) as BclError;
+    expect(error.code).toBe('http.status');
+    expect(error.message).toBe(`GET ${url}/x answered 503: maintenance`);
+    expect(calls).toBe(1);
+  });
+
+  it('reads both forms of Retry-After', () => {
+    const now = Date.parse('2026-03-01T10:00:00Z');
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs('Sun, 01 Mar 2026 10:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Sun, 01 Mar 2026 09:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs('-5', now)).toBeUndefined();
+    expect(retryAfterMs(undefined, now)).toBeUndefined();
+  });
+
+  it('one deadline for the request and its retries: a stalled server is asked once, not once per retry', async () => {
+    let calls = 0;
+    const url = await serve(() => {
+      calls++;
+    });
+    const error = (await client({}, {timeoutMs: 500, retries: 3}).request(`${url}/stall`).catch((e: unknown) => e)) as BclError;
+    expect(error.code).toBe('http.timeout');
+    expect(error.message).toBe(`GET ${url}/stall timed out after 0.5s, the deadline of the whole operation (retries included)`);
+    expect(calls).toBe(1);
+  });
+
+  it('Ctrl-C ends a wait between retries at once', async () => {
+    let calls = 0;
+    const url = await serve((_req, res) => {
+      calls++;
+      res.writeHead(503, {'retry-after': '30'}).end('busy');
+    });
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = client({}, {timeoutMs: 60_000, signal: controller.signal}).request(`${url}/x`).catch((e: unknown) => e);
+    while (calls === 0) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    const error = (await pending) as BclError;
+    expect(error.code).toBe('interrupted');
+    expect(error.exitCode).toBe(130);
+    expect(calls).toBe(1);
+    // Far from the 30 s the server asked for.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });
+

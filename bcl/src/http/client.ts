@@ -33,7 +33,15 @@ export interface HttpRequest {
   json?: unknown;
   /** Retry this request even though its method is not idempotent (e.g. a POST known to be safe). */
   idempotent?: boolean;
+  /** The request's budget, retries and their waits included (default: the client's timeoutMs). */
   timeoutMs?: number;
+  /**
+   * The deadline (epoch ms) of the operation this request belongs to, shared by its requests: no
+   * attempt, retry or wait goes beyond it. Default: now + timeoutMs.
+   */
+  deadline?: number;
+  /** Retry after a timeout (default true); a download is not, its server has stalled once already. */
+  retryOnTimeout?: boolean;
   signal?: AbortSignal;
 }
 
@@ -53,8 +61,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const RETRY_STATUS = new Set([408, 429, 502, 503, 504]);
 
 /**
- * HTTP for every tool: proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, a timeout on every
- * request, retries with exponential backoff for idempotent requests, and errors that name the URL.
+ * HTTP for every tool: proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, one deadline per request
+ * (or per operation, when the caller shares one) that attempts, retries and their waits never go
+ * beyond, retries of idempotent requests with exponential backoff or the server's Retry-After
+ * (seconds or an HTTP date), waits that stop at once on Ctrl-C, and errors that name the URL.
  */
 export class HttpClient {
   private dispatcher: unknown;
@@ -66,29 +76,32 @@ export class HttpClient {
     const shown = this.showUrl(url);
     const retryable = request.idempotent ?? IDEMPOTENT.has(method);
     const attempts = retryable ? this.options.retries + 1 : 1;
+    const budgetMs = request.timeoutMs ?? this.options.timeoutMs;
+    const deadline = request.deadline ?? Date.now() + budgetMs;
     let lastError: BclError | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await this.backoff(attempt, lastError, request.signal);
+      if (attempt > 1) {
+        const waited = await this.backoff(attempt, lastError!, deadline, request.signal);
+        if (!waited) throw lastError!;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw lastError ?? this.timeoutError(method, shown, budgetMs);
       try {
-        const response = await this.once(url, method, request);
+        const response = await this.once(url, method, request, Math.min(budgetMs, remaining), budgetMs);
         if (retryable && RETRY_STATUS.has(response.status) || (retryable && response.status >= 500 && method === 'GET')) {
           const body = await response.text().catch(() => '');
           lastError = unavailable('http.status', `${method} ${shown} answered ${response.status}${body ? `: ${firstLine(body)}` : ''}`, {
             details: {url: shown, status: response.status},
           });
           (lastError as BclError & {retryAfter?: string}).retryAfter = response.header('retry-after');
-          if (attempt < attempts) {
-            this.options.debug?.(`retrying ${method} ${shown} after ${response.status}`);
-            continue;
-          }
+          if (attempt < attempts) continue;
           throw lastError;
         }
         return response;
       } catch (error) {
         if (error instanceof BclError && error.code !== 'http.unreachable' && error.code !== 'http.timeout' && error.code !== 'http.status') throw error;
-        lastError = error instanceof BclError ? error : this.networkError(method, shown, error, request.timeoutMs ?? this.options.timeoutMs);
-        if (attempt >= attempts) throw lastError;
-        this.options.debug?.(`retrying ${method} ${shown}: ${lastError.message}`);
+        lastError = error instanceof BclError ? error : this.networkError(method, shown, error, budgetMs);
+        if (attempt >= attempts || (lastError.code === 'http.timeout' && request.retryOnTimeout === false)) throw lastError;
       }
     }
     throw lastError ?? unavailable('http.unreachable', `${method} ${shown} failed`);
@@ -106,7 +119,8 @@ export class HttpClient {
     this.dispatcher = undefined;
   }
 
-  private async once(url: string, method: string, request: HttpRequest): Promise<HttpResponse> {
+  /** One attempt: `waitMs` for the response headers (what is left of the deadline), `budgetMs` for messages. */
+  private async once(url: string, method: string, request: HttpRequest, waitMs: number, budgetMs: number): Promise<HttpResponse> {
     const undici = await import('undici');
     this.dispatcher ??= new undici.EnvHttpProxyAgent({
       httpProxy: this.options.env.http_proxy ?? this.options.env.HTTP_PROXY,
@@ -115,8 +129,7 @@ export class HttpClient {
       connect: this.options.tls ? {...this.options.tls} : undefined,
       requestTls: this.options.tls ? {...this.options.tls} : undefined,
     } as ConstructorParameters<typeof undici.EnvHttpProxyAgent>[0]);
-    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
-    const signals = [request.signal, this.options.signal].filter((s): s is AbortSignal => Boolean(s));
+    const signals = this.signals(request.signal);
     if (signals.some((s) => s.aborted)) throw interrupted();
     const headers: Record<string, string> = {'user-agent': this.options.userAgent, ...request.headers};
     let body = request.body;
@@ -131,16 +144,17 @@ export class HttpClient {
         headers,
         body,
         dispatcher: this.dispatcher as InstanceType<typeof undici.Agent>,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headersTimeout: waitMs,
+        // A body may take longer than the deadline (a large download); it fails when it stops moving.
+        bodyTimeout: budgetMs,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } catch (error) {
       if (signals.some((s) => s.aborted)) throw interrupted();
-      throw this.networkError(method, this.showUrl(url), error, timeoutMs);
+      throw this.networkError(method, this.showUrl(url), error, budgetMs);
     }
     const shown = this.showUrl(url);
-    const networkError = (error: unknown) => (signals.some((s) => s.aborted) ? interrupted() : this.networkError(method, shown, error, timeoutMs));
+    const networkError = (error: unknown) => (signals.some((s) => s.aborted) ? interrupted() : this.networkError(method, shown, error, budgetMs));
     const read = async <T>(f: () => Promise<T>) => {
       try {
         return await f();
@@ -166,13 +180,7 @@ export class HttpClient {
   private networkError(method: string, shown: string, error: unknown, timeoutMs: number): BclError {
     const e = error as {code?: string; message?: string; cause?: {code?: string; message?: string}};
     const code = e.code ?? e.cause?.code ?? '';
-    if (/TIMEOUT/.test(code) || e.message?.includes('timeout')) {
-      return unavailable('http.timeout', `${method} ${shown} timed out after ${Math.round(timeoutMs / 1000)}s`, {
-        hint: 'The server did not answer in time; check it is up, or raise bcl.http.timeoutSeconds.',
-        details: {url: shown},
-        cause: error,
-      });
-    }
+    if (/TIMEOUT/.test(code) || e.message?.includes('timeout')) return this.timeoutError(method, shown, timeoutMs, error);
     const reason = this.options.redactor.redact(e.cause?.message ?? e.message ?? String(error));
     return unavailable('http.unreachable', `cannot reach ${shown}: ${reason}${code && !reason.includes(code) ? ` (${code})` : ''}`, {
       hint: 'Check the URL, your network and proxy settings (HTTPS_PROXY, NO_PROXY).',
@@ -181,17 +189,46 @@ export class HttpClient {
     });
   }
 
-  private async backoff(attempt: number, last: BclError | undefined, signal?: AbortSignal): Promise<void> {
+  private timeoutError(method: string, shown: string, budgetMs: number, cause?: unknown): BclError {
+    return unavailable('http.timeout', `${method} ${shown} timed out after ${seconds(budgetMs)}s, the deadline of the whole operation (retries included)`, {
+      hint: 'The server did not answer in time; check it is up, or raise bcl.http.timeoutSeconds.',
+      details: {url: shown, timeoutSeconds: budgetMs / 1000},
+      ...(cause === undefined ? {} : {cause}),
+    });
+  }
+
+  private signals(extra?: AbortSignal): AbortSignal[] {
+    return [extra, this.options.signal].filter((s): s is AbortSignal => Boolean(s));
+  }
+
+  /**
+   * Waits before attempt `attempt`: the server's Retry-After if it sent one, else exponential
+   * backoff with jitter. Returns false (no wait) when the wait would end past the deadline;
+   * Ctrl-C (either signal) ends it at once with `interrupted()`.
+   */
+  private async backoff(attempt: number, last: BclError, deadline: number, signal?: AbortSignal): Promise<boolean> {
     const base = this.options.backoffMs ?? 250;
-    const retryAfter = Number((last as {retryAfter?: string} | undefined)?.retryAfter);
-    const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : base * 2 ** (attempt - 2) * (0.5 + Math.random() / 2);
+    const asked = retryAfterMs((last as {retryAfter?: string}).retryAfter, Date.now());
+    const delay = asked ?? base * 2 ** (attempt - 2) * (0.5 + Math.random() / 2);
+    if (Date.now() + delay >= deadline) {
+      this.options.debug?.(`not retrying ${last.message}: the next attempt would start after the deadline`);
+      return false;
+    }
+    this.options.debug?.(`retrying in ${(delay / 1000).toFixed(1)}s${asked !== undefined ? ' (Retry-After)' : ''}: ${last.message}`);
+    const signals = this.signals(signal);
+    if (signals.some((s) => s.aborted)) throw interrupted();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, delay);
-      signal?.addEventListener('abort', () => {
+      const stop = () => {
         clearTimeout(timer);
         reject(interrupted());
-      }, {once: true});
+      };
+      const timer = setTimeout(() => {
+        for (const s of signals) s.removeEventListener('abort', stop);
+        resolve();
+      }, delay);
+      for (const s of signals) s.addEventListener('abort', stop, {once: true});
     });
+    return true;
   }
 
   /** The URL as it may be shown: credentials and registered secrets removed. */
@@ -207,6 +244,18 @@ export class HttpClient {
       return this.options.redactor.redact(url);
     }
   }
+}
+
+/**
+ * The wait a Retry-After header asks for (RFC 9110 10.2.3): a number of seconds, or an HTTP date
+ * (then relative to `now`, and never negative). Undefined when absent or unreadable.
+ */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) || !/[a-z]/i.test(text) ? undefined : Math.max(0, at - now);
 }
 
 /** Throws the error a person expects for a non-2xx answer: 401/403 exit 4, 5xx exit 5, else exit 1 with the body. */
@@ -231,6 +280,10 @@ function safeUrl(url: string): string {
   } catch {
     return url;
   }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? String(ms / 1000) : (ms / 1000).toFixed(1);
 }
 
 function firstLine(text: string): string {

@@ -23,6 +23,10 @@ export class Ui {
   readonly warnings: string[] = [];
   readonly paint: Painter;
   private readonly now: () => Date;
+  /** The live progress board on screen, which other output goes above. */
+  private board: ProgressBoard | undefined;
+  /** The last raw write ended inside a line: the board waits for its end before drawing again. */
+  private midLine = false;
 
   constructor(private readonly options: UiOptions) {
     this.paint = painter(options.color);
@@ -45,7 +49,8 @@ export class Ui {
 
   /** Writes raw text to stderr (redacted), regardless of mode: for streamed logs the user asked for. */
   write(text: string): void {
-    this.options.stderr.write(this.options.redactor.redact(text));
+    if (text === '') return;
+    this.above(this.options.redactor.redact(text));
   }
 
   info(message: string): void {
@@ -91,13 +96,50 @@ export class Ui {
     return new ProgressBoard(this, this.isTTY && this.showsNotices && !this.options.json, this.showsNotices, this.now);
   }
 
-  /** A line on stderr, redacted. */
+  /** A line on stderr, redacted (above the live progress board, if one is on screen). */
   line(text: string): void {
-    this.options.stderr.write(`${this.options.redactor.redact(text)}\n`);
+    this.above(`${this.options.redactor.redact(text)}\n`);
+  }
+
+  /**
+   * Output while a live board is on screen goes above it: the board is erased, the text written,
+   * and the board drawn again below, in one write so nothing interleaves.
+   */
+  private above(text: string): void {
+    const board = this.board;
+    const endsLine = text.endsWith('\n');
+    if (!board) {
+      this.options.stderr.write(text);
+    } else {
+      const erase = this.midLine ? '' : board.erase();
+      this.options.stderr.write(erase + text + (endsLine ? board.render() : ''));
+    }
+    this.midLine = !endsLine;
+  }
+
+  /** @internal ProgressBoard: takes the bottom of the screen. */
+  attachBoard(board: ProgressBoard): void {
+    this.board = board;
+  }
+
+  /** @internal ProgressBoard: gives it back; what follows is printed below the board's last state. */
+  detachBoard(board: ProgressBoard): void {
+    if (this.board === board) this.board = undefined;
+  }
+
+  /** @internal ProgressBoard: draws itself in place, unless a raw write left a line open. */
+  drawBoard(board: ProgressBoard): void {
+    if (this.board !== board || this.midLine) return;
+    this.options.stderr.write(board.erase() + board.render());
   }
 
   get columns(): number {
     return this.options.stderr.columns ?? 100;
+  }
+
+  /** Text as it may be shown: registered secrets removed. */
+  redact(text: string): string {
+    return this.options.redactor.redact(text);
   }
 }
 
@@ -109,8 +151,9 @@ export interface ProgressTask {
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
- * On a TTY, a block of lines (one per task) redrawn in place with a spinner; elsewhere, plain
- * timestamped lines, printed when a task's text changes, so CI logs stay readable.
+ * On a TTY, a block of lines (one per task) redrawn in place with a spinner, at the bottom of
+ * what the command prints: notices and warnings written meanwhile appear above it. Elsewhere,
+ * plain timestamped lines, printed when a task's text changes, so CI logs stay readable.
  */
 export class ProgressBoard {
   private readonly tasks: {name: string; text: string; state: 'running' | 'ok' | 'failed'}[] = [];
@@ -144,11 +187,34 @@ export class ProgressBoard {
     };
   }
 
-  /** Stops redrawing; the last state stays on screen. */
+  /** Stops redrawing; the last state stays on screen, and output continues below it. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.live) this.redraw();
+    if (!this.live) return;
+    this.ui.drawBoard(this);
+    this.ui.detachBoard(this);
+  }
+
+  /** @internal Ui: moves the cursor back to where the board starts and clears it to the end. */
+  erase(): string {
+    const out = this.drawn > 0 ? `\u001B[${this.drawn}A\u001B[0J` : '';
+    this.drawn = 0;
+    return out;
+  }
+
+  /** @internal Ui: the board's lines (redacted), one per task. */
+  render(): string {
+    this.frame = (this.frame + 1) % SPINNER.length;
+    const p = this.ui.paint;
+    const width = Math.max(20, this.ui.columns - 1);
+    const lines = this.tasks.map((t) => {
+      const mark = t.state === 'ok' ? p('green', '✓') : t.state === 'failed' ? p('red', '✗') : p('cyan', SPINNER[this.frame]!);
+      const text = `${t.name}: ${t.text}`;
+      return `${mark} ${text.length > width - 2 ? `${text.slice(0, width - 3)}…` : text}`;
+    });
+    this.drawn = lines.length;
+    return this.ui.redact(lines.map((l) => `${l}\n`).join(''));
   }
 
   private changed(entry: {name: string; text: string; state: string}): void {
@@ -158,22 +224,10 @@ export class ProgressBoard {
       this.ui.line(`${this.now().toISOString()} ${entry.name}: ${mark}${entry.text}`);
       return;
     }
-    this.timer ??= setInterval(() => this.redraw(), 100).unref();
-    this.redraw();
-  }
-
-  private redraw(): void {
-    this.frame = (this.frame + 1) % SPINNER.length;
-    const p = this.ui.paint;
-    const width = Math.max(20, this.ui.columns - 1);
-    const lines = this.tasks.map((t) => {
-      const mark = t.state === 'ok' ? p('green', '✓') : t.state === 'failed' ? p('red', '✗') : p('cyan', SPINNER[this.frame]!);
-      const text = `${t.name}: ${t.text}`;
-      return `${mark} ${text.length > width - 2 ? `${text.slice(0, width - 3)}…` : text}`;
-    });
-    let out = this.drawn > 0 ? `\u001B[${this.drawn}A` : '';
-    out += lines.map((l) => `\u001B[2K${l}\n`).join('');
-    this.drawn = lines.length;
-    this.ui.write(out);
+    if (!this.timer) {
+      this.ui.attachBoard(this);
+      this.timer = setInterval(() => this.ui.drawBoard(this), 100).unref();
+    }
+    this.ui.drawBoard(this);
   }
 }

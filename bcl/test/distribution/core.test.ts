@@ -1,28 +1,27 @@
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
-import {createHash} from 'node:crypto';
+import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
-import {run, tempDir} from '@bcl/testkit';
+import {rejection, run, tempDir} from '@bcl/testkit';
 import {BclError} from '../../src/errors.js';
 import {Ui} from '../../src/output/ui.js';
 import {ProcessRunner} from '../../src/process/runner.js';
 import {Redactor} from '../../src/process/redactor.js';
-import type {BuildRecord} from '../../src/distribution/build.js';
+import {generateSigningKeyPair, parsePrivateKey, serializeSignatures, signBytes, treeEntries, writeTarGz} from '@bcl/release';
 import {installTool, rollbackTool, type UpdaterIo} from '../../src/distribution/installer.js';
 import {installRoots, ToolInstall} from '../../src/distribution/layout.js';
 import {runningCopy} from '../../src/distribution/mode.js';
 import {currentPlatform, type Platform} from '../../src/distribution/platforms.js';
-import {publishReleases} from '../../src/distribution/publish.js';
-import {generateSigningKeyPair, parsePrivateKey, parsePublicKey, signBytes, serializeSignatures, verifySignatures} from '../../src/distribution/signing.js';
+import {parsePublicKey, verifySignatures} from '../../src/distribution/signing.js';
 import {openStore} from '../../src/distribution/store.js';
-import {extractTarGz, treeEntries, writeTarGz} from '../../src/distribution/tarball.js';
+import {extractTarGz} from '../../src/distribution/tarball.js';
 import {compareVersions} from '../../src/distribution/versions.js';
 import {startStaticServer} from './static-server.js';
-import {sha256} from './support.js';
+import {publishSynthetic, sha256, type SyntheticOptions, syntheticRelease} from './support.js';
 
 // The distribution core with small synthetic releases (a shell script for a tool), so every
 // branch of install/update/rollback runs in milliseconds; release.e2e.test.ts runs real builds.
+// Stores are made with the publisher's own code (@bcl/release), as `bcl release publish` does.
 const platform = currentPlatform() as Platform;
 let dir: {path: string; remove(): void};
 let n = 0;
@@ -41,33 +40,11 @@ const pair = generateSigningKeyPair();
 const signer = parsePrivateKey(pair.privatePem, 'release.pem');
 const trusted = parsePublicKey(pair.publicText, 'test');
 
-/** A release tree whose launcher prints what `--version` prints, and a 1 MiB "runtime". */
-function releaseTree(tool: string, version: string, options: {prints?: string; releaseVersion?: string; releaseRuntime?: string; runtime?: Buffer} = {}): string {
-  const tree = fresh(`tree-${tool}-${version}`);
-  mkdirSync(join(tree, 'bin'));
-  mkdirSync(join(tree, 'runtime', 'bin'), {recursive: true});
-  mkdirSync(join(tree, 'lib'));
-  writeFileSync(join(tree, 'bin', tool), `#!/bin/sh\necho "${options.prints ?? `${tool}/${version} ${platform} node-v0`}"\n`, {mode: 0o755});
-  writeFileSync(join(tree, 'runtime', 'bin', 'node'), options.runtime ?? Buffer.alloc(1024 * 1024, 7), {mode: 0o755});
-  writeFileSync(join(tree, 'lib', 'package.json'), JSON.stringify({name: tool, version}));
-  const runtime = readFileSync(join(tree, 'runtime', 'bin', 'node'));
-  const runtimeSha256 = options.releaseRuntime ?? createHash('sha256').update(runtime).digest('hex');
-  writeFileSync(join(tree, 'release.json'), JSON.stringify({schema: 1, tool, version: options.releaseVersion ?? version, platform, node: '0', runtimeSha256, commit: 'test'}));
-  return tree;
-}
+const releaseTree = (tool: string, version: string, options: SyntheticOptions = {}) => syntheticRelease(fresh(`tree-${tool}-${version}`), tool, version, options);
 
 /** Packs and publishes releases to a directory store, as `bcl release publish` does. */
 async function publishTree(store: string, tool: string, version: string, tree = releaseTree(tool, version), extra: {allowDowngrade?: boolean; channel?: string} = {}): Promise<void> {
-  const build = fresh('build');
-  const file = `${tool}-${version}-${platform}.tar.gz`;
-  const {sha256: hash, size} = await writeTarGz(treeEntries(tree), join(build, file), 0);
-  const runtimeSha256 = sha256(join(tree, 'runtime', 'bin', 'node'));
-  const record: BuildRecord = {schema: 1, commit: 'test', tools: [{tool, version, artifacts: [{platform, file, sha256: hash, size, node: '0', runtimeSha256}]}]};
-  writeFileSync(join(build, 'build.json'), JSON.stringify(record));
-  await publishReleases(
-    {buildDir: build, store: openStore(store, {http: () => undefined as never, cwd: '/'}), channel: extra.channel ?? 'stable', keys: [signer], expiresInMs: 86_400_000, allowDowngrade: extra.allowDowngrade ?? false, now: () => new Date()},
-    quietUi(),
-  );
+  await publishSynthetic(store, fresh('build'), tree, tool, version, signer, extra);
 }
 
 function quietUi(): Ui {
@@ -94,15 +71,7 @@ function io(store: string, data: string, extra: Partial<UpdaterIo> = {}): Update
 
 const request = (tool: string, extra: Record<string, unknown> = {}) => ({tool, channel: 'stable', channelExplicit: false, force: false, allowDowngrade: false, ...extra});
 
-async function failure(promise: Promise<unknown>): Promise<BclError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(BclError);
-    return error as BclError;
-  }
-  throw new Error('expected a failure');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, BclError);
 
 async function runs(data: string, tool: string): Promise<string> {
   const {stdout} = await run(join(data, 'bin', tool), ['--version']);
@@ -274,6 +243,51 @@ describe('install, update, prune, roll back', () => {
     expect((await installTool(io(store, data), request('tl'))).to).toBe('1.1.0');
     expect(readdirSync(toolDir).filter((e) => e.startsWith('.'))).toEqual([]);
     expect(readlinkSync(join(toolDir, 'current'))).toBe('1.1.0');
+  });
+
+  it('a forced reinstall of the current version ends with current on its version directory', async () => {
+    await publishTree(store, 'tl', '1.0.0');
+    await installTool(io(store, data), request('tl'));
+    const toolDir = join(data, 'tools', 'tl');
+    const outcome = await installTool(io(store, data), request('tl', {force: true}));
+    expect(outcome).toMatchObject({from: '1.0.0', to: '1.0.0', action: 'reinstalled', downloaded: true});
+    expect(readlinkSync(join(toolDir, 'current'))).toBe('1.0.0');
+    expect(readdirSync(toolDir).filter((e) => e.startsWith('.'))).toEqual([]);
+    expect(await runs(data, 'tl')).toBe('tl/1.0.0');
+  });
+
+  it.each(['replacing', 'replaced'] as const)('a forced reinstall stopped at %s is finished by the next run', async (point) => {
+    await publishTree(store, 'tl', '1.0.0');
+    await installTool(io(store, data), request('tl'));
+    const toolDir = join(data, 'tools', 'tl');
+    const stop = async (reached: string) => {
+      if (reached === point) throw new Error(`stopped at ${point}`);
+    };
+    await expect(installTool(io(store, data, {pause: stop}), request('tl', {force: true}))).rejects.toThrow(`stopped at ${point}`);
+    // current is on a complete tree under its temporary name: the tool runs, its version is the record's.
+    expect(readlinkSync(join(toolDir, 'current'))).toMatch(/^\.replacing-1\.0\.0-/);
+    expect(await runs(data, 'tl')).toBe('tl/1.0.0');
+    expect(new ToolInstall(installRoots({data} as never), 'tl').currentVersion()).toBe('1.0.0');
+    const next = await installTool(io(store, data), request('tl'));
+    expect(next).toMatchObject({from: '1.0.0', to: '1.0.0', action: 'unchanged'});
+    expect(readlinkSync(join(toolDir, 'current'))).toBe('1.0.0');
+    expect(readdirSync(toolDir).filter((e) => e.startsWith('.'))).toEqual([]);
+  });
+
+  it('repairs current left on a staging tree by an older version, reading the version from its install record', async () => {
+    await publishTree(store, 'tl', '1.0.0');
+    await installTool(io(store, data), request('tl'));
+    const toolDir = join(data, 'tools', 'tl');
+    cpSync(join(toolDir, '1.0.0'), join(toolDir, '.staging-1.0.0-dead'), {recursive: true});
+    symlinkSync('.staging-1.0.0-dead', join(toolDir, '.current-dead'));
+    renameSync(join(toolDir, '.current-dead'), join(toolDir, 'current'));
+    rmSync(join(toolDir, '1.0.0'), {recursive: true});
+    expect(new ToolInstall(installRoots({data} as never), 'tl').currentVersion()).toBe('1.0.0');
+    await publishTree(store, 'tl', '1.1.0');
+    expect(await installTool(io(store, data), request('tl'))).toMatchObject({from: '1.0.0', to: '1.1.0', action: 'updated'});
+    expect(readdirSync(toolDir).sort()).toEqual(['1.0.0', '1.1.0', 'current', 'state.json']);
+    expect((await rollbackTool(io(store, data), 'tl')).to).toBe('1.0.0');
+    expect(await runs(data, 'tl')).toBe('tl/1.0.0');
   });
 
   it('puts the shim in bcl.update.binDir when it is set', async () => {

@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, truncateSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {isolatedHome, type IsolatedHome, run, runCli, tempDir, waitFor} from '@bcl/testkit';
+import {isolatedHome, type IsolatedHome, repoRoot, run, runCli, tempDir, waitFor} from '@bcl/testkit';
 import {startStaticServer, type StaticServer} from './static-server.js';
 import {buildRelease, copyStore, exec, Machine, platform, publish, sha256} from './support.js';
 
@@ -443,6 +443,51 @@ describe('kill -9 of the updater', () => {
     const next = await m.run('svctl', ['update', '--json'], {BCL_BCL_UPDATE_STORE: storeV2});
     expect(next.exitCode, next.stderr).toBe(0);
     expect(await m.version('svctl')).toBe(V2);
+    expect(workLeft(m, 'svctl')).toEqual([]);
+  });
+});
+
+describe('kill -9 of a forced reinstall of the installed version', () => {
+  // `current` never points at a staging tree; at replacing and replaced it points at the new tree
+  // under a .replacing-* name, which the next update (forced or not) makes the version directory.
+  const killed = async (m: Machine, command: string[], point: string) => {
+    const marker = join(m.home.home, `paused-force-${point}`);
+    const child = spawn(command[0]!, command.slice(1), {env: {...process.env, ...m.env, BCL_UPDATE_TEST_PAUSE: `${point}:${marker}`}, stdio: 'ignore'});
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
+    await waitFor(`the reinstall to reach ${point}`, () => existsSync(marker), {timeoutMs: 60_000});
+    child.kill('SIGKILL');
+    await exited;
+  };
+
+  it.each(['download', 'extracted', 'replacing', 'replaced', 'staged', 'switch', 'switched'] as const)('svctl update --force killed at %s: it still runs, and the next update repairs it by itself', async (point) => {
+    const m = await installed(storeV1);
+    await killed(m, [m.shim('svctl'), 'update', '--force'], point);
+    expect(await m.version('svctl')).toBe(V1);
+    await m.runsRealCommand('svctl');
+    const next = await m.run('svctl', ['update', '--json']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.json().result).toMatchObject({from: V1, to: V1});
+    expect(readlinkSync(join(m.toolDir('svctl'), 'current'))).toBe(V1);
+    expect(workLeft(m, 'svctl')).toEqual([]);
+    const again = await m.run('svctl', ['update', '--force', '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.json().result).toMatchObject({action: 'reinstalled', to: V1});
+    expect(readlinkSync(join(m.toolDir('svctl'), 'current'))).toBe(V1);
+    // And a real update after it.
+    const update = await m.run('svctl', ['update', '--json'], {BCL_BCL_UPDATE_STORE: storeV2});
+    expect(update.exitCode, update.stderr).toBe(0);
+    expect(await m.version('svctl')).toBe(V2);
+  });
+
+  it('bcl install --force killed while replacing: the next bcl install finishes it', async () => {
+    const m = await installed(storeV1);
+    await killed(m, [join(repoRoot, 'bin', 'bcl'), 'install', 'svctl', '--force'], 'replacing');
+    expect(readlinkSync(join(m.toolDir('svctl'), 'current'))).toMatch(/^\.replacing-/);
+    expect(await m.version('svctl')).toBe(V1);
+    const again = await m.bcl(['install', 'svctl', '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.json().result).toMatchObject({action: 'unchanged', to: V1});
+    expect(readlinkSync(join(m.toolDir('svctl'), 'current'))).toBe(V1);
     expect(workLeft(m, 'svctl')).toEqual([]);
   });
 });

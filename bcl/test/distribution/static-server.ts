@@ -6,9 +6,10 @@ import {dirname, join, normalize} from 'node:path';
 /**
  * A plain static file server on 127.0.0.1 over a directory, as a bucket's website endpoint or
  * nginx would serve a store: GET and HEAD with Content-Length, PUT to publish. Faults can be set
- * per path to play a broken server: 404, 500, a stall, a body cut off halfway, a wrong length.
+ * per path to play a broken server: 404, 500, a stall, a body cut off halfway, a wrong length,
+ * 503 with `Retry-After: 600` (busy).
  */
-export type Fault = 'not-found' | 'error' | 'stall' | 'cut' | 'short-length';
+export type Fault = 'not-found' | 'error' | 'stall' | 'cut' | 'short-length' | 'busy';
 
 export interface StaticServer {
   url: string;
@@ -30,6 +31,7 @@ export async function startStaticServer(root: string, options: {allowPut?: boole
     if (fault === 'stall') return; // never answers
     if (fault === 'not-found') return void res.writeHead(404, {'content-type': 'text/plain'}).end('Not Found');
     if (fault === 'error') return void res.writeHead(500, {'content-type': 'text/plain'}).end('Internal Server Error');
+    if (fault === 'busy') return void res.writeHead(503, {'content-type': 'text/plain', 'retry-after': '600'}).end('Service Unavailable');
     if (req.method === 'PUT') {
       if (!options.allowPut) return void res.writeHead(405).end();
       if (options.putToken && req.headers.authorization !== `Bearer ${options.putToken}`) return void res.writeHead(401, {'content-type': 'text/plain'}).end('Unauthorized');

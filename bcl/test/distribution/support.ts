@@ -2,8 +2,14 @@ import {createHash} from 'node:crypto';
 import {cpSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
+import {Writable} from 'node:stream';
 import {expect} from 'vitest';
 import {isolatedHome, type IsolatedHome, runCli, type CliResult} from '@bcl/testkit';
+import {type BuildRecord, publishReleases, type SigningKey, treeEntries, writeTarGz} from '@bcl/release';
+import {currentPlatform} from '../../src/distribution/platforms.js';
+import {openStore} from '../../src/distribution/store.js';
+import {Ui} from '../../src/output/ui.js';
+import {Redactor} from '../../src/process/redactor.js';
 
 /** Runs any executable (an installed shim, an unpacked launcher) like runCli runs bin/<tool>. */
 export function exec(file: string, args: readonly string[], options: {env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number} = {}): Promise<CliResult> {
@@ -97,4 +103,43 @@ export class Machine {
 export function copyStore(from: string, to: string): string {
   cpSync(from, to, {recursive: true});
   return to;
+}
+
+export interface SyntheticOptions {
+  /** What `bin/<tool> --version` prints (default: what a real release prints). */
+  prints?: string;
+  /** The version release.json claims (default: the version). */
+  releaseVersion?: string;
+  /** The runtime sha256 release.json claims (default: the real one). */
+  releaseRuntime?: string;
+  runtime?: Buffer;
+}
+
+/** A small release tree in `tree`: a launcher that prints what `--version` prints, and a 1 MiB "runtime". */
+export function syntheticRelease(tree: string, tool: string, version: string, options: SyntheticOptions = {}): string {
+  const platform = currentPlatform()!;
+  mkdirSync(join(tree, 'bin'), {recursive: true});
+  mkdirSync(join(tree, 'runtime', 'bin'), {recursive: true});
+  mkdirSync(join(tree, 'lib'), {recursive: true});
+  writeFileSync(join(tree, 'bin', tool), `#!/bin/sh\necho "${options.prints ?? `${tool}/${version} ${platform} node-v0`}"\n`, {mode: 0o755});
+  writeFileSync(join(tree, 'runtime', 'bin', 'node'), options.runtime ?? Buffer.alloc(1024 * 1024, 7), {mode: 0o755});
+  writeFileSync(join(tree, 'lib', 'package.json'), JSON.stringify({name: tool, version}));
+  const runtimeSha256 = options.releaseRuntime ?? sha256(join(tree, 'runtime', 'bin', 'node'));
+  writeFileSync(join(tree, 'release.json'), JSON.stringify({schema: 1, tool, version: options.releaseVersion ?? version, platform, node: '0', runtimeSha256, commit: 'test'}));
+  return tree;
+}
+
+/** Packs `tree` into `build` and publishes it to the directory store `store` with the publisher's own code. */
+export async function publishSynthetic(store: string, build: string, tree: string, tool: string, version: string, signer: SigningKey, extra: {allowDowngrade?: boolean; channel?: string} = {}): Promise<void> {
+  const platform = currentPlatform()!;
+  mkdirSync(build, {recursive: true});
+  const file = `${tool}-${version}-${platform}.tar.gz`;
+  const {sha256: hash, size} = await writeTarGz(treeEntries(tree), join(build, file), 0);
+  const record: BuildRecord = {schema: 1, commit: 'test', tools: [{tool, version, artifacts: [{platform, file, sha256: hash, size, node: '0', runtimeSha256: sha256(join(tree, 'runtime', 'bin', 'node'))}]}]};
+  writeFileSync(join(build, 'build.json'), JSON.stringify(record));
+  const quiet = new Ui({stderr: new Writable({write: (_c, _e, cb) => cb()}), json: false, quiet: true, verbose: false, color: false, redactor: new Redactor()});
+  await publishReleases(
+    {buildDir: build, store: openStore(store, {http: () => undefined as never, cwd: '/'}), channel: extra.channel ?? 'stable', keys: [signer], expiresInMs: 86_400_000, allowDowngrade: extra.allowDowngrade ?? false, now: () => new Date()},
+    quiet,
+  );
 }

@@ -105,6 +105,10 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
     io.err(`Error: ${message}\n`);
     return EXIT.unavailable;
   }
+  if (error instanceof Error && error.name === 'FileSafetyError') {
+    io.err(`Error: ${message}\nHint: ${(error as Error & {hint: string}).hint}\n`);
+    return EXIT.invalid;
+  }
   const errno = error as NodeJS.ErrnoException;
   if (errno.syscall === 'listen') {
     io.err(`Error: cannot listen: ${message}\nHint: change "listen" in the configuration.\n`);
@@ -232,10 +236,12 @@ async function keygen(args: string[], io: {out: (s: string) => void}): Promise<n
   if (type !== 'ed25519' && type !== 'ecdsa-p256' && type !== 'rsa-4096') throw new UsageError(`--type: expected ed25519, ecdsa-p256 or rsa-4096, got "${type}"`);
   if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; refusing to overwrite a CA key (--force replaces it)`);
   const passphrase = values['passphrase-file'] ? readFileSync(values['passphrase-file'], 'utf8').replace(/\r?\n$/, '') : undefined;
-  const {generateCaKey} = await import('./ca.js');
+  const [{generateCaKey}, {checkSecretTarget, writeFileAtomicSync, writeSecretFileSync}] = await Promise.all([import('./ca.js'), import('@bcl/files')]);
+  // Refused before a key exists: a symlink (also a dangling one) or a file others could read at --out.
+  checkSecretTarget(values.out);
   const {pem, publicLine} = generateCaKey(type, passphrase);
-  writeFileSync(values.out, pem, {mode: 0o600});
-  writeFileSync(`${values.out}.pub`, `${publicLine}\n`, {mode: 0o644});
+  writeSecretFileSync(values.out, pem);
+  writeFileAtomicSync(`${values.out}.pub`, `${publicLine}\n`, {mode: 0o644});
   io.out(`${publicLine}\n`);
   return EXIT.ok;
 }

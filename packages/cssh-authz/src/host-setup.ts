@@ -1,6 +1,7 @@
-import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {request} from 'node:https';
 import {join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {parsePublicKey} from '@bcl/openssh-formats';
 
 /**
@@ -120,8 +121,7 @@ export async function hostSetup(options: HostSetupOptions): Promise<HostSetup> {
     mkdirSync(options.outDir, {recursive: true});
     for (const f of files) writeFileSync(f.path, f.content, {mode: Number.parseInt(f.mode, 8)});
     const krl = await fetch(`${base}/v1/krl`, ca);
-    writeFileSync(`${krlPath}.new`, krl, {mode: 0o644});
-    renameSync(`${krlPath}.new`, krlPath);
+    writeFileAtomicSync(krlPath, krl, {mode: 0o644});
     writeFileSync(join(options.outDir, 'sshd_config'), sshdConfig, {mode: 0o644});
   }
   const text = [

@@ -4,7 +4,8 @@ import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:f
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {createCredentialDir, credentialsDir, findCredential, listCredentials, loadPrivateKey, normalizeSerial, writeFileAtomic, writeMeta} from './index.js';
+import {writeFileAtomicSync, writeSecretFileSync} from '@bcl/files';
+import {createCredentialDir, credentialsDir, findCredential, listCredentials, loadPrivateKey, normalizeSerial, writeMeta} from './index.js';
 
 const home = mkdtempSync(join(tmpdir(), 'pki-local-'));
 const env = {HOME: home, XDG_DATA_HOME: join(home, 'data')};
@@ -14,8 +15,8 @@ afterAll(() => rmSync(home, {recursive: true, force: true}));
 function credential(id: string, opts: {email: string; profile?: string; days: number; serial: string; fetched?: boolean; wrongCert?: boolean; requestedAt: string}) {
   const paths = createCredentialDir(credentialsDir(env), id);
   const {privateKey, publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'});
-  writeFileAtomic(paths.keyPath, privateKey.export({type: 'pkcs8', format: 'pem'}), 0o600);
-  writeFileAtomic(paths.publicKeyPath, publicKey.export({type: 'spki', format: 'pem'}), 0o644);
+  writeSecretFileSync(paths.keyPath, privateKey.export({type: 'pkcs8', format: 'pem'}));
+  writeFileAtomicSync(paths.publicKeyPath, publicKey.export({type: 'spki', format: 'pem'}), {mode: 0o644});
   writeMeta(paths, {version: 1, id, store: '/srv/pki.git', email: opts.email, name: 'Ann', profile: opts.profile ?? 'client', keyType: 'ecdsa-p256', encrypted: false, requestedAt: opts.requestedAt});
   if (opts.fetched === false) return paths;
   const signWith = opts.wrongCert ? join(home, `other-${id}.pem`) : paths.keyPath;

@@ -1,6 +1,7 @@
 import {createPrivateKey, createPublicKey, type KeyObject, X509Certificate} from 'node:crypto';
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {type CredentialPaths, credentialPaths, credentialsDir, type Env, isRequestId, LAYOUT_VERSION, normalizeSerial} from './layout.js';
 
 export type KeyType = 'ecdsa-p256' | 'rsa-3072' | 'ed25519';
@@ -188,16 +189,8 @@ export function createCredentialDir(root: string, id: string): CredentialPaths {
   return paths;
 }
 
-/** Writes a file atomically (temp file + rename) with the given mode; the temp file has it from birth. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode: number): void {
-  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}.tmp`);
-  writeFileSync(tmp, data, {mode, flag: 'wx'});
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
-
 export function writeMeta(paths: CredentialPaths, meta: CredentialMeta): void {
-  writeFileAtomic(paths.metaPath, `${JSON.stringify(meta, null, 2)}\n`, 0o644);
+  writeFileAtomicSync(paths.metaPath, `${JSON.stringify(meta, null, 2)}\n`, {mode: 0o644});
 }
 
 export function readMeta(paths: CredentialPaths): CredentialMeta {

@@ -1,5 +1,5 @@
 // @bcl/pki-local: the on-disk contract for a requester's local X.509 keys and certificates.
-// Node built-ins only, so any tool (csshctl, a server's client) can read it without weight.
+// Node built-ins and @bcl/files only, so any tool (csshctl, a server's client) can read it without weight.
 export {FILES, LAYOUT_VERSION, credentialPaths, credentialsDir, isRequestId, normalizeSerial, pkictlDataDir, type CredentialPaths, type Env} from './layout.js';
 export {
   createCredentialDir,
@@ -9,7 +9,6 @@ export {
   loadPrivateKey,
   parseMeta,
   readMeta,
-  writeFileAtomic,
   writeMeta,
   type CredentialMeta,
   type FindOptions,

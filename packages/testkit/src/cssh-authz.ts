@@ -1,7 +1,8 @@
 import {spawn} from 'node:child_process';
-import {readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {request as httpsRequest} from 'node:https';
 import {join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {repoRoot} from './cli.js';
 import type {IssuedX509, OpensslPki} from './openssl-pki.js';
 import {run, terminate} from './run.js';
@@ -139,9 +140,8 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     writeRules(yaml) {
-      writeFileSync(file('rules.yaml.new'), yaml);
-      // rename(2): the watcher sees a new inode and never a half-written file.
-      renameSync(file('rules.yaml.new'), file('rules.yaml'));
+      // Atomic (a rename): the watcher sees a new inode and never a half-written file.
+      writeFileAtomicSync(file('rules.yaml'), yaml, {mode: 0o644});
     },
     hup: () => child.kill('SIGHUP'),
     get: (path) => call(path, {}),

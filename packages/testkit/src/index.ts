@@ -7,6 +7,7 @@ export {isolatedHome, tempDir, type IsolatedHome} from './temp.js';
 export {chownTo, serviceUser} from './users.js';
 export {terraformKit, terraformBinary, terraformEngines, opentofuBinary, OPENTOFU_VERSION, providerSourceHash, POSTGRESQL_PROVIDER, type TerraformKit, type TerraformEngine} from './terraform.js';
 export {waitFor} from './wait.js';
+export {rejection} from './rejection.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
 export {hadolintPath, kubeScorePath, promtoolPath} from './obs-tools.js';
 export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, servePodLogs, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace, type ServedPodLogs} from './k8s.js';

@@ -1,7 +1,8 @@
 import {spawn} from 'node:child_process';
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {connect} from 'node:net';
 import {join} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {freePort} from './ports.js';
 import {run} from './run.js';
 import {waitFor} from './wait.js';
@@ -133,8 +134,7 @@ export async function startSshd(options: SshdOptions): Promise<SshdServer> {
       logFile: file('sshd.log'),
       log: () => readFileSync(file('sshd.log'), 'utf8'),
       setRevokedKeys(data) {
-        writeFileSync(file('revoked.krl.new'), data, {mode: 0o644});
-        renameSync(file('revoked.krl.new'), file('revoked.krl'));
+        writeFileAtomicSync(file('revoked.krl'), data, {mode: 0o644});
       },
       sshOptions: () => [
         '-F', '/dev/null',

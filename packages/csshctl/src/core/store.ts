@@ -1,5 +1,6 @@
-import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync} from 'node:fs';
 import {join} from 'node:path';
+import {writeSecretFileSync} from '@bcl/files';
 
 /**
  * Where csshctl keeps its keys and certificates: $XDG_DATA_HOME/bcl/csshctl/<slot>/, one slot
@@ -69,8 +70,8 @@ export class CertificateStore {
   }
 
   /**
-   * Replaces a slot with a new key and certificate. Each file is written to a temporary name
-   * with mode 0600 from birth and renamed into place; the directories are 0700.
+   * Replaces a slot with a new key and certificate. Each file is a secret file of @bcl/files
+   * (0600 from birth, renamed into place); the directories are 0700.
    */
   save(name: string, files: {privateKey?: string; linkTo?: string; publicKey: string; certificate: string}, meta: SlotMeta): Slot {
     mkdirSync(this.root, {recursive: true, mode: 0o700});
@@ -78,27 +79,23 @@ export class CertificateStore {
     const p = this.paths(name);
     mkdirSync(p.dir, {recursive: true, mode: 0o700});
     chmodSync(p.dir, 0o700);
-    if (files.privateKey !== undefined) writeSecret(p.keyPath, files.privateKey);
-    else if (files.linkTo !== undefined) {
+    if (files.privateKey !== undefined) {
+      // The slot's own link to csshctl.sshKey gives way to a key of its own (never written through).
+      if (isSymlink(p.keyPath)) unlinkSync(p.keyPath);
+      writeSecretFileSync(p.keyPath, files.privateKey);
+    } else if (files.linkTo !== undefined) {
       if (existsSync(p.keyPath) || isSymlink(p.keyPath)) unlinkSync(p.keyPath);
       symlinkSync(files.linkTo, p.keyPath);
     }
-    writeSecret(p.publicKeyPath, files.publicKey);
-    writeSecret(p.certPath, files.certificate);
-    writeSecret(p.metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+    writeSecretFileSync(p.publicKeyPath, files.publicKey);
+    writeSecretFileSync(p.certPath, files.certificate);
+    writeSecretFileSync(p.metaPath, `${JSON.stringify(meta, null, 2)}\n`);
     return {name, dir: p.dir, keyPath: p.keyPath, publicKeyPath: p.publicKeyPath, certPath: p.certPath, meta};
   }
 
   remove(name: string): void {
     rmSync(this.paths(name).dir, {recursive: true, force: true});
   }
-}
-
-function writeSecret(path: string, data: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, {mode: 0o600, flag: 'w'});
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
 }
 
 function isSymlink(path: string): boolean {

@@ -1,6 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto';
-import {closeSync, fchmodSync, openSync, writeSync} from 'node:fs';
 import {invalidInput} from '@bcl/core';
+import {writeSecretFileSync} from '@bcl/files';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -29,18 +29,15 @@ export function mysqlNativeHash(password: string): string {
   return `*${createHash('sha1').update(inner).digest('hex').toUpperCase()}`;
 }
 
-/** Writes a password to a file readable by its owner only (0600, also when the file existed). */
+/**
+ * Writes a password to a new 0600 file (@bcl/files' secret rule: a symlink, or an existing file
+ * others could read, is refused rather than written through or kept as it was).
+ */
 export function writePasswordFile(path: string, password: string): void {
-  let fd: number;
   try {
-    fd = openSync(path, 'w', 0o600);
+    writeSecretFileSync(path, `${password}\n`);
   } catch (error) {
-    throw invalidInput('dbctl.password_file', `--password-file: cannot write ${path}: ${(error as Error).message}`, {details: {flag: '--password-file', file: path}});
-  }
-  try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, `${password}\n`);
-  } finally {
-    closeSync(fd);
+    const hint = (error as {hint?: string}).hint;
+    throw invalidInput('dbctl.password_file', `--password-file: cannot write ${path}: ${(error as Error).message}`, {...(hint ? {hint} : {}), details: {flag: '--password-file', file: path}});
   }
 }

@@ -1,4 +1,7 @@
-import {BclError, denied, ExitCode, unavailable} from '@bcl/core/errors';
+import type {Env} from '@bcl/core';
+import {BclError, denied, ExitCode, interrupted, unavailable} from '@bcl/core/errors';
+import type {HttpClient, TlsOptions} from '@bcl/core/http';
+import {nodeHttpAgent} from '@bcl/core/http-agent';
 import type {JenkinsServer} from './server.js';
 
 /** A queue item as Jenkins reports it (hudson.model.Queue$*Item). */
@@ -40,23 +43,39 @@ interface PapiError extends Error {
   cause?: unknown;
 }
 
+export interface JenkinsConnectOptions {
+  /** For the proxies (HTTPS_PROXY/HTTP_PROXY/NO_PROXY), as bcl's HttpClient reads them. */
+  env: Env;
+  /** bcl's HTTP client (ctx.http({retries: 0}): retries are JenkinsApi's): the console log is read through it. */
+  http: HttpClient;
+  tls?: TlsOptions;
+  timeoutMs?: number;
+  retries?: number;
+  backoffMs?: number;
+  signal?: AbortSignal | undefined;
+}
+
 /**
- * Jenkins through the npm `jenkins` client (CSRF crumb and session cookie included), with its
- * errors turned into BclErrors a person can act on. Reads are retried on 5xx and network errors;
- * writes are not (a retried buildWithParameters would start a second build).
+ * Jenkins through the npm `jenkins` client (CSRF crumb and session cookie included) over an
+ * agent with bcl's proxy and TLS settings, with its errors turned into BclErrors a person can act
+ * on. Reads are retried on 5xx and network errors; writes are not (a retried buildWithParameters
+ * would start a second build).
  */
 export class JenkinsApi {
   private constructor(
     readonly server: JenkinsServer,
     private readonly client: InstanceType<typeof import('jenkins')>,
-    private readonly options: {retries: number; backoffMs: number; signal?: AbortSignal | undefined},
+    private readonly http: HttpClient,
+    private readonly options: {retries: number; backoffMs: number; timeoutMs: number; authorization: string; signal?: AbortSignal | undefined},
   ) {}
 
-  static async connect(server: JenkinsServer, options: {timeoutMs?: number; retries?: number; backoffMs?: number; signal?: AbortSignal | undefined} = {}): Promise<JenkinsApi> {
+  static async connect(server: JenkinsServer, options: JenkinsConnectOptions): Promise<JenkinsApi> {
     const {default: Jenkins} = await import('jenkins');
     const authorization = `Basic ${Buffer.from(`${server.user}:${server.token}`).toString('base64')}`;
-    const client = new Jenkins({baseUrl: server.url, crumbIssuer: true, headers: {authorization}, timeout: options.timeoutMs ?? 30_000});
-    return new JenkinsApi(server, client, {retries: options.retries ?? 3, backoffMs: options.backoffMs ?? 300, signal: options.signal});
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const agent = nodeHttpAgent(server.url, {env: options.env, ...(options.tls ? {tls: options.tls} : {})});
+    const client = new Jenkins({baseUrl: server.url, crumbIssuer: true, headers: {authorization}, timeout: timeoutMs, agent});
+    return new JenkinsApi(server, client, options.http, {retries: options.retries ?? 3, backoffMs: options.backoffMs ?? 300, timeoutMs, authorization, signal: options.signal});
   }
 
   jobUrl(job: string): string {
@@ -122,34 +141,31 @@ export class JenkinsApi {
   }
 
   /**
-   * The console log from byte `start`: POST logText/progressiveText as the client's log stream
-   * does, but kept as bytes (X-Text-Size counts bytes; decoding each answer on its own would
-   * break characters split between two answers).
+   * The console log from byte `start`: GET logText/progressiveText?start=<n> (what the client's
+   * log stream POSTs; a GET needs no crumb), through bcl's HTTP client, kept as bytes: X-Text-Size
+   * counts bytes, and decoding each answer on its own would break characters split between two.
    */
   async logChunk(job: string, number: number, start: number): Promise<LogChunk> {
+    const url = `${this.jobUrl(job)}${number}/logText/progressiveText?start=${start}`;
     return this.read(`read the console log of build #${number} of job ${job}`, async () => {
-      const value = await this.client._post(
-        {name: 'build.log', path: `/job/${encodeURIComponent(job)}/${number}/logText/progressiveText`, type: 'form', body: {start}, buffer: true},
-        (ctx, next) => {
-          if (ctx.err) return next(ctx.err);
-          const headers = ctx.res?.headers ?? {};
-          const size = Number(headers['x-text-size']);
-          const body = ctx.res?.body;
-          next(false, {
-            bytes: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : ''),
-            size: Number.isFinite(size) ? size : undefined,
-            more: headers['x-more-data'] === 'true',
-          } satisfies LogChunk);
-        },
-      );
-      return value as LogChunk;
+      const response = await this.http.request(url, {headers: {authorization: this.options.authorization}, timeoutMs: this.options.timeoutMs, ...(this.options.signal ? {signal: this.options.signal} : {})});
+      const bytes = await response.bytes();
+      if (response.status < 200 || response.status >= 300) {
+        throw Object.assign(new Error(`HTTP ${response.status}`), {statusCode: response.status, res: {statusCode: response.status, headers: response.headers, body: bytes}});
+      }
+      const size = Number(response.header('x-text-size'));
+      return {bytes, size: Number.isFinite(size) ? size : undefined, more: response.header('x-more-data') === 'true'};
     });
   }
 
   private async read<T>(what: string, call: () => Promise<T>): Promise<T> {
     let last: BclError | undefined;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
-      if (attempt > 0) await sleep(this.options.backoffMs * 2 ** (attempt - 1), this.options.signal);
+      if (attempt > 0) {
+        await sleep(this.options.backoffMs * 2 ** (attempt - 1), this.options.signal);
+        // Ctrl-C ends the wait and the retries.
+        if (this.options.signal?.aborted) throw interrupted();
+      }
       try {
         return await call();
       } catch (error) {
@@ -170,7 +186,13 @@ export class JenkinsApi {
 
   /** A client error as the BclError a person can act on; never includes credentials. */
   translate(what: string, error: unknown): BclError {
-    if (error instanceof BclError) return error;
+    const server0 = `Jenkins ${this.server.name} (${this.server.url})`;
+    if (error instanceof BclError) {
+      // bcl's HTTP client (the console log) names the URL; say which Jenkins, as for the rest.
+      if (error.code === 'http.timeout') return unavailable('jenkins.timeout', `${server0} did not answer in time trying to ${what}`, {hint: 'Check that Jenkins is up and reachable.', details: {jenkins: this.server.name, url: this.server.url}});
+      if (error.code === 'http.unreachable') return unavailable('jenkins.unreachable', `cannot reach ${server0} to ${what}: ${error.message}`, {hint: `Check svctl.jenkins.${this.server.name}.url and your network.`, details: {jenkins: this.server.name, url: this.server.url}});
+      return error;
+    }
     const e = error as PapiError;
     const status = e.res?.statusCode ?? e.statusCode;
     const headers = e.res?.headers ?? {};

@@ -1,22 +1,7 @@
 // The parts of the npm `jenkins` client (1.x, untyped) that svctl uses.
 declare module 'jenkins' {
-  interface PapiRequest {
-    name?: string;
-    path: string;
-    params?: Record<string, unknown>;
-    query?: Record<string, unknown>;
-    type?: string;
-    body?: unknown;
-    headers?: Record<string, string>;
-    buffer?: boolean;
-  }
-  interface PapiContext {
-    err?: Error & {statusCode?: number};
-    res?: {statusCode: number; headers: Record<string, string | string[] | undefined>; body?: unknown};
-  }
-  type Middleware = (ctx: PapiContext, next: (err?: Error | false, value?: unknown) => void) => void;
   class Jenkins {
-    constructor(options: {baseUrl: string; crumbIssuer?: boolean; headers?: Record<string, string>; timeout?: number});
+    constructor(options: {baseUrl: string; crumbIssuer?: boolean; headers?: Record<string, string>; timeout?: number; agent?: import('node:http').Agent});
     job: {
       config(name: string): Promise<string>;
       config(name: string, xml: string): Promise<void>;
@@ -31,7 +16,6 @@ declare module 'jenkins' {
     queue: {
       item(number: number): Promise<Record<string, unknown>>;
     };
-    _post(request: PapiRequest, ...middleware: Middleware[]): Promise<unknown>;
   }
   export = Jenkins;
 }

@@ -1,7 +1,8 @@
-import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, renameSync, rmSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import type {KeyObject} from 'node:crypto';
 import {conflict, denied, invalidInput} from '@bcl/core';
+import {checkSecretTarget, writeSecretFileSync} from '@bcl/files';
 import type {KeyType} from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
 import {X509Certificate} from 'node:crypto';
@@ -57,6 +58,8 @@ export async function caInit(io: PkiIo, settings: PkictlSettings, params: CaInit
   const rootKeyFile = params.rootKeyFile ? resolve(io.cwd, params.rootKeyFile) : undefined;
   for (const [file, flag] of [[caKeyFile, '--ca-key'], ...(rootKeyFile ? [[rootKeyFile, '--root-key']] : [])] as const) {
     if (existsSync(file)) throw conflict('pkictl.key_exists', `${flag}: ${file} already exists; refusing to overwrite a CA key`, {hint: 'Choose another file, or move the old key away first.', details: {flag, file}});
+    // A symlink there (also a dangling one) is refused too (@bcl/files' rule for secrets).
+    checkSecretTarget(file);
     if (!existsSync(dirname(file))) throw invalidInput('pkictl.key_dir', `${flag}: the directory ${dirname(file)} does not exist`, {details: {flag}});
   }
   if (rootKeyFile && rootKeyFile === caKeyFile) throw invalidInput('pkictl.key_file', '--root-key and --ca-key must be different files', {});
@@ -140,7 +143,7 @@ async function initInStore(
       // Keys are written under temporary names first and kept only once the store accepted the CA.
       const temps = keyFiles.map(({file, key}) => {
         const tmp = `${file}.partial-${process.pid}`;
-        writeFileSync(tmp, exportPrivateKey(key, passphrase), {mode: 0o600, flag: 'wx'});
+        writeSecretFileSync(tmp, exportPrivateKey(key, passphrase), {overwrite: false});
         return {tmp, file};
       });
       try {

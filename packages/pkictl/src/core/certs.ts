@@ -3,7 +3,8 @@ import {createPrivateKey} from 'node:crypto';
 import {existsSync, readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {conflict, invalidInput} from '@bcl/core';
-import {findCredential, listCredentials, type LocalCredential, writeFileAtomic} from '@bcl/pki-local';
+import {writeSecretFileSync} from '@bcl/files';
+import {findCredential, listCredentials, type LocalCredential} from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
 import {loadPrivateKeyFile} from '../crypto/keys.js';
 import type {CertificateDetails} from '@bcl/pki-ca';
@@ -144,7 +145,7 @@ export async function exportCertificate(io: PkiIo, settings: PkictlSettings, par
   const key = await keyPem(io, credential, params);
   io.redactor.add(key.pem);
   if (params.format === 'pem') {
-    writeFileAtomic(out, [key.pem.trim(), cert.trim(), chain.trim()].filter(Boolean).join('\n') + '\n', 0o600);
+    writeSecretFileSync(out, [key.pem.trim(), cert.trim(), chain.trim()].filter(Boolean).join('\n') + '\n');
     return {serial: params.serial, format: 'pem', out, includesKey: true};
   }
   const password = await readSecret(io, {
@@ -159,7 +160,7 @@ export async function exportCertificate(io: PkiIo, settings: PkictlSettings, par
   const {buildPkcs12} = await import('../crypto/pkcs12.js');
   const friendlyName = `${credential.email} (${credential.profile})`;
   const der = buildPkcs12({keyDer: key.der, certPems: [cert, ...splitPems(chain)], password, friendlyName});
-  writeFileAtomic(out, der, 0o600);
+  writeSecretFileSync(out, der);
   return {serial: params.serial, format: 'p12', out, includesKey: true};
 }
 
@@ -249,6 +250,6 @@ ${key}
 </key>
 `;
   const out = resolve(io.cwd, params.out);
-  writeFileAtomic(out, text, 0o600);
+  writeSecretFileSync(out, text);
   return {out, serial: credential.serial!, email: credential.email, remote: host, port, proto: params.proto, notAfter: credential.notAfter!.toISOString()};
 }

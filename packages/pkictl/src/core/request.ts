@@ -2,6 +2,7 @@ import {createPublicKey, type KeyObject, randomBytes, X509Certificate} from 'nod
 import {mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {conflict, denied, invalidInput} from '@bcl/core';
+import {writeFileAtomicSync, writeSecretFileSync} from '@bcl/files';
 import {
   type CredentialMeta,
   credentialPaths,
@@ -10,7 +11,6 @@ import {
   type LocalCredential,
   normalizeSerial,
   readMeta,
-  writeFileAtomic,
   writeMeta,
 } from '@bcl/pki-local';
 import {signRenewal} from '@bcl/pki-ca/keys';
@@ -102,9 +102,9 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
     mkdirSync(staging, {mode: 0o700});
     try {
       const staged = {...credentialPaths(root, id), dir: staging};
-      writeFileAtomic(join(staging, 'key.pem'), exportPrivateKey(keys.privateKey, passphrase), 0o600);
-      writeFileAtomic(join(staging, 'public.pem'), exportPublicKey(keys.publicKey), 0o644);
-      writeFileAtomic(join(staging, 'csr.pem'), csr, 0o644);
+      writeSecretFileSync(join(staging, 'key.pem'), exportPrivateKey(keys.privateKey, passphrase));
+      writeFileAtomicSync(join(staging, 'public.pem'), exportPublicKey(keys.publicKey), {mode: 0o644});
+      writeFileAtomicSync(join(staging, 'csr.pem'), csr, {mode: 0o644});
       const meta: CredentialMeta = {
         version: 1,
         id,
@@ -256,8 +256,8 @@ export async function fetchCertificate(io: PkiIo, settings: PkictlSettings, para
         details: {file: certFile},
       });
     }
-    writeFileAtomic(paths.certPath, pem, 0o644);
-    writeFileAtomic(paths.chainPath, ca.chainPem, 0o644);
+    writeFileAtomicSync(paths.certPath, pem, {mode: 0o644});
+    writeFileAtomicSync(paths.chainPath, ca.chainPem, {mode: 0o644});
     const meta = readMeta(paths);
     writeMeta(paths, {...meta, serial, fetchedAt: io.now().toISOString()});
     if (meta.renews) markSuperseded(io, meta.renews, serial);

@@ -7,7 +7,7 @@
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {dirname, join, relative, resolve, sep} from 'node:path';
-import {conflict, interrupted, invalidInput, unavailable, denied, isProcessAlive} from '@bcl/core';
+import {conflict, interrupted, invalidInput, unavailable, denied} from '@bcl/core';
 import type {SimpleGit} from 'simple-git';
 
 export interface StoreIdentity {
@@ -271,50 +271,20 @@ async function runGit(args: string[], options: OpenOptions): Promise<void> {
 }
 
 /**
- * A lock on one working clone, so two pkictl runs of the same user never share it at once: a
- * directory created atomically, holding the owner's pid; a lock whose owner died is taken over.
+ * A lock on one working clone, so two pkictl runs of the same user never share it at once
+ * (@bcl/files: a lock file naming its holder; a holder that died is taken over at once).
  */
 async function acquireLock(path: string, signal?: AbortSignal): Promise<() => void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(path);
-      writeFileSync(join(path, 'pid'), String(process.pid));
-      let released = false;
-      return () => {
-        if (!released) rmSync(path, {recursive: true, force: true});
-        released = true;
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = Number(readFileSafe(join(path, 'pid')));
-    const age = Date.now() - (statSafe(path) ?? Date.now());
-    if ((owner > 0 && !isProcessAlive(owner)) || (!owner && age > 10_000)) {
-      rmSync(path, {recursive: true, force: true});
-      continue;
-    }
+  const {acquireFileLock, describeHolder, LockHeldError} = await import('@bcl/files');
+  try {
+    const lock = await acquireFileLock(path, {timeoutMs: 120_000, ...(signal ? {signal} : {})});
+    return () => lock.release();
+  } catch (error) {
     if (signal?.aborted) throw interrupted('interrupted while waiting for the store lock');
-    if (Date.now() > deadline) {
-      throw conflict('pkictl.store_locked', `another pkictl (pid ${owner}) holds ${path}`, {hint: 'Wait for it to finish, or remove the lock directory if that process is gone.'});
+    if (error instanceof LockHeldError) {
+      throw conflict('pkictl.store_locked', `another pkictl (${describeHolder(error.holder)}) holds ${path}`, {hint: 'Wait for it to finish, then try again.'});
     }
-    await sleep(50 + Math.random() * 100);
-  }
-}
-
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function statSafe(path: string): number | undefined {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return undefined;
+    throw error;
   }
 }
 

@@ -18,6 +18,7 @@ export async function pipelineContext(ctx: CommandContext, options: {spec?: stri
   const server = resolveJenkinsServer(settings, {name: options.jenkins ?? loaded.spec.build.jenkins, env: ctx.env, cwd: ctx.cwd, redactor: ctx.redactor});
   // The Authorization header's value too, should anything ever echo it.
   ctx.redactor.add(Buffer.from(`${server.user}:${server.token}`).toString('base64'));
-  const api = await JenkinsApi.connect(server, {signal: ctx.signal});
+  // bcl's proxy settings for the client and the console log alike; retries are JenkinsApi's.
+  const api = await JenkinsApi.connect(server, {signal: ctx.signal, env: ctx.env, http: ctx.http({retries: 0})});
   return {loaded, job: jobName(loaded.spec), api};
 }

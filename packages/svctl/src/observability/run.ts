@@ -1,6 +1,6 @@
-import {writeFileSync, renameSync} from 'node:fs';
-import {dirname, join, basename, resolve} from 'node:path';
+import {basename, resolve} from 'node:path';
 import {type CommandContext, invalidInput} from '@bcl/core';
+import {writeFileAtomicSync} from '@bcl/files';
 import svctlNamespace from '../config.js';
 import {readToken} from '@bcl/deploy-core/jenkins';
 import {DEFAULT_RESOURCES, findSpecFile, loadSpec, resolveEnvironment} from '@bcl/deploy-core/spec';
@@ -31,16 +31,14 @@ export interface AlertsResult {
   yaml: string;
 }
 
-/** Writes a file atomically (temp file + rename), so a reader never sees half of it. */
+/** Writes a file atomically (@bcl/files), so a reader never sees half of it. */
 export function writeOutput(cwd: string, file: string, text: string): string {
   const target = resolve(cwd, file);
-  const temp = join(dirname(target), `.${basename(target)}.svctl-${process.pid}`);
   try {
-    writeFileSync(temp, text, {mode: 0o644});
+    writeFileAtomicSync(target, text, {mode: 0o644});
   } catch (error) {
     throw invalidInput('svctl.out_unwritable', `--out: cannot write ${target}: ${(error as Error).message}`, {details: {file: target}});
   }
-  renameSync(temp, target);
   return target;
 }
 

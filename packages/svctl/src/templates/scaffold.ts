@@ -1,5 +1,6 @@
-import {existsSync, mkdirSync, renameSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync} from 'node:fs';
 import {basename, join, relative} from 'node:path';
+import {writeFileAtomicSync} from '@bcl/files';
 import {checkSpec, conflict, invalidInput} from './deps.js';
 import type {Runtime} from '@bcl/deploy-core/spec/schema';
 import {DEFAULT_PORTS, scaffoldSpecText} from './spec-text.js';
@@ -59,9 +60,7 @@ export function scaffoldService(input: ScaffoldInput): ScaffoldResult {
   for (const [name, text] of files) {
     const target = join(input.dir, name);
     const action = existsSync(target) ? 'overwritten' : 'created';
-    const temp = join(input.dir, `.${name}.svctl-${process.pid}`);
-    writeFileSync(temp, text, {mode: 0o644});
-    renameSync(temp, target);
+    writeFileAtomicSync(target, text, {mode: 0o644});
     result.files.push({path: relative(process.cwd(), target) || name, action});
   }
   return result;

@@ -1,9 +1,8 @@
-import {existsSync, mkdirSync, openSync, closeSync, writeSync, writeFileSync, rmSync} from 'node:fs';
+import {existsSync, mkdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
+import {BclCommand, conflict, invalidInput, type ResultWriter} from '@bcl/core';
+import {checkSecretTarget, writeFileAtomicSync, writeSecretFileSync} from '@bcl/files';
 import {Flags} from '@oclif/core';
-import {BclCommand} from '../../command/base.js';
-import {conflict, invalidInput} from '../../errors.js';
-import type {ResultWriter} from '../../output/result.js';
 
 export interface KeygenResult {
   privateKey: string;
@@ -24,7 +23,7 @@ export default class ReleaseKeygen extends BclCommand<typeof ReleaseKeygen> {
   };
 
   async run(): Promise<KeygenResult> {
-    const {generateSigningKeyPair} = await import('../../distribution/signing.js');
+    const {generateSigningKeyPair} = await import('../../keys.js');
     const file = resolve(this.ctx.cwd, this.flags.out);
     const pub = `${file}.pub`;
     for (const f of [file, pub]) {
@@ -37,16 +36,12 @@ export default class ReleaseKeygen extends BclCommand<typeof ReleaseKeygen> {
     } catch (error) {
       throw invalidInput('release.key_path', `--out: cannot create ${dirname(file)}: ${(error as Error).message}`);
     }
+    // A symlink or a file others can read at --out is refused before a key exists (@bcl/files' rule).
+    checkSecretTarget(file);
     const pair = generateSigningKeyPair();
     this.ctx.redactor.add(pair.privatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''));
-    if (this.flags.force) rmSync(file, {force: true});
-    const fd = openSync(file, 'wx', 0o600);
-    try {
-      writeSync(fd, pair.privatePem);
-    } finally {
-      closeSync(fd);
-    }
-    writeFileSync(pub, pair.publicPem, {mode: 0o644});
+    writeSecretFileSync(file, pair.privatePem);
+    writeFileAtomicSync(pub, pair.publicPem, {mode: 0o644});
     return {privateKey: file, publicKey: pub, keyid: pair.keyid, trustedKey: pair.publicText};
   }
 

@@ -1,9 +1,9 @@
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {writeFileAtomicSync} from '@bcl/files';
 import {join} from 'node:path';
-import {BclError, ExitCode, invalidInput, unavailable} from '../errors.js';
-import {expectOk, type HttpClient} from '../http/client.js';
-import {nodePackageName, type Platform} from './platforms.js';
+import {BclError, ExitCode, expectOk, type HttpClient, invalidInput, unavailable} from '@bcl/core';
+import {compareVersions, nodePackageName, type Platform} from '@bcl/core/distribution';
 
 /**
  * The Node runtime bundled into a release: Node's official binary as the npm registry publishes
@@ -55,9 +55,8 @@ export async function nodeRuntime(platform: Platform, version: string, io: Runti
         hint: 'A proxy or mirror altered the download; nothing was built.',
       });
     }
-    writeFileSync(`${tgz}.tmp`, bytes);
-    renameSync(`${tgz}.tmp`, tgz);
-    writeFileSync(integrityFile, `${integrity}\n`);
+    writeFileAtomicSync(tgz, bytes, {mode: 0o644});
+    writeFileAtomicSync(integrityFile, `${integrity}\n`, {mode: 0o644});
   }
   const staging = `${dir}.tmp-${process.pid}`;
   rmSync(staging, {recursive: true, force: true});
@@ -102,7 +101,6 @@ async function nearbyVersions(pkg: string, version: string, io: RuntimeIo): Prom
   if (response.status !== 200) return undefined;
   const doc = await response.json<{versions?: Record<string, unknown>}>();
   const major = version.split('.')[0];
-  const {compareVersions} = await import('./versions.js');
   const same = Object.keys(doc.versions ?? {}).filter((v) => v.split('.')[0] === major).sort(compareVersions);
   if (same.length === 0) return `${pkg} has no Node ${major}.x at all; leave this platform out.`;
   return `${pkg} has Node ${major}.x up to ${same.at(-1)}: pass --node-version ${same.at(-1)} for it, or leave the platform out.`;

@@ -1,18 +1,21 @@
 import {createHash} from 'node:crypto';
 import {chmodSync, cpSync, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {invalidInput, interrupted} from '../errors.js';
-import type {HttpClient} from '../http/client.js';
-import type {Ui} from '../output/ui.js';
-import type {ProcessRunner} from '../process/runner.js';
-import {TOOL_NAMES} from '../tools.js';
+import {type HttpClient, invalidInput, interrupted, type ProcessRunner, type Ui, workspaceTools} from '@bcl/core';
+import type {Platform, ReleaseInfo} from '@bcl/core/distribution';
 import {bundleOclifPackage} from './bundle.js';
-import type {Platform} from './platforms.js';
 import {nodeRuntime} from './runtime.js';
 import {treeEntries, writeTarGz} from './tarball.js';
 
-/** The tools a release can be built for: the bcl host and every tool. */
-export const RELEASABLE_TOOLS = ['bcl', ...TOOL_NAMES] as const;
+/** The tools a release can be built for: the bcl host and every tool of the workspace (`"bcl": {"tool": true}`). */
+export function releasableTools(workspaceRoot: string): string[] {
+  return ['bcl', ...Object.keys(workspaceTools(workspaceRoot))];
+}
+
+/** A tool's package directory in the workspace. */
+function packageRootOf(workspaceRoot: string, tool: string): string {
+  return tool === 'bcl' ? join(workspaceRoot, 'bcl') : workspaceTools(workspaceRoot)[tool]!;
+}
 
 export interface ReleaseBuildOptions {
   workspaceRoot: string;
@@ -53,25 +56,14 @@ export interface BuildRecord {
   tools: {tool: string; version: string; artifacts: BuiltArtifact[]}[];
 }
 
-/** What a release tree says about itself (release.json at its root). */
-export interface ReleaseInfo {
-  schema: 1;
-  tool: string;
-  version: string;
-  platform: Platform;
-  node: string;
-  /** sha256 of runtime/bin/node (covered by the tarball's signed sha256). */
-  runtimeSha256: string;
-  commit: string;
-}
-
 export const BUILD_RECORD = 'build.json';
 
 export async function buildReleases(options: ReleaseBuildOptions, io: ReleaseBuildIo): Promise<BuildRecord> {
   const ws = options.workspaceRoot;
+  const releasable = releasableTools(ws);
   for (const tool of options.tools) {
-    if (!(RELEASABLE_TOOLS as readonly string[]).includes(tool)) {
-      throw invalidInput('release.tool', `--tool: unknown tool "${tool}"`, {hint: `Expected one of ${RELEASABLE_TOOLS.join(', ')}.`});
+    if (!releasable.includes(tool)) {
+      throw invalidInput('release.tool', `--tool: unknown tool "${tool}"`, {hint: `Expected one of ${releasable.join(', ')}.`});
     }
   }
   const {commit, mtime} = await sourceIdentity(ws, io);
@@ -84,12 +76,13 @@ export async function buildReleases(options: ReleaseBuildOptions, io: ReleaseBui
   const record: BuildRecord = {schema: 1, commit, tools: []};
   try {
     for (const tool of options.tools) {
-      const packageRoot = tool === 'bcl' ? join(ws, 'bcl') : join(ws, 'packages', tool);
+      const packageRoot = packageRootOf(ws, tool);
       const pkgVersion = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {version: string}).version;
       const version = options.version ?? pkgVersion;
       io.ui.step(`Bundling ${tool} ${version}`);
       const lib = join(work, tool, 'lib');
-      const bundle = await bundleOclifPackage({packageRoot, outDir: lib, version, workspaceRoot: ws, build: {commit}});
+      const gate = join(ws, 'bcl', 'dist', 'distribution', 'gate.js');
+      const bundle = await bundleOclifPackage({packageRoot, outDir: lib, version, workspaceRoot: ws, build: {commit}, gate});
       const artifacts: BuiltArtifact[] = [];
       for (const platform of options.platforms) {
         if (io.signal.aborted) throw interrupted();
@@ -145,16 +138,10 @@ async function sourceIdentity(ws: string, io: ReleaseBuildIo): Promise<{commit: 
   return {commit, mtime};
 }
 
-interface TreeSpec {
+interface TreeSpec extends Omit<ReleaseInfo, 'schema'> {
   tree: string;
   lib: string;
   runtimeDir: string;
-  tool: string;
-  version: string;
-  platform: Platform;
-  node: string;
-  runtimeSha256: string;
-  commit: string;
   packageName: string;
 }
 

@@ -1,7 +1,7 @@
 import {copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {pathToFileURL} from 'node:url';
-import {BclError, ExitCode} from '../errors.js';
+import {BclError, ExitCode} from '@bcl/core';
 
 /**
  * Bundles an oclif package (a tool, or bcl itself) with its production dependencies into a few
@@ -21,6 +21,8 @@ export interface BundleOptions {
   workspaceRoot: string;
   /** Extra fields for package.json's "bcl" section (the commit...). */
   build?: Record<string, unknown>;
+  /** The version gate module (the distribution client's, built): bundled and named in package.json, so the command base runs it. */
+  gate?: string;
 }
 
 interface PackageJson {
@@ -79,6 +81,7 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     }
     for (const file of [pkg.pjson.bcl?.config, pkg.pjson.bcl?.doctor]) if (file) entries[pkg.to + stripJs(file)] = join(pkg.from, file);
   }
+  if (options.gate) entries[stripJs(GATE_ENTRY)] = options.gate;
 
   const esbuild = await loadEsbuild();
   rmSync(outDir, {recursive: true, force: true});
@@ -95,8 +98,8 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     chunkNames: 'dist/chunks/[name]-[hash]',
     // CommonJS dependencies call require(): give every ESM file one.
     banner: {js: "import {createRequire as __bclCreateRequire} from 'node:module'; const require = __bclCreateRequire(import.meta.url);"},
-    // The release build itself is never part of a release.
-    external: ['esbuild'],
+    // ... and some read __filename/__dirname (write-file-atomic names its temporary files with it).
+    define: {__filename: 'import.meta.filename', __dirname: 'import.meta.dirname'},
     plugins: [cjsDynamicImports()],
     legalComments: 'eof',
     logLevel: 'silent',
@@ -115,20 +118,24 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     writeFileSync(join(dest, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     // oclif loads a core plugin only when it is also a dependency.
     const plugins = isRoot ? Object.fromEntries(packages.slice(1).map((p) => [p.pjson.name, p.pjson.version])) : {};
-    writeFileSync(join(dest, 'package.json'), `${JSON.stringify(trimPackageJson(pkg.pjson, isRoot ? version : pkg.pjson.version, plugins, isRoot ? options.build : undefined), null, 2)}\n`);
+    const gate = isRoot && options.gate ? GATE_ENTRY : undefined;
+    writeFileSync(join(dest, 'package.json'), `${JSON.stringify(trimPackageJson(pkg.pjson, isRoot ? version : pkg.pjson.version, plugins, isRoot ? options.build : undefined, gate), null, 2)}\n`);
     if (isRoot) copyFileSync(helpFile, join(dest, 'dist', 'help.json'));
   }
   return {name: pjson.name, version, bin: pjson.oclif.bin, files: Object.keys(result.metafile?.outputs ?? {}).length};
 }
 
 /** package.json as a release needs it: what oclif and bcl read; dependencies only for bundled plugins. */
-function trimPackageJson(pjson: PackageJson, version: string, plugins: Record<string, string>, build?: Record<string, unknown>): Record<string, unknown> {
+function trimPackageJson(pjson: PackageJson, version: string, plugins: Record<string, string>, build?: Record<string, unknown>, gate?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {name: pjson.name, version};
   for (const key of ['description', 'type', 'license', 'bin', 'oclif'] as const) if (pjson[key] !== undefined) out[key] = pjson[key];
   if (Object.keys(plugins).length > 0) out.dependencies = plugins;
-  if (pjson.bcl || build) out.bcl = {...pjson.bcl, ...(build ? {build} : {})};
+  if (pjson.bcl || build || gate) out.bcl = {...pjson.bcl, ...(build ? {build} : {}), ...(gate ? {gate} : {})};
   return out;
 }
+
+/** Where a release keeps its version gate (package.json "bcl": {"gate": ...}). */
+const GATE_ENTRY = './dist/version-gate.js';
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
@@ -140,7 +147,7 @@ async function loadEsbuild(): Promise<Esbuild> {
   try {
     return (await import('esbuild')) as Esbuild;
   } catch (error) {
-    throw new BclError('release.needs_checkout', `bcl release build needs esbuild, a development dependency of a BCL checkout (${(error as Error).message})`, ExitCode.conflict, {
+    throw new BclError('release.needs_checkout', `bcl release build needs esbuild, a dependency of @bcl/release in a BCL checkout (${(error as Error).message})`, ExitCode.conflict, {
       hint: 'Run `bin/bcl release build` from a checkout after ./scripts/bootstrap.',
     });
   }

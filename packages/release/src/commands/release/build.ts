@@ -1,9 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
+import {BclCommand, conflict, invalidInput, type ResultWriter} from '@bcl/core';
 import {Flags} from '@oclif/core';
-import {BclCommand} from '../../command/base.js';
-import {conflict, invalidInput} from '../../errors.js';
-import type {ResultWriter} from '../../output/result.js';
 
 export interface ReleaseBuildResult {
   out: string;
@@ -29,17 +27,17 @@ export default class ReleaseBuild extends BclCommand<typeof ReleaseBuild> {
   };
 
   async run(): Promise<ReleaseBuildResult> {
-    const ws = dirname(this.config.root);
+    // This package is <workspace>/packages/release.
+    const ws = dirname(dirname(this.config.root));
     if (!existsSync(join(ws, 'pnpm-workspace.yaml')) || !existsSync(join(ws, 'scripts', 'build.mjs'))) {
       throw conflict('release.needs_checkout', `bcl release build runs from a BCL checkout; this bcl runs from ${this.config.root}`, {
         hint: 'Clone the repository, run ./scripts/bootstrap, then bin/bcl release build.',
       });
     }
-    const [{buildReleases, RELEASABLE_TOOLS}, {parsePlatforms, DEFAULT_PLATFORMS, isPlatform}, {npmRegistry}, {isValidVersion}] = await Promise.all([
-      import('../../distribution/build.js'),
-      import('../../distribution/platforms.js'),
-      import('../../distribution/runtime.js'),
-      import('../../distribution/versions.js'),
+    const [{buildReleases, releasableTools}, {parsePlatforms, DEFAULT_PLATFORMS, isPlatform, isValidVersion}, {npmRegistry}] = await Promise.all([
+      import('../../build.js'),
+      import('@bcl/core/distribution'),
+      import('../../runtime.js'),
     ]);
     const version = this.flags['set-version'];
     if (version !== undefined && !isValidVersion(version)) {
@@ -61,7 +59,7 @@ export default class ReleaseBuild extends BclCommand<typeof ReleaseBuild> {
     const record = await buildReleases(
       {
         workspaceRoot: ws,
-        tools: this.flags.tool ?? [...RELEASABLE_TOOLS],
+        tools: this.flags.tool ?? releasableTools(ws),
         platforms,
         outDir: out,
         ...(version ? {version} : {}),

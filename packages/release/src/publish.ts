@@ -1,8 +1,6 @@
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
-import {conflict, invalidInput} from '../errors.js';
-import type {Ui} from '../output/ui.js';
-import {readBuildRecord} from './build.js';
+import {conflict, invalidInput, type Ui} from '@bcl/core';
 import {
   type Artifact,
   type ChannelManifest,
@@ -15,10 +13,11 @@ import {
   versionDirPath,
   versionManifestPath,
   versionManifestSchema,
-} from './manifest.js';
-import {serializeSignatures, signBytes, type SigningKey} from './signing.js';
-import type {Store} from './store.js';
-import {compareVersions} from './versions.js';
+  type Store,
+  compareVersions,
+} from '@bcl/core/distribution';
+import {readBuildRecord} from './build.js';
+import {serializeSignatures, signBytes, type SigningKey} from './keys.js';
 
 export interface PublishOptions {
   buildDir: string;

@@ -1,11 +1,8 @@
 import {readFileSync, statSync} from 'node:fs';
 import {resolve} from 'node:path';
+import {BclCommand, durationFlag, invalidInput, type ResultWriter, usageError} from '@bcl/core';
 import {Args, Flags} from '@oclif/core';
-import {BclCommand} from '../../command/base.js';
-import {durationFlag} from '../../command/flags.js';
-import {invalidInput, usageError} from '../../errors.js';
-import type {ResultWriter} from '../../output/result.js';
-import type {PublishedTool} from '../../distribution/publish.js';
+import type {PublishedTool} from '../../publish.js';
 
 export interface PublishResult {
   store: string;
@@ -37,11 +34,10 @@ export default class ReleasePublish extends BclCommand<typeof ReleasePublish> {
   static override configFlags = {store: 'bcl.update.store', channel: 'bcl.update.channel'};
 
   async run(): Promise<PublishResult> {
-    const [{publishReleases}, {openStore}, {parsePrivateKey}, {isValidVersion}] = await Promise.all([
-      import('../../distribution/publish.js'),
-      import('../../distribution/store.js'),
-      import('../../distribution/signing.js'),
-      import('../../distribution/versions.js'),
+    const [{publishReleases}, {openStore, isValidVersion}, {parsePrivateKey}] = await Promise.all([
+      import('../../publish.js'),
+      import('@bcl/core/distribution'),
+      import('../../keys.js'),
     ]);
     const settings = this.ctx.config.get('bcl') as {update: {store?: string; channel: string}};
     const location = settings.update.store;

@@ -1,0 +1,23 @@
+import {Agent as HttpAgent} from 'node:http';
+import {Agent as HttpsAgent} from 'node:https';
+import type {Env} from '../paths.js';
+import type {TlsOptions} from './client.js';
+
+/**
+ * A node:http(s) Agent with the settings bcl's HttpClient uses, for libraries that take an agent
+ * (the npm jenkins client): the proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (Node's built-in
+ * proxy support) and the TLS options (a CA bundle, a client certificate).
+ */
+export function nodeHttpAgent(url: string, options: {env: Env; tls?: TlsOptions}): HttpAgent {
+  const e = options.env;
+  const proxyEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries({
+    HTTP_PROXY: e.http_proxy ?? e.HTTP_PROXY,
+    HTTPS_PROXY: e.https_proxy ?? e.HTTPS_PROXY,
+    NO_PROXY: e.no_proxy ?? e.NO_PROXY,
+  })) {
+    if (value) proxyEnv[key] = value;
+  }
+  const agentOptions = {keepAlive: false, proxyEnv, ...(options.tls ?? {})};
+  return /^https:/i.test(url) ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+}
