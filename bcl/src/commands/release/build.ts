@@ -1,6 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
-import {Flags} from '@oclif/core';
+import {Flags} from '../../command/definitions.js';
 import {BclCommand} from '../../command/base.js';
 import {conflict, invalidInput} from '../../errors.js';
 import type {ResultWriter} from '../../output/result.js';

@@ -1,6 +1,6 @@
 import {existsSync, mkdirSync, openSync, closeSync, writeSync, writeFileSync, rmSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
-import {Flags} from '@oclif/core';
+import {Flags} from '../../command/definitions.js';
 import {BclCommand} from '../../command/base.js';
 import {conflict, invalidInput} from '../../errors.js';
 import type {ResultWriter} from '../../output/result.js';

@@ -1,6 +1,6 @@
 import {readFileSync, statSync} from 'node:fs';
 import {resolve} from 'node:path';
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '../../command/definitions.js';
 import {BclCommand} from '../../command/base.js';
 import {durationFlag} from '../../command/flags.js';
 import {invalidInput, usageError} from '../../errors.js';

@@ -1,5 +1,6 @@
 import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {compareAsLocale} from '@bcl/core/text';
 
 /**
  * Where csshctl keeps its keys and certificates: $XDG_DATA_HOME/bcl/csshctl/<slot>/, one slot
@@ -54,7 +55,7 @@ export class CertificateStore {
       .filter((e) => e.isDirectory())
       .map((e) => this.get(e.name))
       .filter((s): s is Slot => s !== undefined)
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => compareAsLocale(a.name, b.name));
   }
 
   get(name: string): Slot | undefined {
