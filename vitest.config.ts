@@ -17,6 +17,7 @@ export default defineConfig({
       {find: /^@bcl\/core\/http$/, replacement: here('./bcl/src/http/client.ts')},
       {find: /^@bcl\/core\/http-agent$/, replacement: here('./bcl/src/http/agent.ts')},
       {find: /^@bcl\/core\/process$/, replacement: here('./bcl/src/process/index.ts')},
+      {find: /^@bcl\/core\/text$/, replacement: here('./bcl/src/text.ts')},
       {find: /^@bcl\/deploy-core\/spec\/schema$/, replacement: here('./packages/deploy-core/src/spec/schema.ts')},
       {find: /^@bcl\/deploy-core\/(events)$/, replacement: here('./packages/deploy-core/src/$1.ts')},
       {find: /^@bcl\/deploy-core\/(spec|render|kube|deploy|jenkins|observability)$/, replacement: here('./packages/deploy-core/src/$1/index.ts')},

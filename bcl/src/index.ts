@@ -1,7 +1,8 @@
 // The public API of the BCL framework, for tool plugins. Heavy modules stay behind lazy imports.
-export {BclCommand, type BclArgs, type BclFlags} from './command/base.js';
+export {BclCommand, type BclArgs, type BclFlags, type CommandClass} from './command/base.js';
 export type {CommandContext} from './command/context.js';
 export {durationFlag, parseDuration} from './command/flags.js';
+export {Args, Flags, type ArgDefinition, type FlagDefinition, type OptionFlag, type BooleanFlag} from './command/definitions.js';
 export {Prompter} from './command/prompt.js';
 export {defineNamespace, type ConfigNamespace, type NamespaceName} from './config/namespace.js';
 export {editConfig} from './config/edit.js';

@@ -7,11 +7,41 @@ import {existsSync, readFileSync} from 'node:fs';
 import module from 'node:module';
 import {homedir} from 'node:os';
 import {dirname, isAbsolute, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 
 interface PackageJson {
+  name: string;
   version: string;
-  oclif: {bin: string};
+  oclif: {bin: string; dirname?: string; topicSeparator?: string};
+}
+
+interface ManifestCommand {
+  id: string;
+  aliases?: string[];
+  relativePath?: string[];
+}
+
+/** What BclCommand and oclif's Command read from their config when a command runs. */
+export interface CommandConfig {
+  root: string;
+  name: string;
+  version: string;
+  bin: string;
+  dirname: string;
+  pjson: PackageJson;
+  topicSeparator: string;
+  platform: NodeJS.Platform;
+  arch: string;
+  userAgent: string;
+  runHook(event: string, options: unknown): Promise<{successes: unknown[]; failures: unknown[]}>;
+  scopedEnvVar(key: string): string | undefined;
+}
+
+interface RunnableCommand {
+  /** Set on BclCommand: it runs without oclif's Config (its own parse, errors and exit codes). */
+  bclCommand?: boolean;
+  id?: string;
+  new (argv: string[], config: CommandConfig): {_run(): Promise<unknown>};
 }
 
 /** Runs the tool whose bin/run.js is at `binUrl` (its import.meta.url) with `argv`. */
@@ -34,6 +64,8 @@ async function runRoot(root: string, rawArgv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
+  const direct = await runFromManifest(root, pjson, argv);
+  if (direct !== undefined) return direct;
   const {run} = await import('@oclif/core');
   try {
     await run(argv, root);
@@ -105,6 +137,61 @@ export function hoistGlobalFlags(argv: string[]): string[] {
   const rest = argv.slice(i);
   const dashdash = rest.indexOf('--');
   return dashdash === -1 ? [...rest, ...leading] : [...rest.slice(0, dashdash), ...leading, ...rest.slice(dashdash)];
+}
+
+/**
+ * Runs a command of the tool's own manifest (oclif.manifest.json, written at build time) without
+ * oclif's Config.load: it reads every plugin, the manifest and package.json of each, and costs
+ * more than the whole budget of a command like `config list`. The command id is found as oclif
+ * finds it (the longest run of leading words naming a command, topics separated by spaces).
+ * Anything else (a plugin's command, an unknown one, a non-BCL command) goes to oclif.
+ */
+async function runFromManifest(root: string, pjson: PackageJson, argv: string[]): Promise<number | undefined> {
+  if (process.env.BCL_OCLIF_DISPATCH === '1') return undefined;
+  let commands: Record<string, ManifestCommand>;
+  try {
+    commands = (JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, ManifestCommand>}).commands;
+  } catch {
+    return undefined;
+  }
+  const words: string[] = [];
+  for (const arg of argv) {
+    if (arg.startsWith('-')) break;
+    words.push(arg);
+  }
+  let found: {command: ManifestCommand; rest: string[]} | undefined;
+  for (let n = words.length; n > 0 && !found; n--) {
+    const id = words.slice(0, n).join(':');
+    const command = commands[id] ?? Object.values(commands).find((c) => c.aliases?.includes(id));
+    if (command) found = {command, rest: argv.slice(n)};
+  }
+  if (!found?.command.relativePath) return undefined;
+  const module = (await import(pathToFileURL(join(root, ...found.command.relativePath)).href)) as {default?: RunnableCommand};
+  const Command = module.default;
+  if (!Command?.bclCommand) return undefined;
+  Command.id = found.command.id;
+  const config = commandConfig(root, pjson);
+  await new Command(found.rest, config)._run();
+  return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
+}
+
+function commandConfig(root: string, pjson: PackageJson): CommandConfig {
+  const bin = pjson.oclif.bin;
+  return {
+    root,
+    name: pjson.name,
+    version: pjson.version,
+    bin,
+    dirname: pjson.oclif.dirname ?? bin,
+    pjson,
+    topicSeparator: pjson.oclif.topicSeparator ?? ' ',
+    platform: process.platform,
+    arch: process.arch,
+    userAgent: `${bin}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`,
+    // BCL tools register no oclif hooks.
+    runHook: async () => ({successes: [], failures: []}),
+    scopedEnvVar: (key) => process.env[`${bin.toUpperCase().replace(/-/g, '_')}_${key}`],
+  };
 }
 
 /** Help pages rendered by oclif's own Help class at build time (dist/help.json): id -> text. */

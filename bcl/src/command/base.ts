@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import {pathToFileURL} from 'node:url';
-import {Command, type Interfaces} from '@oclif/core';
+import type {CommandConfig} from '../launcher.js';
 import {bclNamespace} from '../config/bcl-namespace.js';
 import type {ConfigNamespace} from '../config/namespace.js';
 import {type FlagValue, loadConfig} from '../config/resolve.js';
@@ -11,13 +11,21 @@ import {Ui} from '../output/ui.js';
 import {bclPaths} from '../paths.js';
 import {Redactor} from '../process/redactor.js';
 import {type CommandContext, createContext} from './context.js';
-import {globalFlags} from './flags.js';
+import type {ArgDefinition, ArgValues, FlagDefinition, FlagValues} from './definitions.js';
+import {globalFlags, jsonFlag} from './flags.js';
+import {parseCommandLine} from './parse.js';
 import {hostToolRoots, readPackageJson, toolRoots} from '../tools.js';
 import {interactivity, Prompter} from './prompt.js';
 import type {Env} from '../paths.js';
 
-export type BclFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BclCommand)['baseFlags'] & T['flags']>;
-export type BclArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+/** What a command class declares (its statics), as the parser and oclif's manifest read them. */
+export interface CommandClass {
+  flags?: Record<string, FlagDefinition>;
+  args?: Record<string, ArgDefinition<unknown>>;
+}
+
+export type BclFlags<T extends CommandClass> = FlagValues<(typeof BclCommand)['baseFlags'] & {json: typeof jsonFlag} & NonNullable<T['flags']>>;
+export type BclArgs<T extends CommandClass> = ArgValues<NonNullable<T['args']>>;
 
 /** The JSON envelope: exactly one document on stdout in --json mode. */
 export type Envelope =
@@ -57,9 +65,24 @@ export interface VersionGate {
  * error reporting with documented exit codes, and SIGINT. Subclasses implement `run()`, which
  * returns a typed result, and may override `renderResult` for the human form.
  */
-export abstract class BclCommand<T extends typeof Command = typeof Command> extends Command {
-  static override enableJsonFlag = true;
-  static override baseFlags = globalFlags;
+export abstract class BclCommand<T extends CommandClass = CommandClass> {
+  /**
+   * The launcher runs BCL commands itself (see runFromManifest in launcher.ts): the class does not
+   * extend oclif's Command, whose import alone costs more than a fast command. oclif still reads
+   * these statics at build time for the manifest and the help pages.
+   */
+  static readonly bclCommand = true;
+  static id: string | undefined;
+  static summary: string | undefined;
+  static description: string | undefined;
+  static examples: string[] | undefined;
+  static hidden = false;
+  static aliases: string[] = [];
+  static strict = true;
+  static enableJsonFlag = true;
+  static flags: Record<string, FlagDefinition> = {};
+  static args: Record<string, ArgDefinition<unknown>> = {};
+  static baseFlags = globalFlags;
   /** Flags whose values form the top configuration layer: flag name -> config key. */
   static configFlags: Record<string, string> = {};
   /**
@@ -75,22 +98,45 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
   protected flags!: BclFlags<T>;
   protected args!: BclArgs<T>;
   protected ctx!: CommandContext;
+  readonly id: string | undefined;
 
   private readonly abort = new AbortController();
   private readonly redactor = new Redactor();
   private ui?: Ui;
   private gate?: VersionGate;
 
-  protected override async init(): Promise<void> {
-    await super.init();
+  constructor(
+    /** The command line after the command id. */
+    public argv: string[],
+    readonly config: CommandConfig,
+  ) {
+    this.id = (this.constructor as typeof BclCommand).id;
+  }
+
+  /** oclif's way to run a command class (its fallback dispatch, and scripts): the same as the launcher's. */
+  static async run(this: new (argv: string[], config: CommandConfig) => BclCommand, argv: string[], config: CommandConfig): Promise<unknown> {
+    return new this(argv, config)._run();
+  }
+
+  abstract run(): Promise<unknown>;
+
+  /** Parses this command's flags and arguments (its own, the global ones and --json). */
+  protected async parse(ctor: CommandClass & {strict?: boolean} = this.constructor as typeof BclCommand): Promise<{flags: Record<string, unknown>; args: Record<string, unknown>; argv: unknown[]}> {
+    const base = this.constructor as typeof BclCommand;
+    const flags = {json: jsonFlag, ...base.baseFlags, ...(ctor.flags ?? {})} as Record<string, FlagDefinition>;
+    return parseCommandLine(this.argv, {flags, args: ctor.args ?? {}, strict: ctor.strict ?? true, context: {argv: this.argv}});
+  }
+
+  /** --json before any `--`. */
+  jsonEnabled(): boolean {
+    const dashdash = this.argv.indexOf('--');
+    const json = this.argv.indexOf('--json');
+    return json !== -1 && (dashdash === -1 || json < dashdash);
+  }
+
+  protected async init(): Promise<void> {
     const ctor = this.constructor as typeof BclCommand;
-    const {flags, args} = await this.parse({
-      flags: ctor.flags,
-      baseFlags: ctor.baseFlags,
-      enableJsonFlag: ctor.enableJsonFlag,
-      args: ctor.args,
-      strict: ctor.strict,
-    });
+    const {flags, args} = await this.parse(ctor);
     this.flags = flags as BclFlags<T>;
     this.args = args as BclArgs<T>;
     const g = flags as unknown as {json?: boolean; quiet?: boolean; verbose?: boolean; color?: boolean; profile?: string; config?: string; 'non-interactive'?: boolean};
@@ -153,7 +199,9 @@ export abstract class BclCommand<T extends typeof Command = typeof Command> exte
     out.value(result);
   }
 
-  protected override async _run<R>(): Promise<R> {
+  protected async finally(_error: Error | undefined): Promise<void> {}
+
+  async _run<R>(): Promise<R> {
     const onSigint = () => {
       if (this.abort.signal.aborted) {
         process.stderr.write('\nInterrupted again: exiting without cleanup.\n');

@@ -1,8 +1,11 @@
-import {Flags} from '@oclif/core';
+import {Flags} from './definitions.js';
 
 const GLOBAL = 'GLOBAL';
 
-/** The flags every command of every BCL tool accepts (--json is added by oclif's enableJsonFlag). */
+/** --json: the result as one JSON document on stdout (what oclif's enableJsonFlag adds, for the help pages). */
+export const jsonFlag = Flags.boolean({description: 'Format output as json.', helpGroup: GLOBAL});
+
+/** The flags every command of every BCL tool accepts, besides --json. */
 export const globalFlags = {
   profile: Flags.string({summary: 'Configuration profile to use (default: BCL_PROFILE).', helpGroup: GLOBAL}),
   config: Flags.string({summary: 'Extra configuration file, read above the project .bcl.yaml.', helpGroup: GLOBAL}),

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {defineNamespace} from './namespace.js';
 import {projectKey, trustedKey} from './trust.js';
 

@@ -32,11 +32,8 @@ export function findProjectFile(cwd: string): string | undefined {
 }
 
 function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  // No exception for a missing file: walking up from a deep directory would build one per level.
+  return statSync(path, {throwIfNoEntry: false})?.isFile() ?? false;
 }
 
 /**

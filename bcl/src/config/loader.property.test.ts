@@ -3,7 +3,7 @@ import {join} from 'node:path';
 import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {stringify} from 'yaml';
-import {z} from 'zod';
+import * as z from 'zod';
 import {BclError} from '../errors.js';
 import {bclPaths} from '../paths.js';
 import {bclNamespace} from './bcl-namespace.js';

@@ -1,7 +1,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {z} from 'zod';
+import * as z from 'zod';
 import {BclError} from '../errors.js';
 import {bclPaths} from '../paths.js';
 import {bclNamespace} from './bcl-namespace.js';

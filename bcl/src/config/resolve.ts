@@ -1,6 +1,7 @@
 import {coerce, describeIssues, formatKeyPath, joinProblemLines, keysOf, resolveEnvPath, shapeAt, shapeOf} from '@bcl/spec-loader';
 import type {z} from 'zod';
 import {BclError, ExitCode, invalidInput} from '../errors.js';
+import {compareAsLocale} from '../text.js';
 import type {BclPaths, Env} from '../paths.js';
 import {type ConfigFile, type FileLayerKind, findProjectFile, isPlainObject, parseConfigText, readConfigFile} from './files.js';
 import {type ConfigNamespace, KNOWN_NAMESPACES} from './namespace.js';
@@ -187,7 +188,8 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       if (merged[name] !== undefined) values[name] = raw;
       continue;
     }
-    const parsed = ns.schema.safeParse(raw);
+    // Once per process: zod's JIT would compile a fast path that costs more than it saves.
+    const parsed = ns.schema.safeParse(raw, {jitless: true});
     if (parsed.success) {
       values[name] = parsed.data;
       continue;
@@ -200,7 +202,7 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
   }
   if (problems.length > 0) {
     // In file order within each file; values from variables and flags after.
-    problems.sort((a, b) => (a.origin?.file ?? '\uffff').localeCompare(b.origin?.file ?? '\uffff') || (a.origin?.line ?? 0) - (b.origin?.line ?? 0) || (a.origin?.column ?? 0) - (b.origin?.column ?? 0));
+    problems.sort((a, b) => compareAsLocale(a.origin?.file ?? '\uffff', b.origin?.file ?? '\uffff') || (a.origin?.line ?? 0) - (b.origin?.line ?? 0) || (a.origin?.column ?? 0) - (b.origin?.column ?? 0));
     const first = problems[0]!;
     const lines = problems.map(formatConfigProblem);
     throw new BclError('config.invalid', joinProblemLines(lines, 'in the configuration'), ExitCode.invalid, {
@@ -289,7 +291,7 @@ function guardProjectLayer(layer: Layer, file: ConfigFile, schemas: Map<string, 
 function envLayer(env: Env, schemas: Map<string, ConfigNamespace>): Layer {
   const tree: Record<string, unknown> = {};
   const names = new Map<string, string>();
-  for (const [name, raw] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, raw] of Object.entries(env).sort(([a], [b]) => compareAsLocale(a, b))) {
     if (raw === undefined || !name.startsWith('BCL_') || RESERVED_ENV.has(name)) continue;
     const ns = KNOWN_NAMESPACES.find((n) => name.startsWith(`BCL_${n.toUpperCase()}_`));
     if (!ns) continue;
@@ -408,7 +410,7 @@ function buildEntries(
       entries.set(key, {key, value, origin: {kind: 'default', label: 'default'}, overridden: []});
     }
   }
-  return [...entries.values()].sort((a, b) => a.key.localeCompare(b.key));
+  return [...entries.values()].sort((a, b) => compareAsLocale(a.key, b.key));
 }
 
 function findStack(history: Map<string, {value: unknown; origin: Origin}[]>, path: Path) {
@@ -418,3 +420,4 @@ function findStack(history: Map<string, {value: unknown; origin: Origin}[]>, pat
   }
   return undefined;
 }
+

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {metaAt, shapeOf} from '@bcl/spec-loader';
@@ -47,6 +46,8 @@ export interface TrustStore {
 }
 
 export function contentHash(content: string | Uint8Array): string {
+  // node:crypto is loaded only when a project file actually needs a trust decision (startup time).
+  const {createHash} = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(content).digest('hex');
 }
 

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {denied} from '../errors.js';
 import {isValidVersion} from './versions.js';
 import {type Platform, PLATFORMS} from './platforms.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '../command/definitions.js';
 import {BclCommand} from '../command/base.js';
 import type {ResultWriter} from '../output/result.js';
 import type {CheckOutcome, InstallOutcome} from './installer.js';

@@ -1,5 +1,5 @@
 import {dirname, resolve} from 'node:path';
-import {z} from 'zod';
+import * as z from 'zod';
 import {formatDuration, parseDuration} from './duration.js';
 import {MAX_TTL_SECONDS} from './rules.js';
 import {loadYamlFile} from './yaml-file.js';

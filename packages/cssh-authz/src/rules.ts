@@ -1,6 +1,6 @@
 import {isIP} from 'node:net';
 import {USER_EXTENSIONS} from '@bcl/openssh-formats';
-import {z} from 'zod';
+import * as z from 'zod';
 import {formatDuration, parseDuration} from './duration.js';
 
 /**

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto';
 import {encodeKrl, fingerprint, parsePublicKey, signCertificate, SshFormatError, type SshPublicKey} from '@bcl/openssh-formats';
-import {z} from 'zod';
+import * as z from 'zod';
 import type {SshCa} from './ca.js';
 import {formatDuration, parseDuration} from './duration.js';
 import {ServiceError} from './errors.js';

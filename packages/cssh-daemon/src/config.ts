@@ -1,7 +1,7 @@
 import {dirname, resolve} from 'node:path';
 import {DURATION_EXAMPLES, parseDuration} from '@bcl/cssh-authz/api';
 import {loadYamlFile} from '@bcl/cssh-authz/yaml-file';
-import {z} from 'zod';
+import * as z from 'zod';
 import {DEFAULT_STATE_DIR} from './status.js';
 
 /** cssh-daemon's configuration file (`cssh-daemon run --config <file>`). Paths are relative to it. */

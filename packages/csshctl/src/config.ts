@@ -1,6 +1,6 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import {DURATION_EXAMPLES, parseDuration} from '@bcl/cssh-authz/api';
-import {z} from 'zod';
+import * as z from 'zod';
 
 // cssh-authz's grammar: what the service accepts in a request, the configuration accepts.
 const duration = z.string().refine((d) => (parseDuration(d) ?? 0) > 0, `expected ${DURATION_EXAMPLES}`);

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 
 /** Flags for an encrypted pkictl key (as pkictl names them); without them csshctl prompts. */
 export const passphraseFlags = {

@@ -1,5 +1,5 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
-import {z} from 'zod';
+import * as z from 'zod';
 
 /** A server dbctl administers directly. The password is referenced, never stored here. */
 const connection = z.strictObject({

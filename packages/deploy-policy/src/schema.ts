@@ -1,5 +1,5 @@
 import {didYouMean} from '@bcl/spec-loader';
-import {z} from 'zod';
+import * as z from 'zod';
 import {datedSpanProblem, dayIndex, isValidZone, knownZones, weeklySpanProblem} from './windows.js';
 
 /**

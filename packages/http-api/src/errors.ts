@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 
 /** The one error body every server answers with: `{error: {code, message, hint?, details?}}`. */
 export const errorEnvelopeSchema = z

@@ -1,6 +1,6 @@
 import type {FastifyReply, FastifyRequest} from 'fastify';
 import semver from 'semver';
-import {z} from 'zod';
+import * as z from 'zod';
 import type {ApiApp} from './app.js';
 import {badRequest, HttpError} from './errors.js';
 

@@ -3,7 +3,7 @@
  * file). Zod and YAML only, so read paths can import it without the X.509 machinery.
  */
 import {checkYaml, formatKeyPath, SpecError} from '@bcl/spec-loader';
-import {z} from 'zod';
+import * as z from 'zod';
 import {invalid} from './errors.js';
 import {KEY_TYPES} from './keys.js';
 

@@ -72,7 +72,8 @@ export function listCredentials(options: ListOptions = {}): LocalCredential[] {
     const credential = readCredential(credentialPaths(root, entry.name), now);
     if (credential) found.push(credential);
   }
-  return found.sort((a, b) => b.meta.requestedAt.localeCompare(a.meta.requestedAt));
+  // ISO 8601 times of one format: code-point order is time order (and loads no ICU collator).
+  return found.sort((a, b) => (a.meta.requestedAt < b.meta.requestedAt ? 1 : a.meta.requestedAt > b.meta.requestedAt ? -1 : 0));
 }
 
 export interface FindOptions extends ListOptions {

@@ -1,5 +1,5 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
-import {z} from 'zod';
+import * as z from 'zod';
 
 /** The `pkictl` namespace: the PKI store, the requester's identity and the CA admin's key. */
 export const pkictlSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import type {CommandContext} from '@bcl/core';
 import pkictlNamespace, {type PkictlSettings} from './config.js';
 

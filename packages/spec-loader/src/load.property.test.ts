@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {stringify} from 'yaml';
-import {z} from 'zod';
+import * as z from 'zod';
 import {checkYaml, formatProblem, loadYamlFile, SpecError} from './index.js';
 
 const schema = z.strictObject({

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {z} from 'zod';
+import * as z from 'zod';
 import {checkYaml, formatKeyPath, formatProblem, loadYamlFile, parseYaml, problemAt, SpecError} from './index.js';
 
 const schema = z.strictObject({

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 
 /**
  * The structure of a schema as plain data (via zod's JSON Schema export): the keys it accepts at

@@ -1,5 +1,5 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
-import {z} from 'zod';
+import * as z from 'zod';
 
 const secretRef = {
   /** Name of an environment variable holding the token. */

@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '../../command/definitions.js';
 import {stringify} from 'yaml';
 import {BclCommand} from '../../command/base.js';
 import {parseKey} from '../../config/edit.js';

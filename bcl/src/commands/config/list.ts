@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '../../command/definitions.js';
 import {BclCommand} from '../../command/base.js';
 import type {ResultWriter} from '../../output/result.js';
 import {type ConfigListResult, renderConfigList} from '../../config/render.js';

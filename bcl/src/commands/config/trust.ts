@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '../../command/definitions.js';
 import {BclCommand} from '../../command/base.js';
 import {findProjectFile, readConfigFile} from '../../config/files.js';
 import {contentHash, readTrustRecords, recordTrust, valuesNeedingTrust} from '../../config/trust.js';

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import {Args} from '../../command/definitions.js';
 import {resolve} from 'node:path';
 import {BclCommand} from '../../command/base.js';
 import {findProjectFile} from '../../config/files.js';

@@ -1,5 +1,5 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import type {CertificateView} from '../core/certificates.js';
 import {passphraseFlags, serverFlag, totpFlags} from '../flags.js';
 import {renderCertificate} from '../render.js';

@@ -1,5 +1,5 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 import {serverFlag} from '../flags.js';
 
 /** How long sshd may wait for an answer (documented in docs/cssh/csshctl.md). */

@@ -1,5 +1,5 @@
 import {BclCommand, type ResultWriter, usageError} from '@bcl/core';
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {passphraseFlags, serverFlag} from '../flags.js';
 
 export interface RevokeResult {

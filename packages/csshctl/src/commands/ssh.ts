@@ -1,5 +1,5 @@
 import {BclCommand} from '@bcl/core';
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 import {passphraseFlags, serverFlag, totpFlags} from '../flags.js';
 
 export interface SshResult {

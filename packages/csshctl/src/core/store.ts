@@ -1,6 +1,7 @@
 import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync} from 'node:fs';
 import {join} from 'node:path';
 import {writeSecretFileSync} from '@bcl/files';
+import {compareAsLocale} from '@bcl/core/text';
 
 /**
  * Where csshctl keeps its keys and certificates: $XDG_DATA_HOME/bcl/csshctl/<slot>/, one slot
@@ -55,7 +56,7 @@ export class CertificateStore {
       .filter((e) => e.isDirectory())
       .map((e) => this.get(e.name))
       .filter((s): s is Slot => s !== undefined)
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => compareAsLocale(a.name, b.name));
   }
 
   get(name: string): Slot | undefined {

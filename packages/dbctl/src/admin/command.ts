@@ -1,5 +1,5 @@
-import {type Command, Flags} from '@oclif/core';
-import {BclCommand} from '@bcl/core';
+import {Flags} from '@bcl/core';
+import {BclCommand, type CommandClass} from '@bcl/core';
 import dbctlNamespace, {type DbctlSettings} from '../config.js';
 import {AuditLog, defaultAuditFile} from '../audit/log.js';
 import type {Confirmer} from '../safety/confirm.js';
@@ -16,7 +16,7 @@ export const serverFlags = {
  * The base of dbctl's commands: settings, the audit log, the confirmer, and the I/O that
  * administration operations run with (src/admin/operation.ts holds their order and rules).
  */
-export abstract class AdminCommand<T extends typeof Command> extends BclCommand<T> {
+export abstract class AdminCommand<T extends CommandClass> extends BclCommand<T> {
   protected settings(): DbctlSettings {
     return this.ctx.config.namespace(dbctlNamespace) as DbctlSettings;
   }

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {PROFILES} from '../spec/profiles-list.js';
 
 /** --profile here is the access profile; the configuration profile then comes from BCL_PROFILE. */

@@ -7,6 +7,7 @@ import type {AccessProfile} from '../spec/schema.js';
 import {mysqlNativeHash} from './password.js';
 import type {ServerTarget} from './target.js';
 import type {AccessFilter, AccessRow, DatabaseAdmin, DropUserOptions} from './types.js';
+import {compareAsLocale} from '@bcl/core/text';
 
 /**
  * MySQL and MariaDB administration with mysql2. Accounts are 'name'@'%'. A MySQL database is what
@@ -189,7 +190,7 @@ export class MysqlAdmin implements DatabaseAdmin {
     }
     const out = [...rows.values()];
     for (const row of out) row.privileges.sort();
-    return out.sort((a, b) => a.user.localeCompare(b.user) || String(a.database).localeCompare(String(b.database)) || a.object.localeCompare(b.object));
+    return out.sort((a, b) => compareAsLocale(a.user, b.user) || compareAsLocale(String(a.database), String(b.database)) || compareAsLocale(a.object, b.object));
   }
 
   async close(): Promise<void> {

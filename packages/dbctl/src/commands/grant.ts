@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import {Args} from '@bcl/core';
 import {AdminCommand, serverFlags} from '../admin/command.js';
 import {accessFlags} from '../admin/flags.js';
 import {namesOf} from '../admin/names.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {conflict, type ResultWriter} from '@bcl/core';
 import {AdminCommand} from '../admin/command.js';
 import {lockFlags, specFlags} from '../terraform/flags.js';

@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 import {AdminCommand, serverFlags} from '../admin/command.js';
 import {namesOf} from '../admin/names.js';
 

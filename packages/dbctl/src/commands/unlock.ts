@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 import type {ResultWriter} from '@bcl/core';
 import {AdminCommand} from '../admin/command.js';
 import type {UnlockResult} from '../terraform/unlock.js';

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 
 /**
  * The database spec (db.yaml): one managed database server, its databases and who may do what

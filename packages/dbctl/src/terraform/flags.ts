@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 
 export const specFlags = {
   file: Flags.string({char: 'f', summary: 'The database spec (db.yaml).', required: true}),

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto';
 import {MYSQL_PROFILES, POSTGRES_PROFILES} from '../spec/profiles.js';
 import type {AccessEntry, DbSpec} from '../spec/schema.js';
+import {compareAsLocale} from '@bcl/core/text';
 
 /**
  * Terraform JSON (*.tf.json) for a database spec. Providers are pinned to exact versions; the
@@ -88,7 +89,7 @@ class TerraformDocument {
   }
 
   toJSON(): Json {
-    const sorted = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+    const sorted = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => compareAsLocale(a, b)));
     const doc: Json = {terraform: {...this.terraform, required_providers: sorted(this.providers)}};
     if (Object.keys(this.providerConfig).length > 0) doc.provider = sorted(this.providerConfig);
     if (Object.keys(this.data).length > 0) doc.data = sorted(this.data);

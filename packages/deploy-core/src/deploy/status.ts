@@ -4,6 +4,7 @@ import {ANNOTATIONS, type EnvironmentSpec, LABELS} from '../spec/index.js';
 import {DeployHistory, type RevisionRecord, withAbandoned} from './history.js';
 import {readLeaseState} from './lease.js';
 import {deploymentRollout, type LiveObject, podFailure, podReady} from './rules/index.js';
+import {compareAsLocale} from '@bcl/core/text';
 
 export interface PodStatus {
   name: string;
@@ -82,7 +83,7 @@ export async function serviceStatus(clients: KubeClients, spec: EnvironmentSpec)
           ...(failure ? {problem: `${failure.reason}: ${failure.message}`} : {}),
         };
       })
-      .sort((a, b) => a.name.localeCompare(b.name)),
+      .sort((a, b) => compareAsLocale(a.name, b.name)),
     lastDeploy,
     deployInProgress,
   };

@@ -1,4 +1,5 @@
 import {XMLParser} from 'fast-xml-parser';
+import {compareAsLocale} from '@bcl/core/text';
 
 /** What the pipeline job of a service is made of. */
 export interface PipelineJobInput {
@@ -117,7 +118,7 @@ function canonical(nodes: Node[]): unknown[] {
       }
       const attrs = Object.entries((node[':@'] as Record<string, string> | undefined) ?? {})
         .filter(([name]) => name !== '@plugin')
-        .sort(([a], [b]) => a.localeCompare(b));
+        .sort(([a], [b]) => compareAsLocale(a, b));
       out.push({[key]: canonical(value as Node[]), ...(attrs.length ? {attrs: Object.fromEntries(attrs)} : {})});
     }
   }

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto';
 import {type EnvironmentSpec, isAutoscaled, LABELS, labelValue, MANAGED_BY, type Probe, type Runtime} from '../spec/index.js';
 import {inApplyOrder, type KubeObject} from './objects.js';
+import {compareAsLocale} from '@bcl/core/text';
 
 export interface RenderOptions {
   /** The image tag to deploy (default at the command: the git commit). */
@@ -104,7 +105,7 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
   if (metricsPort) containerPorts.push({name: 'metrics', containerPort: metricsPort, protocol: 'TCP'});
   const writable = WRITABLE_PATHS[spec.runtime].map((path) => ({path, name: path === '/tmp' ? 'tmp' : path.slice(1).replace(/[^a-z0-9]+/g, '-')}));
   const secretEnv = Object.entries(spec.secrets)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareAsLocale(a, b))
     .map(([name, ref]) => ({name, valueFrom: {secretKeyRef: {name: ref.secret, key: ref.key, ...(ref.optional ? {optional: true} : {})}}}));
   const container: Record<string, unknown> = {
     name: spec.name,
@@ -270,7 +271,7 @@ function probe(p: Probe): Record<string, unknown> {
 }
 
 function sortedObject(record: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareAsLocale(a, b)));
 }
 
 function hash(value: unknown): string {

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 
 /**
  * The `service.yaml` schema: a service describes itself once; manifests, deploys, pipelines,

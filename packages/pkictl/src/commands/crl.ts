@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {CrlResult} from '../core/admin.js';
 import {adminFlags, adminFlagValues, configFlagMap, settingsOf} from '../flags.js';

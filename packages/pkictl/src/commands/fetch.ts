@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import {Args} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {FetchResult} from '../core/request.js';
 import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';

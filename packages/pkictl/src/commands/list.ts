@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {CertSummary} from '../core/certs.js';
 import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';

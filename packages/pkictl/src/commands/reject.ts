@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RejectResult} from '../core/admin.js';
 import {adminFlags, adminFlagValues, configFlagMap, settingsOf} from '../flags.js';

@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestResult} from '../core/request.js';
 import {passphraseEnvFlag, passphraseFileFlag, settingsOf, storeConfigFlags, storeFlags} from '../flags.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestResult} from '../core/request.js';
 import {emailFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf, storeConfigFlags, storeFlags, takeCertProfile} from '../flags.js';

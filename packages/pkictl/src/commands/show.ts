@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import {Args} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {ShowResult} from '../core/certs.js';
 import {settingsOf, storeConfigFlags, storeFlags} from '../flags.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {VpnConfigResult} from '../core/certs.js';
 import {caFingerprintFlag, emailFlag, settingsOf} from '../flags.js';

@@ -23,6 +23,7 @@ import {PATHS, type RequestRecord, renewalClaimOf, toJsonFile} from '../store/re
 import {loadTrustedCa} from './ca-pin.js';
 import {emailOf, localCredentialsDir, type PkiIo, readSecret, withStore} from './io.js';
 import type {PassphraseFlags} from './ca.js';
+import {compareAsLocale} from '@bcl/core/text';
 
 export interface RequestParams extends PassphraseFlags {
   profile: string;
@@ -183,7 +184,7 @@ export async function listRequests(io: PkiIo, settings: PkictlSettings, params: 
     return requestIds(store)
       .map((id) => loadRequest(store, id))
       .filter((r) => params.status === 'all' || r.status === params.status)
-      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.id.localeCompare(b.id))
+      .sort((a, b) => compareAsLocale(a.requestedAt, b.requestedAt) || compareAsLocale(a.id, b.id))
       .map(summarize);
   });
 }

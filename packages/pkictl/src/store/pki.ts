@@ -10,6 +10,7 @@ import {signDetached, verifyDetached} from '../crypto/keys.js';
 import type {GitStore, StoreWrite} from './git.js';
 import {parsePolicy, type Policy} from '@bcl/pki-ca/policy';
 import {type Inventory, inventorySchema, PATHS, parseJsonFile, type RequestRecord, requestSchema, toJsonFile} from './records.js';
+import {compareAsLocale} from '@bcl/core/text';
 
 /** A CA certificate, read with Node's X509Certificate (cheap: read paths never load @peculiar/x509). */
 export interface CaCertificate {
@@ -109,7 +110,7 @@ export function signedWrites(file: string, sigFile: string, content: string, caK
 }
 
 export function inventoryWrites(inventory: Inventory, caKey: KeyObject): StoreWrite[] {
-  const sorted = {...inventory, certificates: [...inventory.certificates].sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.serial.localeCompare(b.serial))};
+  const sorted = {...inventory, certificates: [...inventory.certificates].sort((a, b) => compareAsLocale(a.issuedAt, b.issuedAt) || compareAsLocale(a.serial, b.serial))};
   return signedWrites(PATHS.inventory, PATHS.inventorySig, toJsonFile(sorted), caKey);
 }
 

@@ -1,6 +1,6 @@
 /** The store's files and their schemas. Every reader names the file when its content is wrong. */
 import {invalidInput} from '@bcl/core';
-import {z} from 'zod';
+import * as z from 'zod';
 import {KEY_TYPES, type RenewalClaim} from '@bcl/pki-ca/keys';
 import {SAN_TYPES} from '@bcl/pki-ca/policy';
 

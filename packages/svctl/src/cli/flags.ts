@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 
 /** Flags and arguments several svctl commands share. */
 export const envFlag = Flags.string({char: 'e', summary: 'The environment (default: svctl.defaultEnv); maps to a kubeconfig context by svctl.clusters.<env>.context.', helpValue: '<env>'});

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {BclCommand, durationFlag, type ResultWriter} from '@bcl/core';
 import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
 import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';

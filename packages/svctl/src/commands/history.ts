@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {envFlag, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';

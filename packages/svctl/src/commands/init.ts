@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import {RUNTIMES, type Runtime} from '@bcl/deploy-core/spec/schema';
 import type {ScaffoldResult} from '../templates/scaffold.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import type {ResultWriter} from '@bcl/core';
 import {AdminCommand, serverFlags} from '../../admin/command.js';
 import type {AccessRow} from '../../admin/types.js';

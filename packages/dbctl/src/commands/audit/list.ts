@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import type {ResultWriter} from '@bcl/core';
 import {AdminCommand} from '../../admin/command.js';
 import type {AuditEntry} from '../../audit/log.js';

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import {Args} from '@bcl/core';
 import type {ResultWriter} from '@bcl/core';
 import {AdminCommand} from '../../admin/command.js';
 import {specFlags} from '../../terraform/flags.js';

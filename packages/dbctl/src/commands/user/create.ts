@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import {Args} from '@bcl/core';
 import type {ResultWriter} from '@bcl/core';
 import {AdminCommand, serverFlags} from '../../admin/command.js';
 import {accessFlags, passwordFlags} from '../../admin/flags.js';

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core';
+import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {CaInitResult} from '../../core/ca.js';
 import {passphraseEnvFlag, passphraseFileFlag, settingsOf} from '../../flags.js';

@@ -1,7 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
-import {BclCommand, conflict, invalidInput, type ResultWriter} from '@bcl/core';
-import {Flags} from '@oclif/core';
+import {BclCommand, conflict, Flags, invalidInput, type ResultWriter} from '@bcl/core';
 
 export interface ReleaseBuildResult {
   out: string;

@@ -1,8 +1,7 @@
 import {existsSync, mkdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
-import {BclCommand, conflict, invalidInput, type ResultWriter} from '@bcl/core';
+import {BclCommand, conflict, Flags, invalidInput, type ResultWriter} from '@bcl/core';
 import {checkSecretTarget, writeFileAtomicSync, writeSecretFileSync} from '@bcl/files';
-import {Flags} from '@oclif/core';
 
 export interface KeygenResult {
   privateKey: string;

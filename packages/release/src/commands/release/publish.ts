@@ -1,7 +1,6 @@
 import {readFileSync, statSync} from 'node:fs';
 import {resolve} from 'node:path';
-import {BclCommand, durationFlag, invalidInput, type ResultWriter, usageError} from '@bcl/core';
-import {Args, Flags} from '@oclif/core';
+import {Args, BclCommand, durationFlag, Flags, invalidInput, type ResultWriter, usageError} from '@bcl/core';
 import type {PublishedTool} from '../../publish.js';
 
 export interface PublishResult {
