@@ -71,14 +71,31 @@ export class PostgresAuditLog {
 
   /** Appends within `trx` (the caller's transaction); emit the returned entries after commit. */
   async append(trx: Kysely<any> | Transaction<any>, record: Record_): Promise<AuditEntry> {
+    return (await this.appendAll(trx, [record]))[0]!;
+  }
+
+  /**
+   * Appends several entries in order within `trx`, in three statements whatever their number
+   * (the head row is locked once): how a server that commits many changes in one transaction
+   * keeps the time it holds the head short.
+   */
+  async appendAll(trx: Kysely<any> | Transaction<any>, records: readonly Record_[]): Promise<AuditEntry[]> {
+    if (records.length === 0) return [];
     const head = sql.id(`${this.table}_head`);
     const {rows} = await sql<{seq: string; hash: string}>`select seq::text as seq, hash from ${head} where id = 1 for update`.execute(trx);
     if (!rows[0]) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
-    const current = rows[0].seq === '0' ? undefined : {seq: Number(rows[0].seq), hash: rows[0].hash};
-    const entry = chainEntry(record, current, this.#now());
-    await sql`insert into ${sql.id(this.table)} (seq, at, event, line, hash) values (${entry.seq}, ${entry.at}, ${entry.event}, ${entryLine(entry)}, ${entry.hash})`.execute(trx);
-    await sql`update ${head} set seq = ${entry.seq}, hash = ${entry.hash} where id = 1`.execute(trx);
-    return entry;
+    let current = rows[0].seq === '0' ? undefined : {seq: Number(rows[0].seq), hash: rows[0].hash};
+    const at = this.#now();
+    const entries = records.map((record) => {
+      const entry = chainEntry(record, current, at);
+      current = {seq: entry.seq, hash: entry.hash};
+      return entry;
+    });
+    const values = entries.map((e) => sql`(${e.seq}, ${e.at}, ${e.event}, ${entryLine(e)}, ${e.hash})`);
+    await sql`insert into ${sql.id(this.table)} (seq, at, event, line, hash) values ${sql.join(values)}`.execute(trx);
+    const last = entries.at(-1)!;
+    await sql`update ${head} set seq = ${last.seq}, hash = ${last.hash} where id = 1`.execute(trx);
+    return entries;
   }
 
   /**

@@ -87,6 +87,19 @@ describe('the PostgreSQL audit log', () => {
     expect(lines).toEqual([`${canonicalJson(entry)}\n`]);
   });
 
+  it('appends many entries in one transaction as one run of the chain, between single ones', async () => {
+    const audit = new PostgresAuditLog();
+    const before = (await audit.verify(app.db)).count;
+    const entries = await audit.transaction(app.db, async (trx) => {
+      const batch = await audit.appendAll(trx, Array.from({length: 30}, (_, i) => ({event: 'thing.changed', actor: 'batch@example.com', i})));
+      return [...batch, await audit.append(trx, {event: 'thing.changed', actor: 'single@example.com'})];
+    });
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({length: 31}, (_, i) => before + 1 + i));
+    expect(entries[1]!.prev).toBe(entries[0]!.hash);
+    expect(await audit.appendAll(app.db, [])).toEqual([]);
+    expect(await audit.verify(app.db)).toMatchObject({ok: true, count: before + 31});
+  });
+
   it('refuses UPDATE and DELETE: to the application role by grants, to the owner by the trigger', async () => {
     await expect(sql`update audit_log set event = 'x' where seq = 1`.execute(app.db)).rejects.toThrow('permission denied for table audit_log');
     await expect(sql`delete from audit_log where seq = 1`.execute(app.db)).rejects.toThrow('permission denied for table audit_log');

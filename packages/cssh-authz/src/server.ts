@@ -1,9 +1,8 @@
 import {createServer, type Server} from 'node:https';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {join} from 'node:path';
 import type {TLSSocket} from 'node:tls';
-import {checkPeer, FileCrlNumberStore, loadTlsMaterial, watchFiles, watchTlsMaterial} from '@bcl/mtls';
+import {checkPeer, loadTlsMaterial, watchFiles, watchTlsMaterial} from '@bcl/mtls';
 import {loadCa} from './ca.js';
 import type {ServiceConfig} from './config.js';
 import {parseDuration} from './duration.js';
@@ -12,8 +11,7 @@ import type {Logger} from './log.js';
 import {RulesSource} from './rules-source.js';
 import {SecretsKey} from './secrets.js';
 import {AuthzService, type CallContext, ServiceError} from './service.js';
-import {FileStore} from './store/file-store.js';
-import type {AuthzStore} from './store/types.js';
+import {type OpenedState, openConfiguredState} from './store/open.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -32,15 +30,21 @@ export interface RunningAuthz {
  * Starts the service: loads everything first (any problem is thrown before listening), then
  * serves HTTPS with client certificates requested, and watches the rules and TLS files.
  */
-export async function startAuthz(config: ServiceConfig, log: Logger, options: {now?: () => Date; watchIntervalMs?: number; store?: AuthzStore} = {}): Promise<RunningAuthz> {
+export async function startAuthz(config: ServiceConfig, log: Logger, options: {now?: () => Date; watchIntervalMs?: number; state?: OpenedState} = {}): Promise<RunningAuthz> {
   const now = options.now ?? (() => new Date());
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
   const secrets = config.secretsKey ? SecretsKey.load(config.secretsKey) : undefined;
   const rules = new RulesSource(config.rules, parseDuration(config.certificates.maxTtl)!, log);
-  // The highest CRL number seen per issuer survives restarts: an older CRL never un-revokes.
-  const crlNumbers = new FileCrlNumberStore(join(config.stateDir, 'crl-numbers.json'));
-  const tls = await loadTlsMaterial(config.tls, {crlNumbers});
-  const store = options.store ?? (await FileStore.open({stateDir: config.stateDir, auditLog: config.auditLog, now}));
+  // The highest CRL number seen per issuer survives restarts (and is shared by replicas): an older CRL never un-revokes.
+  const opened = options.state ?? (await openConfiguredState(config, {now, onWarning: (m) => log.warn(m)}));
+  const {store, crlNumbers} = opened;
+  let tls;
+  try {
+    tls = await loadTlsMaterial(config.tls, {crlNumbers});
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const service = new AuthzService({
     ca,
     secrets,
