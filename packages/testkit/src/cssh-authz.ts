@@ -129,7 +129,7 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
   };
   const replicas: CsshAuthzReplica[] = [];
   const startReplica = async () => {
-    const replica = await startProcess(bin, file('config.yaml'));
+    const replica = await serveCsshAuthz(file('config.yaml'));
     replicas.push(replica);
     return replica;
   };
@@ -223,9 +223,9 @@ export async function startCsshAuthz(options: CsshAuthzOptions): Promise<CsshAut
   };
 }
 
-/** `cssh-authz serve`, once it says where it listens. */
-async function startProcess(bin: string, configFile: string): Promise<CsshAuthzReplica> {
-  const child = spawn(bin, ['serve', '--config', configFile], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, LANG: 'C.UTF-8'}});
+/** `cssh-authz serve --config <file>` (a configuration of one's own), once it says where it listens. */
+export async function serveCsshAuthz(configFile: string): Promise<CsshAuthzReplica> {
+  const child = spawn(join(repoRoot, 'bin', 'cssh-authz'), ['serve', '--config', configFile], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, LANG: 'C.UTF-8'}});
   let log = '';
   child.stderr.on('data', (d) => (log += d));
   let exited = false;
