@@ -162,6 +162,7 @@ export class AuthzService {
             extensions,
           },
           ca.key,
+          {subject: publicKey},
         );
         const record: IssuedRecord = {
           serial: serial.toString(),
