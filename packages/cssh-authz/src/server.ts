@@ -14,6 +14,9 @@ import {AuthzService, type CallContext, ServiceError} from './service.js';
 import {type OpenedState, openConfiguredState} from './store/open.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** The longest a GET /v1/krl?wait= is held, and how often a held one looks at the KRL without a notification. */
+const MAX_KRL_WAIT_SECONDS = 60;
+const CHANGE_CHECK_MS = 1000;
 
 export interface RunningAuthz {
   /** https://host:port */
@@ -86,9 +89,14 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
         return sendText(res, 200, await service.caPublicKey(), 'text/plain; charset=utf-8');
       case '/v1/krl': {
         if (!allow(req, res, 'GET')) return;
-        const krl = await service.krl();
+        const wait = url.searchParams.get('wait');
+        if (wait !== null && !/^\d{1,2}$/.test(wait)) return send(res, 400, {error: {code: 'invalid_request', message: `wait: expected whole seconds from 0 to ${MAX_KRL_WAIT_SECONDS}`}});
+        const seen = req.headers['if-none-match'];
+        let krl = await service.krl();
+        // A long poll: a host that has the current KRL is answered when it changes (or at the end of the wait).
+        if (wait !== null && seen === krl.etag) krl = await krlChange(res, seen, Math.min(Number(wait), MAX_KRL_WAIT_SECONDS) * 1000);
         const etag = krl.etag;
-        if (req.headers['if-none-match'] === etag) {
+        if (seen === etag) {
           res.writeHead(304, {etag});
           res.end();
           return;
@@ -127,6 +135,27 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
       default:
         return send(res, 404, {error: {code: 'not_found', message: `no such endpoint: ${url.pathname}`}});
     }
+  }
+
+  /**
+   * The KRL once its ETag is no longer `seen`, or the same one after `waitMs`: woken by the
+   * store's notifications, and checking at least every CHANGE_CHECK_MS (a notification can be lost).
+   */
+  async function krlChange(res: ServerResponse, seen: string, waitMs: number): Promise<Awaited<ReturnType<AuthzService['krl']>>> {
+    const deadline = Date.now() + waitMs;
+    let gone = false;
+    // The host hung up (or the server is closing): stop waiting for it.
+    res.once('close', () => (gone = true));
+    let krl = await service.krl();
+    while (krl.etag === seen && !gone && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const done = () => (clearTimeout(timer), unwatch(), resolve());
+        const timer = setTimeout(done, Math.min(CHANGE_CHECK_MS, Math.max(0, deadline - Date.now())));
+        const unwatch = store.watch(done);
+      });
+      krl = await service.krl();
+    }
+    return krl;
   }
 
   /** A POST by a verified PKI client with a JSON body: the answer of `work`, or its refusal. */

@@ -24,6 +24,7 @@ export class FileStore implements AuthzStore {
   private keyring: {state: CaKeyring; stamp: string} = {state: {version: 0, keys: []}, stamp: ''};
   private totp: {enrolments: Record<string, TotpEnrolment>; failures: Record<string, string[]>} = {enrolments: {}, failures: {}};
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly watchers = new Set<() => void>();
 
   private constructor(
     private readonly dir: string,
@@ -121,6 +122,7 @@ export class FileStore implements AuthzStore {
         next = {version: state.version + 1, revocations: [...kept, ...added]};
         this.writeJson('revocations.json', next);
         this.revocationState = next;
+        this.changed();
       }
       const outcome = {revoked: fresh.map((t) => t.serial), alreadyRevoked, krlVersion: next.version};
       await this.auditLog.append(audit(outcome));
@@ -150,6 +152,7 @@ export class FileStore implements AuthzStore {
       const next: CaKeyring = {version: expectedVersion + 1, keys: [...keys]};
       this.writeJson('ca-keyring.json', next);
       this.refreshKeyring();
+      this.changed();
       await this.auditLog.append(audit);
       return true;
     });
@@ -201,6 +204,16 @@ export class FileStore implements AuthzStore {
 
   async audit(event: AuditEvent): Promise<void> {
     await this.auditLog.append(event);
+  }
+
+  /** This process's changes; a rotation by `cssh-authz ca rotate` is seen when the keyring is next read. */
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private changed(): void {
+    for (const w of this.watchers) w();
   }
 
   async close(): Promise<void> {

@@ -69,6 +69,7 @@ export class PostgresStore implements AuthzStore {
   private krlCache = {version: -1, readAt: 0};
   private keyringCache: {keyring: CaKeyring; readAt: number} | undefined;
   private listener: Listener | undefined;
+  private readonly watchers = new Set<() => void>();
   private closed = false;
 
   private constructor(
@@ -267,6 +268,11 @@ export class PostgresStore implements AuthzStore {
     await this.write({audit: event});
   }
 
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -386,6 +392,7 @@ export class PostgresStore implements AuthzStore {
   private invalidate(what: string): void {
     if (what === 'krl') this.krlCache = {...this.krlCache, readAt: 0};
     else if (what === 'keyring') this.keyringCache = undefined;
+    for (const w of this.watchers) w();
   }
 }
 
