@@ -1,3 +1,4 @@
+import {constants} from 'node:crypto';
 import {createServer, type Server} from 'node:https';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
@@ -61,7 +62,8 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
   await service.caKeys();
   if (!secrets && rules.current.spec.grants.some((g) => g.mfa)) log.warn('rules: a grant requires mfa: totp, but no secretsKey is configured: such certificates cannot be issued');
 
-  const server: Server = createServer(tls.serverOptions, (req, res) => {
+  // No TLS renegotiation: a connection's client certificate cannot change, so its identity is checked once.
+  const server: Server = createServer({...tls.serverOptions, secureOptions: (tls.serverOptions.secureOptions ?? 0) | constants.SSL_OP_NO_RENEGOTIATION}, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error(`${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
       if (!res.headersSent) send(res, 500, {error: {code: 'internal', message: 'internal error'}});
@@ -75,6 +77,9 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
 
   const tlsReloader = watchTlsMaterial(server, config.tls, tls, {crlNumbers, log, ...(options.watchIntervalMs ? {intervalMs: options.watchIntervalMs} : {})});
   const stopWatching = [watchFiles([config.rules], () => rules.reload('file changed'), options.watchIntervalMs), () => tlsReloader.stop()];
+
+  /** The verified person of each connection (the TLS handshake's certificate, fixed for the connection). */
+  const people = new WeakMap<TLSSocket, CallContext['identity']>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://cssh-authz');
@@ -174,10 +179,16 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
 
   /** The verified caller, or a 401/403 (audited) naming why. */
   async function authenticate(req: IncomingMessage, res: ServerResponse, route: string, source: string): Promise<CallContext | undefined> {
-    const peer = checkPeer(req.socket as TLSSocket, {kinds: ['person']});
+    const socket = req.socket as TLSSocket;
+    const known = people.get(socket);
+    if (known) return {identity: known, source};
+    const peer = checkPeer(socket, {kinds: ['person']});
     if (peer.ok) {
       const {email, subject, x509Serial, issuer} = peer.identity;
-      return {identity: {email: email!, subject, x509Serial, issuer}, source};
+      const identity = {email: email!, subject, x509Serial, issuer};
+      // Kept-alive connections ask many times; reading the certificate costs more than signing.
+      people.set(socket, identity);
+      return {identity, source};
     }
     await store.audit({
       time: now().toISOString(),

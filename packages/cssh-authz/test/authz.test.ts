@@ -4,6 +4,7 @@ import {execFileSync, spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {connect as tlsConnect} from 'node:tls';
 import {createOpensslPki, type CsshAuthz, type IssuedX509, type OpensslPki, repoRoot, run, startCsshAuthz, waitFor} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
@@ -147,6 +148,17 @@ describe('refusals', () => {
     expect(wrongPurpose.status).toBe(401);
     expect(wrongPurpose.json.error.message).toMatch(/not for client authentication/);
     expect(authz.audit().filter((r) => r.event === 'request.refused').map((r) => r.code)).toEqual(['no_client_certificate', 'client_certificate_rejected', 'client_certificate_rejected']);
+  });
+
+  it('refuses TLS renegotiation: the certificate of a connection is the one of its handshake, read once', async () => {
+    const socket = tlsConnect({port: Number(new URL(authz.url).port), host: '127.0.0.1', servername: 'localhost', ca: readFileSync(pki.caCert), cert: readFileSync(ann.cert), key: readFileSync(ann.key), maxVersion: 'TLSv1.2'});
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const refused = await new Promise<Error>((resolve) => {
+      socket.once('error', resolve);
+      socket.renegotiate({}, (error) => error && resolve(error));
+    });
+    socket.destroy();
+    expect(refused).toMatchObject({code: 'ERR_SSL_NO_RENEGOTIATION'});
   });
 
   it('refuses bad input with 400 and the reason', async () => {
