@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {hostname} from 'node:os';
 import {type AuditEntry, PostgresAuditLog} from '@bcl/audit';
-import {type Database, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, sql, type Transaction} from '@bcl/postgres';
+import {type Database, escapeLiteral, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, sql, type Transaction} from '@bcl/postgres';
 import {AUDIT_TABLE, MIGRATION_TABLE, migrations} from './migrations/index.js';
 import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, RevokeOutcome, Revocation, TotpEnrolment} from './types.js';
 
@@ -13,7 +13,7 @@ export const CHANGE_POLL_MS = 1000;
 const SERIAL_BLOCK = 64;
 const MAX_BATCH = 200;
 /** Transactions of batched writes in flight per replica (the audit head serializes them anyway). */
-const WRITERS = 2;
+const WRITERS = 1;
 
 /** The database cannot be used: unreachable, refused the credentials, or its schema is not this version's. */
 export class DatabaseError extends Error {
@@ -367,21 +367,25 @@ export class PostgresStore implements AuthzStore {
   }
 
   private async writeBatch(batch: readonly Pending[]): Promise<void> {
-    let entries: AuditEntry[] = [];
-    await inTransaction(
-      this.db,
-      async (trx) => {
-        const issued = batch.flatMap((p) => (p.issued ? [p.issued] : []));
-        if (issued.length > 0) {
-          await sql`insert into cssh_issued (serial, key_id, email, principals, valid_after, valid_before, issued_at, ca_key, mfa) values ${sql.join(
-            issued.map((r) => sql`(${r.serial}::numeric, ${r.keyId}, ${r.email.toLowerCase()}, ${JSON.stringify(r.principals)}::jsonb, ${r.validAfter}, ${r.validBefore}, ${r.issuedAt}, ${r.caKey ?? null}, ${r.mfa ?? null})`),
-          )}`.execute(trx);
-        }
-        entries = await this.audit_.appendAll(trx, batch.map((p) => p.audit));
-      },
-      {isolation: 'read committed'},
-    );
-    this.audit_.emit(entries);
+    const issued = batch.flatMap((p) => (p.issued ? [p.issued] : []));
+    const lit = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : escapeLiteral(v));
+    const rows = issued.map((r) => {
+      if (!/^\d{1,20}$/.test(r.serial)) throw new Error(`not a certificate serial: ${r.serial.slice(0, 30)}`);
+      return `(${r.serial}::numeric, ${lit(r.keyId)}, ${lit(r.email.toLowerCase())}, ${lit(JSON.stringify(r.principals))}::jsonb, ${lit(r.validAfter)}::timestamptz, ${lit(r.validBefore)}::timestamptz, ${lit(r.issuedAt)}::timestamptz, ${lit(r.caKey)}, ${lit(r.mfa)})`;
+    });
+    const ledger = rows.length > 0 ? `insert into cssh_issued (serial, key_id, email, principals, valid_after, valid_before, issued_at, ca_key, mfa) values ${rows.join(', ')}` : '';
+    // Two round trips for the whole batch (see PostgresAuditLog.commitBatch): the audit head, which
+    // every replica's writes queue on, is held for one.
+    const client = await this.database.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await this.audit_.commitBatch(client, ledger, batch.map((p) => p.audit));
+    } catch (error) {
+      if (!(error as {code?: string}).code) broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   private noteKrlVersion(version: number, readAt = Date.now()): void {
