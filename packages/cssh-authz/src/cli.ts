@@ -113,9 +113,7 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
     io.err(`Error: ${message}\n`);
     return EXIT.invalid;
   }
-  const {DatabaseError} = await import('./store/postgres-store.js');
-  const {NotEmptyError} = await import('./store/import.js');
-  const {MigrationError} = await import('@bcl/postgres');
+  const {DatabaseError, NotEmptyError} = await import('./store/errors.js');
   if (error instanceof DatabaseError) {
     io.err(`Error: ${message}\n`);
     return error.kind === 'schema' ? EXIT.conflict : EXIT.unavailable;
@@ -124,7 +122,8 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
     io.err(`Error: ${message}\n`);
     return EXIT.conflict;
   }
-  if (error instanceof MigrationError) {
+  // @bcl/postgres's MigrationError, told by name: the driver is not loaded for an error message.
+  if ((error as Error).name === 'MigrationError') {
     io.err(`Error: ${message}\nHint: nothing of the failed run was applied (migrations run in one transaction).\n`);
     return EXIT.failed;
   }
@@ -204,21 +203,25 @@ async function check(args: string[], io: {out: (s: string) => void}): Promise<nu
   const {loadCa} = await import('./ca.js');
   const {AccessRules, rulesSchema} = await import('./rules.js');
   const {loadYamlFile} = await import('./yaml-file.js');
-  const {loadTlsMaterial} = await import('@bcl/mtls');
+  const {FileCrlNumberStore, loadTlsMaterial} = await import('@bcl/mtls');
+  const {join} = await import('node:path');
   const {parseDuration} = await import('./duration.js');
   const {openConfiguredState} = await import('./store/open.js');
   const config = loadServiceConfig(file);
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
   const rules = new AccessRules(loadYamlFile(config.rules, rulesSchema), parseDuration(config.certificates.maxTtl)!);
   if (config.secretsKey) (await import('./secrets.js')).SecretsKey.load(config.secretsKey);
-  // The state is opened too (a database: reachable, schema current), and only read.
-  const {store, crlNumbers} = await openConfiguredState(config);
+  // Read-only: check compares the CRLs with the numbers the service saw, records nothing. A
+  // database is opened (reachable, schema current); a state directory is not created.
+  const state = config.state;
+  const opened = state.kind === 'database' ? await openConfiguredState(config) : undefined;
   try {
-    // Read-only: check compares the CRLs with the numbers the service saw, records nothing.
+    const crlNumbers = state.kind === 'files' ? new FileCrlNumberStore(join(state.stateDir, 'crl-numbers.json')) : opened!.crlNumbers;
     await loadTlsMaterial(config.tls, {crlNumbers, record: false});
-    io.out(`${file}: valid\n  CA: ${ca.publicLine}\n  rules: ${config.rules}: ${rules.summary()}\n  listen: ${config.listen}\n  state: ${store.description}\n`);
+    const where = state.kind === 'files' ? `state directory ${state.stateDir}` : opened!.store.description;
+    io.out(`${file}: valid\n  CA: ${ca.publicLine}\n  rules: ${config.rules}: ${rules.summary()}\n  listen: ${config.listen}\n  state: ${where}\n`);
   } finally {
-    await store.close();
+    await opened?.store.close();
   }
   return EXIT.ok;
 }

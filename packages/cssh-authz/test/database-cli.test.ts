@@ -3,7 +3,7 @@
 // KRL version, rotated CA keyring, TOTP enrolment, audit trail) into PostgreSQL, after which a
 // replica on the database serves what the files held.
 import {execFileSync} from 'node:child_process';
-import {chmodSync, readFileSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {
   createOpensslPki,
@@ -75,6 +75,14 @@ describe('the database section', () => {
     expect(readable.stderr).toContain('holds a password and must not be readable by others (mode 644); chmod 600 it');
     expect(readable.stderr).not.toContain(pg.password);
 
+    // A single node's check reads its state directory and creates nothing.
+    const fresh = join(single.dir, 'fresh.yaml');
+    writeFileSync(fresh, readFileSync(single.configFile, 'utf8').replace('stateDir: state\n', 'stateDir: not-yet\n'));
+    const files = await cli(['check', '--config', fresh]);
+    expect(files.exitCode, files.stderr).toBe(0);
+    expect(files.stdout).toContain(`  state: state directory ${join(single.dir, 'not-yet')}\n`);
+    expect(existsSync(join(single.dir, 'not-yet'))).toBe(false);
+
     const unset = await cli(['check', '--config', databaseConfig('env.yaml', ['database:', '  urlEnv: CSSH_TEST_UNSET_DB'])]);
     expect(unset.exitCode).toBe(3);
     expect(unset.stderr).toContain('database.urlEnv: the environment variable CSSH_TEST_UNSET_DB is not set');
@@ -128,6 +136,10 @@ describe('moving a single node into the database', () => {
     expect(migrated.exitCode, migrated.stderr).toBe(0);
     expect(JSON.parse(migrated.stdout)).toEqual({database: `postgres://cssh_run@127.0.0.1:${pg.port}/cssh`, applied: ['0001-state', '0002-audit', '0003-crl-numbers'], applicationRole: 'cssh_run'});
     expect((await cli(['db', 'migrate', '--config', config, '--owner-url-file', join(single.dir, 'owner-url')])).stdout).toBe(`postgres://cssh_run@127.0.0.1:${pg.port}/cssh: the schema is current; role cssh_run may use exactly what cssh-authz needs\n`);
+
+    const checked = await cli(['check', '--config', config]);
+    expect(checked.exitCode, checked.stderr).toBe(0);
+    expect(checked.stdout).toContain(`  state: database postgres://cssh_run@127.0.0.1:${pg.port}/cssh\n`);
 
     const moved = await cli(['db', 'import', '--config', config, '--from-state', single.stateDir, '--from-audit-log', single.auditLog, '--json']);
     expect(moved.exitCode, moved.stderr).toBe(0);

@@ -1,12 +1,10 @@
 import type {AuditEntry} from '@bcl/audit';
 import {inTransaction, sql} from '@bcl/postgres';
+import {NotEmptyError} from './errors.js';
 import type {StateSnapshot} from './file-store.js';
 import type {PostgresStore} from './postgres-store.js';
 
-/** The database already holds state: importing would mix two histories. */
-export class NotEmptyError extends Error {
-  override readonly name = 'NotEmptyError';
-}
+export {NotEmptyError} from './errors.js';
 
 export interface ImportSummary {
   certificates: number;

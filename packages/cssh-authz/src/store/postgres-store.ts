@@ -2,7 +2,10 @@ import {randomBytes} from 'node:crypto';
 import {hostname} from 'node:os';
 import {type AuditEntry, PostgresAuditLog} from '@bcl/audit';
 import {type Database, escapeLiteral, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, sql, type Transaction} from '@bcl/postgres';
+import {DatabaseError} from './errors.js';
 import {AUDIT_TABLE, MIGRATION_TABLE, migrations} from './migrations/index.js';
+
+export {DatabaseError} from './errors.js';
 import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, RevokeOutcome, Revocation, TotpEnrolment} from './types.js';
 
 /** The channel on which a replica tells the others that the KRL or the keyring changed. */
@@ -14,18 +17,6 @@ const SERIAL_BLOCK = 64;
 const MAX_BATCH = 200;
 /** Transactions of batched writes in flight per replica (the audit head serializes them anyway). */
 const WRITERS = 1;
-
-/** The database cannot be used: unreachable, refused the credentials, or its schema is not this version's. */
-export class DatabaseError extends Error {
-  override readonly name = 'DatabaseError';
-  constructor(
-    message: string,
-    /** unavailable: not reachable now; schema: the schema needs `cssh-authz db migrate`. */
-    readonly kind: 'unavailable' | 'schema',
-  ) {
-    super(message);
-  }
-}
 
 export interface PostgresStoreOptions {
   /** The connection string (a secret: never logged; messages name the server without the password). */
