@@ -125,6 +125,25 @@ describe('two replicas on one database', () => {
     await waitFor('both replicas to read the new keyring', async () => (await a.caKeyring()).version === version + 1 && (await b.caKeyring()).version === version + 1, {timeoutMs: CHANGE_POLL_MS + 500, intervalMs: 10});
   });
 
+  it('serve a revocation within the poll bound while notifications are lost, and listen again', async () => {
+    const warnings: string[] = [];
+    const c = await PostgresStore.open({url: db.appUrl, onWarning: (m) => warnings.push(m)});
+    try {
+      const issued = await a.issue(async (serial) => ({record: record(serial, 'dana@example.com'), audit: event('certificate.issued'), result: record(serial, 'dana@example.com')}));
+      expect(await c.krlVersion()).toBe(await a.krlVersion());
+      // The database ends every LISTEN connection (as a restart or a network cut would).
+      await pg.psql(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'bcl-listen' and datname = '${db.name}'`);
+      await waitFor('the lost connection to be noticed', () => warnings.some((w) => w.includes('learns of revocations by polling')), {timeoutMs: 5000});
+      const {krlVersion} = await a.revoke([issued], {email: 'admin@example.com', reason: 'lost', at: NOW}, (o) => event('certificate.revoked', {...o}));
+      const t0 = Date.now();
+      await waitFor('replica C to serve the revocation by polling', async () => (await c.krlVersion()) === krlVersion, {timeoutMs: CHANGE_POLL_MS + 500, intervalMs: 20});
+      expect(Date.now() - t0).toBeLessThanOrEqual(CHANGE_POLL_MS + 500);
+      await waitFor('listening again', () => warnings.some((w) => w.includes('again')), {timeoutMs: 10_000});
+    } finally {
+      await c.close();
+    }
+  });
+
   it('run as a role that can only append to the ledger, the revocations and the audit trail', async () => {
     const app = openDatabase({url: db.appUrl});
     try {

@@ -12,6 +12,8 @@ import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, Revok
 const CHANNEL = 'cssh_authz';
 /** The longest a replica serves a cached KRL version or keyring when no notification came (a lost one). */
 export const CHANGE_POLL_MS = 1000;
+/** How long a replica waits before listening again after losing its LISTEN connection. */
+const LISTEN_RETRY_MS = 2000;
 /** Serials reserved at once, and the most issuances or audit events committed in one transaction. */
 const SERIAL_BLOCK = 64;
 const MAX_BATCH = 200;
@@ -84,20 +86,49 @@ export class PostgresStore implements AuthzStore {
     const store = new PostgresStore(database, options);
     try {
       await checkSchema(database);
-      store.listener = await listen(
-        options.url,
-        CHANNEL,
-        (what) => store.invalidate(what),
-        (message) => {
-          // Polling still bounds how stale a replica can be; say why notifications stopped.
-          store.options.onWarning?.(`${message}; replicas now learn of revocations by polling (every ${CHANGE_POLL_MS} ms)`);
-        },
-      );
+      await store.startListening();
     } catch (error) {
       await database.close().catch(() => undefined);
       throw asDatabaseError(error, database.describe, options.url);
     }
     return store;
+  }
+
+  /**
+   * LISTEN for the other replicas' changes; when the connection is lost, the poll bounds how stale
+   * this replica can be, and listening starts again (every LISTEN_RETRY_MS until it works).
+   */
+  private async startListening(): Promise<void> {
+    let lost = false;
+    let listener: Listener | undefined;
+    listener = await listen(
+      this.options.url,
+      CHANNEL,
+      (what) => this.invalidate(what),
+      (message) => {
+        if (lost) return;
+        lost = true;
+        this.options.onWarning?.(`${message}; until it is back, this replica learns of revocations by polling (every ${CHANGE_POLL_MS} ms)`);
+        void listener?.close().catch(() => undefined);
+        this.listener = undefined;
+        this.retryListening();
+      },
+    );
+    this.listener = listener;
+    // What changed while nobody listened is read again.
+    this.invalidate('krl');
+    this.invalidate('keyring');
+  }
+
+  private retryListening(): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.startListening().then(
+        () => this.options.onWarning?.('listening for other replicas\' changes again'),
+        () => this.retryListening(),
+      );
+    }, LISTEN_RETRY_MS);
+    timer.unref();
   }
 
   async issue<T>(sign: (serial: bigint) => Promise<{record: IssuedRecord; audit: AuditEvent; result: T}> | {record: IssuedRecord; audit: AuditEvent; result: T}): Promise<T> {
