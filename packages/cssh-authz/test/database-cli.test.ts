@@ -4,6 +4,7 @@
 // replica on the database serves what the files held.
 import {execFileSync} from 'node:child_process';
 import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {request as httpsRequest} from 'node:https';
 import {join} from 'node:path';
 import {
   createOpensslPki,
@@ -16,7 +17,9 @@ import {
   serveCsshAuthz,
   startCsshAuthz,
   startPostgres,
+  startTcpProxy,
   tempDir,
+  waitFor,
 } from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
@@ -185,6 +188,44 @@ describe('moving a single node into the database', () => {
       expect(lines.slice(fileAudit.length + 1).map((l) => l.event)).toEqual(['certificate.revoked', 'certificate.revoked', 'totp.confirmed']);
     } finally {
       await replica.stop();
+    }
+  });
+});
+
+describe('a replica whose database goes away', () => {
+  it('answers 503 and issues nothing while the database cannot be reached, and issues again once it is back', async () => {
+    // After the import above: the schema and the role exist. The replica reaches PostgreSQL through a proxy the test can cut.
+    const proxy = await startTcpProxy({target: {port: pg.port}});
+    writeFileSync(join(single.dir, 'proxied-url'), `${urlOf('cssh', `cssh_run:${APP_PASSWORD}`).replace(`:${pg.port}/`, `:${proxy.port}/`)}\n`, {mode: 0o600});
+    const replica = await serveCsshAuthz(databaseConfig('proxied.yaml', ['database:', '  urlFile: proxied-url']));
+    const key = join(work.path, 'id-proxied');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    const publicKey = readFileSync(`${key}.pub`, 'utf8').trim();
+    const issue = () =>
+      new Promise<{status: number; body: {error?: {code: string; message: string}; serial?: string}}>((resolve, reject) => {
+        const r = httpsRequest(`${replica.url}/v1/certificates`, {method: 'POST', ca: readFileSync(pki.caCert), cert: readFileSync(ann.cert), key: readFileSync(ann.key), agent: false, headers: {'content-type': 'application/json'}}, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({status: res.statusCode ?? 0, body: JSON.parse(text)}));
+        });
+        r.on('error', reject);
+        r.end(JSON.stringify({publicKey, ttl: '1h'}));
+      });
+    const ledger = async () => Number(await pg.psql('select count(*) from cssh_issued', {user: pg.user, password: pg.password, database: 'cssh'}));
+    try {
+      expect((await issue()).status).toBe(201);
+      const before = await ledger();
+      proxy.refuse();
+      proxy.cut();
+      const refused = await issue();
+      expect(refused).toEqual({status: 503, body: {error: {code: 'unavailable', message: 'the service cannot reach its database right now; try again shortly'}}});
+      expect(replica.log()).not.toContain(APP_PASSWORD);
+      proxy.accept();
+      await waitFor('issuance to work again', async () => (await issue()).status === 201, {timeoutMs: 20_000, intervalMs: 500});
+      expect(await ledger()).toBe(before + 1);
+    } finally {
+      await replica.stop();
+      await proxy.stop();
     }
   });
 });

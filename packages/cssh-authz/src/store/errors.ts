@@ -17,3 +17,16 @@ export class DatabaseError extends Error {
 export class NotEmptyError extends Error {
   override readonly name = 'NotEmptyError';
 }
+
+/**
+ * Whether a store operation failed because the database cannot be reached now (refused, cut,
+ * timed out, shutting down), as opposed to a bug or bad data: callers answer 503, not 500.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseError) return error.kind === 'unavailable';
+  const e = error as {code?: unknown; message?: unknown} | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  // Node's socket errors, and PostgreSQL's classes 08 (connection) and 57P (operator intervention).
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOTFOUND|EAI_AGAIN)$/.test(code) || /^(08|57P)/.test(code)) return true;
+  return typeof e?.message === 'string' && /timeout exceeded when trying to connect|Connection terminated|connection to the server was lost/i.test(e.message);
+}
