@@ -18,6 +18,8 @@ import {
   type IssuedX509,
   type OpensslPki,
   type PostgresServer,
+  repoRoot,
+  runCli,
   type SshdServer,
   startCsshAuthz,
   startCsshDaemon,
@@ -55,6 +57,7 @@ beforeAll(async () => {
     pki,
     database: pg,
     replicas: 2,
+    secretsKey: true,
     rules: `groups:\n  sre: [ann@example.com]\nhostGroups:\n  all: ["*"]\ngrants:\n  - {group: sre, hosts: all, principals: [${LOGIN}, deploy]}\nadmins: [sre]\n`,
   });
 }, 180_000);
@@ -218,5 +221,45 @@ describe('two cssh-authz replicas on one database', () => {
     } finally {
       await owner.close();
     }
+  });
+
+  it('sign with the new CA key on every replica once `ca rotate` ran against the database, and serve both keys', async () => {
+    const rotated = await runCli(join(repoRoot, 'bin', 'cssh-authz'), ['ca', 'rotate', '--config', authz.configFile, '--overlap', '1h', '--json']);
+    expect(rotated.exitCode, rotated.stderr).toBe(0);
+    const caKey = (line: string) => line.split(' ').slice(0, 2).join(' ');
+    const rotatedTo = caKey((JSON.parse(rotated.stdout) as {publicKey: string}).publicKey);
+    const get = (url: string) =>
+      new Promise<string>((resolve, reject) => {
+        request(url, {ca: tls.ca, agent: false}, (r) => {
+          let body = '';
+          r.on('data', (d) => (body += d));
+          r.on('end', () => resolve(body));
+        })
+          .on('error', reject)
+          .end();
+      });
+    /** The CA key that signed a new certificate from this replica. */
+    const signer = async (replica: CsshAuthzReplica) => {
+      const agent = new Agent({...tls, keepAlive: false});
+      try {
+        const body = await new Promise<string>((resolve, reject) => {
+          const req = request(`${replica.url}/v1/certificates`, {method: 'POST', agent, headers: {'content-type': 'application/json'}}, (r) => {
+            let text = '';
+            r.on('data', (d) => (text += d));
+            r.on('end', () => resolve(text));
+          });
+          req.on('error', reject);
+          req.end(JSON.stringify({publicKey: newKey(), ttl: '1h'}));
+        });
+        return caKey((JSON.parse(body) as {caPublicKey: string}).caPublicKey);
+      } finally {
+        agent.destroy();
+      }
+    };
+    const [a, b] = authz.replicas;
+    await waitFor('both replicas to sign with the new key', async () => (await signer(a!)) === rotatedTo && (await signer(b!)) === rotatedTo, {timeoutMs: CHANGE_POLL_MS + 2000, intervalMs: 100});
+    const served = (await get(`${b!.url}/v1/ca.pub`)).trim().split('\n').map(caKey);
+    expect(served).toHaveLength(2);
+    expect(served).toContain(rotatedTo);
   });
 });
