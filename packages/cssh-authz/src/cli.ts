@@ -5,7 +5,9 @@ import {parseArgs} from 'node:util';
 /**
  * `cssh-authz`: a server's command line, deliberately without oclif (servers never load the CLI
  * framework). Exit codes follow the BCL contract: 0 ok, 1 unexpected, 2 usage, 3 invalid
- * configuration, 5 a remote service unavailable.
+ * configuration, 5 a remote service (or the database) unavailable, 6 a precondition (the
+ * database's schema is behind, a database that already holds state, a concurrent rotation),
+ * 7 a migration that failed in the database.
  */
 
 const USAGE = `cssh-authz: the SSH user certificate authority

@@ -4,9 +4,9 @@ import {type AuditEntry, PostgresAuditLog} from '@bcl/audit';
 import {type Database, escapeLiteral, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, sql, type Transaction} from '@bcl/postgres';
 import {DatabaseError} from './errors.js';
 import {AUDIT_TABLE, MIGRATION_TABLE, migrations} from './migrations/index.js';
+import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, RevokeOutcome, Revocation, TotpEnrolment} from './types.js';
 
 export {DatabaseError} from './errors.js';
-import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, RevokeOutcome, Revocation, TotpEnrolment} from './types.js';
 
 /** The channel on which a replica tells the others that the KRL or the keyring changed. */
 const CHANNEL = 'cssh_authz';
@@ -17,7 +17,7 @@ const LISTEN_RETRY_MS = 2000;
 /** Serials reserved at once, and the most issuances or audit events committed in one transaction. */
 const SERIAL_BLOCK = 64;
 const MAX_BATCH = 200;
-/** Transactions of batched writes in flight per replica (the audit head serializes them anyway). */
+/** Batch transactions in flight per replica: the audit head serializes them anyway, and one lets the next batch grow. */
 const WRITERS = 1;
 
 export interface PostgresStoreOptions {
@@ -114,6 +114,10 @@ export class PostgresStore implements AuthzStore {
         this.retryListening();
       },
     );
+    if (this.closed) {
+      await listener.close().catch(() => undefined);
+      return;
+    }
     this.listener = listener;
     // What changed while nobody listened is read again.
     this.invalidate('krl');
