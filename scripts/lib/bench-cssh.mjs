@@ -185,7 +185,7 @@ try {
         replicaRows.push([
           `revocation: \`csshctl revoke\` to sshd refusing (median of ${ROUNDS})`,
           `**${median(effective).toFixed(1)} s** (min ${Math.min(...effective).toFixed(1)} s, max ${Math.max(...effective).toFixed(1)} s; cssh-daemon every ${DAEMON_INTERVAL} s on the other replica)`,
-          'bound: 1 s (a lost notification) + 1 s (the daemon\'s next cycle) + one request; the daemon interval is not in it',
+          'bound without notifications: 2 s (a held request looks every second at a version cached for a second) + 1 s (the daemon\'s cycle spacing) + one request; the daemon interval is not in it',
           '',
         ]);
       } finally {
