@@ -1,6 +1,7 @@
 // The body of scripts/bench-cssh: certificate issuance by cssh-authz (over HTTPS with mutual TLS)
 // side by side with what an admin would otherwise run (ssh-keygen -s with the CA key at hand), in
-// one run, as ratios. Prints a Markdown table for docs/performance.md.
+// one run, as ratios; then two replicas on one PostgreSQL next to the single node, and the time
+// from `csshctl revoke` to sshd refusing on a host. Prints Markdown tables for docs/performance.md.
 import {execFileSync, spawnSync} from 'node:child_process';
 import {generateKeyPairSync} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
@@ -8,9 +9,9 @@ import {Agent, request} from 'node:https';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {formatPublicKey, sshPublicKey} from '../../packages/openssh-formats/dist/index.js';
-import {createOpensslPki, ensureLoginUsers, isolatedHome, repoRoot, startCsshAuthz, startSshd, tempDir} from '../../packages/testkit/dist/index.js';
+import {createOpensslPki, ensureLoginUsers, isolatedHome, repoRoot, startCsshAuthz, startCsshDaemon, startPostgres, startSshd, tempDir, waitFor} from '../../packages/testkit/dist/index.js';
 
-const [REQUESTS = 1000, CONCURRENCY = 50, ROUNDS = 10] = process.argv.slice(2).map(Number);
+const [REQUESTS = 1000, CONCURRENCY = 50, ROUNDS = 10, DAEMON_INTERVAL = 30] = process.argv.slice(2).map(Number);
 const LOGIN = 'bcl-ops';
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -24,43 +25,60 @@ const ms = (f) => {
 };
 const step = (m) => process.stderr.write(`==> ${m}\n`);
 
+const tlsOf = (pki, who) => ({ca: readFileSync(pki.caCert), cert: readFileSync(who.cert), key: readFileSync(who.key)});
+let tls;
+const newKey = () => {
+  const {type, blob} = sshPublicKey(generateKeyPairSync('ed25519').publicKey);
+  return formatPublicKey(type, blob);
+};
+
+/** REQUESTS issuances from CONCURRENCY kept-alive mTLS clients, spread over the given replicas (after a warm-up). */
+async function throughput(urls) {
+  const keys = Array.from({length: REQUESTS}, newKey);
+  const latencies = [];
+  let failures = 0;
+  const issueAll = async (count, record) => {
+    let next = 0;
+    const client = async (c) => {
+      const agent = new Agent({...tls, keepAlive: true, maxSockets: 1});
+      for (let i = next++; i < count; i = next++) {
+        const t = performance.now();
+        const status = await new Promise((resolve, reject) => {
+          const req = request(`${urls[(c + i) % urls.length]}/v1/certificates`, {method: 'POST', agent, headers: {'content-type': 'application/json'}}, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          });
+          req.on('error', reject);
+          req.end(JSON.stringify({publicKey: keys[i % keys.length], ttl: '1h'}));
+        });
+        if (record) {
+          if (status !== 201) failures++;
+          latencies.push(performance.now() - t);
+        }
+      }
+      agent.destroy();
+    };
+    await Promise.all(Array.from({length: CONCURRENCY}, (_, c) => client(c)));
+  };
+  // Warm-up: connections, JIT, the database's caches.
+  await issueAll(Math.min(200, REQUESTS), false);
+  const t0 = performance.now();
+  await issueAll(REQUESTS, true);
+  const wall = performance.now() - t0;
+  return {rate: REQUESTS / (wall / 1000), wall, latencies, failures};
+}
+
 const work = tempDir('bcl-bench-cssh-');
 const pki = await createOpensslPki('Bench PKI');
 const ann = await pki.issueClient({email: 'ann@example.com'});
 const authz = await startCsshAuthz({pki, rules: `groups:\n  sre: [ann@example.com]\nhostGroups:\n  all: ["*"]\ngrants:\n  - {group: sre, hosts: all, principals: [${LOGIN}, deploy]}\n`});
 const rows = [];
+const replicaRows = [];
+tls = tlsOf(pki, ann);
 try {
   // 1. Throughput: REQUESTS issuances from CONCURRENCY kept-alive mTLS clients.
   step(`throughput: ${REQUESTS} issuances, ${CONCURRENCY} concurrent clients`);
-  const tls = {ca: readFileSync(pki.caCert), cert: readFileSync(ann.cert), key: readFileSync(ann.key)};
-  const keys = Array.from({length: REQUESTS}, () => {
-    const {type, blob} = sshPublicKey(generateKeyPairSync('ed25519').publicKey);
-    return formatPublicKey(type, blob);
-  });
-  const latencies = [];
-  let next = 0;
-  let failures = 0;
-  const client = async () => {
-    const agent = new Agent({...tls, keepAlive: true, maxSockets: 1});
-    for (let i = next++; i < REQUESTS; i = next++) {
-      const t = performance.now();
-      const status = await new Promise((resolve, reject) => {
-        const req = request(`${authz.url}/v1/certificates`, {method: 'POST', agent, headers: {'content-type': 'application/json'}}, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
-        });
-        req.on('error', reject);
-        req.end(JSON.stringify({publicKey: keys[i], ttl: '1h'}));
-      });
-      if (status !== 201) failures++;
-      latencies.push(performance.now() - t);
-    }
-    agent.destroy();
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({length: CONCURRENCY}, client));
-  const wall = performance.now() - t0;
-  const authzRate = REQUESTS / (wall / 1000);
+  const {rate: authzRate, wall, latencies, failures} = await throughput([authz.url]);
 
   // The same number of signatures by hand: ssh-keygen -s, one process per certificate.
   const manualCount = Math.min(REQUESTS, 200);
@@ -68,7 +86,7 @@ try {
   const keyDir = join(work.path, 'keys');
   mkdirSync(keyDir);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work.path, 'ca')]);
-  for (let i = 0; i < manualCount; i++) writeFileSync(join(keyDir, `k${i}.pub`), `${keys[i]}\n`);
+  for (let i = 0; i < manualCount; i++) writeFileSync(join(keyDir, `k${i}.pub`), `${newKey()}\n`);
   const manualWall = ms(() => {
     for (let i = 0; i < manualCount; i++) {
       execFileSync('ssh-keygen', ['-q', '-s', join(work.path, 'ca'), '-I', `ann@example.com/${i}`, '-n', `${LOGIN},deploy`, '-z', String(i + 1), '-V', '-1m:+1h', join(keyDir, `k${i}.pub`)]);
@@ -122,6 +140,64 @@ try {
     }
   }
   home.remove();
+
+  // 4. Two replicas on one PostgreSQL, durable as in production (fsync and synchronous_commit on).
+  step(`replicas: ${REQUESTS} issuances over two replicas on one PostgreSQL, ${CONCURRENCY} concurrent clients`);
+  const pg = await startPostgres({settings: {fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on'}});
+  const replicated = await startCsshAuthz({pki, database: pg, replicas: 2, rules: `groups:\n  sre: [ann@example.com]\nhostGroups:\n  all: ["*"]\ngrants:\n  - {group: sre, hosts: all, principals: [${LOGIN}, deploy]}\nadmins: [sre]\n`});
+  try {
+    const two = await throughput(replicated.replicas.map((r) => r.url));
+    replicaRows.push([
+      'issuances per second',
+      `two replicas, one PostgreSQL ${pg.version}, ${CONCURRENCY} mTLS clients: **${two.rate.toFixed(0)}/s** (${REQUESTS} in ${(two.wall / 1000).toFixed(2)} s; p50 ${median(two.latencies).toFixed(1)} ms, p95 ${pct(two.latencies, 95).toFixed(1)} ms; ${two.failures} failed)`,
+      `single node, state directory: ${authzRate.toFixed(0)}/s`,
+      `${(two.rate / authzRate).toFixed(2)}x`,
+    ]);
+
+    // 5. Revocation: csshctl revoke through replica A until sshd refuses, its host kept by cssh-daemon polling replica B.
+    if (process.getuid?.() === 0) {
+      step(`revocation: csshctl revoke (replica A) to sshd refusing (cssh-daemon on replica B, every ${DAEMON_INTERVAL} s), ${ROUNDS} rounds`);
+      await ensureLoginUsers([LOGIN]);
+      const sshd = await startSshd({trustedUserCaKeys: replicated.caPublicKey, revokedKeys: ''});
+      const [a, b] = replicated.replicas;
+      const daemon = await startCsshDaemon({server: b.url, serverCa: replicated.serverCa, hostname: '127.0.0.1', krlFile: sshd.revokedKeysFile, trustedCaKeysFile: sshd.trustedUserCaKeysFile, interval: `${DAEMON_INTERVAL}s`});
+      const admin = isolatedHome();
+      mkdirSync(join(admin.xdg.config, 'bcl'), {recursive: true});
+      writeFileSync(join(admin.xdg.config, 'bcl', 'config.yaml'), `csshctl:\n  server: ${a.url}\n  serverCa: ${replicated.serverCa}\n  certificate:\n    cert: ${ann.cert}\n    key: ${ann.key}\n`);
+      try {
+        await waitFor('the daemon\'s first cycle', () => existsSync(join(daemon.stateDir, 'status.json')), {timeoutMs: 30_000});
+        const login = (k) => spawnSync('ssh', [...sshd.sshOptions(), '-o', `IdentityFile=${k}`, '-o', `CertificateFile=${k}-cert.pub`, '-o', 'IdentitiesOnly=yes', `${LOGIN}@127.0.0.1`, 'true'], {stdio: 'ignore', timeout: 30_000}).status;
+        const effective = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          const k = join(work.path, `revoke-${r}`);
+          execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k]);
+          const res = await replicated.request('/v1/certificates', {json: {publicKey: readFileSync(`${k}.pub`, 'utf8').trim(), principals: [LOGIN], ttl: '1h'}, client: ann});
+          if (res.status !== 201) throw new Error(`issuance failed: ${res.text}`);
+          writeFileSync(`${k}-cert.pub`, `${res.json.certificate}\n`);
+          if (login(k) !== 0) throw new Error('the new certificate does not log in');
+          // Spread the revocations over the daemon's cycle, as real ones are.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * DAEMON_INTERVAL * 1000));
+          const t0 = performance.now();
+          execFileSync(join(repoRoot, 'bin', 'csshctl'), ['revoke', '--serial', res.json.serial, '--reason', 'bench'], {env: {...process.env, ...admin.env}, stdio: 'ignore'});
+          await waitFor('sshd to refuse the revoked certificate', () => login(k) !== 0, {timeoutMs: 60_000, intervalMs: 50});
+          effective.push((performance.now() - t0) / 1000);
+        }
+        replicaRows.push([
+          `revocation: \`csshctl revoke\` to sshd refusing (median of ${ROUNDS})`,
+          `**${median(effective).toFixed(1)} s** (min ${Math.min(...effective).toFixed(1)} s, max ${Math.max(...effective).toFixed(1)} s; cssh-daemon every ${DAEMON_INTERVAL} s on the other replica)`,
+          'bound without notifications: 2 s (a held request looks every second at a version cached for a second) + 1 s (the daemon\'s cycle spacing) + one request; the daemon interval is not in it',
+          '',
+        ]);
+      } finally {
+        admin.remove();
+        await daemon.stop();
+        await sshd.stop();
+      }
+    }
+  } finally {
+    await replicated.stop();
+    await pg.stop();
+  }
 } finally {
   await authz.stop();
   pki.remove();
@@ -132,3 +208,6 @@ console.log(`\n\`scripts/bench-cssh ${REQUESTS} ${CONCURRENCY} ${ROUNDS}\`, ${ne
 console.log('| measure | BCL | by hand | ratio (BCL / by hand) |');
 console.log('| --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+console.log('\n| measure | replicas | single node | ratio (replicas / single node) |');
+console.log('| --- | --- | --- | --- |');
+for (const r of replicaRows) console.log(`| ${r.join(' | ')} |`);

@@ -1,4 +1,4 @@
-import {grantTables, inTransaction, type TransactionOptions} from '@bcl/postgres';
+import {escapeIdentifier, escapeLiteral, grantTables, inTransaction, type TransactionOptions} from '@bcl/postgres';
 import {type Kysely, sql, type Transaction} from 'kysely';
 import type {Migration} from 'kysely/migration';
 import {type AuditEntry, type AuditRecord, chainEntry, entryLine, GENESIS, type Verification, verifyEntries} from './chain.js';
@@ -71,14 +71,71 @@ export class PostgresAuditLog {
 
   /** Appends within `trx` (the caller's transaction); emit the returned entries after commit. */
   async append(trx: Kysely<any> | Transaction<any>, record: Record_): Promise<AuditEntry> {
+    return (await this.appendAll(trx, [record]))[0]!;
+  }
+
+  /**
+   * Appends several entries in order within `trx`, in two statements whatever their number
+   * (the head row is locked once): how a server that commits many changes in one transaction
+   * keeps the time it holds the head short.
+   */
+  async appendAll(trx: Kysely<any> | Transaction<any>, records: readonly Record_[]): Promise<AuditEntry[]> {
+    if (records.length === 0) return [];
     const head = sql.id(`${this.table}_head`);
     const {rows} = await sql<{seq: string; hash: string}>`select seq::text as seq, hash from ${head} where id = 1 for update`.execute(trx);
     if (!rows[0]) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
-    const current = rows[0].seq === '0' ? undefined : {seq: Number(rows[0].seq), hash: rows[0].hash};
-    const entry = chainEntry(record, current, this.#now());
-    await sql`insert into ${sql.id(this.table)} (seq, at, event, line, hash) values (${entry.seq}, ${entry.at}, ${entry.event}, ${entryLine(entry)}, ${entry.hash})`.execute(trx);
-    await sql`update ${head} set seq = ${entry.seq}, hash = ${entry.hash} where id = 1`.execute(trx);
-    return entry;
+    let current = rows[0].seq === '0' ? undefined : {seq: Number(rows[0].seq), hash: rows[0].hash};
+    const at = this.#now();
+    const entries = records.map((record) => {
+      const entry = chainEntry(record, current, at);
+      current = {seq: entry.seq, hash: entry.hash};
+      return entry;
+    });
+    const values = entries.map((e) => sql`(${e.seq}, ${e.at}, ${e.event}, ${entryLine(e)}, ${e.hash})`);
+    const last = entries.at(-1)!;
+    // One statement for the entries and the head: the head stays locked for one round trip less.
+    await sql`with appended as (insert into ${sql.id(this.table)} (seq, at, event, line, hash) values ${sql.join(values)})
+      update ${head} set seq = ${last.seq}, hash = ${last.hash} where id = 1`.execute(trx);
+    return entries;
+  }
+
+  /**
+   * Commits `before` (SQL statements as text, their values inlined with escapeLiteral) and
+   * `records` in one transaction of its own, in two round trips: BEGIN, `before` and locking the
+   * head go as one text, the entries, the new head and COMMIT as another. The head stays locked
+   * for one round trip, however busy the caller's event loop is between its I/O: how a server
+   * commits many changes of several requests at once (group commit). Emits the entries after the
+   * commit. `client` is one connection of a pg pool, not shared meanwhile.
+   */
+  async commitBatch(client: {query(text: string): Promise<unknown>}, before: string, records: readonly Record_[]): Promise<AuditEntry[]> {
+    const table = escapeIdentifier(this.table);
+    const head = escapeIdentifier(`${this.table}_head`);
+    let entries: AuditEntry[] = [];
+    try {
+      const results = await client.query(`begin isolation level read committed; ${before.trim() ? `${before};` : ''} select seq::text as seq, hash from ${head} where id = 1 for update`);
+      const last = (Array.isArray(results) ? results.at(-1) : results) as {rows: {seq: string; hash: string}[]};
+      const row = last.rows[0];
+      if (!row) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
+      if (records.length > 0) {
+        let current = row.seq === '0' ? undefined : {seq: Number(row.seq), hash: row.hash};
+        const at = this.#now();
+        entries = records.map((record) => {
+          const entry = chainEntry(record, current, at);
+          current = {seq: entry.seq, hash: entry.hash};
+          return entry;
+        });
+        const values = entries.map((e) => `(${e.seq}, ${escapeLiteral(e.at)}, ${escapeLiteral(e.event)}, ${escapeLiteral(entryLine(e))}, ${escapeLiteral(e.hash)})`).join(', ');
+        const lastEntry = entries.at(-1)!;
+        await client.query(`with appended as (insert into ${table} (seq, at, event, line, hash) values ${values}) update ${head} set seq = ${lastEntry.seq}, hash = ${escapeLiteral(lastEntry.hash)} where id = 1; commit`);
+      } else {
+        await client.query('commit');
+      }
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+    this.emit(entries);
+    return entries;
   }
 
   /**

@@ -3,7 +3,7 @@ import {spawn} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {type Database, ensureApplicationRole, grantTables, migrateToLatest, openDatabase, sql} from '@bcl/postgres';
+import {type Database, ensureApplicationRole, escapeLiteral, grantTables, migrateToLatest, openDatabase, sql} from '@bcl/postgres';
 import {type PostgresServer, startPostgres, tempDir} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {auditMigration, canonicalJson, FileAuditLog, grantAuditAccess, PostgresAuditLog} from '../src/index.js';
@@ -87,6 +87,49 @@ describe('the PostgreSQL audit log', () => {
     expect(lines).toEqual([`${canonicalJson(entry)}\n`]);
   });
 
+  it('appends many entries in one transaction as one run of the chain, between single ones', async () => {
+    const audit = new PostgresAuditLog();
+    const before = (await audit.verify(app.db)).count;
+    const entries = await audit.transaction(app.db, async (trx) => {
+      const batch = await audit.appendAll(trx, Array.from({length: 30}, (_, i) => ({event: 'thing.changed', actor: 'batch@example.com', i})));
+      return [...batch, await audit.append(trx, {event: 'thing.changed', actor: 'single@example.com'})];
+    });
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({length: 31}, (_, i) => before + 1 + i));
+    expect(entries[1]!.prev).toBe(entries[0]!.hash);
+    expect(await audit.appendAll(app.db, [])).toEqual([]);
+    expect(await audit.verify(app.db)).toMatchObject({ok: true, count: before + 31});
+  });
+
+  it('commits a batch of statements and entries in one transaction of its own, or nothing of it', async () => {
+    const lines: string[] = [];
+    const audit = new PostgresAuditLog({stream: {write: (l) => lines.push(l)}});
+    const before = (await audit.verify(app.db)).count;
+    const client = await app.pool.connect();
+    try {
+      // Single appends of another connection at the same time keep one chain.
+      const [entries] = await Promise.all([
+        audit.commitBatch(client, `insert into changes values (${escapeLiteral("batch's")}, 1), ('batch', 2)`, [{event: 'thing.changed', i: 1}, {event: 'thing.changed', i: 2, note: "it's \\ here"}]),
+        audit.record(app.db, {event: 'thing.changed', actor: 'single@example.com'}),
+      ]);
+      expect(entries.map((e) => e.event)).toEqual(['thing.changed', 'thing.changed']);
+      expect(entries[1]!.prev).toBe(entries[0]!.hash);
+      expect(lines).toHaveLength(3);
+      const failed = await audit.commitBatch(client, "insert into changes values ('failing', 'not a number')", [{event: 'thing.changed', i: 3}]).catch((e: unknown) => e);
+      expect(failed).toMatchObject({code: '22P02'});
+      // The connection is usable again, and nothing of the failed batch was kept or emitted.
+      expect(await audit.commitBatch(client, '', [])).toEqual([]);
+    } finally {
+      client.release();
+    }
+    expect(lines).toHaveLength(3);
+    const changes = await sql<{writer: string}>`select writer from changes where writer like 'batch%' or writer = 'failing' order by i`.execute(app.db);
+    expect(changes.rows.map((r) => r.writer)).toEqual(["batch's", 'batch']);
+    const verified = await audit.verify(app.db);
+    expect(verified).toMatchObject({ok: true, count: before + 3});
+    const stored = await sql<{line: string}>`select line from audit_log order by seq desc limit 3`.execute(app.db);
+    expect(stored.rows.map((r) => JSON.parse(r.line).note).filter(Boolean)).toEqual(["it's \\ here"]);
+  });
+
   it('refuses UPDATE and DELETE: to the application role by grants, to the owner by the trigger', async () => {
     await expect(sql`update audit_log set event = 'x' where seq = 1`.execute(app.db)).rejects.toThrow('permission denied for table audit_log');
     await expect(sql`delete from audit_log where seq = 1`.execute(app.db)).rejects.toThrow('permission denied for table audit_log');
@@ -100,7 +143,8 @@ describe('the PostgreSQL audit log', () => {
     const {head} = await audit.verify(owner.db);
     // A superuser can bypass triggers; the chain still tells.
     const tamper = (statement: string) => pg.psql(`set session_replication_role = replica; ${statement}`, {user: 'postgres', password: pg.password, database: 'audited'});
-    await tamper(`update audit_log set line = replace(line, '"actor":"a@example.com"', '"actor":"mallory@example.com"') where seq = 10`);
+    // Entry 10 is writer a's or b's, whichever came first: change either.
+    await tamper(`update audit_log set line = replace(line, '@example.com"', '@mallory.example"') where seq = 10`);
     await tamper('delete from audit_log where seq = 20');
     const broken = await audit.verify(owner.db);
     expect(broken.ok).toBe(false);

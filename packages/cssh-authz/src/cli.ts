@@ -5,7 +5,9 @@ import {parseArgs} from 'node:util';
 /**
  * `cssh-authz`: a server's command line, deliberately without oclif (servers never load the CLI
  * framework). Exit codes follow the BCL contract: 0 ok, 1 unexpected, 2 usage, 3 invalid
- * configuration, 5 a remote service unavailable.
+ * configuration, 5 a remote service (or the database) unavailable, 6 a precondition (the
+ * database's schema is behind, a database that already holds state, a concurrent rotation),
+ * 7 a migration that failed in the database.
  */
 
 const USAGE = `cssh-authz: the SSH user certificate authority
@@ -27,10 +29,20 @@ Usage:
                                             trusted for the overlap (default ca.rotationOverlap)
   cssh-authz ca status --config <file> [--json]
                                             the CA keys: which signs, which are trusted until when
+  cssh-authz db migrate --config <file> [--owner-url-env <VAR> | --owner-url-file <file>] [--json]
+                                            bring the database (config's database section) to this
+                                            version's schema; with an owner connection, also give
+                                            the configured role exactly the privileges it needs
+  cssh-authz db import --config <file> --from-state <dir> --from-audit-log <file> [--json]
+                                            move a single node's state directory and audit log into
+                                            the (empty) database, in one transaction
   cssh-authz --version | --help
+
+Connection strings hold passwords: they come from a 0600 file or an environment variable
+(database.urlFile or database.urlEnv in the configuration), never from the command line.
 `;
 
-const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5, conflict: 6} as const;
+const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5, conflict: 6, failed: 7} as const;
 
 class ConflictError extends Error {}
 
@@ -65,6 +77,12 @@ export async function main(argv: string[], io: {out: (s: string) => void; err: (
         return await keygen(rest, io);
       case 'secrets-key':
         return await secretsKey(rest, io);
+      case 'db': {
+        const [verb, ...args] = rest;
+        if (verb === 'migrate') return await dbMigrate(args, io);
+        if (verb === 'import') return await dbImport(args, io);
+        throw new UsageError(verb === undefined ? 'db needs a verb: migrate or import' : `unknown command "db ${verb}" (expected db migrate or db import)`);
+      }
       case 'ca': {
         const [verb, ...args] = rest;
         if (verb === 'rotate') return await caRotate(args, io);
@@ -97,6 +115,20 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
     io.err(`Error: ${message}\n`);
     return EXIT.invalid;
   }
+  const {DatabaseError, NotEmptyError} = await import('./store/errors.js');
+  if (error instanceof DatabaseError) {
+    io.err(`Error: ${message}\n`);
+    return error.kind === 'schema' ? EXIT.conflict : EXIT.unavailable;
+  }
+  if (error instanceof NotEmptyError) {
+    io.err(`Error: ${message}\n`);
+    return EXIT.conflict;
+  }
+  // @bcl/postgres's MigrationError, told by name: the driver is not loaded for an error message.
+  if ((error as Error).name === 'MigrationError') {
+    io.err(`Error: ${message}\nHint: nothing of the failed run was applied (migrations run in one transaction).\n`);
+    return EXIT.failed;
+  }
   if (error instanceof ConflictError) {
     io.err(`Error: ${message}\n`);
     return EXIT.conflict;
@@ -115,7 +147,7 @@ async function report(error: unknown, io: {err: (s: string) => void}): Promise<n
     return EXIT.invalid;
   }
   if (errno.path && ['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EROFS', 'EISDIR', 'EEXIST'].includes(errno.code ?? '')) {
-    io.err(`Error: cannot use ${errno.path}: ${message}\nHint: check stateDir and auditLog in the configuration, and the permissions of their directories.\n`);
+    io.err(`Error: cannot use ${errno.path}: ${message}\nHint: check the paths in the configuration (stateDir, auditLog, database.urlFile) and the permissions of their directories.\n`);
     return EXIT.invalid;
   }
   io.err(`Error: ${message}\n${process.env.CSSH_AUTHZ_DEBUG ? `${(error as Error).stack}\n` : ''}`);
@@ -180,13 +212,23 @@ async function check(args: string[], io: {out: (s: string) => void}): Promise<nu
   const {FileCrlNumberStore, loadTlsMaterial} = await import('@bcl/mtls');
   const {join} = await import('node:path');
   const {parseDuration} = await import('./duration.js');
+  const {openConfiguredState} = await import('./store/open.js');
   const config = loadServiceConfig(file);
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
   const rules = new AccessRules(loadYamlFile(config.rules, rulesSchema), parseDuration(config.certificates.maxTtl)!);
-  // Read-only: check compares the CRLs with the numbers the service saw, records nothing.
-  await loadTlsMaterial(config.tls, {crlNumbers: new FileCrlNumberStore(join(config.stateDir, 'crl-numbers.json')), record: false});
   if (config.secretsKey) (await import('./secrets.js')).SecretsKey.load(config.secretsKey);
-  io.out(`${file}: valid\n  CA: ${ca.publicLine}\n  rules: ${config.rules}: ${rules.summary()}\n  listen: ${config.listen}\n`);
+  // Read-only: check compares the CRLs with the numbers the service saw, records nothing. A
+  // database is opened (reachable, schema current); a state directory is not created.
+  const state = config.state;
+  const opened = state.kind === 'database' ? await openConfiguredState(config) : undefined;
+  try {
+    const crlNumbers = state.kind === 'files' ? new FileCrlNumberStore(join(state.stateDir, 'crl-numbers.json')) : opened!.crlNumbers;
+    await loadTlsMaterial(config.tls, {crlNumbers, record: false});
+    const where = state.kind === 'files' ? `state directory ${state.stateDir}` : opened!.store.description;
+    io.out(`${file}: valid\n  CA: ${ca.publicLine}\n  rules: ${config.rules}: ${rules.summary()}\n  listen: ${config.listen}\n  state: ${where}\n`);
+  } finally {
+    await opened?.store.close();
+  }
   return EXIT.ok;
 }
 
@@ -259,11 +301,64 @@ async function secretsKey(args: string[], io: {out: (s: string) => void}): Promi
 async function openState(file: string) {
   const {loadServiceConfig} = await import('./config.js');
   const {loadCa} = await import('./ca.js');
-  const {FileStore} = await import('./store/file-store.js');
+  const {openConfiguredState} = await import('./store/open.js');
   const config = loadServiceConfig(file);
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
-  const store = await FileStore.open({stateDir: config.stateDir, auditLog: config.auditLog});
+  const {store} = await openConfiguredState(config);
   return {config, ca, store};
+}
+
+async function dbMigrate(args: string[], io: {out: (s: string) => void}): Promise<number> {
+  const {values} = parseArgs({args, strict: true, allowPositionals: false, options: {config: {type: 'string', short: 'c'}, 'owner-url-env': {type: 'string'}, 'owner-url-file': {type: 'string'}, json: {type: 'boolean'}}});
+  if (!values.config) throw new UsageError('--config <file> is required (its database section names the database)');
+  if (values['owner-url-env'] && values['owner-url-file']) throw new UsageError('give at most one of --owner-url-env and --owner-url-file');
+  const {loadServiceConfig, databaseUrl, readConnectionString} = await import('./config.js');
+  const config = loadServiceConfig(values.config);
+  const applicationUrl = databaseUrl(config);
+  const ownerSource = values['owner-url-file'] ? {file: values['owner-url-file']} : values['owner-url-env'] ? {env: values['owner-url-env']} : undefined;
+  const ownerUrl = ownerSource ? readConnectionString(ownerSource, (m) => new UsageError(`${values['owner-url-file'] ? '--owner-url-file' : '--owner-url-env'}: ${m}`)) : applicationUrl;
+  const {migrateDatabase} = await import('./store/schema.js');
+  const {redactUrl} = await import('@bcl/postgres');
+  const result = await migrateDatabase({ownerUrl, applicationUrl});
+  const where = redactUrl(applicationUrl);
+  io.out(
+    values.json
+      ? `${JSON.stringify({database: where, ...result}, null, 2)}\n`
+      : `${where}: ${result.applied.length > 0 ? `applied ${result.applied.join(', ')}` : 'the schema is current'}${result.applicationRole ? `; role ${result.applicationRole} may use exactly what cssh-authz needs` : ''}\n`,
+  );
+  return EXIT.ok;
+}
+
+async function dbImport(args: string[], io: {out: (s: string) => void}): Promise<number> {
+  const {values} = parseArgs({args, strict: true, allowPositionals: false, options: {config: {type: 'string', short: 'c'}, 'from-state': {type: 'string'}, 'from-audit-log': {type: 'string'}, json: {type: 'boolean'}}});
+  if (!values.config) throw new UsageError('--config <file> is required (its database section names the database to move the state into)');
+  if (!values['from-state']) throw new UsageError('--from-state <dir> is required (the stateDir of the single-node configuration)');
+  if (!values['from-audit-log']) throw new UsageError('--from-audit-log <file> is required (the auditLog of the single-node configuration)');
+  const {resolve} = await import('node:path');
+  const {loadServiceConfig} = await import('./config.js');
+  const config = loadServiceConfig(values.config);
+  if (config.state.kind !== 'database') throw new UsageError(`--config: ${values.config} has no database section: name the configuration of the replicas`);
+  const from = {stateDir: resolve(values['from-state']), auditLog: resolve(values['from-audit-log'])};
+  // Everything is read (and checked) before the database is touched.
+  const {FileStore} = await import('./store/file-store.js');
+  const snapshot = FileStore.readState(from.stateDir, from.auditLog);
+  const {openConfiguredState} = await import('./store/open.js');
+  const {importState} = await import('./store/import.js');
+  const {PostgresStore} = await import('./store/postgres-store.js');
+  const {userInfo} = await import('node:os');
+  const {store} = await openConfiguredState(config);
+  try {
+    if (!(store instanceof PostgresStore)) throw new UsageError(`--config: ${values.config} has no database section`);
+    const summary = await importState(store, snapshot, {...from, by: userInfo().username, at: new Date()});
+    io.out(
+      values.json
+        ? `${JSON.stringify({database: store.description, ...summary}, null, 2)}\n`
+        : `${from.stateDir} -> ${store.description}: ${summary.certificates} certificates, ${summary.revocations} revocations (KRL version ${summary.krlVersion}), keyring version ${summary.keyringVersion}, ${summary.totpEnrolments} TOTP enrolments, ${summary.crlIssuers} CRL numbers, ${summary.auditEvents} audit events\nThe state directory was left as it was; start the replicas with this configuration.\n`,
+    );
+  } finally {
+    await store.close();
+  }
+  return EXIT.ok;
 }
 
 async function caRotate(args: string[], io: {out: (s: string) => void; err: (s: string) => void}): Promise<number> {

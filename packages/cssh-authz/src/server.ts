@@ -1,9 +1,9 @@
+import {constants} from 'node:crypto';
 import {createServer, type Server} from 'node:https';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {join} from 'node:path';
 import type {TLSSocket} from 'node:tls';
-import {checkPeer, FileCrlNumberStore, loadTlsMaterial, watchFiles, watchTlsMaterial} from '@bcl/mtls';
+import {checkPeer, loadTlsMaterial, watchFiles, watchTlsMaterial} from '@bcl/mtls';
 import {loadCa} from './ca.js';
 import type {ServiceConfig} from './config.js';
 import {parseDuration} from './duration.js';
@@ -12,10 +12,12 @@ import type {Logger} from './log.js';
 import {RulesSource} from './rules-source.js';
 import {SecretsKey} from './secrets.js';
 import {AuthzService, type CallContext, ServiceError} from './service.js';
-import {FileStore} from './store/file-store.js';
-import type {AuthzStore} from './store/types.js';
+import {type OpenedState, openConfiguredState} from './store/open.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** The longest a GET /v1/krl?wait= is held, and how often a held one looks at the KRL without a notification. */
+const MAX_KRL_WAIT_SECONDS = 60;
+const CHANGE_CHECK_MS = 1000;
 
 export interface RunningAuthz {
   /** https://host:port */
@@ -32,15 +34,21 @@ export interface RunningAuthz {
  * Starts the service: loads everything first (any problem is thrown before listening), then
  * serves HTTPS with client certificates requested, and watches the rules and TLS files.
  */
-export async function startAuthz(config: ServiceConfig, log: Logger, options: {now?: () => Date; watchIntervalMs?: number; store?: AuthzStore} = {}): Promise<RunningAuthz> {
+export async function startAuthz(config: ServiceConfig, log: Logger, options: {now?: () => Date; watchIntervalMs?: number; state?: OpenedState} = {}): Promise<RunningAuthz> {
   const now = options.now ?? (() => new Date());
   const ca = loadCa(config.ca.key, config.ca.passphraseFile);
   const secrets = config.secretsKey ? SecretsKey.load(config.secretsKey) : undefined;
   const rules = new RulesSource(config.rules, parseDuration(config.certificates.maxTtl)!, log);
-  // The highest CRL number seen per issuer survives restarts: an older CRL never un-revokes.
-  const crlNumbers = new FileCrlNumberStore(join(config.stateDir, 'crl-numbers.json'));
-  const tls = await loadTlsMaterial(config.tls, {crlNumbers});
-  const store = options.store ?? (await FileStore.open({stateDir: config.stateDir, auditLog: config.auditLog, now}));
+  // The highest CRL number seen per issuer survives restarts (and is shared by replicas): an older CRL never un-revokes.
+  const opened = options.state ?? (await openConfiguredState(config, {now, onWarning: (m) => log.warn(m)}));
+  const {store, crlNumbers} = opened;
+  let tls;
+  try {
+    tls = await loadTlsMaterial(config.tls, {crlNumbers});
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const service = new AuthzService({
     ca,
     secrets,
@@ -54,7 +62,8 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
   await service.caKeys();
   if (!secrets && rules.current.spec.grants.some((g) => g.mfa)) log.warn('rules: a grant requires mfa: totp, but no secretsKey is configured: such certificates cannot be issued');
 
-  const server: Server = createServer(tls.serverOptions, (req, res) => {
+  // No TLS renegotiation: a connection's client certificate cannot change, so its identity is checked once.
+  const server: Server = createServer({...tls.serverOptions, secureOptions: (tls.serverOptions.secureOptions ?? 0) | constants.SSL_OP_NO_RENEGOTIATION}, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error(`${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
       if (!res.headersSent) send(res, 500, {error: {code: 'internal', message: 'internal error'}});
@@ -69,6 +78,9 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
   const tlsReloader = watchTlsMaterial(server, config.tls, tls, {crlNumbers, log, ...(options.watchIntervalMs ? {intervalMs: options.watchIntervalMs} : {})});
   const stopWatching = [watchFiles([config.rules], () => rules.reload('file changed'), options.watchIntervalMs), () => tlsReloader.stop()];
 
+  /** The verified person of each connection (the TLS handshake's certificate, fixed for the connection). */
+  const people = new WeakMap<TLSSocket, CallContext['identity']>();
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://cssh-authz');
     const route = `${req.method} ${url.pathname}`;
@@ -82,9 +94,14 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
         return sendText(res, 200, await service.caPublicKey(), 'text/plain; charset=utf-8');
       case '/v1/krl': {
         if (!allow(req, res, 'GET')) return;
-        const krl = await service.krl();
+        const wait = url.searchParams.get('wait');
+        if (wait !== null && !/^\d{1,2}$/.test(wait)) return send(res, 400, {error: {code: 'invalid_request', message: `wait: expected whole seconds from 0 to ${MAX_KRL_WAIT_SECONDS}`}});
+        const seen = req.headers['if-none-match'];
+        let krl = await service.krl();
+        // A long poll: a host that has the current KRL is answered when it changes (or at the end of the wait).
+        if (wait !== null && seen === krl.etag) krl = await krlChange(res, seen, Math.min(Number(wait), MAX_KRL_WAIT_SECONDS) * 1000);
         const etag = krl.etag;
-        if (req.headers['if-none-match'] === etag) {
+        if (seen === etag) {
           res.writeHead(304, {etag});
           res.end();
           return;
@@ -125,6 +142,27 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
     }
   }
 
+  /**
+   * The KRL once its ETag is no longer `seen`, or the same one after `waitMs`: woken by the
+   * store's notifications, and checking at least every CHANGE_CHECK_MS (a notification can be lost).
+   */
+  async function krlChange(res: ServerResponse, seen: string, waitMs: number): Promise<Awaited<ReturnType<AuthzService['krl']>>> {
+    const deadline = Date.now() + waitMs;
+    let gone = false;
+    // The host hung up (or the server is closing): stop waiting for it.
+    res.once('close', () => (gone = true));
+    let krl = await service.krl();
+    while (krl.etag === seen && !gone && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const done = () => (clearTimeout(timer), unwatch(), resolve());
+        const timer = setTimeout(done, Math.min(CHANGE_CHECK_MS, Math.max(0, deadline - Date.now())));
+        const unwatch = store.watch(done);
+      });
+      krl = await service.krl();
+    }
+    return krl;
+  }
+
   /** A POST by a verified PKI client with a JSON body: the answer of `work`, or its refusal. */
   async function callerPost(req: IncomingMessage, res: ServerResponse, route: string, source: string, status: number, work: (call: CallContext, body: unknown) => Promise<unknown>): Promise<void> {
     if (!allow(req, res, 'POST')) return;
@@ -141,10 +179,16 @@ export async function startAuthz(config: ServiceConfig, log: Logger, options: {n
 
   /** The verified caller, or a 401/403 (audited) naming why. */
   async function authenticate(req: IncomingMessage, res: ServerResponse, route: string, source: string): Promise<CallContext | undefined> {
-    const peer = checkPeer(req.socket as TLSSocket, {kinds: ['person']});
+    const socket = req.socket as TLSSocket;
+    const known = people.get(socket);
+    if (known) return {identity: known, source};
+    const peer = checkPeer(socket, {kinds: ['person']});
     if (peer.ok) {
       const {email, subject, x509Serial, issuer} = peer.identity;
-      return {identity: {email: email!, subject, x509Serial, issuer}, source};
+      const identity = {email: email!, subject, x509Serial, issuer};
+      // Kept-alive connections ask many times; reading the certificate costs more than signing.
+      people.set(socket, identity);
+      return {identity, source};
     }
     await store.audit({
       time: now().toISOString(),

@@ -7,7 +7,8 @@ import {ServiceError} from './errors.js';
 import {type CaKeys, caKeysAt, openSealedCa} from './keyring.js';
 import {type AccessRules, MAX_TTL_SECONDS, principal} from './rules.js';
 import type {SecretsKey} from './secrets.js';
-import type {AuthzStore, CaKeyRecord, IssuedRecord} from './store/types.js';
+import {isStoreUnavailable} from './store/errors.js';
+import type {AuditEvent, AuthzStore, CaKeyRecord, IssuedRecord} from './store/types.js';
 import {type TotpEnrolmentShown, TotpFactor, type TotpSettings} from './totp.js';
 import {formatPath} from './yaml-file.js';
 
@@ -162,6 +163,7 @@ export class AuthzService {
             extensions,
           },
           ca.key,
+          {subject: publicKey},
         );
         const record: IssuedRecord = {
           serial: serial.toString(),
@@ -209,7 +211,7 @@ export class AuthzService {
       });
     } catch (error) {
       const refusal = asServiceError(error);
-      await this.deps.store.audit({
+      await this.auditRefusal(refusal, {
         time: this.deps.now().toISOString(),
         event: 'certificate.refused',
         ...who,
@@ -245,12 +247,24 @@ export class AuthzService {
     return {hostname, logins: this.deps.rules().loginsOn(hostname)};
   }
 
+  /**
+   * Audits a refusal before it is answered. When the database is what failed, the audit cannot be
+   * written either: the caller still gets the 503 (nothing was issued or changed).
+   */
+  private async auditRefusal(refusal: ServiceError, event: AuditEvent): Promise<void> {
+    try {
+      await this.deps.store.audit(event);
+    } catch (error) {
+      if (!(refusal.code === 'unavailable' && isStoreUnavailable(error))) throw error;
+    }
+  }
+
   private async audited<T>(event: string, who: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
       const refusal = asServiceError(error);
-      await this.deps.store.audit({time: this.deps.now().toISOString(), event, ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
+      await this.auditRefusal(refusal, {time: this.deps.now().toISOString(), event, ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
       throw refusal;
     }
   }
@@ -324,7 +338,7 @@ export class AuthzService {
       }));
     } catch (error) {
       const refusal = asServiceError(error);
-      await this.deps.store.audit({time: this.deps.now().toISOString(), event: 'revoke.refused', ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
+      await this.auditRefusal(refusal, {time: this.deps.now().toISOString(), event: 'revoke.refused', ...who, status: refusal.status, code: refusal.code, reason: refusal.message});
       throw refusal;
     }
   }
@@ -367,6 +381,7 @@ function parseTtl(ttl: number | string): number {
 
 function asServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
+  if (isStoreUnavailable(error)) return new ServiceError(503, 'unavailable', 'the service cannot reach its database right now; try again shortly');
   return new ServiceError(500, 'internal', `internal error: ${(error as Error).message}`);
 }
 

@@ -4,6 +4,7 @@ import {execFileSync, spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {connect as tlsConnect} from 'node:tls';
 import {createOpensslPki, type CsshAuthz, type IssuedX509, type OpensslPki, repoRoot, run, startCsshAuthz, waitFor} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
@@ -149,6 +150,17 @@ describe('refusals', () => {
     expect(authz.audit().filter((r) => r.event === 'request.refused').map((r) => r.code)).toEqual(['no_client_certificate', 'client_certificate_rejected', 'client_certificate_rejected']);
   });
 
+  it('refuses TLS renegotiation: the certificate of a connection is the one of its handshake, read once', async () => {
+    const socket = tlsConnect({port: Number(new URL(authz.url).port), host: '127.0.0.1', servername: 'localhost', ca: readFileSync(pki.caCert), cert: readFileSync(ann.cert), key: readFileSync(ann.key), maxVersion: 'TLSv1.2'});
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const refused = await new Promise<Error>((resolve) => {
+      socket.once('error', resolve);
+      socket.renegotiate({}, (error) => error && resolve(error));
+    });
+    socket.destroy();
+    expect(refused).toMatchObject({code: 'ERR_SSL_NO_RENEGOTIATION'});
+  });
+
   it('refuses bad input with 400 and the reason', async () => {
     const pub = userKey().pub;
     const cases: [unknown, RegExp][] = [
@@ -221,6 +233,30 @@ describe('revocation', () => {
 });
 
 describe('what hosts fetch', () => {
+  it('holds GET /v1/krl?wait= of a host that has the current KRL until a revocation changes it, else answers 304 when the wait ends', async () => {
+    const etag = String((await authz.get('/v1/krl')).headers.etag);
+    let t0 = Date.now();
+    const unchanged = await authz.request('/v1/krl?wait=1', {headers: {'if-none-match': etag}});
+    expect(unchanged.status).toBe(304);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    const anns = (await issue(ann, {publicKey: userKey().pub, principals: ['ops']})).json;
+    t0 = Date.now();
+    const held = authz.request('/v1/krl?wait=30', {method: 'HEAD', headers: {'if-none-match': etag}});
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await authz.request('/v1/revoke', {json: {serial: anns.serial}, client: ann})).status).toBe(200);
+    const changed = await held;
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // Without If-None-Match, or with an old ETag, the KRL comes at once; a bad wait is a 400.
+    t0 = Date.now();
+    expect((await authz.request('/v1/krl?wait=30', {headers: {'if-none-match': etag}})).status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const bad = await authz.request('/v1/krl?wait=forever', {});
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toBe('wait: expected whole seconds from 0 to 60');
+  });
+
   it('serves the CA key and the principals a login may use on a host, with the grant restrictions', async () => {
     const ca = await authz.get('/v1/ca.pub');
     expect(ca.status).toBe(200);

@@ -10,7 +10,8 @@ export interface Answer {
 
 /** What cssh-daemon asks cssh-authz, over HTTPS; the host's certificate is its client certificate. */
 export interface AuthzHttp {
-  get(path: string, headers?: Record<string, string>): Promise<Answer>;
+  /** `options.timeoutSeconds` replaces requestTimeout (a long poll); `signal` gives up early. */
+  get(path: string, headers?: Record<string, string>, options?: {timeoutSeconds?: number; signal?: AbortSignal; method?: 'GET' | 'HEAD'}): Promise<Answer>;
 }
 
 export class UnreachableError extends Error {
@@ -27,12 +28,14 @@ const MAX_BODY = 16 * 1024 * 1024;
 export function authzHttp(config: Pick<DaemonConfig, 'server' | 'serverCa' | 'identity' | 'requestTimeoutSeconds'>): AuthzHttp {
   const ca = config.serverCa ? readFileSync(config.serverCa) : undefined;
   return {
-    get(path, headers = {}) {
+    get(path, headers = {}, options = {}) {
       // Read per request: a renewed host certificate is used from the next cycle on.
       const identity = config.identity ? {cert: readFileSync(config.identity.cert), key: readFileSync(config.identity.key)} : {};
       const url = `${config.server}${path}`;
       return new Promise<Answer>((resolve, reject) => {
-        const req = request(url, {method: 'GET', agent: false, headers: {accept: '*/*', ...headers}, signal: AbortSignal.timeout(config.requestTimeoutSeconds * 1000), ...(ca ? {ca} : {}), ...identity}, (res) => {
+        const timeout = options.timeoutSeconds ?? config.requestTimeoutSeconds;
+        const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeout * 1000)]) : AbortSignal.timeout(timeout * 1000);
+        const req = request(url, {method: options.method ?? 'GET', agent: false, headers: {accept: '*/*', ...headers}, signal, ...(ca ? {ca} : {}), ...identity}, (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (c: Buffer) => {
@@ -43,7 +46,7 @@ export function authzHttp(config: Pick<DaemonConfig, 'server' | 'serverCa' | 'id
           res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks)}));
           res.on('error', (e) => reject(new UnreachableError(`GET ${url}: ${e.message}`)));
         });
-        req.on('error', (e) => reject(new UnreachableError(e.name === 'AbortError' || e.name === 'TimeoutError' ? `GET ${url}: no answer within ${config.requestTimeoutSeconds}s` : `cannot reach ${url}: ${e.message}`)));
+        req.on('error', (e) => reject(new UnreachableError(e.name === 'AbortError' || e.name === 'TimeoutError' ? `GET ${url}: no answer within ${timeout}s` : `cannot reach ${url}: ${e.message}`)));
         req.end();
       });
     },

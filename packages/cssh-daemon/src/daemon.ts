@@ -110,7 +110,9 @@ export async function runDaemon(deps: DaemonDeps, signal: AbortSignal, wake: {on
   let poke: (() => void) | undefined;
   wake.on(() => poke?.());
   while (!signal.aborted) {
+    const startedAt = Date.now();
     status = await syncOnce(deps, status);
+    const waiting = new AbortController();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, deps.config.intervalSeconds * 1000);
       poke = () => {
@@ -118,6 +120,26 @@ export async function runDaemon(deps: DaemonDeps, signal: AbortSignal, wake: {on
         resolve();
       };
       signal.addEventListener('abort', poke, {once: true});
+      // A revocation wakes the next cycle at once: the service holds this request until the KRL changes.
+      // Not while the last KRL was refused (the host would ask again and again), and at most one cycle a second.
+      if (!status.krl.error) void krlChanged(deps, status.krl.etag, waiting.signal).then((changed) => changed && setTimeout(() => poke?.(), Math.max(0, startedAt + 1000 - Date.now())));
     });
+    waiting.abort();
+  }
+}
+
+/**
+ * Asks the service to answer when the KRL is no longer the one with `etag` (a long poll,
+ * HEAD /v1/krl?wait=, for at most the interval); true when it changed. Anything else (the wait
+ * ended, an error, a service that answers at once) is false: the interval stays the schedule.
+ */
+export async function krlChanged(deps: Pick<DaemonDeps, 'http' | 'config'>, etag: string | null, signal: AbortSignal): Promise<boolean> {
+  if (!etag) return false;
+  const wait = Math.min(deps.config.intervalSeconds, 60);
+  try {
+    const answer = await deps.http.get(`/v1/krl?wait=${wait}`, {'if-none-match': etag}, {method: 'HEAD', signal, timeoutSeconds: wait + deps.config.requestTimeoutSeconds});
+    return answer.status === 200 && answer.headers.etag !== etag;
+  } catch {
+    return false;
   }
 }

@@ -2,6 +2,7 @@ import {encodeKrl, formatPublicKey, sshPublicKey} from '@bcl/openssh-formats';
 import {generateKeyPairSync} from 'node:crypto';
 import {describe, expect, it} from 'vitest';
 import type {Answer, AuthzHttp} from './client.js';
+import {krlChanged} from './daemon.js';
 import {type FileIo, refreshCaKeys, refreshKrl} from './host-files.js';
 import {assessDaemonStatus, type DaemonStatus} from './status.js';
 
@@ -106,5 +107,23 @@ describe('the status report', () => {
     expect(stale.stale).toBe(true);
     expect(stale.checks[0]).toMatchObject({status: 'fail', message: 'KRL version 4 (/h/krl): stale, last refreshed 12m ago (stale after 5m); last attempt 12m ago failed: cannot reach https://authz/v1/krl: connect ECONNREFUSED'});
     expect(assessDaemonStatus(status(null, 'refused'), new Date(at(1))).checks[0]).toMatchObject({status: 'fail', message: expect.stringContaining('never refreshed')});
+  });
+});
+
+describe('waiting for the KRL to change (a long poll between cycles)', () => {
+  const config = {intervalSeconds: 30, requestTimeoutSeconds: 5} as Parameters<typeof krlChanged>[0]['config'];
+  const poll = (answer: (headers: Record<string, string>) => Partial<Answer>) => server({'/v1/krl?wait=30': answer});
+
+  it('says changed only for a new ETag; an unchanged answer, an error or no ETag yet keep the interval', async () => {
+    const changed = poll(() => ({headers: {etag: '"krl-2"'}}));
+    expect(await krlChanged({http: changed, config}, '"krl-1"', new AbortController().signal)).toBe(true);
+    expect(changed.asked).toEqual([{path: '/v1/krl?wait=30', headers: {'if-none-match': '"krl-1"'}}]);
+    expect(await krlChanged({http: poll(() => ({status: 304, headers: {etag: '"krl-1"'}})), config}, '"krl-1"', new AbortController().signal)).toBe(false);
+    // A service without long polls answers at once with the same KRL: not a change.
+    expect(await krlChanged({http: poll(() => ({headers: {etag: '"krl-1"'}})), config}, '"krl-1"', new AbortController().signal)).toBe(false);
+    expect(await krlChanged({http: server({}), config}, '"krl-1"', new AbortController().signal)).toBe(false);
+    const none = poll(() => ({}));
+    expect(await krlChanged({http: none, config}, null, new AbortController().signal)).toBe(false);
+    expect(none.asked).toEqual([]);
   });
 });

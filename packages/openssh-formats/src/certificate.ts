@@ -1,5 +1,5 @@
 import {type KeyObject, randomBytes} from 'node:crypto';
-import {formatPublicKey, isKeyType, type KeyType, parsePublicKeyBlob, readKeyFields, sshPublicKey} from './keys.js';
+import {formatPublicKey, isKeyType, type KeyType, parsePublicKeyBlob, readKeyFields, sshPublicKey, type SshPublicKey} from './keys.js';
 import {sshSign, sshVerify} from './signature.js';
 import {packStrings, SshFormatError, SshReader, SshWriter, unpackStrings} from './wire.js';
 
@@ -87,10 +87,13 @@ function decodeOptions(data: Buffer, what: string): Record<string, string> {
   return out;
 }
 
-/** Builds and signs a certificate with the CA's private key; returns its blob and one-line form. */
-export function signCertificate(fields: CertificateFields, caKey: KeyObject, options: {nonce?: Buffer; comment?: string} = {}): {blob: Buffer; line: string} {
+/**
+ * Builds and signs a certificate with the CA's private key; returns its blob and one-line form.
+ * `subject`: the key already parsed (parsePublicKey) from `fields.publicKey`, so it is not parsed twice.
+ */
+export function signCertificate(fields: CertificateFields, caKey: KeyObject, options: {nonce?: Buffer; comment?: string; subject?: SshPublicKey} = {}): {blob: Buffer; line: string} {
   if (fields.validAfter >= fields.validBefore) throw new SshFormatError('validBefore must be after validAfter');
-  const subject = parsePublicKeyBlob(fields.publicKey);
+  const subject = options.subject?.blob.equals(fields.publicKey) ? options.subject : parsePublicKeyBlob(fields.publicKey);
   const keyFields = new SshReader(fields.publicKey, 'public key');
   keyFields.text('key type');
   const type = certificateType(subject.type);

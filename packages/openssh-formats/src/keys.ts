@@ -107,8 +107,18 @@ function importJwk(jwk: JsonWebKey, type: KeyType): KeyObject {
   }
 }
 
+/** KeyObjects never change: a CA key's encoding is computed once, not at every signature. */
+const encoded = new WeakMap<KeyObject, {type: KeyType; blob: Buffer}>();
+
 /** The OpenSSH type and wire encoding of a node:crypto public (or private) key. */
 export function sshPublicKey(key: KeyObject): {type: KeyType; blob: Buffer} {
+  let known = encoded.get(key);
+  if (!known) encoded.set(key, (known = encodePublicKey(key)));
+  // A copy: callers may write into the buffer they get.
+  return {type: known.type, blob: Buffer.from(known.blob)};
+}
+
+function encodePublicKey(key: KeyObject): {type: KeyType; blob: Buffer} {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   const jwk = pub.export({format: 'jwk'});
   const w = new SshWriter();

@@ -14,7 +14,7 @@ export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, 
 export {startSshd, ensureLoginUsers, SSHD, type SshdOptions, type SshdServer} from './sshd.js';
 export {createOpensslPki, type OpensslPki, type IssuedX509} from './openssl-pki.js';
 export {startGrafanaDouble, type GrafanaDouble} from './grafana.js';
-export {startCsshAuthz, type CsshAuthz, type CsshAuthzOptions} from './cssh-authz.js';
+export {serveCsshAuthz, startCsshAuthz, type CsshAuthz, type CsshAuthzOptions, type CsshAuthzReplica} from './cssh-authz.js';
 export {startOidcProvider, type OidcProvider, type OidcProviderOptions, type OidcUser, type OidcClient, type MintOptions} from './oidc.js';
 export {startTcpProxy, type TcpProxy} from './tcp-proxy.js';
 

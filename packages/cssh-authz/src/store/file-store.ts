@@ -24,6 +24,7 @@ export class FileStore implements AuthzStore {
   private keyring: {state: CaKeyring; stamp: string} = {state: {version: 0, keys: []}, stamp: ''};
   private totp: {enrolments: Record<string, TotpEnrolment>; failures: Record<string, string[]>} = {enrolments: {}, failures: {}};
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly watchers = new Set<() => void>();
 
   private constructor(
     private readonly dir: string,
@@ -41,26 +42,32 @@ export class FileStore implements AuthzStore {
     const issuedPath = join(dir, 'issued.jsonl');
     const store = new FileStore(dir, await AppendLog.open(issuedPath), await AppendLog.open(options.auditLog));
     const t = (options.now ?? (() => new Date()))().getTime();
-    if (existsSync(issuedPath)) {
-      const lines = readFileSync(issuedPath, 'utf8').split('\n');
-      lines.forEach((line, i) => {
-        if (!line.trim()) return;
-        let record: IssuedRecord;
-        try {
-          record = JSON.parse(line) as IssuedRecord;
-        } catch {
-          // A torn last line (crash mid-write) is skipped; anything else is corruption.
-          if (i >= lines.length - 2) return;
-          throw new Error(`${issuedPath}:${i + 1}: not a JSON line`);
-        }
-        store.serials.add(record.serial);
-        if (Date.parse(record.validBefore) > t) store.issued.set(record.serial, record);
-      });
+    for (const record of readJsonLines<IssuedRecord>(issuedPath)) {
+      store.serials.add(record.serial);
+      if (Date.parse(record.validBefore) > t) store.issued.set(record.serial, record);
     }
     store.revocationState = store.readJson('revocations.json') ?? store.revocationState;
     store.totp = store.readJson('totp.json') ?? store.totp;
     store.refreshKeyring();
     return store;
+  }
+
+  /**
+   * Everything a state directory and its audit log hold, expired certificates included (their
+   * serials are never to be drawn again), for moving them into a database. Reads only.
+   */
+  static readState(stateDir: string, auditLog: string): StateSnapshot {
+    if (!existsSync(stateDir)) throw Object.assign(new Error(`${stateDir}: no such state directory`), {code: 'ENOENT', path: stateDir});
+    if (!existsSync(auditLog)) throw Object.assign(new Error(`${auditLog}: no such audit log`), {code: 'ENOENT', path: auditLog});
+    const file = (name: string) => join(stateDir, name);
+    return {
+      issued: readJsonLines<IssuedRecord>(file('issued.jsonl')),
+      revocations: readJson(file('revocations.json')) ?? {version: 0, revocations: []},
+      keyring: readJson<CaKeyring>(file('ca-keyring.json')) ?? {version: 0, keys: []},
+      totp: readJson(file('totp.json')) ?? {enrolments: {}, failures: {}},
+      crlNumbers: readJson<Record<string, string>>(file('crl-numbers.json')) ?? {},
+      audit: readJsonLines<AuditEvent>(auditLog),
+    };
   }
 
   async issue<T>(sign: (serial: bigint) => Promise<{record: IssuedRecord; audit: AuditEvent; result: T}> | {record: IssuedRecord; audit: AuditEvent; result: T}): Promise<T> {
@@ -115,6 +122,7 @@ export class FileStore implements AuthzStore {
         next = {version: state.version + 1, revocations: [...kept, ...added]};
         this.writeJson('revocations.json', next);
         this.revocationState = next;
+        this.changed();
       }
       const outcome = {revoked: fresh.map((t) => t.serial), alreadyRevoked, krlVersion: next.version};
       await this.auditLog.append(audit(outcome));
@@ -144,6 +152,7 @@ export class FileStore implements AuthzStore {
       const next: CaKeyring = {version: expectedVersion + 1, keys: [...keys]};
       this.writeJson('ca-keyring.json', next);
       this.refreshKeyring();
+      this.changed();
       await this.auditLog.append(audit);
       return true;
     });
@@ -197,6 +206,16 @@ export class FileStore implements AuthzStore {
     await this.auditLog.append(event);
   }
 
+  /** This process's changes; a rotation by `cssh-authz ca rotate` is seen when the keyring is next read. */
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private changed(): void {
+    for (const w of this.watchers) w();
+  }
+
   async close(): Promise<void> {
     await this.tail.catch(() => undefined);
     await this.auditLog.close();
@@ -231,13 +250,7 @@ export class FileStore implements AuthzStore {
   }
 
   private readJson<T>(name: string): T | undefined {
-    const path = join(this.dir, name);
-    if (!existsSync(path)) return undefined;
-    try {
-      return JSON.parse(readFileSync(path, 'utf8')) as T;
-    } catch (error) {
-      throw new Error(`${path}: not valid JSON: ${(error as Error).message}`);
-    }
+    return readJson<T>(join(this.dir, name));
   }
 
   // To be replaced by @bcl/files' writeFileAtomic (fsync included) once it is in the tree.
@@ -246,5 +259,42 @@ export class FileStore implements AuthzStore {
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, {mode: 0o600});
     renameSync(tmp, path);
+  }
+}
+
+/** What a state directory holds (FileStore.readState). */
+export interface StateSnapshot {
+  issued: IssuedRecord[];
+  revocations: {version: number; revocations: Revocation[]};
+  keyring: CaKeyring;
+  totp: {enrolments: Record<string, TotpEnrolment>; failures: Record<string, string[]>};
+  /** The highest CRL number seen per issuer (@bcl/mtls's FileCrlNumberStore). */
+  crlNumbers: Record<string, string>;
+  audit: AuditEvent[];
+}
+
+/** The records of a JSON-lines file (none when it is absent); a torn last line (a crash mid-write) is skipped. */
+function readJsonLines<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const records: T[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      records.push(JSON.parse(line) as T);
+    } catch {
+      if (i >= lines.length - 2) return;
+      throw new Error(`${path}:${i + 1}: not a JSON line`);
+    }
+  });
+  return records;
+}
+
+function readJson<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    throw new Error(`${path}: not valid JSON: ${(error as Error).message}`);
   }
 }

@@ -131,5 +131,11 @@ export interface AuthzStore {
   /** An event that changes no state (a refusal). */
   audit(event: AuditEvent): Promise<void>;
 
+  /**
+   * Calls `listener` when the revocations or the keyring may have changed (through this store, or
+   * another replica's); returns the function that stops it. A wake-up only: read the state again.
+   */
+  watch(listener: () => void): () => void;
+
   close(): Promise<void>;
 }

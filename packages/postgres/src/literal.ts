@@ -1,0 +1,15 @@
+import pg from 'pg';
+
+/**
+ * A value as an SQL literal ('...' with quotes doubled, E'...' when it holds a backslash), for the
+ * few statements sent as one text in a single round trip (the simple query protocol takes no
+ * parameters). Everything else uses parameters.
+ */
+export function escapeLiteral(value: string): string {
+  return pg.escapeLiteral(value);
+}
+
+/** A name as an SQL identifier ("..." with quotes doubled). */
+export function escapeIdentifier(name: string): string {
+  return pg.escapeIdentifier(name);
+}
