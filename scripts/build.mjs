@@ -50,6 +50,31 @@ for (const dir of packages) {
   if (verbose) process.stderr.write(`build: ${dir}: ${Object.keys(manifest.commands).length} commands\n`);
 }
 
+// Checkout bundles (<package>/.bundle): the launchers in bin/ run bcl and the tools from one
+// esbuild bundle each, as releases do, because resolving and loading hundreds of modules from
+// node_modules costs more than a fast command's whole budget (docs/performance.md). Rebuilt when
+// any package's compiled output, a manifest or the lockfile is newer than the bundle.
+if (only.length === 0 && !process.env.BCL_NO_CHECKOUT_BUNDLES) await writeCheckoutBundles();
+
+async function writeCheckoutBundles() {
+  const {bundleOclifPackage} = await import(pathToFileURL(join(root, 'packages', 'release', 'dist', 'bundle.js')).href);
+  const {workspacePackages} = await import(pathToFileURL(join(root, 'bcl', 'dist', 'tools.js')).href);
+  const tools = workspacePackages(root).filter((p) => p.pjson.bcl?.tool && p.pjson.oclif?.bin);
+  const configOf = (p) => (p.pjson.bcl?.config ? join(p.root, p.pjson.bcl.config) : undefined);
+  const inputs = [join(root, 'pnpm-lock.yaml'), join(root, 'bcl', 'dist', '.tsbuildinfo'), ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d, 'dist', '.tsbuildinfo'))];
+  const targets = [{root: join(root, 'bcl'), siblings: tools}, ...tools.map((t) => ({root: t.root, siblings: tools.filter((o) => o.root !== t.root)}))];
+  for (const target of targets) {
+    const out = join(target.root, '.bundle');
+    const stamp = join(out, '.built');
+    const newest = Math.max(...[...inputs, join(target.root, 'oclif.manifest.json'), join(target.root, 'dist', 'help.json')].filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
+    if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) continue;
+    const siblingConfigs = Object.fromEntries(target.siblings.map((t) => [t.pjson.oclif.bin, configOf(t)]).filter(([, file]) => file));
+    await bundleOclifPackage({packageRoot: target.root, outDir: out, workspaceRoot: root, siblingConfigs, checkout: root});
+    writeFileSync(stamp, '');
+    if (verbose) process.stderr.write(`build: ${out}\n`);
+  }
+}
+
 /**
  * The bcl host's root help also lists what it runs from other packages, found by their "bcl"
  * section as the host itself finds them (bcl/src/tools.ts): the tools it mounts (`bcl svctl ...`

@@ -14,6 +14,8 @@ export interface BclPackageSection {
   namespace?: string;
   config?: string;
   doctor?: string;
+  /** In a checkout's bundle (scripts/build.mjs): the workspace root. */
+  checkout?: string;
 }
 
 export interface PackageJson {
@@ -58,7 +60,12 @@ export function workspaceTools(workspaceRoot: string): Record<string, string> {
  * This runs on every `bcl` start: a directory listing and a few small package.json files.
  */
 export function toolRoots(bclBinUrl: string): Record<string, string> {
-  return workspaceTools(resolve(bclRootOf(bclBinUrl), '..'));
+  const bclRoot = bclRootOf(bclBinUrl);
+  const checkout = readPackageJsonIfAny(bclRoot)?.bcl?.checkout;
+  const tools = workspaceTools(checkout ?? resolve(bclRoot, '..'));
+  // The bundled bcl of a checkout runs the tools' bundles too (scripts/build.mjs writes them).
+  if (checkout) for (const [name, root] of Object.entries(tools)) if (existsSync(join(root, '.bundle', 'package.json'))) tools[name] = join(root, '.bundle');
+  return tools;
 }
 
 /**
@@ -87,7 +94,7 @@ export function hostMounts(bclBinUrl: string, env: Record<string, string | undef
   for (const [tool, root] of Object.entries(hostToolRoots(bclBinUrl, env))) mounts[tool] = {root, keepWord: false};
   const bclRoot = bclRootOf(bclBinUrl);
   if (!existsSync(join(dirname(bclRoot), 'release.json'))) {
-    for (const {root, pjson} of workspacePackages(resolve(bclRoot, '..'))) {
+    for (const {root, pjson} of workspacePackages(readPackageJsonIfAny(bclRoot)?.bcl?.checkout ?? resolve(bclRoot, '..'))) {
       const topic = pjson.bcl?.hostTopic;
       if (topic && !Object.hasOwn(mounts, topic)) mounts[topic] = {root, keepWord: true};
     }

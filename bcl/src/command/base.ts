@@ -33,8 +33,8 @@ export type Envelope =
   | {ok: false; error: {code: string; message: string; hint?: string; details?: unknown}; warnings: string[]};
 
 interface BclPjson {
-  /** gate: the version gate module a release names (the distribution client's). */
-  bcl?: {namespace?: string; config?: string; gate?: string};
+  /** gate: the version gate module a release names (the distribution client's); siblingConfigs: a checkout bundle's other tools' config modules. */
+  bcl?: {namespace?: string; config?: string; gate?: string; siblingConfigs?: Record<string, string>};
 }
 
 /** What a release's version gate is told about the command, before it runs. */
@@ -189,8 +189,13 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
    * other tools installed beside it, so a configuration is valid or invalid the same for every tool.
    */
   protected async configNamespaces(): Promise<ConfigNamespace[]> {
-    const own = await loadPluginNamespace(this.config.root, this.config.pjson as BclPjson);
-    const all = [bclNamespace, ...(own ? [own] : []), ...(await siblingNamespaces(this.config.bin))];
+    const pjson = this.config.pjson as BclPjson;
+    const own = await loadPluginNamespace(this.config.root, pjson);
+    // A checkout's bundle carries the other tools' config modules; otherwise they are found on disk.
+    const siblings = pjson.bcl?.siblingConfigs
+      ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map((file) => loadPluginNamespace(this.config.root, {bcl: {config: file}})))
+      : await siblingNamespaces(this.config.bin);
+    const all = [bclNamespace, ...(own ? [own] : []), ...siblings.filter((ns): ns is ConfigNamespace => ns !== undefined)];
     return all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
   }
 

@@ -23,6 +23,14 @@ export interface BundleOptions {
   build?: Record<string, unknown>;
   /** The version gate module (the distribution client's, built): bundled and named in package.json, so the command base runs it. */
   gate?: string;
+  /**
+   * Other tools' configuration modules (bin name -> built module), bundled and named in
+   * package.json ("bcl": {"siblingConfigs"}), so a checkout's bundled tool validates every
+   * namespace of the workspace as the unbundled one does. Releases leave it out.
+   */
+  siblingConfigs?: Record<string, string>;
+  /** A checkout's bundle: the workspace root, so the bundled bcl finds the workspace's tools. */
+  checkout?: string;
 }
 
 interface PackageJson {
@@ -82,6 +90,11 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     for (const file of [pkg.pjson.bcl?.config, pkg.pjson.bcl?.doctor]) if (file) entries[pkg.to + stripJs(file)] = join(pkg.from, file);
   }
   if (options.gate) entries[stripJs(GATE_ENTRY)] = options.gate;
+  const siblings: Record<string, string> = {};
+  for (const [name, file] of Object.entries(options.siblingConfigs ?? {})) {
+    siblings[name] = `./dist/siblings/${name}.js`;
+    entries[stripJs(siblings[name])] = file;
+  }
 
   const esbuild = await loadEsbuild();
   rmSync(outDir, {recursive: true, force: true});
@@ -118,19 +131,22 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     writeFileSync(join(dest, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     // oclif loads a core plugin only when it is also a dependency.
     const plugins = isRoot ? Object.fromEntries(packages.slice(1).map((p) => [p.pjson.name, p.pjson.version])) : {};
-    const gate = isRoot && options.gate ? GATE_ENTRY : undefined;
-    writeFileSync(join(dest, 'package.json'), `${JSON.stringify(trimPackageJson(pkg.pjson, isRoot ? version : pkg.pjson.version, plugins, isRoot ? options.build : undefined, gate), null, 2)}\n`);
+    const extra: Record<string, unknown> = {};
+    if (isRoot && options.gate) extra.gate = GATE_ENTRY;
+    if (isRoot && Object.keys(siblings).length > 0) extra.siblingConfigs = siblings;
+    if (isRoot && options.checkout) extra.checkout = options.checkout;
+    writeFileSync(join(dest, 'package.json'), `${JSON.stringify(trimPackageJson(pkg.pjson, isRoot ? version : pkg.pjson.version, plugins, isRoot ? options.build : undefined, extra), null, 2)}\n`);
     if (isRoot) copyFileSync(helpFile, join(dest, 'dist', 'help.json'));
   }
   return {name: pjson.name, version, bin: pjson.oclif.bin, files: Object.keys(result.metafile?.outputs ?? {}).length};
 }
 
 /** package.json as a release needs it: what oclif and bcl read; dependencies only for bundled plugins. */
-function trimPackageJson(pjson: PackageJson, version: string, plugins: Record<string, string>, build?: Record<string, unknown>, gate?: string): Record<string, unknown> {
+function trimPackageJson(pjson: PackageJson, version: string, plugins: Record<string, string>, build: Record<string, unknown> | undefined, extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {name: pjson.name, version};
   for (const key of ['description', 'type', 'license', 'bin', 'oclif'] as const) if (pjson[key] !== undefined) out[key] = pjson[key];
   if (Object.keys(plugins).length > 0) out.dependencies = plugins;
-  if (pjson.bcl || build || gate) out.bcl = {...pjson.bcl, ...(build ? {build} : {}), ...(gate ? {gate} : {})};
+  if (pjson.bcl || build || Object.keys(extra).length > 0) out.bcl = {...pjson.bcl, ...(build ? {build} : {}), ...extra};
   return out;
 }
 
