@@ -196,3 +196,54 @@ export async function buildCaCertificate(p: CaCertificateParams): Promise<string
   });
   return cert.toString('pem');
 }
+
+export interface OcspResponderParams {
+  issuer: Issuer;
+  /** The responder's own public key (its private key stays with the responder). */
+  publicKey: KeyObject;
+  commonName: string;
+  now: Date;
+  days: number;
+  serial?: string | undefined;
+}
+
+/** id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): relying parties need not check the responder's own status. */
+const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
+
+/**
+ * A delegated OCSP responder certificate (RFC 6960 4.2.2.2): issued by the CA whose certificates
+ * it answers for, CA:FALSE, digitalSignature, the OCSPSigning extended key usage and
+ * ocsp-nocheck, short-lived (the responder makes a new one before it expires).
+ */
+export async function buildOcspResponderCertificate(p: OcspResponderParams): Promise<IssuedLeaf> {
+  const issuerCert = new x509.X509Certificate(p.issuer.certPem);
+  const serial = p.serial === undefined ? randomSerial() : checkSerial(p.serial);
+  const validity = validityPeriod({now: p.now, maxDays: p.days, issuerNotAfter: issuerCert.notAfter});
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial,
+    subject: [{CN: [p.commonName]}],
+    issuer: issuerCert.subjectName,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    publicKey: spki(p.publicKey),
+    signingKey: signingKey(p.issuer.key),
+    signingAlgorithm: signingAlgorithm(p.issuer.key),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.ocspSigning], false),
+      new x509.Extension(OCSP_NOCHECK, false, new Uint8Array([0x05, 0x00])),
+      await x509.SubjectKeyIdentifierExtension.create(spki(p.publicKey)),
+      await x509.AuthorityKeyIdentifierExtension.create(spki(p.issuer.key)),
+    ],
+  });
+  return {
+    pem: cert.toString('pem'),
+    serial: normalizeSerial(cert.serialNumber) ?? serial,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    commonName: p.commonName,
+    keyUsage: ['digitalSignature'],
+    lifetimeCapped: false,
+  };
+}
