@@ -20,3 +20,4 @@ export {startTcpProxy, type TcpProxy} from './tcp-proxy.js';
 export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-daemon.js';
 
 export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';
+export {startPkiServer, DEFAULT_SERVER_POLICY, type PkiServer, type PkiServerOptions, type PkiServerReplica} from './pki-server.js';
