@@ -62,6 +62,8 @@ export interface PkiServerOptions {
   allowedDomains?: string[];
   /** Extra configuration (YAML lines appended), e.g. rate limits or admins. */
   extraConfig?: string;
+  /** Extra lines of the oidc mapping (indented by the harness), e.g. "acceptSchemelessIssuer: true". */
+  oidcConfig?: string[];
   env?: Record<string, string>;
   /** A public URL other than the first replica (e.g. a proxy in front). */
   publicUrl?: string;
@@ -142,6 +144,7 @@ export async function startPkiServer(options: PkiServerOptions): Promise<PkiServ
       `  allowedDomains: [${(options.allowedDomains ?? ['example.com']).join(', ')}]`,
       `  cli: {clientId: ${options.cliClientId ?? options.oidc.clients[0]!.clientId}}`,
       ...(options.web ? [`  web: {clientId: ${options.web.clientId}, clientSecret: {file: web-secret}}`] : []),
+      ...(options.oidcConfig ?? []).map((l) => `  ${l}`),
       'sessions: {secureCookie: false}',
       'auditLog: audit.jsonl',
       options.extraConfig ?? '',
