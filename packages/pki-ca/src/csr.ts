@@ -1,6 +1,7 @@
 /** PKCS#10 certificate requests: made by a requester with the new key, checked by the CA. */
 import {createPublicKey, type KeyObject} from 'node:crypto';
-import {invalid} from './errors.js';
+import {invalid, refused} from './errors.js';
+import {classifyKey} from './keys.js';
 import type {San, SanType} from './policy.js';
 import {signingAlgorithm, signingKey, verifyingKey, x509} from './webcrypto.js';
 
@@ -36,6 +37,12 @@ export async function parseCsr(pem: string, file: string): Promise<ParsedCsr> {
   } catch (error) {
     throw invalid('csr_invalid', `${file} is not a PKCS#10 certificate request: ${(error as Error).message}`, {details: {file}});
   }
+  // A weak key is refused whatever its signature (WebCrypto cannot even check a P-192 one).
+  const early = publicKeyOf(csr);
+  const kind = early ? classifyKey(early) : undefined;
+  if (kind && typeof kind !== 'string' && kind.weak) {
+    throw refused('key_refused', `${file} carries a weak ${kind.unsupported} key; it is refused whatever the policy says`, {details: {file, key: kind.unsupported}});
+  }
   let ok = false;
   try {
     ok = await csr.verify();
@@ -65,4 +72,12 @@ export async function parseCsr(pem: string, file: string): Promise<ParsedCsr> {
     } else otherExtensions.push(ext.type);
   }
   return {publicKey, subject: csr.subject, sans, asksForCa, otherExtensions};
+}
+
+function publicKeyOf(csr: x509.Pkcs10CertificateRequest): KeyObject | undefined {
+  try {
+    return createPublicKey({key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki'});
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 /** Shared set-up of the PKI server's tests: real PostgreSQL, a real OIDC provider, real server processes. */
-import {execFileSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {generateKeyPairSync, type KeyObject} from 'node:crypto';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
@@ -38,15 +38,12 @@ export async function login(oidc: OidcProvider, server: {url: string}, user: str
   return res.json.token as string;
 }
 
+/** Runs openssl; `out` is its stdout and stderr together (verify results go to stderr). */
 export function openssl(args: string[], options: {input?: string | Buffer; allowFailure?: boolean} = {}): {code: number; out: string} {
-  try {
-    const out = execFileSync('openssl', args, {encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(options.input !== undefined ? {input: options.input} : {})});
-    return {code: 0, out};
-  } catch (error) {
-    const e = error as {status?: number; stdout?: string; stderr?: string};
-    if (!options.allowFailure) throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr ?? ''}${e.stdout ?? ''}`);
-    return {code: e.status ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}`};
-  }
+  const r = spawnSync('openssl', args, {encoding: 'utf8', ...(options.input !== undefined ? {input: options.input} : {})});
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.status !== 0 && !options.allowFailure) throw new Error(`openssl ${args.join(' ')} failed: ${out}`);
+  return {code: r.status ?? 1, out};
 }
 
 /** A key and a plain CSR made with Node's crypto and @bcl/pki-ca (as pkictl and the Toolbox make them). */
