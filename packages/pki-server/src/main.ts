@@ -141,7 +141,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const revocation = {crlUrl: `${base}/crl`, ocspUrl: `${base}/ocsp`, caCertUrl: `${base}/ca.crt`};
   const registration = new RegistrationAuthority({db, ca, policies, audit, directory, crl, revocation, now, serials: options.serials ?? randomSerial});
   const ocspValidityMs = durationMs(config.ocsp.responseValidity);
-  const ocsp = new OcspResponder(db, ca, audit, now, () => registration.reserveSerial(), {responderDays: config.ocsp.responderDays, validityMs: ocspValidityMs});
+  const ocsp = new OcspResponder(db, ca, audit, now, async () => (await registration.reserveSerial()).serial, {responderDays: config.ocsp.responderDays, validityMs: ocspValidityMs});
   await crl.refreshIfDue('start');
   await ocsp.responder();
 

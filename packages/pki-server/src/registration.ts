@@ -77,7 +77,7 @@ export class RegistrationAuthority {
   constructor(private readonly d: RegistrationDeps) {}
 
   /** Reserves a fresh serial (a row with status `reserved`), before anything is signed with it. */
-  async reserveSerial(): Promise<string> {
+  async reserveSerial(): Promise<{serial: string; attempts: number}> {
     const attempts = this.d.serialAttempts ?? 64;
     for (let i = 0; i < attempts; i++) {
       const serial = this.d.serials();
@@ -87,7 +87,7 @@ export class RegistrationAuthority {
         .onConflict((oc) => oc.columns(['issuer', 'serial']).doNothing())
         .returning('serial')
         .executeTakeFirst();
-      if (row) return serial;
+      if (row) return {serial, attempts: i + 1};
     }
     throw unavailable('serial_space_exhausted', `no free serial after ${attempts} attempts`, {hint: 'Try again; if it persists, the serial source is broken.'});
   }
@@ -161,7 +161,7 @@ export class RegistrationAuthority {
   private async issue(request: RequestRow, profile: Profile, policy: Policy, o: {approvedBy: string; insertRequest: boolean; address: string}): Promise<RequestOutcome> {
     const {buildLeafCertificate, parseCsr} = await import('@bcl/pki-ca');
     const csr = await parseCsr(request.csr_pem, `request ${request.id}`);
-    const serial = await this.reserveSerial();
+    const {serial, attempts} = await this.reserveSerial();
     const now = this.d.now();
     const person = profile.sans.includes('email');
     const sans: San[] = [...issuedSans(profile, request.email, request.sans as San[]), ...(person && request.iss && request.sub ? [{type: 'uri' as const, value: identityUri(request.iss, request.sub)}] : [])];
@@ -217,6 +217,7 @@ export class RegistrationAuthority {
         keyType: request.key_type,
         notAfter: leaf.notAfter.toISOString(),
         approvedBy: o.approvedBy,
+        serialAttempts: attempts,
         ...(request.renews ? {renews: request.renews} : {}),
         address: o.address,
       });
