@@ -6,6 +6,7 @@
  * nothing; a serial the server holds with another certificate stops it (409) before anything
  * is written.
  */
+import {X509Certificate} from 'node:crypto';
 import type {PostgresAuditLog} from '@bcl/audit';
 import {badRequest, conflict, forbidden} from '@bcl/http-api';
 import {normalizeSerial} from '@bcl/pki-local';
@@ -41,7 +42,16 @@ export async function importStore(
   }
   const rows: CertRow[] = body.certificates.map((c, i) => {
     const cert = signedBy(c.pem, d.ca);
-    if (!cert) throw forbidden('certificate_not_ours', `body.certificates.${i}: the certificate is not signed by this server's CA`);
+    if (!cert) {
+      let named = 'the certificate';
+      try {
+        const x = new X509Certificate(c.pem);
+        named = `certificate ${normalizeSerial(x.serialNumber)} (issuer ${x.issuer.replace(/\n/g, ', ')})`;
+      } catch {
+        // not even a certificate: named generically
+      }
+      throw forbidden('certificate_not_ours', `body.certificates.${i}: ${named} is not signed by this server's CA (${d.ca.issuer.subject.replace(/\n/g, ', ')})`);
+    }
     const serial = normalizeSerial(cert.serialNumber)!;
     if (c.status === 'revoked' && (!c.revokedAt || !c.reason)) throw badRequest('invalid_request', `body.certificates.${i}: a revoked certificate needs revokedAt and reason`);
     return {

@@ -6,7 +6,7 @@
  * A serial is reserved under UNIQUE(issuer, serial) before anything is signed (retried on a
  * collision), and a certificate is returned only after the row holding it is committed.
  */
-import {createPublicKey, randomBytes, X509Certificate} from 'node:crypto';
+import {randomBytes, X509Certificate} from 'node:crypto';
 import type {PostgresAuditLog} from '@bcl/audit';
 import {conflict, forbidden, HttpError, notFound, unavailable} from '@bcl/http-api';
 import {certificateFingerprint, requireKeyType, verifyRenewal} from '@bcl/pki-ca/keys';
@@ -466,7 +466,7 @@ export function crlStatus(crl: PublishedCrl): CrlStatus {
 export function signedBy(pem: string, ca: CaMaterial): X509Certificate | undefined {
   try {
     const cert = new X509Certificate(pem);
-    return cert.verify(createPublicKey(ca.issuer.publicKey)) && cert.checkIssued(ca.issuer) ? cert : undefined;
+    return cert.verify(ca.issuer.publicKey) && cert.checkIssued(ca.issuer) ? cert : undefined;
   } catch {
     return undefined;
   }

@@ -15,8 +15,9 @@ export interface ServerUser {
   loginBrowser(who?: string): Promise<CliResult>;
 }
 
-export function serverUser(server: PkiServer, oidc: OidcProvider, email: string, options: {pinned?: boolean; extraConfig?: string} = {}): ServerUser {
-  const home = isolatedHome();
+export function serverUser(server: PkiServer, oidc: OidcProvider, email: string, options: {pinned?: boolean; extraConfig?: string; home?: IsolatedHome} = {}): ServerUser {
+  // An existing HOME (a person of a Git store) keeps its credentials; its configuration now names the server.
+  const home = options.home ?? isolatedHome();
   mkdirSync(join(home.xdg.config, 'bcl'), {recursive: true});
   writeFileSync(
     join(home.xdg.config, 'bcl', 'config.yaml'),
