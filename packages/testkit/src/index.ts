@@ -21,3 +21,4 @@ export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-d
 
 export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';
 export {startPkiServer, DEFAULT_SERVER_POLICY, type PkiServer, type PkiServerOptions, type PkiServerReplica} from './pki-server.js';
+export {openvpn, openvpnHandshake, type OpenvpnProcess} from './openvpn.js';
