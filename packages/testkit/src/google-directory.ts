@@ -1,4 +1,4 @@
-import {createPublicKey, generateKeyPairSync, randomBytes, verify} from 'node:crypto';
+import {generateKeyPairSync, randomBytes, verify} from 'node:crypto';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {writeFileSync} from 'node:fs';
@@ -97,7 +97,7 @@ export async function startGoogleDirectoryDouble(options: {groups: Record<string
     } catch {
       return send(res, 400, {error: 'invalid_grant', error_description: 'Invalid JWT Signature.'});
     }
-    const signed = header.alg === 'RS256' && verify('sha256', Buffer.from(`${h}.${p}`), createPublicKey(publicKey), Buffer.from(s, 'base64url'));
+    const signed = header.alg === 'RS256' && verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'));
     if (!signed || claims.iss !== clientEmail || (header.kid !== undefined && header.kid !== keyId)) return send(res, 400, {error: 'invalid_grant', error_description: 'Invalid JWT Signature.'});
     if (claims.aud !== tokenUri) return send(res, 400, {error: 'invalid_grant', error_description: 'Invalid JWT: Failed audience check. The expected value is ' + tokenUri});
     const now = Math.floor(Date.now() / 1000);
@@ -133,7 +133,7 @@ export async function startGoogleDirectoryDouble(options: {groups: Record<string
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? '/', url);
     requests.push({method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams)});
-    if (req.method === 'POST' && u.pathname === '/token') return void token(req, res);
+    if (req.method === 'POST' && u.pathname === '/token') return void token(req, res).catch((error: Error) => send(res, 500, {error: 'internal_failure', error_description: error.message}));
     if (req.method === 'GET' && u.pathname === '/admin/directory/v1/groups') return listGroups(req, res, u.searchParams);
     apiError(res, 404, 'Not Found', 'notFound', 'NOT_FOUND');
   });
