@@ -67,6 +67,8 @@ export interface PkiServerOptions {
   env?: Record<string, string>;
   /** A public URL other than the first replica (e.g. a proxy in front). */
   publicUrl?: string;
+  /** The replicas' ports (default: free ones), e.g. to register the browser redirect URI first. */
+  ports?: number[];
 }
 
 export const DEFAULT_SERVER_POLICY = `version: 1
@@ -122,7 +124,7 @@ export async function startPkiServer(options: PkiServerOptions): Promise<PkiServ
   if (options.policy !== false) writeFileSync(file('policy.yaml'), options.policy ?? DEFAULT_SERVER_POLICY);
   if (options.web) writeFileSync(file('web-secret'), `${options.web.clientSecret}\n`, {mode: 0o600});
   const count = options.replicas ?? 1;
-  const ports = await Promise.all(Array.from({length: count}, () => freePort()));
+  const ports = options.ports ?? (await Promise.all(Array.from({length: count}, () => freePort())));
   const first = `http://127.0.0.1:${ports[0]}`;
   const publicUrl = options.publicUrl ?? first;
   const config = (port: number) =>
