@@ -98,12 +98,26 @@ export function serialOctets(hex: string): ArrayBuffer {
   return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
 }
 
-/** Signs a TBSCertificate with Node's crypto and returns the certificate's DER. */
+/** DER length octets (X.690 8.1.3: short form below 128, else the long form). */
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/**
+ * Signs a TBSCertificate with Node's crypto and returns the certificate's DER. The signed
+ * bytes are wrapped as they are (SEQUENCE of tbsCertificate, algorithm, BIT STRING signature)
+ * rather than serialized a second time inside a Certificate object: the same DER, half the work.
+ */
 export function signCertificate(tbs: a.TBSCertificate, key: KeyObject, digest: string | null): Buffer {
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
   const signature = sign(digest, tbsDer, key);
-  const cert = new a.Certificate({tbsCertificate: tbs, signatureAlgorithm: tbs.signature, signatureValue: new Uint8Array(signature).buffer});
-  return Buffer.from(AsnConvert.serialize(cert));
+  const algorithm = Buffer.from(AsnConvert.serialize(tbs.signature));
+  const bits = Buffer.concat([Buffer.from([0x03]), derLength(signature.length + 1), Buffer.from([0x00]), signature]);
+  const body = Buffer.concat([tbsDer, algorithm, bits]);
+  return Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
 }
 
 /** What the CA needs to know of its issuer certificate, parsed once per certificate. */

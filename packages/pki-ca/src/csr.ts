@@ -5,22 +5,11 @@ import * as asn1 from '@peculiar/asn1-x509';
 import {type FastCsr, parseCsrDer, sanOf} from './asn1.js';
 import {invalid, refused} from './errors.js';
 import {classifyKey} from './keys.js';
-import type {San, SanType} from './policy.js';
-import {signingAlgorithm, signingKey, verifyingKey, x509} from './webcrypto.js';
+import type {San} from './policy.js';
+import {x509} from './webcrypto.js';
 
-export const toJsonSan = (s: San): x509.JsonGeneralName => ({type: s.type === 'uri' ? 'url' : s.type, value: s.value});
-export const fromGeneralName = (n: {type: string; value: string}): San => ({type: (n.type === 'url' ? 'uri' : n.type) as SanType, value: n.value});
 
-/** A PKCS#10 request signed with the new key (proof of possession). */
-export async function createCsr(params: {privateKey: KeyObject; publicKey: KeyObject; commonName: string; sans: San[]}): Promise<string> {
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [{CN: [params.commonName]}],
-    keys: {privateKey: signingKey(params.privateKey), publicKey: verifyingKey(params.publicKey)},
-    signingAlgorithm: signingAlgorithm(params.privateKey),
-    extensions: params.sans.length ? [new x509.SubjectAlternativeNameExtension(params.sans.map(toJsonSan))] : [],
-  });
-  return csr.toString('pem');
-}
+export {createCsr} from './make-csr.js';
 
 /** What a CSR holds and asks for; a CA takes only its public key (after checking its signature). */
 export interface ParsedCsr {

@@ -39,7 +39,11 @@ export class CrlPublisher {
   ) {}
 
   /** Signs and stores the next CRL (every revoked certificate that has not expired). */
-  async publish(trigger: string, options: {wait?: boolean} = {}): Promise<PublishedCrl> {
+  async publish(trigger: string): Promise<PublishedCrl> {
+    return (await this.make(trigger, {}))!;
+  }
+
+  private async make(trigger: string, options: {wait?: boolean; unlessNewerThan?: Date}): Promise<PublishedCrl | undefined> {
     const {buildCrl} = await import('@bcl/pki-ca');
     const policy = (await this.policies.current()).policy;
     const issuer = this.ca.issuerId;
@@ -48,6 +52,11 @@ export class CrlPublisher {
       `pki-crl:${issuer}`,
       async (trx) => {
         const now = this.now();
+        // Checked again under the lock: another replica may have just made one.
+        if (options.unlessNewerThan) {
+          const latest = await trx.selectFrom('crls').select('this_update').where('issuer', '=', issuer).orderBy('number', 'desc').limit(1).executeTakeFirst();
+          if (latest && latest.this_update > options.unlessNewerThan) return undefined;
+        }
         const {rows} = await sql<{n: string}>`insert into crl_numbers (issuer, last_number) values (${issuer}, 1)
           on conflict (issuer) do update set last_number = crl_numbers.last_number + 1 returning last_number::text as n`.execute(trx);
         const number = BigInt(rows[0]!.n);
@@ -76,6 +85,7 @@ export class CrlPublisher {
       },
       {wait: options.wait ?? true},
     );
+    if (!made) return undefined;
     this.audit.emit([made.entry]);
     this.#cached = made.crl;
     return made.crl;
@@ -96,7 +106,7 @@ export class CrlPublisher {
     const latest = await this.latest();
     if (latest && this.now().getTime() - latest.thisUpdate.getTime() < this.refreshMs) return;
     try {
-      await this.publish(trigger, {wait: false});
+      await this.make(trigger, {wait: false, unlessNewerThan: new Date(this.now().getTime() - this.refreshMs)});
     } catch (error) {
       if (!(error instanceof LockBusyError)) throw error;
     }

@@ -77,7 +77,7 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
     const profile = checkRequest(policy, {email, profile: params.profile, keyType: params.keyType, sans: extra}, 'request', PATHS.policy);
     const sans = issuedSans(profile, email, extra);
     const keys = await generateKey(params.keyType);
-    const {createCsr} = await import('@bcl/pki-ca');
+    const {createCsr} = await import('@bcl/pki-ca/make-csr');
     const csr = await createCsr({privateKey: keys.privateKey, publicKey: keys.publicKey, commonName: name, sans});
     const id = newRequestId(store);
     const requestedAt = io.now().toISOString();

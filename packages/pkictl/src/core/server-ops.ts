@@ -74,7 +74,7 @@ async function newKey(io: PkiIo, email: string, params: {keyType: KeyType; encry
     ? await readSecret(io, {file: params.passphraseFile, envVar: params.passphraseEnv, fileFlag: '--passphrase-file', envFlag: '--passphrase-env', message: 'Passphrase for the new private key:', confirm: true, minLength: 8})
     : undefined;
   const keys = await generateKey(params.keyType);
-  const {createCsr} = await import('@bcl/pki-ca');
+  const {createCsr} = await import('@bcl/pki-ca/make-csr');
   const csr = await createCsr({privateKey: keys.privateKey, publicKey: keys.publicKey, commonName: email, sans: [{type: 'email', value: email}]});
   return {privateKey: keys.privateKey, csr, passphrase};
 }
