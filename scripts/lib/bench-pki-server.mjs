@@ -7,7 +7,7 @@
 // Prints Markdown rows for docs/performance.md.
 import {execFileSync, spawn} from 'node:child_process';
 import {generateKeyPairSync} from 'node:crypto';
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {Agent, request} from 'node:http';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -76,9 +76,17 @@ try {
     execFileSync('openssl', ['x509', '-req', '-in', join(work.path, `r${i}.csr`), '-CA', server.caCert, '-CAkey', server.caKey, '-set_serial', `0x${Date.now().toString(16)}${i}`, '-days', '90', '-extfile', ext, '-out', join(work.path, `c${i}.pem`)], {stdio: 'ignore'});
     byHand.push(performance.now() - t);
   }
+  // The fixed price of any pkictl command (Node, oclif, the configuration of every tool): what request adds is the rest.
+  const floor = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = performance.now();
+    execFileSync(pkictl, ['config', '--json'], {env, stdio: 'ignore'});
+    floor.push(performance.now() - t);
+  }
   const s = median(viaServer);
   const h = median(byHand);
   lines.push(`| \`pkictl request\` against the server (key, CSR, issuance, files written) | ${s.toFixed(0)} ms | ${h.toFixed(0)} ms | ${(s / h).toFixed(2)}x | ≤ 1.5x ${s / h <= 1.5 ? '✓' : '✗'} |`);
+  lines.push(`| \`pkictl config\` (what every pkictl command costs before its own work), for comparison | ${median(floor).toFixed(0)} ms | ${h.toFixed(0)} ms | ${(median(floor) / h).toFixed(2)}x | |`);
   if (GIT_MS > 0) lines.push(`| the Git flow end to end (request, approve, fetch), for comparison | ${GIT_MS.toFixed(0)} ms | ${h.toFixed(0)} ms | ${(GIT_MS / h).toFixed(2)}x | |`);
 
   step(`throughput: ${REQUESTS} issuances, ${CONCURRENCY} concurrent clients, 2 replicas, one PostgreSQL`);
@@ -115,11 +123,28 @@ try {
     }
     agent.destroy();
   };
+  // CPU time per issuance of the replicas and of PostgreSQL (Linux /proc accounting, 10 ms ticks):
+  // what the rate would be on cores of our own, whatever else the machine runs.
+  const ticks = (pid) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return 0;
+    }
+  };
+  const postgresPids = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && (() => { try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith(pg.binDir) || readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith('postgres:'); } catch { return false; } })());
+  const cpu = () => ({servers: server.replicas.reduce((a, r) => a + ticks(r.pid), 0), postgres: postgresPids().reduce((a, p) => a + ticks(p), 0)});
+  const before = cpu();
   const t0 = performance.now();
   await Promise.all(Array.from({length: CONCURRENCY}, (_, c) => client(c)));
   const seconds = (performance.now() - t0) / 1000;
+  const after = cpu();
+  const perIssuance = {servers: ((after.servers - before.servers) * 10) / REQUESTS, postgres: ((after.postgres - before.postgres) * 10) / REQUESTS};
   const rate = REQUESTS / seconds;
   const committed = Number(await server.sql("select count(*) from certificates where status = 'valid' and profile = 'client'"));
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  lines.push(`| CPU per issuance: the two replicas ${perIssuance.servers.toFixed(1)} ms, PostgreSQL ${perIssuance.postgres.toFixed(1)} ms (load average ${load} during the run) | ${(2000 / (perIssuance.servers + perIssuance.postgres)).toFixed(0)}/s on 2 idle cores | | | |`);
   lines.push(`| issuances per second, ${CONCURRENCY} clients, 2 replicas + PostgreSQL on ${execFileSync('nproc', {encoding: 'utf8'}).trim()} cores (${REQUESTS} requests, ${failures} failed, ${committed} committed) | ${rate.toFixed(0)}/s | | p50 ${median(latencies).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms | ≥ 500/s ${rate >= 500 ? '✓' : '✗'} |`);
 } finally {
   home.remove();

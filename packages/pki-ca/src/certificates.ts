@@ -7,7 +7,7 @@ import type {KeyObject} from 'node:crypto';
 import {normalizeSerial} from '@bcl/pki-local';
 import * as asn1 from '@peculiar/asn1-x509';
 import {commonNameOnly, extension, generalName, issuerFacts, keyIdentifier, serialOctets, signatureAlgorithmOf, signCertificate, spkiOf} from './asn1.js';
-import type {KeyUsageName, PermittedNames, Profile, San} from './policy.js';
+import type {ExtendedKeyUsageName, KeyUsageName, PermittedNames, Profile, San} from './policy.js';
 import {checkNameConstraints, constraintsOf, nameConstraintsExtension} from './names.js';
 import {checkSerial, randomSerial} from './serial.js';
 import {pemBlock, signingAlgorithm, signingKey, spki, x509} from './webcrypto.js';
@@ -122,14 +122,8 @@ export async function buildLeafCertificate(p: LeafParams): Promise<IssuedLeaf> {
   const commonName = subjectCommonName(p.profile, p.identity);
   const flags = keyUsage.reduce((acc, u) => acc | x509.KeyUsageFlags[u], 0);
   const subjectKey = spkiOf(p.publicKey);
-  const extensions: asn1.Extension[] = [
-    extension(asn1.id_ce_basicConstraints, true, new asn1.BasicConstraints({cA: false})),
-    extension(asn1.id_ce_keyUsage, true, new asn1.KeyUsage(flags)),
-    extension(asn1.id_ce_extKeyUsage, false, new asn1.ExtendedKeyUsage(p.profile.extendedKeyUsage.map((u) => x509.ExtendedKeyUsage[u]))),
-    extension(asn1.id_ce_subjectKeyIdentifier, false, new asn1.SubjectKeyIdentifier(keyIdentifier(subjectKey))),
-    extension(asn1.id_ce_authorityKeyIdentifier, false, new asn1.AuthorityKeyIdentifier({keyIdentifier: new asn1.KeyIdentifier(issuer.keyId)})),
-    ...revocationAsn1(p.revocation),
-  ];
+  const fixed = fixedExtensions(p.issuer.certPem, issuer.keyId, flags, p.profile.extendedKeyUsage, p.revocation);
+  const extensions: asn1.Extension[] = [...fixed.before, extension(asn1.id_ce_subjectKeyIdentifier, false, new asn1.SubjectKeyIdentifier(keyIdentifier(subjectKey))), ...fixed.after];
   // With an empty subject the names are the certificate's only identity: the SAN is then critical.
   if (p.identity.sans.length) extensions.push(extension(asn1.id_ce_subjectAltName, commonName === undefined, new asn1.SubjectAlternativeName(p.identity.sans.map(generalName))));
   const algorithm = signatureAlgorithmOf(p.issuer.key);
@@ -156,6 +150,30 @@ export async function buildLeafCertificate(p: LeafParams): Promise<IssuedLeaf> {
     keyUsage,
     lifetimeCapped: validity.capped,
   };
+}
+
+const fixedCache = new Map<string, {before: asn1.Extension[]; after: asn1.Extension[]}>();
+
+/**
+ * The extensions every leaf of one issuer, key usage, profile and set of revocation URLs shares,
+ * made once (encoding them is a good part of the cost of a certificate).
+ */
+function fixedExtensions(issuerPem: string, issuerKeyId: ArrayBuffer, flags: number, eku: readonly ExtendedKeyUsageName[], revocation: RevocationPointers | undefined) {
+  const key = JSON.stringify([issuerPem, flags, eku, revocation?.crlUrl, revocation?.caCertUrl, revocation?.ocspUrl]);
+  let hit = fixedCache.get(key);
+  if (!hit) {
+    hit = {
+      before: [
+        extension(asn1.id_ce_basicConstraints, true, new asn1.BasicConstraints({cA: false})),
+        extension(asn1.id_ce_keyUsage, true, new asn1.KeyUsage(flags)),
+        extension(asn1.id_ce_extKeyUsage, false, new asn1.ExtendedKeyUsage(eku.map((u) => x509.ExtendedKeyUsage[u]))),
+      ],
+      after: [extension(asn1.id_ce_authorityKeyIdentifier, false, new asn1.AuthorityKeyIdentifier({keyIdentifier: new asn1.KeyIdentifier(issuerKeyId)})), ...revocationAsn1(revocation)],
+    };
+    if (fixedCache.size > 64) fixedCache.clear();
+    fixedCache.set(key, hit);
+  }
+  return hit;
 }
 
 const constraintsCache = new Map<string, ReturnType<typeof constraintsOf>>();
