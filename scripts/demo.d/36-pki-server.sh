@@ -15,17 +15,17 @@ for _ in $(seq 1 120); do [ -f "$S/env" ] && break; sleep 0.5; done
 # shellcheck source=/dev/null
 . "$S/env"
 
-# This part's settings live in a configuration profile of their own (the store of the pkictl part stays as it was).
-export BCL_PROFILE=pki-server
-demo_say "PostgreSQL, the identity provider and the PKI server run on loopback ($PKI_SERVER_URL). Point pkictl at the server and pin its CA:"
-demo_run bcl config set pkictl.server "$PKI_SERVER_URL"
-demo_run bcl config set pkictl.caFingerprint "$PKI_CA_FINGERPRINT"
+# This part's settings are environment variables (this part's own shell): the store and CA pin of the pkictl part stay as they were.
+demo_say "PostgreSQL, the identity provider and the PKI server run on loopback ($PKI_SERVER_URL). Point pkictl at the server and pin its CA (here for this shell; bcl config set pkictl.server ... keeps it):"
+export BCL_PKICTL_SERVER="$PKI_SERVER_URL" BCL_PKICTL_CA_FINGERPRINT="$PKI_CA_FINGERPRINT"
+demo_run bcl config get pkictl.server
 
 demo_say "Sign in with the company account. --device prints a code to enter on any device; here the demo's scripted browser enters it as ann@example.com."
 printf '\033[1m$ pkictl login --device\033[0m\n' >&2
 pkictl login --device 2> >(tee "$S/login.err" >&2) &
 login_pid=$!
-for _ in $(seq 1 60); do code="$(grep -oE 'enter the code:[[:space:]]+[^[:space:]]+' "$S/login.err" 2>/dev/null | awk '{print $NF}')"; [ -n "$code" ] && break; sleep 0.5; done
+code=""
+for _ in $(seq 1 60); do code="$(awk 'f && NF {print $1; exit} /enter the code:/ {f=1}' "$S/login.err" 2>/dev/null || true)"; [ -n "$code" ] && break; sleep 0.5; done
 node -e 'fetch(process.argv[1], {method: "POST"}).then((r) => process.exit(r.ok ? 0 : 1))' "$PKI_DEMO_CONTROL/approve-device?code=$code&user=ann@example.com"
 wait "$login_pid"
 

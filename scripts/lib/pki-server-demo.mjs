@@ -25,7 +25,15 @@ writeFileSync(
   [`PKI_SERVER_URL=${server.url}`, `PKI_CA_FINGERPRINT=${server.caFingerprint}`, `PKI_CA_CHAIN=${server.caCert}`, `PKI_OIDC_ISSUER=${oidc.issuer}`, `PKI_DEMO_CONTROL=http://127.0.0.1:${control.address().port}`, ''].join('\n'),
 );
 process.stderr.write(`pki-server demo services ready: ${server.url}\n`);
+// Should the server stop, its log says why.
+const watch = setInterval(() => {
+  fetch(`${server.url}/healthz`).catch(() => {
+    clearInterval(watch);
+    process.stderr.write(`pki-server stopped:\n${server.replicas[0].log()}\n`);
+  });
+}, 1000);
 const stop = async () => {
+  clearInterval(watch);
   control.close();
   await server.stop();
   await oidc.stop();

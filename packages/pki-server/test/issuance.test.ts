@@ -33,7 +33,9 @@ beforeAll(async () => {
     replicas: 2,
     extraConfig: 'admins: {emails: [pki-admin@example.com]}\nrateLimits:\n  perIdentity: {max: 25, window: 1m}\n',
   });
-  [ann, bob, admin] = await Promise.all(['ann@example.com', 'bob@example.com', 'pki-admin@example.com'].map((u) => login(oidc, server, u)));
+  ann = await login(oidc, server, 'ann@example.com');
+  bob = await login(oidc, server, 'bob@example.com');
+  admin = await login(oidc, server, 'pki-admin@example.com');
 }, 180_000);
 
 afterAll(async () => {

@@ -103,7 +103,7 @@ it('refuses a server whose CA is not the store\'s (exit 4), before importing any
     expect((await otherAdmin.loginDevice()).exitCode).toBe(0);
     const res = await otherAdmin.pk(['migrate', '--from-store', pki.store, '--to', other.url, '--ca-fingerprint', pki.caFingerprint]);
     expect(res.exitCode).toBe(4);
-    expect(res.json().error.code).toBe('pkictl.ca_changed');
+    expect(res.json().error?.code).toBe('pkictl.ca_changed');
     expect(await other.sql("select count(*) from certificates where email is not null")).toBe('0');
   } finally {
     otherAdmin.home.remove();

@@ -88,7 +88,7 @@ describe('pkictl login', () => {
     people.push(unpinned);
     const res = await unpinned.loginDevice();
     expect(res.exitCode).toBe(2);
-    expect(res.json().error.message).toContain(server.caFingerprint);
+    expect(res.json().error?.message).toContain(server.caFingerprint);
   });
 });
 
@@ -116,10 +116,10 @@ describe('a certificate in one command, and the rest', () => {
     expect(crl).toMatchObject({ca: 'issuer', published: false, revoked: 0});
     const unknown = await ann.pk(['show', 'ABCDEF0123']);
     expect(unknown.exitCode).toBe(3);
-    expect(unknown.json().error.code).toBe('pkictl.serial_unknown');
+    expect(unknown.json().error?.code).toBe('pkictl.serial_unknown');
     const caKey = await ann.pk(['crl', '--ca-key', '/nonexistent']);
     expect(caKey.exitCode).toBe(2);
-    expect(caKey.json().error.message).toContain('--ca-key is for a Git store');
+    expect(caKey.json().error?.message).toContain('--ca-key is for a Git store');
   });
 
   it('vpn-config and export use the certificate the server issued', async () => {
@@ -142,7 +142,7 @@ describe('a certificate in one command, and the rest', () => {
     expect(revoked).toMatchObject({serial: renewed.serial, status: 'revoked', reason: 'keyCompromise', crlNumber: expect.any(Number)});
     const twice = await ann.pk(['revoke', renewed.serial, '--reason', 'keyCompromise']);
     expect(twice.exitCode).toBe(6);
-    expect(twice.json().error.code).toBe('pkictl.already_revoked');
+    expect(twice.json().error?.code).toBe('pkictl.already_revoked');
     const crl = await ok(ann.pk(['crl', '--out', join(ann.home.home, 'crl2.pem')]));
     expect(crl.revoked).toBe(2);
     const check = openssl(['verify', '-crl_check', '-CAfile', server.caCert, '-CRLfile', join(ann.home.home, 'crl2.pem'), old.local.certPath], {allowFailure: true});
@@ -154,10 +154,10 @@ describe('a certificate in one command, and the rest', () => {
     expect(pending).toMatchObject({status: 'pending', serial: null});
     const early = await ann.pk(['fetch', pending.id]);
     expect(early.exitCode).toBe(6);
-    expect(early.json().error.code).toBe('pkictl.not_approved');
+    expect(early.json().error?.code).toBe('pkictl.not_approved');
     const notAdmin = await ann.pk(['approve', pending.id]);
     expect(notAdmin.exitCode).toBe(4);
-    expect(notAdmin.json().error.code).toBe('pkictl.not_admin');
+    expect(notAdmin.json().error?.code).toBe('pkictl.not_admin');
     const waiting = await ok<{id: string}[]>(admin.pk(['requests']));
     expect(waiting.map((r) => r.id)).toContain(pending.id);
     const approved = await ok(admin.pk(['approve', pending.id]));
@@ -168,7 +168,7 @@ describe('a certificate in one command, and the rest', () => {
     await ok(admin.pk(['reject', other.id, '--reason', 'use the shared host']));
     const rejected = await ann.pk(['fetch', other.id]);
     expect(rejected.exitCode).toBe(4);
-    expect(rejected.json().error.message).toContain('use the shared host');
+    expect(rejected.json().error?.message).toContain('use the shared host');
   });
 
   it('logout ends the session on the server and deletes the token', async () => {

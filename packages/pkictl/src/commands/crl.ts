@@ -29,6 +29,6 @@ export default class Crl extends BclCommand<typeof Crl> {
 
   protected override renderResult(r: CrlResult, out: ResultWriter): void {
     if (!r.out) return out.text(r.pem);
-    out.keyValue({out: r.out, ca: r.ca, number: r.crlNumber, revoked: r.revoked, 'this update': r.thisUpdate, 'next update': r.nextUpdate ?? '', published: r.published ? `yes (${r.path})` : 'no (already in the store)'});
+    out.keyValue({out: r.out, ca: r.ca, number: r.crlNumber, revoked: r.revoked, 'this update': r.thisUpdate, 'next update': r.nextUpdate ?? '', published: r.published ? `yes (${r.path})` : r.path.startsWith('http') ? `no (served at ${r.path})` : 'no (already in the store)'});
   }
 }

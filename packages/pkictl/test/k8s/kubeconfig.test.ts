@@ -63,5 +63,5 @@ it('kubectl with the kubeconfig entry pkictl wrote is authenticated as the email
   await ok(ann.pk(['revoke', cert.serial, '--reason', 'keyCompromise']));
   const renewed = await ann.pk(['renew', cert.serial]);
   expect(renewed.exitCode).toBe(6);
-  expect(renewed.json().error.message).toContain('never renewed');
+  expect(renewed.json().error?.message).toContain('never renewed');
 });
