@@ -101,29 +101,34 @@ export class RegistrationAuthority {
     return this.refusalsAudited(caller, body.profile, address, async () => {
       const policy = (await this.d.policies.current()).policy;
       const checked = await this.check(caller, policy, body.csr, body.profile, askedSans(body));
-      const request: RequestRow = {
-        id: randomBytes(8).toString('hex'),
-        iss: caller.iss,
-        sub: caller.sub,
-        email: caller.email,
-        name: caller.email,
-        profile: body.profile,
-        key_type: checked.keyType,
-        csr_pem: body.csr,
-        sans: checked.extra,
-        lifetime_days: body.lifetimeDays ?? null,
-        device_label: body.deviceLabel ?? null,
-        renews: null,
-        status: 'pending',
-        created_at: this.d.now(),
-        decided_at: null,
-        decided_by: null,
-        reason: null,
-        serial: null,
-      };
+      const request = this.newRequest(caller, {profile: body.profile, keyType: checked.keyType, csr: body.csr, sans: checked.extra, lifetimeDays: body.lifetimeDays, deviceLabel: body.deviceLabel ?? null, renews: null});
       if (profileApproval(checked.profile) === 'admin') return {status: 202 as const, outcome: await this.pending(request, address)};
       return {status: 201 as const, outcome: await this.issue(request, checked.profile, policy, {approvedBy: 'automatic', insertRequest: true, address, publicKey: checked.publicKey})};
     });
+  }
+
+  /** A new request of the caller, not decided yet. */
+  private newRequest(caller: Caller, r: {profile: string; keyType: string; csr: string; sans: San[]; lifetimeDays: number | undefined; deviceLabel: string | null; renews: string | null}): RequestRow {
+    return {
+      id: randomBytes(8).toString('hex'),
+      iss: caller.iss,
+      sub: caller.sub,
+      email: caller.email,
+      name: caller.email,
+      profile: r.profile,
+      key_type: r.keyType,
+      csr_pem: r.csr,
+      sans: r.sans,
+      lifetime_days: r.lifetimeDays ?? null,
+      device_label: r.deviceLabel,
+      renews: r.renews,
+      status: 'pending',
+      created_at: this.d.now(),
+      decided_at: null,
+      decided_by: null,
+      reason: null,
+      serial: null,
+    };
   }
 
   /** Everything checked before a serial is touched: the CSR, the key, the policy, the groups. */
@@ -302,26 +307,7 @@ export class RegistrationAuthority {
       );
       const policy = (await this.d.policies.current()).policy;
       const checked = await this.check(caller, policy, body.csr, old.profile!, []);
-      const request: RequestRow = {
-        id: randomBytes(8).toString('hex'),
-        iss: caller.iss,
-        sub: caller.sub,
-        email: caller.email,
-        name: caller.email,
-        profile: old.profile!,
-        key_type: checked.keyType,
-        csr_pem: body.csr,
-        sans: [],
-        lifetime_days: body.lifetimeDays ?? null,
-        device_label: body.deviceLabel ?? old.device_label,
-        renews: serial,
-        status: 'pending',
-        created_at: this.d.now(),
-        decided_at: null,
-        decided_by: null,
-        reason: null,
-        serial: null,
-      };
+      const request = this.newRequest(caller, {profile: old.profile!, keyType: checked.keyType, csr: body.csr, sans: [], lifetimeDays: body.lifetimeDays, deviceLabel: body.deviceLabel ?? old.device_label, renews: serial});
       if (profileApproval(checked.profile) === 'admin') return {status: 202 as const, outcome: await this.pending(request, address)};
       return {status: 201 as const, outcome: await this.issue(request, checked.profile, policy, {approvedBy: 'automatic', insertRequest: true, address, publicKey: checked.publicKey})};
     });

@@ -2,6 +2,7 @@ import {type ChildProcess, spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {defaultPolicyYaml} from '@bcl/pki-ca/policy';
 import {repoRoot} from './cli.js';
 import type {OidcProvider} from './oidc.js';
 import {freePort} from './ports.js';
@@ -71,31 +72,8 @@ export interface PkiServerOptions {
   ports?: number[];
 }
 
-export const DEFAULT_SERVER_POLICY = `version: 1
-allowedEmailDomains: [example.com]
-approvers: []
-keyTypes: [ecdsa-p256, rsa-3072, ed25519]
-crlValidityDays: 7
-profiles:
-  client:
-    description: Client authentication (VPN, Kubernetes, SSH certificate service)
-    keyUsage: [digitalSignature]
-    extendedKeyUsage: [clientAuth]
-    maxLifetimeDays: 90
-    sans: [email]
-  vpn:
-    description: OpenVPN client
-    keyUsage: [digitalSignature, keyAgreement]
-    extendedKeyUsage: [clientAuth]
-    maxLifetimeDays: 90
-    sans: [email]
-  server:
-    description: TLS server (internal services)
-    keyUsage: [digitalSignature, keyEncipherment]
-    extendedKeyUsage: [serverAuth]
-    maxLifetimeDays: 397
-    sans: [dns, ip]
-`;
+/** pkictl's default policy for example.com: client and vpn issued at once, server certificates waiting for an admin. */
+export const DEFAULT_SERVER_POLICY = defaultPolicyYaml(['example.com']);
 
 async function opensslCa(dir: string): Promise<{certificate: string; key: string; passphrase?: string}> {
   const key = join(dir, 'ca.key');

@@ -8,7 +8,7 @@ import {createPublicKey, type KeyObject, randomBytes, X509Certificate} from 'nod
 import {mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {conflict, denied, invalidInput, usageError} from '@bcl/core';
-import {type CredentialMeta, credentialPaths, type KeyType, listCredentials, type LocalCredential, readMeta, writeFileAtomic, writeMeta} from '@bcl/pki-local';
+import {type CredentialMeta, credentialPaths, type KeyType, listCredentials, readMeta, writeFileAtomic, writeMeta} from '@bcl/pki-local';
 import type {CertificateSummary as ServerSummary, CertificateView, CrlStatus, RequestOutcome, RequestView} from '@bcl/pki-server/api';
 import type {CrlReason} from '@bcl/pki-ca/crl-reasons';
 import {signRenewal} from '@bcl/pki-ca/keys';
@@ -18,6 +18,7 @@ import {PkiServerClient} from '../server/client.js';
 import type {ApproveResult, CrlResult, Issued, RejectResult, RevokeResult} from './admin.js';
 import type {CertStatus, CertSummary, ShowResult} from './certs.js';
 import {localCredentialsDir, type PkiIo, readSecret} from './io.js';
+import {localCredential, markSuperseded} from './local.js';
 import type {FetchResult, RenewParams, RequestParams, RequestResult, RequestSummary} from './request.js';
 import {loadServerCa, type ServerCa} from './server-ca.js';
 
@@ -52,14 +53,6 @@ function writeIssued(io: PkiIo, ca: ServerCa, id: string, cert: CertificateView,
   writeFileAtomic(paths.chainPath, ca.chainPem, 0o644);
   writeMeta(paths, {...readMeta(paths), serial: cert.serial, fetchedAt: io.now().toISOString()});
   return {certPath: paths.certPath, chainPath: paths.chainPath};
-}
-
-function markSuperseded(io: PkiIo, oldSerial: string, newSerial: string): void {
-  for (const c of listCredentials({env: io.env, now: io.now()})) {
-    if (c.serial !== oldSerial) continue;
-    const paths = credentialPaths(localCredentialsDir(io), c.id);
-    writeMeta(paths, {...readMeta(paths), supersededBy: newSerial});
-  }
 }
 
 interface NewKey {
@@ -134,21 +127,6 @@ export async function requestViaServer(io: PkiIo, settings: PkictlSettings, para
   const body = {csr: key.csr, profile: params.profile, ...(params.lifetimeDays ? {lifetimeDays: params.lifetimeDays} : {}), dns: params.dns, ip: params.ip};
   const {answer, id} = await withStagedKey(io, key, {store: client.url, email: session.email, name: session.email, profile: params.profile, keyType: params.keyType, requestedAt: io.now().toISOString()}, async () => (await client.authed<RequestOutcome>('POST', '/v1/requests', body, [201, 202])).body);
   return resultOf(io, client, ca, answer, id, params);
-}
-
-function localCredential(io: PkiIo, id?: string): LocalCredential {
-  const all = listCredentials({env: io.env, now: io.now()});
-  if (id === undefined) {
-    const waiting = all.find((c) => c.state === 'pending') ?? all[0];
-    if (!waiting) throw invalidInput('pkictl.no_local_request', 'there is no certificate request on this machine', {hint: 'Request one with `pkictl request`.'});
-    return waiting;
-  }
-  const want = id.trim().toLowerCase();
-  const matches = all.filter((c) => c.id === want || (want.length >= 4 && c.id.startsWith(want)));
-  const found = matches.find((c) => c.id === want) ?? (matches.length === 1 ? matches[0] : undefined);
-  if (found) return found;
-  if (matches.length > 1) throw invalidInput('pkictl.request_ambiguous', `request id "${id}" matches ${matches.length} local requests`, {hint: 'Give more characters of the id.'});
-  throw invalidInput('pkictl.no_local_key', `no key for request "${id}" on this machine (${localCredentialsDir(io)})`, {hint: 'Fetch on the machine that made the request: the private key never leaves it.', details: {id}});
 }
 
 export async function fetchViaServer(io: PkiIo, settings: PkictlSettings, params: {id?: string | undefined}): Promise<FetchResult> {
