@@ -1,13 +1,10 @@
 import {Flags} from '@oclif/core';
-import {BclCommand, BclError, durationFlag, ExitCode, type ResultWriter} from '@bcl/core';
+import {BclCommand, durationFlag, type ResultWriter} from '@bcl/core';
 import {envFlag, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
-import type {ServiceDeployResult} from '@bcl/deploy-core/deploy';
+import type {RollbackResult} from '@bcl/deploy-core/deploy';
 
-export interface RollbackResult {
-  environment: string;
-  services: ServiceDeployResult[];
-}
+export type {RollbackResult} from '@bcl/deploy-core/deploy';
 
 export default class Rollback extends BclCommand<typeof Rollback> {
   static override summary = 'Re-apply an earlier revision of a service and wait for it.';
@@ -27,20 +24,17 @@ export default class Rollback extends BclCommand<typeof Rollback> {
     const {argv} = await this.parse(Rollback);
     const environment = environmentOf(this.ctx);
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
-    const {rollbackServices} = await import('@bcl/deploy-core/deploy');
+    const {rollbackFailure, rollbackServices} = await import('@bcl/deploy-core/deploy');
     const {reportFailures} = await import('../deploy/report.js');
     const {uiSink} = await import('../cli/events.js');
     const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
     this.ctx.ui.step(`Rolling back ${specs.map((s) => s.name).join(', ')} in ${environment}`);
     const services = await rollbackServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: false, signal: this.ctx.signal, events: uiSink(this.ctx.ui), env: this.ctx.env}, this.flags.to);
     const result = {environment, services};
-    const bad = services.filter((s) => s.outcome !== 'succeeded');
-    if (bad.length === 0) return result;
+    const failure = rollbackFailure(result);
+    if (!failure) return result;
     reportFailures(this.ctx.ui, services);
-    const first = bad[0]!;
-    if (first.error) throw new BclError(first.error.code, first.message, first.error.exitCode as ExitCode, {details: result, ...(first.error.hint ? {hint: first.error.hint} : {})});
-    if (first.outcome === 'interrupted') throw new BclError('interrupted', `interrupted: ${first.message}`, ExitCode.interrupted, {details: result});
-    throw new BclError('svctl.rollout_failed', `the rollback of ${first.service} failed: ${first.message}`, ExitCode.failed, {details: result, hint: '`svctl status` shows what runs now.'});
+    throw failure;
   }
 
   protected override renderResult(result: RollbackResult, out: ResultWriter): void {
