@@ -9,7 +9,7 @@ export {terraformKit, terraformBinary, terraformEngines, opentofuBinary, OPENTOF
 export {waitFor} from './wait.js';
 export {startJenkinsDouble, applyTree, type JenkinsDouble, type BuildPlan, type DoubleBuild, type DoubleJob, type SeenRequest} from './jenkins.js';
 export {hadolintPath, kubeScorePath, promtoolPath} from './obs-tools.js';
-export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, servePodLogs, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace, type ServedPodLogs} from './k8s.js';
+export {startLocalCluster, testNamespace, kubectl, kubectlPath, testKubeconfig, servePodLogs, serviceAccountKubeconfig, LOCAL_CLUSTER, LOCAL_CONTEXT, type LocalCluster, type TestNamespace, type ServedPodLogs} from './k8s.js';
 export {startSshd, ensureLoginUsers, SSHD, type SshdOptions, type SshdServer} from './sshd.js';
 export {createOpensslPki, type OpensslPki, type IssuedX509} from './openssl-pki.js';
 export {startGrafanaDouble, type GrafanaDouble} from './grafana.js';
@@ -20,3 +20,4 @@ export {startTcpProxy, type TcpProxy} from './tcp-proxy.js';
 export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-daemon.js';
 
 export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';
+export {createSvappSite, type SvappSite, type SvappSiteOptions, type SvappReplica} from './svapp.js';

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {BclCommand, durationFlag, type ResultWriter} from '@bcl/core';
-import {envFlag, specArgs} from '../cli/flags.js';
+import {breakGlassFlag, envFlag, followFlags, serverFlags, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
 import type {RollbackResult} from '@bcl/deploy-core/deploy';
 
@@ -17,12 +17,22 @@ export default class Rollback extends BclCommand<typeof Rollback> {
     env: envFlag,
     to: Flags.integer({summary: 'The revision to re-apply (see svctl history).', min: 1, helpValue: '<revision>'}),
     timeout: durationFlag({summary: 'How long to wait for the rollout.', default: 300_000, defaultHelp: async () => '5m', helpValue: '<duration>'}),
+    'break-glass': breakGlassFlag,
+    ...serverFlags,
+    ...followFlags,
   };
   static override configFlags = {env: 'svctl.defaultEnv'};
 
   async run(): Promise<RollbackResult> {
     const {argv} = await this.parse(Rollback);
     const environment = environmentOf(this.ctx);
+    const {describeMode, serverSettings} = await import('../remote/settings.js');
+    this.ctx.ui.debug(describeMode(this.ctx));
+    if (serverSettings(this.ctx)) {
+      const {remoteRollback} = await import('../remote/commands.js');
+      return remoteRollback(this.ctx, {args: argv as string[], environment, to: this.flags.to, timeoutMs: this.flags.timeout, breakGlass: this.flags['break-glass'], warningsAsErrors: this.flags['warnings-as-errors'], cancelOnInterrupt: this.flags['cancel-on-interrupt']});
+    }
+    if (this.flags['break-glass'] !== undefined) this.ctx.ui.warn('--break-glass has no effect in direct mode: freezes are svapp\'s deploy policy (svctl.server)');
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
     const {rollbackFailure, rollbackServices} = await import('@bcl/deploy-core/deploy');
     const {reportFailures} = await import('../deploy/report.js');
