@@ -20,4 +20,4 @@ export {startTcpProxy, type TcpProxy} from './tcp-proxy.js';
 export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-daemon.js';
 
 export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';
-export {createSvappSite, type SvappSite, type SvappSiteOptions, type SvappReplica} from './svapp.js';
+export {createSvappSite, startSvappOnCluster, svctlServerHome, OPEN_POLICY, type ClusterSvapp, type SvappSite, type SvappSiteOptions, type SvappReplica} from './svapp.js';

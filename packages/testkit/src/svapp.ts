@@ -164,3 +164,60 @@ export async function createSvappSite(options: SvappSiteOptions): Promise<SvappS
   };
   return site;
 }
+
+/** Everyone may do everything in environment test: for tests about deploys, not the policy. */
+export const OPEN_POLICY = `environments:\n  test: {}\nrules:\n  - id: everyone\n    allow: ['*']\n    who: '*'\n    services: '*'\n    environments: '*'\n`;
+
+export interface ClusterSvapp {
+  pg: PostgresServer;
+  pki: OpensslPki;
+  site: SvappSite;
+  /** svapp's own kubeconfig (a ServiceAccount token) for the local cluster, as cluster "test". */
+  kubeconfig: string;
+  replicas: SvappReplica[];
+  stop(): Promise<void>;
+}
+
+/**
+ * svapp on the local cluster for one test file: a PostgreSQL, a PKI, a ServiceAccount of its own
+ * (cluster "test" of its configuration), and `replicas` real processes sharing them.
+ */
+export async function startSvappOnCluster(adminKubeconfig: string, options: {policy?: string; extraConfig?: string; catalog?: Record<string, string>; replicas?: number} = {}): Promise<ClusterSvapp> {
+  const {createOpensslPki} = await import('./openssl-pki.js');
+  const {startPostgres} = await import('./postgres.js');
+  const {serviceAccountKubeconfig} = await import('./k8s.js');
+  const [pg, pki] = await Promise.all([startPostgres(), createOpensslPki('Company PKI')]);
+  const creds = tempDir('svapp-sa-');
+  const name = `svapp-${randomBytes(3).toString('hex')}`;
+  const kubeconfig = await serviceAccountKubeconfig(adminKubeconfig, {name, file: join(creds.path, 'kubeconfig'), context: 'svapp'});
+  const site = await createSvappSite({pg, pki, policy: options.policy ?? OPEN_POLICY, clusters: {test: {kubeconfig, context: 'svapp'}}, ...(options.extraConfig ? {extraConfig: options.extraConfig} : {}), ...(options.catalog ? {catalog: options.catalog} : {})});
+  const replicas: SvappReplica[] = [];
+  for (let i = 0; i < (options.replicas ?? 1); i++) replicas.push(await site.startReplica(`svapp-${i}`));
+  return {
+    pg,
+    pki,
+    site,
+    kubeconfig,
+    replicas,
+    async stop() {
+      await site.stop();
+      await pg.stop();
+      pki.remove();
+      creds.remove();
+    },
+  };
+}
+
+/**
+ * An isolated HOME whose svctl goes through svapp at `url` as `email` (a client certificate from
+ * the PKI, as files), with no kubeconfig and no clusters configured.
+ */
+export async function svctlServerHome(svapp: {pki: OpensslPki; site: SvappSite}, url: string, options: {email?: string; extra?: string} = {}): Promise<{cliEnv: Record<string, string>; configFile: string; cert: {cert: string; key: string}; remove(): void}> {
+  const {isolatedHome} = await import('./temp.js');
+  const home = isolatedHome();
+  const client = await svapp.pki.issueClient({email: options.email ?? 'tester@example.com'});
+  mkdirSync(join(home.xdg.config, 'bcl'), {recursive: true});
+  const configFile = join(home.xdg.config, 'bcl', 'config.yaml');
+  writeFileSync(configFile, `svctl:\n  server:\n    url: ${url}\n    ca: ${svapp.site.serverCa}\n    certificate: {cert: ${client.cert}, key: ${client.key}}\n${options.extra ?? ''}`);
+  return {cliEnv: {...home.env, USER: 'tester'}, configFile, cert: client, remove: home.remove};
+}
