@@ -47,7 +47,10 @@ export async function startSvapp(config: SvappConfig, log: Log, env: Record<stri
   } finally {
     await owner.close();
   }
-  const database = openDatabase<SvappDb>({url, applicationName: `svapp ${replica}`, onError: (m) => log.warn(m)});
+  // A replica frozen inside a transaction (SIGSTOP, a paused VM) must not hold its row locks past
+  // its lease: PostgreSQL ends such a session, and another replica's takeover goes on.
+  const leaseMs = config.operations.leaseSeconds * 1000;
+  const database = openDatabase<SvappDb>({url, applicationName: `svapp ${replica}`, onError: (m) => log.warn(m), idleInTransactionTimeoutMs: Math.max(1000, Math.floor(leaseMs / 3))});
   const crlNumbers = postgresCrlNumberStore(database.db);
   const tls = await loadTlsMaterial(config.tls, {crlNumbers});
   const policy = watchPolicy(config.policy, {
@@ -68,7 +71,7 @@ export async function startSvapp(config: SvappConfig, log: Log, env: Record<stri
     version,
     protocol: config.protocol.current,
     clients: {minVersion: config.clients.minVersion, deprecations: config.clients.deprecations},
-    operations: {leaseMs: config.operations.leaseSeconds * 1000, sweepMs: config.operations.sweepSeconds * 1000, maxAttempts: config.operations.maxAttempts},
+    operations: {leaseMs, sweepMs: config.operations.sweepSeconds * 1000, maxAttempts: config.operations.maxAttempts},
     log,
     httpLog: {write: (line: string) => process.stderr.write(line)},
   });

@@ -9,7 +9,7 @@ import type {DeployEngine, EngineRun} from '../engine.js';
 import {operationError} from '../errors.js';
 import type {Log} from '../log.js';
 import {executeOperation, type Outcome} from './execute.js';
-import {type NewEvent, type OperationRow, type OperationStore} from './store.js';
+import {type NewEvent, operationLease, type OperationRow, type OperationStore} from './store.js';
 
 export interface RunnerOptions {
   store: OperationStore;
@@ -28,8 +28,7 @@ export interface RunnerOptions {
   now?: () => Date;
 }
 
-/** The lease that says which replica runs an operation (its fencing token guards every write). */
-export const operationLease = (id: string) => `svapp-op:${id}`;
+export {operationLease};
 
 /**
  * Runs operations on this replica, and takes over those whose replica died. An operation runs
@@ -54,6 +53,11 @@ export class OperationRunner {
 
   get db(): Kysely<SvappDb> {
     return this.o.store.db;
+  }
+
+  /** The replica and lease duration new operations are created with (their lease taken at creation). */
+  get creator(): {replica: string; leaseMs: number} {
+    return {replica: this.o.replica, leaseMs: this.o.leaseMs};
   }
 
   /** Operations running on this replica now. */

@@ -1,10 +1,13 @@
 import {createHash} from 'node:crypto';
 import type {AuditRecord, PostgresAuditLog} from '@bcl/audit';
 import {conflict, invalidInput} from '@bcl/core/errors';
-import {assertLease, type Kysely, type Lease, notify, sql, type Transaction} from '@bcl/postgres';
+import {acquireLease, assertLease, type Kysely, type Lease, notify, sql, type Transaction} from '@bcl/postgres';
 import type {Decision} from '@bcl/deploy-policy';
 import type {Identity, OperationKind, OperationState, OperationView} from '../api.js';
 import type {SvappDb} from '../db/schema.js';
+
+/** The lease that says which replica runs an operation (its fencing token guards every write). */
+export const operationLease = (id: string) => `svapp-op:${id}`;
 
 /** The channel replicas hear new events on (payload: the operation id). */
 export const EVENTS_CHANNEL = 'svapp_events';
@@ -127,6 +130,8 @@ export class OperationStore {
     op: Omit<OperationRow, 'lastSeq' | 'attempts' | 'runner' | 'cancelRequested' | 'createdAt' | 'startedAt' | 'finishedAt' | 'result'>,
     events: NewEvent[],
     records: AuditRecord[],
+    /** The replica that runs it: its lease is taken in the same transaction, so no other replica's sweep starts it first. */
+    runner?: {replica: string; leaseMs: number},
   ): Promise<{op: OperationRow; created: boolean}> {
     return this.audit.transaction(this.db, async (trx, audit) => {
       const inserted = await trx
@@ -162,6 +167,7 @@ export class OperationStore {
         return {op: existing, created: false};
       }
       await this.append(trx, op.id, events);
+      if (runner) await acquireLease(trx, operationLease(op.id), runner.replica, runner.leaseMs);
       for (const r of records) await audit(r);
       return {op: (await this.get(op.id, trx))!, created: true};
     });

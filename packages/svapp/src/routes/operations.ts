@@ -10,7 +10,8 @@ import {callerOf, clientOf, type SvappContext} from '../context.js';
 import {toHttpError} from '../errors.js';
 import type {CatalogCopies} from '../operations/execute.js';
 import {followEvents} from '../operations/follow.js';
-import {type NewEvent, type OperationRow, operationView, requestHash} from '../operations/store.js';
+import {type NewEvent, operationLease, type OperationRow, operationView, requestHash} from '../operations/store.js';
+import {acquireLease} from '@bcl/postgres';
 import {type CheckedService, checkNamedService, checkSpecService, refusalOf} from './claims.js';
 import {buildRequestSchema, deployRequestSchema, emptyBody, eventsDescription, operationId, operationListSchema, operationSchema, rejectRequestSchema, rollbackRequestSchema} from './schemas.js';
 
@@ -67,6 +68,7 @@ export function operationRoutes(app: ApiApp, ctx: SvappContext, requireIdentity:
       {id: input.id, kind: input.kind, requestHash: hash, request: {...input.body, catalog}, environment: input.environment, services: services.map((s) => s.name), requester: who, client, state: waiting.length > 0 ? 'waiting-approval' : 'queued', decisions},
       events,
       [{event: 'operation.requested', operation: input.id, kind: input.kind, who, environment: input.environment, services: services.map((s) => s.name), client, decisions}],
+      waiting.length > 0 ? undefined : ctx.runner.creator,
     );
     if (created && op.state === 'queued') void ctx.runner.tryRun(op.id).catch((error: unknown) => ctx.log.error(`starting ${op.id} failed: ${(error as Error).message}`));
     return reply.code(202).send(operationView(op));
@@ -189,6 +191,8 @@ export function operationRoutes(app: ApiApp, ctx: SvappContext, requireIdentity:
       const message = decided.map((d) => d.message).join('; ');
       await ctx.store.append(trx, op.id, [{type: 'approved', data: {by: describeIdentity(who), message, at: now.toISOString()}}]);
       await trx.updateTable('svapp_operations').set({state: 'queued', decisions: JSON.stringify(decided)}).where('id', '=', op.id).execute();
+      // The approving replica runs it: its lease is taken with the approval.
+      await acquireLease(trx, operationLease(op.id), ctx.runner.creator.replica, ctx.runner.creator.leaseMs);
       await audit({event: 'operation.approved', operation: op.id, who, decisions: decided});
       return {op: (await ctx.store.get(op.id, trx))!};
     });
