@@ -11,7 +11,8 @@ const serviceName = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, 'a ser
 const environmentName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'an environment name');
 const imageTag = z.string().min(1).max(128);
 const timeoutMs = z.number().int().min(1000).max(3_600_000);
-const reason = z.string().trim().min(1).max(500);
+// Not trimmed or required here: a blank break-glass reason is the policy's to refuse, with its own message.
+const reason = z.string().max(500);
 export const operationId = z.string().regex(OPERATION_ID, 'an operation id: 8-64 lower-case letters, digits and "-" (svctl uses a UUID)');
 
 export const identitySchema = z.object({kind: z.enum(['person', 'ci']), name: z.string()}).meta({id: 'Identity'});
