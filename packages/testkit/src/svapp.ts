@@ -180,9 +180,10 @@ export interface ClusterSvapp {
 
 /**
  * svapp on the local cluster for one test file: a PostgreSQL, a PKI, a ServiceAccount of its own
- * (cluster "test" of its configuration), and `replicas` real processes sharing them.
+ * (the local cluster under each name of `clusters`, default "test"), and `replicas` real
+ * processes sharing them.
  */
-export async function startSvappOnCluster(adminKubeconfig: string, options: {policy?: string; extraConfig?: string; catalog?: Record<string, string>; replicas?: number} = {}): Promise<ClusterSvapp> {
+export async function startSvappOnCluster(adminKubeconfig: string, options: {policy?: string; extraConfig?: string; catalog?: Record<string, string>; replicas?: number; clusters?: string[]} = {}): Promise<ClusterSvapp> {
   const {createOpensslPki} = await import('./openssl-pki.js');
   const {startPostgres} = await import('./postgres.js');
   const {serviceAccountKubeconfig} = await import('./k8s.js');
@@ -190,7 +191,8 @@ export async function startSvappOnCluster(adminKubeconfig: string, options: {pol
   const creds = tempDir('svapp-sa-');
   const name = `svapp-${randomBytes(3).toString('hex')}`;
   const kubeconfig = await serviceAccountKubeconfig(adminKubeconfig, {name, file: join(creds.path, 'kubeconfig'), context: 'svapp'});
-  const site = await createSvappSite({pg, pki, policy: options.policy ?? OPEN_POLICY, clusters: {test: {kubeconfig, context: 'svapp'}}, ...(options.extraConfig ? {extraConfig: options.extraConfig} : {}), ...(options.catalog ? {catalog: options.catalog} : {})});
+  const clusters = Object.fromEntries((options.clusters ?? ['test']).map((c) => [c, {kubeconfig, context: 'svapp'}]));
+  const site = await createSvappSite({pg, pki, policy: options.policy ?? OPEN_POLICY, clusters, ...(options.extraConfig ? {extraConfig: options.extraConfig} : {}), ...(options.catalog ? {catalog: options.catalog} : {})});
   const replicas: SvappReplica[] = [];
   for (let i = 0; i < (options.replicas ?? 1); i++) replicas.push(await site.startReplica(`svapp-${i}`));
   return {

@@ -1,5 +1,5 @@
 import {conflict, ExitCode} from '@bcl/core/errors';
-import {type Decision, approve, describeIdentity, isWaitingForApproval, reject} from '@bcl/deploy-policy';
+import {type Decision, approve, describeIdentity, isWaitingForApproval, membership, reject} from '@bcl/deploy-policy';
 import {type ApiApp, sendEventStream} from '@bcl/http-api';
 import type {IdentityHook} from '@bcl/mtls/fastify';
 import type {FastifyReply, FastifyRequest} from 'fastify';
@@ -98,13 +98,23 @@ export function operationRoutes(app: ApiApp, ctx: SvappContext, requireIdentity:
   }));
 
   /**
-   * The operation, once the caller may read every service of it; its requester always may (they
-   * were allowed to ask for it, and follow what they asked for).
+   * Who may see an operation whatever the read rules say: its requester (they follow what they
+   * asked for) and, when it needs an approval, the members of the approving groups (they are
+   * asked to decide on it).
    */
+  const concerned = (op: OperationRow, who: Identity): boolean => {
+    if (who.kind === op.requester.kind && who.name === op.requester.name) return true;
+    if (who.kind !== 'person') return false;
+    const groups = op.decisions.flatMap((d) => d.details.approval?.groups ?? []);
+    const mine = membership(ctx.policy(), who).groups;
+    return groups.some((g) => mine.includes(g));
+  };
+
+  /** The operation, once the caller may read every service of it (or is concerned by it). */
   const readable = async (request: FastifyRequest, id: string, what: string): Promise<OperationRow> => {
     const op = await ctx.store.mustGet(id);
     const who = callerOf(request);
-    if (who.kind === op.requester.kind && who.name === op.requester.name) return op;
+    if (concerned(op, who)) return op;
     for (const service of op.services) await ctx.authz.read(who, service, op.environment ?? undefined, what);
     return op;
   };
@@ -126,7 +136,7 @@ export function operationRoutes(app: ApiApp, ctx: SvappContext, requireIdentity:
       return memo.get(key)!;
     };
     const shown: OperationRow[] = [];
-    for (const op of ops) if ((await Promise.all(op.services.map((s) => may(s, op.environment)))).every(Boolean)) shown.push(op);
+    for (const op of ops) if (concerned(op, who) || (await Promise.all(op.services.map((s) => may(s, op.environment)))).every(Boolean)) shown.push(op);
     await ctx.audit.record(ctx.db, {event: 'operations.listed', who, filter: request.query, shown: shown.length, hidden: ops.length - shown.length, policy: ctx.policy().source.sha256});
     return {operations: shown.map(operationView), hidden: ops.length - shown.length};
   }));
