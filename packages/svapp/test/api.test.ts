@@ -4,7 +4,7 @@
 // approvals, and the committed OpenAPI document.
 import {randomUUID} from 'node:crypto';
 import {fileURLToPath} from 'node:url';
-import {assertOpenApiCompatible} from '@bcl/http-api';
+import {assertOpenApiCompatible, checkOpenApi, openApiDocument} from '@bcl/http-api';
 import {waitFor} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {RecordingEngine} from './recording-engine.js';
@@ -208,7 +208,26 @@ describe('clients of other versions', () => {
 });
 
 describe('the OpenAPI document', () => {
+  const committed = fileURLToPath(new URL('../openapi.json', import.meta.url));
+
   it('is the committed packages/svapp/openapi.json, with no incompatible change', async () => {
-    await assertOpenApiCompatible(svapp.app, fileURLToPath(new URL('../openapi.json', import.meta.url)));
+    await assertOpenApiCompatible(svapp.app, committed);
+  });
+
+  it('fails the check when a change would break clients: a removed response field, a new required request field', async () => {
+    const doc = (await openApiDocument(svapp.app)) as any;
+    const removed = structuredClone(doc);
+    delete removed.components.schemas.Operation.properties.state;
+    removed.components.schemas.Operation.required = removed.components.schemas.Operation.required.filter((f: string) => f !== 'state');
+    const r1 = checkOpenApi(removed, committed, {update: false});
+    expect(r1).toMatchObject({ok: false, status: 'incompatible'});
+    expect(r1.message).toMatch(/state/);
+    const required = structuredClone(doc);
+    const body = required.paths['/v1/deploys'].post.requestBody.content['application/json'].schema;
+    body.properties.approver = {type: 'string'};
+    body.required.push('approver');
+    const r2 = checkOpenApi(required, committed, {update: false});
+    expect(r2).toMatchObject({ok: false, status: 'incompatible'});
+    expect(r2.message).toMatch(/approver/);
   });
 });

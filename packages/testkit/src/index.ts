@@ -21,3 +21,4 @@ export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-d
 
 export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';
 export {createSvappSite, startSvappOnCluster, svctlServerHome, OPEN_POLICY, type ClusterSvapp, type SvappSite, type SvappSiteOptions, type SvappReplica} from './svapp.js';
+export {startRecordingProxy, type RecordedExchange} from './recording-proxy.js';
