@@ -20,6 +20,8 @@ export function eventRenderer(ui: Ui): {render(type: string, data: Record<string
     render(type, data) {
       if (typeof data.at === 'string') at = new Date(data.at);
       if (CORE_EVENTS.has(type)) {
+        // A build's log is shown as in direct mode: not with --json off a terminal, nor --quiet.
+        if (type === 'log' && !ui.showsNotices) return;
         const {at: _at, ...event} = data;
         sink.emit({type, ...event} as DeployEvent);
         return;
