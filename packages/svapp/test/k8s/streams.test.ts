@@ -4,7 +4,7 @@
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
-import {type ClusterSvapp, kubectl, runCli, startSvappOnCluster, startTcpProxy, svctlServerHome, type TcpProxy, tempDir, testNamespace, type TestNamespace, waitFor} from '@bcl/testkit';
+import {type ClusterSvapp, kubectl, runCli, runCliOnTerminal, startSvappOnCluster, startTcpProxy, svctlServerHome, type TcpProxy, tempDir, testNamespace, type TestNamespace, waitFor} from '@bcl/testkit';
 import {serviceRepo, type ServiceRepo, testSpec} from '../../../svctl/test/helpers.js';
 import {call, type Credentials, credentialsOf, eventLog, operations, printedLines} from './cluster-support.js';
 
@@ -110,10 +110,26 @@ describe('a deploy outlives its client', () => {
     expect(await kubectl(kubeconfig, ['get', 'deployment/hello', '-n', ns.name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toMatchObject({stdout: 'registry.example.com/platform/hello:v4'});
   });
 
+  it('Ctrl-C at a terminal asks whether to cancel or detach; cancelling stops the deploy in svapp (exit 130)', async () => {
+    const r = await runCliOnTerminal('svctl', ['deploy', '--env', 'test', '--image-tag', 'v4b'], {
+      env: home.cliEnv,
+      answers: [
+        // The live board (a terminal of 0 columns: lines cut at 20 characters) shows the revision.
+        {when: /hello \(test\): rev/, send: () => '\x03', key: true},
+        {when: /Cancel the deploy [0-9a-f-]{36} in svapp\?/, send: () => 'y'},
+      ],
+      cwd: repo.dir,
+    });
+    expect(r.exitCode, r.output).toBe(130);
+    expect(r.output).toMatch(/Asking svapp to cancel deploy [0-9a-f-]{36}/);
+    expect(r.output).toMatch(/Cancelling: tester@example\.com asked to cancel it/);
+    expect((await latest()).state).toBe('cancelled');
+  });
+
   it('ops list shows the operations; ops cancel stops one; exit codes are those of the command it was', async () => {
     const list = await svctl(['ops', 'list', '--service', 'hello']);
     expect(list.exitCode, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/^ID +KIND +STATE +SERVICES +ENV +BY +CREATED\n[0-9a-f-]{36} +deploy +succeeded +hello +test +tester@example\.com +\d{4}-/);
+    expect(list.stdout).toMatch(/^ID +KIND +STATE +SERVICES +ENV +BY +CREATED\n[0-9a-f-]{36} +deploy +(succeeded|cancelled) +hello +test +tester@example\.com +\d{4}-/);
     const run = svctl(['deploy', '--env', 'test', '--image-tag', 'v5'], {interruptOn: /__never__/});
     await waitFor('the deploy to run', async () => (await latest()).state === 'running' && (await call(direct, 'GET', `/v1/operations/${(await latest()).id}`)).body.startedAt !== null, {timeoutMs: 30_000});
     const op = await latest();
