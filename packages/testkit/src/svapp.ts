@@ -190,7 +190,10 @@ export async function startSvappOnCluster(adminKubeconfig: string, options: {pol
   const [pg, pki] = await Promise.all([startPostgres(), createOpensslPki('Company PKI')]);
   const creds = tempDir('svapp-sa-');
   const name = `svapp-${randomBytes(3).toString('hex')}`;
-  const kubeconfig = await serviceAccountKubeconfig(adminKubeconfig, {name, file: join(creds.path, 'kubeconfig'), context: 'svapp'});
+  // svapp's own role, as its deploy/rbac.yaml gives it in every cluster: no more than that.
+  const {kubectl} = await import('./k8s.js');
+  await kubectl(adminKubeconfig, ['apply', '-f', join(repoRoot, 'packages/svapp/deploy/rbac.yaml')]);
+  const kubeconfig = await serviceAccountKubeconfig(adminKubeconfig, {name, file: join(creds.path, 'kubeconfig'), context: 'svapp', clusterRole: 'svapp-deployer'});
   const clusters = Object.fromEntries((options.clusters ?? ['test']).map((c) => [c, {kubeconfig, context: 'svapp'}]));
   const site = await createSvappSite({pg, pki, policy: options.policy ?? OPEN_POLICY, clusters, ...(options.extraConfig ? {extraConfig: options.extraConfig} : {}), ...(options.catalog ? {catalog: options.catalog} : {})});
   const replicas: SvappReplica[] = [];

@@ -1,6 +1,7 @@
 import {type Action, canAskAs, explain, formatExplanation, type Identity} from '@bcl/deploy-policy';
 import {type ApiApp, forbidden, protocolInfo, type ProtocolPolicy} from '@bcl/http-api';
 import type {IdentityHook} from '@bcl/mtls/fastify';
+import {z} from 'zod';
 import {capabilitiesOf, SERVER_NAME} from '../api.js';
 import {callerOf, clientOf, type SvappContext} from '../context.js';
 import {handle} from './operations.js';
@@ -27,6 +28,9 @@ export function metaRoutes(app: ApiApp, ctx: SvappContext, policy: ProtocolPolic
     const body = {ok, replica: ctx.replica, running: ctx.runner.running.length, policy: {sha256: ctx.policy().source.sha256, loadedAt: status?.loadedAt ?? '', problem: status?.lastError?.message ?? null}, ...health()};
     return reply.code(ok ? 200 : 503).send(body);
   });
+
+  // Liveness: the process answers. It does not look at PostgreSQL: a database outage must not restart every replica.
+  app.get('/v1/livez', {config: {protocol: false}, schema: {summary: 'Whether this replica\'s process answers (for the liveness probe)', response: {200: z.object({ok: z.boolean(), replica: z.string()})}}}, async () => ({ok: true, replica: ctx.replica}));
 
   app.get('/v1/whoami', {onRequest: requireIdentity('person', 'ci'), schema: {summary: 'Who the client certificate says the caller is, and the protocol of the answer', response: {200: whoamiSchema}}}, async (request) => {
     const client = clientOf(request);
