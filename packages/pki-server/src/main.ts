@@ -48,7 +48,7 @@ export async function migrate(config: ServerConfig, env: NodeJS.ProcessEnv = pro
   const appUrl = new URL(readSecret(config.database.url, 'database.url', config.file, env));
   const owner = openDatabase<unknown>({url: ownerUrl, max: 2, applicationName: 'pki-server-migrate'});
   try {
-    const applied = await migrateToLatest(owner.db as Kysely<unknown>, {migrations});
+    const applied = await migrateToLatest(owner.db, {migrations});
     const role = decodeURIComponent(appUrl.username);
     const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
     if (role && role !== ownerRole) {
