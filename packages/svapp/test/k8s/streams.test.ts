@@ -214,7 +214,8 @@ describe('the thin client', () => {
       const hook = join(dir.path, 'hook.mjs');
       const seen = join(dir.path, 'seen.txt');
       writeFileSync(hook, `import {registerHooks} from 'node:module';\nimport {appendFileSync} from 'node:fs';\nregisterHooks({resolve(s, c, next) { appendFileSync(${JSON.stringify(seen)}, s + '\\n'); return next(s, c); }});\n`);
-      const env = {...home.cliEnv, NODE_OPTIONS: `--import=${hook}`};
+      // The module graph itself (the checkout's bundle would hide which modules a command resolves).
+      const env = {...home.cliEnv, NODE_OPTIONS: `--import=${hook}`, BCL_NO_CHECKOUT_BUNDLES: '1'};
       for (const args of [['status', '--env', 'test'], ['history', '--env', 'test'], ['deploy', '--env', 'test', '--image-tag', 'v8'], ['diff', '--env', 'test', '--image-tag', 'v8']]) {
         const r = await runCli('svctl', args, {env, cwd: repo.dir});
         expect(r.exitCode, r.stderr).toBe(0);
