@@ -3,16 +3,21 @@
  * node built-ins, answers `--version` and `--help` from files written at build time, and loads
  * oclif only to run a command.
  */
-import {existsSync, readFileSync} from 'node:fs';
-import module from 'node:module';
-import {homedir} from 'node:os';
-import {dirname, isAbsolute, join} from 'node:path';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+// Built-ins through process.getBuiltinModule, not ESM imports: importing node:fs builds its ES
+// module facade, which reads every export, lazy ones included (fs.promises loads readline and
+// streams): milliseconds on every start, --version included.
+const {closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync} = process.getBuiltinModule('node:fs');
+const module = process.getBuiltinModule('node:module');
+const {homedir} = process.getBuiltinModule('node:os');
+const {dirname, isAbsolute, join} = process.getBuiltinModule('node:path');
+const {fileURLToPath, pathToFileURL} = process.getBuiltinModule('node:url');
 
 interface PackageJson {
   name: string;
   version: string;
   oclif: {bin: string; dirname?: string; topicSeparator?: string};
+  /** bundle: the main file of a bundled package (packages/release's bundle.ts), relative to the root. */
+  bcl?: {bundle?: string};
 }
 
 interface ManifestCommand {
@@ -35,6 +40,14 @@ export interface CommandConfig {
   userAgent: string;
   runHook(event: string, options: unknown): Promise<{successes: unknown[]; failures: unknown[]}>;
   scopedEnvVar(key: string): string | undefined;
+  /**
+   * Loads a module of the package by its path under the root ("./dist/config.js"): from the
+   * bundle's main file when the package is bundled, else import() of the file. Absent when oclif
+   * runs the command (its fallback dispatch): callers import the file then.
+   */
+  loadModule?(relativePath: string): Promise<unknown>;
+  /** import() of a file by its path, for code in a bundle's main file (which has no module loader of its own). */
+  importFile?(file: string): Promise<unknown>;
 }
 
 interface RunnableCommand {
@@ -166,11 +179,12 @@ async function runFromManifest(root: string, pjson: PackageJson, argv: string[])
     if (command) found = {command, rest: argv.slice(n)};
   }
   if (!found?.command.relativePath) return undefined;
-  const module = (await import(pathToFileURL(join(root, ...found.command.relativePath)).href)) as {default?: RunnableCommand};
+  const loadModule = moduleLoader(root, pjson, found.command.id);
+  const module = (await loadModule(found.command.relativePath.join('/'))) as {default?: RunnableCommand};
   const Command = module.default;
   if (!Command?.bclCommand) return undefined;
   Command.id = found.command.id;
-  const config = commandConfig(root, pjson);
+  const config = {...commandConfig(root, pjson), loadModule, importFile};
   await new Command(found.rest, config)._run();
   return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
 }
@@ -192,6 +206,111 @@ function commandConfig(root: string, pjson: PackageJson): CommandConfig {
     runHook: async () => ({successes: [], failures: []}),
     scopedEnvVar: (key) => process.env[`${bin.toUpperCase().replace(/-/g, '_')}_${key}`],
   };
+}
+
+/**
+ * How a package's modules are loaded: a bundled package (package.json "bcl": {"bundle"}) has
+ * them all in one CommonJS file, each evaluated on first use; otherwise each is its own file.
+ */
+const importFile = (file: string): Promise<unknown> => import(pathToFileURL(file).href);
+
+function moduleLoader(root: string, pjson: PackageJson, commandId: string): (relativePath: string) => Promise<unknown> {
+  const byFile = (relativePath: string) => importFile(join(root, relativePath));
+  const main = pjson.bcl?.bundle;
+  if (!main) return byFile;
+  let modules: Record<string, (() => unknown) | undefined> | undefined;
+  return async (relativePath) => {
+    modules ??= loadBundle(join(root, main), `${pjson.oclif.bin}-${commandId}`).modules;
+    const load = modules[relativePath.replace(/^\.\//, '').replace(/\.(c|m)?js$/, '')];
+    return load ? load() : byFile(relativePath);
+  };
+}
+
+/** A code cache of the bundle still to be written (after the command, so it holds what ran). */
+let pendingCodeCache: (() => void) | undefined;
+
+/**
+ * Runs a bundle's main file with a V8 code cache of its own, made once the command has run:
+ * Node's compile cache (enableCompileCache) is made when a file is compiled, before it runs, so it
+ * holds little more than the top level, and every function a command calls is compiled again on
+ * each run. One cache per tool and command ($XDG_CACHE_HOME/bcl/code-cache), remade when V8
+ * rejects it (another Node, another bundle).
+ */
+function loadBundle(file: string, cacheName: string): {modules: Record<string, () => unknown>} {
+  const require = module.createRequire(file);
+  const known = require.cache[file];
+  if (known) return known.exports as {modules: Record<string, () => unknown>};
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = codeCacheFile(file, cacheName);
+  const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
+  const vm = process.getBuiltinModule('node:vm');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  // Registered as Node registers a CommonJS module, so a file that requires the bundle (the
+  // modules at the paths oclif imports) gets this instance.
+  const Module = module as unknown as new (id: string) => NodeJS.Module;
+  const record = new Module(file);
+  record.filename = file;
+  require.cache[file] = record;
+  (script.runInThisContext() as (...args: unknown[]) => void)(record.exports, require, record, file, dirname(file));
+  record.loaded = true;
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) pendingCodeCache = () => writeCodeCache(cacheFile, script.createCachedData());
+  return record.exports as {modules: Record<string, () => unknown>};
+}
+
+function codeCacheFile(bundleFile: string, cacheName: string): string | undefined {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  let stat;
+  try {
+    stat = statSync(bundleFile);
+  } catch {
+    return undefined;
+  }
+  // Per bundle (by its path) and command; the bundle's version without reading it twice: its size
+  // and time, and the Node that runs it. A new version replaces the caches of the old one.
+  const name = `${cacheName.replace(/[^A-Za-z0-9._-]/g, '_')}-${fnv1a(bundleFile).toString(36)}`;
+  const version = `${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}-${process.version}`;
+  return join(cacheBase(), 'bcl', 'code-cache', `${name}@${version}.bin`);
+}
+
+function readCodeCache(file: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    // Code this user runs: only a file of this user's that nobody else may write.
+    const stat = fstatSync(fd);
+    if ((process.getuid && stat.uid !== process.getuid()) || (stat.mode & 0o022) !== 0) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function writeCodeCache(file: string, data: Buffer): void {
+  const dir = dirname(file);
+  const name = file.slice(dir.length + 1);
+  try {
+    mkdirSync(dir, {recursive: true, mode: 0o700});
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, data, {mode: 0o600});
+    renameSync(temporary, file);
+    // Caches of the same bundle and command for another version of either, or another Node, are stale.
+    const prefix = name.slice(0, name.indexOf('@') + 1);
+    for (const other of readdirSync(dir)) if (other.startsWith(prefix) && other !== name) unlinkSync(join(dir, other));
+  } catch {
+    // A cache that cannot be written only costs speed.
+  }
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 /** Help pages rendered by oclif's own Help class at build time (dist/help.json): id -> text. */
@@ -225,16 +344,21 @@ async function reportOutside(error: unknown, argv: string[]): Promise<number> {
 function enableCompileCache(): void {
   const enable = (module as unknown as {enableCompileCache?: (dir?: string) => unknown}).enableCompileCache;
   if (!enable || process.env.NODE_DISABLE_COMPILE_CACHE) return;
-  const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(process.env.HOME || homedir(), '.cache');
   try {
-    enable(join(base, 'bcl', 'node-compile-cache'));
+    enable(join(cacheBase(), 'bcl', 'node-compile-cache'));
   } catch {
     // A read-only cache directory only costs speed.
   }
 }
 
+/** $XDG_CACHE_HOME, else ~/.cache. */
+function cacheBase(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return xdg && isAbsolute(xdg) ? xdg : join(process.env.HOME || homedir(), '.cache');
+}
+
 async function exitWhenFlushed(code: number): Promise<void> {
+  pendingCodeCache?.();
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
   process.exit(code);

@@ -160,7 +160,6 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
     if (ctor.warnsIgnoredConfig) {
       for (const entry of config.ignored) ui.warn(`${entry.origin.label}: ${entry.key} ignored: ${entry.reason}`);
     }
-    const {interactive, why} = interactivity(env, Boolean(process.stdin.isTTY), Boolean(g['non-interactive']));
     this.ctx = createContext({
       tool: this.config.bin,
       version: this.config.version,
@@ -169,7 +168,7 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
       paths,
       config,
       ui,
-      prompt: new Prompter(interactive, why),
+      prompt: new Prompter(() => interactivity(env, Boolean(process.stdin.isTTY), Boolean(g['non-interactive']))),
       json: Boolean(g.json),
       verbose: Boolean(g.verbose),
       redactor: this.redactor,
@@ -179,7 +178,7 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
     const gateModule = (this.config.pjson as BclPjson).bcl?.gate;
     if (gateModule) {
       const update = (config.get('bcl') as {update?: {check?: boolean}} | undefined)?.update;
-      const {versionGate} = (await import(pathToFileURL(join(this.config.root, gateModule)).href)) as {versionGate: (o: GateOptions) => Promise<VersionGate | undefined>};
+      const {versionGate} = (await this.loadOwnModule(gateModule)) as {versionGate: (o: GateOptions) => Promise<VersionGate | undefined>};
       this.gate = await versionGate({root: this.config.root, tool: this.config.bin, version: this.config.version, env, cacheDir: paths.cache, ui, json: Boolean(g.json), allowedBelowMinimumVersion: ctor.allowedBelowMinimumVersion, checkEnabled: update?.check !== false});
     }
   }
@@ -190,13 +189,25 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
    */
   protected async configNamespaces(): Promise<ConfigNamespace[]> {
     const pjson = this.config.pjson as BclPjson;
-    const own = await loadPluginNamespace(this.config.root, pjson);
+    const load = async (file: string) => ((await this.loadOwnModule(file)) as {default?: ConfigNamespace}).default;
+    const own = pjson.bcl?.config ? await load(pjson.bcl.config) : undefined;
     // A checkout's bundle carries the other tools' config modules; otherwise they are found on disk.
-    const siblings = pjson.bcl?.siblingConfigs
-      ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map((file) => loadPluginNamespace(this.config.root, {bcl: {config: file}})))
-      : await siblingNamespaces(this.config.bin);
+    const siblings = pjson.bcl?.siblingConfigs ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map(load)) : await siblingNamespaces(this.config.bin, (file) => this.importFile(file));
     const all = [bclNamespace, ...(own ? [own] : []), ...siblings.filter((ns): ns is ConfigNamespace => ns !== undefined)];
     return all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
+  }
+
+  /** A module of this command's package, by its path under the root (from the bundle when bundled). */
+  private loadOwnModule(file: string): Promise<unknown> {
+    return this.config.loadModule ? this.config.loadModule(file) : this.importFile(join(this.config.root, file));
+  }
+
+  /**
+   * import() of a file by its path, through the launcher when it lends its own: a bundle's main
+   * file runs without a module loader of its own (launcher.ts, loadBundle).
+   */
+  protected importFile(file: string): Promise<unknown> {
+    return this.config.importFile ? this.config.importFile(file) : import(pathToFileURL(file).href);
   }
 
   /** The human rendering of the result on stdout. */
@@ -305,17 +316,17 @@ function stackOf(error: unknown): string | undefined {
  * release of bcl reads those of the tools installed beside it (for `bcl config`); a release of a
  * tool knows only its own, which keeps its start fast.
  */
-async function siblingNamespaces(bin: string): Promise<ConfigNamespace[]> {
+async function siblingNamespaces(bin: string, importFile: (file: string) => Promise<unknown>): Promise<ConfigNamespace[]> {
   const coreBin = new URL('../../bin/run.js', import.meta.url).href;
   const roots = Object.values(bin === 'bcl' ? hostToolRoots(coreBin) : toolRoots(coreBin));
-  const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root))));
+  const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root), importFile)));
   return found.filter((ns): ns is ConfigNamespace => ns !== undefined);
 }
 
 /** Loads the config namespace a plugin declares in package.json ("bcl": {"config": "./dist/config.js"}). */
-export async function loadPluginNamespace(root: string, pjson: BclPjson): Promise<ConfigNamespace | undefined> {
+export async function loadPluginNamespace(root: string, pjson: BclPjson, importFile = (file: string) => import(pathToFileURL(file).href)): Promise<ConfigNamespace | undefined> {
   const file = pjson.bcl?.config;
   if (!file) return undefined;
-  const mod = (await import(pathToFileURL(join(root, file)).href)) as {default?: ConfigNamespace};
+  const mod = (await importFile(join(root, file))) as {default?: ConfigNamespace};
   return mod.default;
 }

@@ -52,7 +52,10 @@ export function createContext(parts: ContextParts): CommandContext {
   const runner = new ProcessRunner(parts.redactor, {signal: parts.signal, debug: (m) => parts.ui.debug(m)});
   return {
     ...parts,
-    interactive: parts.prompt.interactive,
+    // Decided when first asked (see Prompter).
+    get interactive() {
+      return parts.prompt.interactive;
+    },
     runner,
     now: () => new Date(),
     http(options = {}) {
