@@ -188,6 +188,11 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       if (merged[name] !== undefined) values[name] = raw;
       continue;
     }
+    // Nothing set: the schema's own result for {}, declared with the namespace (no schema built).
+    if (merged[name] === undefined && ns.defaults !== undefined) {
+      values[name] = structuredClone(ns.defaults);
+      continue;
+    }
     // Once per process: zod's JIT would compile a fast path that costs more than it saves.
     const parsed = ns.schema.safeParse(raw, {jitless: true});
     if (parsed.success) {
