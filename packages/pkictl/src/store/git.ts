@@ -6,6 +6,7 @@
  */
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {GIT_NEEDED, readRef, repositoryAt, workTreeRepository} from '@bcl/core/git-refs';
 import {dirname, join, relative, resolve, sep} from 'node:path';
 import {conflict, interrupted, invalidInput, unavailable, denied} from '@bcl/core';
 import type {SimpleGit} from 'simple-git';
@@ -100,12 +101,47 @@ export class GitStore {
       }
     }
     const store = new GitStore(url, dir, make(dir), options, false, release);
-    await store.sync();
+    if (!store.matchesLocalStore()) await store.sync();
     return store;
+  }
+
+  /**
+   * Whether the working clone already is the store's tip, read from the files of both (a store on
+   * a local path): then there is nothing to fetch and git is not started. The clone's marker
+   * (`<clone>.synced`, the commit of its last complete sync or push) says nothing was changed or
+   * left half-done in it since.
+   */
+  private matchesLocalStore(): boolean {
+    if (isRemoteUrl(this.url) || !existsSync(join(this.dir, '.git'))) return false;
+    const store = existsSync(join(this.url, '.git')) ? workTreeRepository(this.url) : repositoryAt(this.url);
+    const clone = repositoryAt(join(this.dir, '.git'));
+    if (!store || store === GIT_NEEDED || clone === GIT_NEEDED) return false;
+    const tip = readRef(store, `refs/heads/${BRANCH}`);
+    if (typeof tip !== 'string') return false;
+    let marker: string | undefined;
+    try {
+      marker = readFileSync(`${this.dir}.synced`, 'utf8').trim();
+    } catch {
+      return false;
+    }
+    return marker === tip && readRef(clone, 'HEAD') === tip && readRef(clone, `refs/remotes/origin/${BRANCH}`) === tip;
+  }
+
+  /** Records that the clone is the commit it is at, cleanly (see matchesLocalStore); undefined forgets it. */
+  private async markSynced(synced: boolean): Promise<void> {
+    const marker = `${this.dir}.synced`;
+    if (!synced) {
+      rmSync(marker, {force: true});
+      return;
+    }
+    const clone = repositoryAt(join(this.dir, '.git'));
+    const head = clone === GIT_NEEDED ? undefined : readRef(clone, 'HEAD');
+    writeFileSync(marker, `${typeof head === 'string' ? head : await this.head()}\n`, {mode: 0o600});
   }
 
   /** Fetches the remote and resets the working clone to it (the clone is a cache; it has no local work). */
   async sync(): Promise<void> {
+    await this.markSynced(false);
     try {
       await this.git.fetch(['--quiet', '--prune', 'origin']);
     } catch (error) {
@@ -129,6 +165,7 @@ export class GitStore {
       await this.git.raw(['clean', '-qfdx']);
     }
     this.dirty = false;
+    await this.markSynced(true);
   }
 
   /** The commit the working clone is at. */
@@ -167,6 +204,7 @@ export class GitStore {
     let planned = await change();
     let committed = false;
     try {
+      await this.markSynced(false);
       for (let attempt = 1; ; attempt++) {
         if (this.options.signal?.aborted) throw interrupted('interrupted before the change was pushed; nothing was written');
         if (!committed) {
@@ -178,6 +216,7 @@ export class GitStore {
         try {
           await this.git.raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${BRANCH}`]);
           this.empty = false;
+          await this.markSynced(true);
           return planned.result;
         } catch (error) {
           if (!isNonFastForward(error)) throw storeError(error, this.url, 'push');
@@ -275,7 +314,8 @@ async function runGit(args: string[], options: OpenOptions): Promise<void> {
  * (@bcl/files: a lock file naming its holder; a holder that died is taken over at once).
  */
 async function acquireLock(path: string, signal?: AbortSignal): Promise<() => void> {
-  const {acquireFileLock, describeHolder, LockHeldError} = await import('@bcl/files');
+  // The lock alone: @bcl/files' index also loads write-file-atomic, which a read does not need.
+  const [{acquireFileLock}, {describeHolder, LockHeldError}] = await Promise.all([import('@bcl/files/lock'), import('@bcl/files/errors')]);
   try {
     const lock = await acquireFileLock(path, {timeoutMs: 120_000, ...(signal ? {signal} : {})});
     return () => lock.release();
