@@ -160,8 +160,16 @@ export async function bundleOclifPackage(options: BundleOptions): Promise<Bundle
     define: {'import.meta.url': '__bclMetaUrl', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname'},
     plugins: [mainEntry(own), vendorImports(vendor, dirname(join(outDir, BUNDLE_MAIN)), outDir), builtinDynamicImports()],
     metafile: true,
+    write: false,
   });
   fail('main file', mainResult.errors);
+  // Pure ASCII, which Node reads into a string several times faster than text with one character
+  // beyond it (the launcher reads this file on every run). esbuild escapes such characters in code;
+  // what is left is in comments, where a \u escape means the same.
+  for (const file of mainResult.outputFiles ?? []) {
+    mkdirSync(dirname(file.path), {recursive: true});
+    writeFileSync(file.path, file.text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  }
 
   // 4. A small ES module at every path oclif or bcl imports (a command of the manifest, the
   //    config module...), taking its exports from the main file.
