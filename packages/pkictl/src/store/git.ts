@@ -43,7 +43,8 @@ export class GitStore {
   private constructor(
     readonly url: string,
     readonly dir: string,
-    private readonly git: SimpleGit,
+    /** simple-git for the working clone, loaded when git must run (a current local store needs none). */
+    private readonly connect: () => Promise<SimpleGit>,
     private readonly options: OpenOptions,
     /** Whether the remote has no commit yet. */
     public empty: boolean,
@@ -53,6 +54,12 @@ export class GitStore {
 
   /** Set when a change failed half-way: the next sync also removes untracked files. */
   private dirty = false;
+  private git?: SimpleGit;
+
+  private async client(): Promise<SimpleGit> {
+    this.git ??= await this.connect();
+    return this.git;
+  }
 
   static async open(options: OpenOptions): Promise<GitStore> {
     const url = isRemoteUrl(options.store) ? options.store : resolve(options.cwd, options.store);
@@ -78,13 +85,12 @@ export class GitStore {
   }
 
   private static async openLocked(url: string, dir: string, options: OpenOptions, release: () => void): Promise<GitStore> {
-    const {simpleGit} = await import('simple-git');
     // git must never wait for a password on a terminal, and its messages are matched in English.
     // simple-git strips ambient GIT_* variables unless allowed: keep the ones that reach a remote.
     process.env.GIT_TERMINAL_PROMPT = '0';
     process.env.LC_ALL = 'C';
-    const make = (baseDir: string) =>
-      simpleGit({
+    const make = async (baseDir: string) =>
+      (await import('simple-git')).simpleGit({
         baseDir,
         config: [`user.name=${options.identity.name}`, `user.email=${options.identity.email}`, 'commit.gpgsign=false', 'core.autocrlf=false'],
         allowEnvironment: GIT_ENV_ALLOWED,
@@ -94,13 +100,13 @@ export class GitStore {
       rmSync(dir, {recursive: true, force: true});
       mkdirSync(dir, {recursive: true});
       try {
-        await make(dir).clone(url, dir, ['--quiet', '--no-tags']);
+        await (await make(dir)).clone(url, dir, ['--quiet', '--no-tags']);
       } catch (error) {
         rmSync(dir, {recursive: true, force: true});
         throw storeError(error, url, 'clone');
       }
     }
-    const store = new GitStore(url, dir, make(dir), options, false, release);
+    const store = new GitStore(url, dir, () => make(dir), options, false, release);
     if (!store.matchesLocalStore()) await store.sync();
     return store;
   }
@@ -142,27 +148,28 @@ export class GitStore {
   /** Fetches the remote and resets the working clone to it (the clone is a cache; it has no local work). */
   async sync(): Promise<void> {
     await this.markSynced(false);
+    const git = await this.client();
     try {
-      await this.git.fetch(['--quiet', '--prune', 'origin']);
+      await git.fetch(['--quiet', '--prune', 'origin']);
     } catch (error) {
       throw storeError(error, this.url, 'fetch');
     }
     // One reset in the common case; the empty store and a clone left dirty take the long way.
-    const reset = await this.git
+    const reset = await git
       .raw(['reset', '--quiet', '--hard', `origin/${BRANCH}`])
       .then(() => true)
       .catch(() => false);
-    this.empty = !reset && (await this.git.raw(['branch', '-r', '--list', `origin/${BRANCH}`])).trim() === '';
+    this.empty = !reset && (await git.raw(['branch', '-r', '--list', `origin/${BRANCH}`])).trim() === '';
     if (this.empty) {
-      await this.git.raw(['symbolic-ref', 'HEAD', `refs/heads/${BRANCH}`]);
-      await this.git.raw(['read-tree', '--empty']).catch(() => undefined);
-      await this.git.raw(['clean', '-qfdx']);
+      await git.raw(['symbolic-ref', 'HEAD', `refs/heads/${BRANCH}`]);
+      await git.raw(['read-tree', '--empty']).catch(() => undefined);
+      await git.raw(['clean', '-qfdx']);
       return;
     }
     // (The local branch name does not matter: pushes go to HEAD:refs/heads/main.)
     if (!reset || this.dirty) {
-      await this.git.raw(['checkout', '--quiet', '-f', '-B', BRANCH, `origin/${BRANCH}`]);
-      await this.git.raw(['clean', '-qfdx']);
+      await git.raw(['checkout', '--quiet', '-f', '-B', BRANCH, `origin/${BRANCH}`]);
+      await git.raw(['clean', '-qfdx']);
     }
     this.dirty = false;
     await this.markSynced(true);
@@ -170,7 +177,7 @@ export class GitStore {
 
   /** The commit the working clone is at. */
   async head(): Promise<string> {
-    return (await this.git.raw(['rev-parse', 'HEAD'])).trim();
+    return (await (await this.client()).raw(['rev-parse', 'HEAD'])).trim();
   }
 
   path(file: string): string {
@@ -203,18 +210,19 @@ export class GitStore {
   async commit<T>(message: string, change: () => Promise<StoreChange<T>> | StoreChange<T>): Promise<T> {
     let planned = await change();
     let committed = false;
+    const git = await this.client();
     try {
       await this.markSynced(false);
       for (let attempt = 1; ; attempt++) {
         if (this.options.signal?.aborted) throw interrupted('interrupted before the change was pushed; nothing was written');
         if (!committed) {
           this.apply(planned.writes);
-          await this.git.raw(['add', '--all', '--', ...planned.writes.map((w) => relative(this.dir, this.path(w.path)))]);
-          await this.git.raw(['commit', '--quiet', '--no-verify', '--allow-empty', '-m', message]);
+          await git.raw(['add', '--all', '--', ...planned.writes.map((w) => relative(this.dir, this.path(w.path)))]);
+          await git.raw(['commit', '--quiet', '--no-verify', '--allow-empty', '-m', message]);
           committed = true;
         }
         try {
-          await this.git.raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${BRANCH}`]);
+          await git.raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${BRANCH}`]);
           this.empty = false;
           await this.markSynced(true);
           return planned.result;
@@ -227,15 +235,15 @@ export class GitStore {
         this.options.debug?.(`push rejected (attempt ${attempt}): fetching and rebasing`);
         await sleep(Math.min(1500, 20 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
         try {
-          await this.git.fetch(['--quiet', 'origin']);
+          await git.fetch(['--quiet', 'origin']);
         } catch (error) {
           throw storeError(error, this.url, 'fetch');
         }
-        const rebased = await this.git
+        const rebased = await git
           .raw(['rebase', '--quiet', `origin/${BRANCH}`])
           .then(() => true)
           .catch(async () => {
-            await this.git.raw(['rebase', '--abort']).catch(() => undefined);
+            await git.raw(['rebase', '--abort']).catch(() => undefined);
             return false;
           });
         if (!rebased) {
