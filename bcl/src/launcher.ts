@@ -6,7 +6,7 @@
 // Built-ins through process.getBuiltinModule, not ESM imports: importing node:fs builds its ES
 // module facade, which reads every export, lazy ones included (fs.promises loads readline and
 // streams): milliseconds on every start, --version included.
-const {closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync} = process.getBuiltinModule('node:fs');
+const {closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} = process.getBuiltinModule('node:fs');
 const module = process.getBuiltinModule('node:module');
 const {homedir} = process.getBuiltinModule('node:os');
 const {dirname, isAbsolute, join} = process.getBuiltinModule('node:path');
@@ -46,8 +46,17 @@ export interface CommandConfig {
    * runs the command (its fallback dispatch): callers import the file then.
    */
   loadModule?(relativePath: string): Promise<unknown>;
-  /** import() of a file by its path, for code in a bundle's main file (which has no module loader of its own). */
-  importFile?(file: string): Promise<unknown>;
+  /**
+   * A module of another package by its root and path under it (a tool's config or doctor module):
+   * from its bundle when it is bundled, else import() of the file. For code in a bundle's main
+   * file, which has no module loader of its own.
+   */
+  importModule?(root: string, relativePath: string): Promise<unknown>;
+  /**
+   * The identity of a bundled build ("<tool>-<path hash>@<size>-<time>-<node>"): what caches made
+   * from its code are named after (validated inputs, see validated.ts). Absent when unbundled.
+   */
+  buildId?: string;
 }
 
 interface RunnableCommand {
@@ -180,11 +189,13 @@ async function runFromManifest(root: string, pjson: PackageJson, argv: string[])
   }
   if (!found?.command.relativePath) return undefined;
   const loadModule = moduleLoader(root, pjson, found.command.id);
+  packageLoaders.set(root, loadModule);
   const module = (await loadModule(found.command.relativePath.join('/'))) as {default?: RunnableCommand};
   const Command = module.default;
   if (!Command?.bclCommand) return undefined;
   Command.id = found.command.id;
-  const config = {...commandConfig(root, pjson), loadModule, importFile};
+  const identity = pjson.bcl?.bundle ? bundleIdentity(join(root, pjson.bcl.bundle)) : undefined;
+  const config = {...commandConfig(root, pjson), loadModule, importModule, ...(identity ? {buildId: `${pjson.oclif.bin}-${identity.name}@${identity.version}`} : {})};
   await new Command(found.rest, config)._run();
   return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
 }
@@ -213,6 +224,23 @@ function commandConfig(root: string, pjson: PackageJson): CommandConfig {
  * them all in one CommonJS file, each evaluated on first use; otherwise each is its own file.
  */
 const importFile = (file: string): Promise<unknown> => import(pathToFileURL(file).href);
+const packageLoaders = new Map<string, (relativePath: string) => Promise<unknown>>();
+
+function importModule(root: string, relativePath: string): Promise<unknown> {
+  let load = packageLoaders.get(root);
+  if (!load) {
+    let pjson: PackageJson | undefined;
+    try {
+      pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+    } catch {
+      pjson = undefined;
+    }
+    // Another tool's bundle: one code cache for what this process loads of it (its config, its checks).
+    load = pjson?.oclif?.bin ? moduleLoader(root, pjson, 'modules') : (rel: string) => importFile(join(root, rel));
+    packageLoaders.set(root, load);
+  }
+  return load(relativePath);
+}
 
 function moduleLoader(root: string, pjson: PackageJson, commandId: string): (relativePath: string) => Promise<unknown> {
   const byFile = (relativePath: string) => importFile(join(root, relativePath));
@@ -220,7 +248,7 @@ function moduleLoader(root: string, pjson: PackageJson, commandId: string): (rel
   if (!main) return byFile;
   let modules: Record<string, (() => unknown) | undefined> | undefined;
   return async (relativePath) => {
-    modules ??= loadBundle(join(root, main), `${pjson.oclif.bin}-${commandId}`).modules;
+    modules ??= loadBundle(join(root, main), pjson.oclif.bin, commandId).modules;
     const load = modules[relativePath.replace(/^\.\//, '').replace(/\.(c|m)?js$/, '')];
     return load ? load() : byFile(relativePath);
   };
@@ -236,12 +264,12 @@ let pendingCodeCache: (() => void) | undefined;
  * each run. One cache per tool and command ($XDG_CACHE_HOME/bcl/code-cache), remade when V8
  * rejects it (another Node, another bundle).
  */
-function loadBundle(file: string, cacheName: string): {modules: Record<string, () => unknown>} {
+function loadBundle(file: string, tool: string, commandId: string): {modules: Record<string, () => unknown>} {
   const require = module.createRequire(file);
   const known = require.cache[file];
   if (known) return known.exports as {modules: Record<string, () => unknown>};
   const source = readFileSync(file, 'utf8');
-  const cacheFile = codeCacheFile(file, cacheName);
+  const cacheFile = codeCacheFile(file, tool, commandId);
   const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
   const vm = process.getBuiltinModule('node:vm');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
@@ -261,19 +289,27 @@ function loadBundle(file: string, cacheName: string): {modules: Record<string, (
   return record.exports as {modules: Record<string, () => unknown>};
 }
 
-function codeCacheFile(bundleFile: string, cacheName: string): string | undefined {
+/** code-cache/<tool>-<bundle path hash>@<version>/<command>.bin */
+function codeCacheFile(bundleFile: string, tool: string, commandId: string): string | undefined {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  const identity = bundleIdentity(bundleFile);
+  if (!identity) return undefined;
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');
+  return join(cacheBase(), 'bcl', 'code-cache', `${safe(tool)}-${identity.name}@${identity.version}`, `${safe(commandId)}.bin`);
+}
+
+/**
+ * A bundle's identity without reading it twice: where it is (a hash of its path), and its version
+ * as its size and time and the Node that runs it. A cache of a new version replaces the old one's.
+ */
+function bundleIdentity(bundleFile: string): {name: string; version: string} | undefined {
   let stat;
   try {
     stat = statSync(bundleFile);
   } catch {
     return undefined;
   }
-  // Per bundle (by its path) and command; the bundle's version without reading it twice: its size
-  // and time, and the Node that runs it. A new version replaces the caches of the old one.
-  const name = `${cacheName.replace(/[^A-Za-z0-9._-]/g, '_')}-${fnv1a(bundleFile).toString(36)}`;
-  const version = `${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}-${process.version}`;
-  return join(cacheBase(), 'bcl', 'code-cache', `${name}@${version}.bin`);
+  return {name: fnv1a(bundleFile).toString(36), version: `${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}-${process.version}`};
 }
 
 function readCodeCache(file: string): Buffer | undefined {
@@ -293,15 +329,16 @@ function readCodeCache(file: string): Buffer | undefined {
 
 function writeCodeCache(file: string, data: Buffer): void {
   const dir = dirname(file);
-  const name = file.slice(dir.length + 1);
+  const caches = dirname(dir);
+  const version = dir.slice(caches.length + 1);
   try {
     mkdirSync(dir, {recursive: true, mode: 0o700});
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, data, {mode: 0o600});
     renameSync(temporary, file);
-    // Caches of the same bundle and command for another version of either, or another Node, are stale.
-    const prefix = name.slice(0, name.indexOf('@') + 1);
-    for (const other of readdirSync(dir)) if (other.startsWith(prefix) && other !== name) unlinkSync(join(dir, other));
+    // The caches of another version of the same bundle (or another Node) are stale.
+    const prefix = version.slice(0, version.indexOf('@') + 1);
+    for (const other of readdirSync(caches)) if (other.startsWith(prefix) && other !== version) rmSync(join(caches, other), {recursive: true, force: true});
   } catch {
     // A cache that cannot be written only costs speed.
   }

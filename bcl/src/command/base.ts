@@ -14,6 +14,7 @@ import {type CommandContext, createContext} from './context.js';
 import type {ArgDefinition, ArgValues, FlagDefinition, FlagValues} from './definitions.js';
 import {globalFlags, jsonFlag} from './flags.js';
 import {parseCommandLine} from './parse.js';
+import {fileValidationMemo} from '../validated.js';
 import {hostToolRoots, readPackageJson, toolRoots} from '../tools.js';
 import {interactivity, Prompter} from './prompt.js';
 import type {Env} from '../paths.js';
@@ -148,8 +149,11 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
       if (value !== undefined) flagValues.push({key, value, flag: `--${flag}`});
     }
     const paths = bclPaths(env);
+    const {namespaces, own} = await this.namespacesWithOrigin();
+    const validations = this.config.buildId ? fileValidationMemo(join(paths.cache, 'validated', `${this.config.buildId}.json`)) : undefined;
     const config = loadConfig({
-      namespaces: await this.configNamespaces(),
+      namespaces,
+      ...(validations ? {memo: {store: validations, namespaces: own}} : {}),
       env,
       cwd: process.cwd(),
       paths,
@@ -173,6 +177,7 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
       verbose: Boolean(g.verbose),
       redactor: this.redactor,
       signal: this.abort.signal,
+      ...(validations ? {validations} : {}),
     });
     // A release names its version gate in package.json (deprecation notice, minimumVersion refusal).
     const gateModule = (this.config.pjson as BclPjson).bcl?.gate;
@@ -188,26 +193,34 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
    * other tools installed beside it, so a configuration is valid or invalid the same for every tool.
    */
   protected async configNamespaces(): Promise<ConfigNamespace[]> {
+    return (await this.namespacesWithOrigin()).namespaces;
+  }
+
+  /** The namespaces, and which of them come with this package (their schemas are of this build). */
+  private async namespacesWithOrigin(): Promise<{namespaces: ConfigNamespace[]; own: Set<string>}> {
     const pjson = this.config.pjson as BclPjson;
     const load = async (file: string) => ((await this.loadOwnModule(file)) as {default?: ConfigNamespace}).default;
-    const own = pjson.bcl?.config ? await load(pjson.bcl.config) : undefined;
+    const mine = pjson.bcl?.config ? await load(pjson.bcl.config) : undefined;
     // A checkout's bundle carries the other tools' config modules; otherwise they are found on disk.
-    const siblings = pjson.bcl?.siblingConfigs ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map(load)) : await siblingNamespaces(this.config.bin, (file) => this.importFile(file));
-    const all = [bclNamespace, ...(own ? [own] : []), ...siblings.filter((ns): ns is ConfigNamespace => ns !== undefined)];
-    return all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
+    const bundled = Boolean(pjson.bcl?.siblingConfigs);
+    const siblings = pjson.bcl?.siblingConfigs ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map(load)) : await siblingNamespaces(this.config.bin, (root, file) => this.importModule(root, file));
+    const all = [bclNamespace, ...(mine ? [mine] : []), ...siblings.filter((ns): ns is ConfigNamespace => ns !== undefined)];
+    const namespaces = all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
+    const own = new Set(['bcl', ...(mine ? [mine.name] : []), ...(bundled ? namespaces.map((ns) => ns.name) : [])]);
+    return {namespaces, own};
   }
 
   /** A module of this command's package, by its path under the root (from the bundle when bundled). */
   private loadOwnModule(file: string): Promise<unknown> {
-    return this.config.loadModule ? this.config.loadModule(file) : this.importFile(join(this.config.root, file));
+    return this.config.loadModule ? this.config.loadModule(file) : this.importModule(this.config.root, file);
   }
 
   /**
-   * import() of a file by its path, through the launcher when it lends its own: a bundle's main
-   * file runs without a module loader of its own (launcher.ts, loadBundle).
+   * A module of a package by its root and path under it, through the launcher when it lends its
+   * loader: a bundle's main file runs without a module loader of its own (launcher.ts, loadBundle).
    */
-  protected importFile(file: string): Promise<unknown> {
-    return this.config.importFile ? this.config.importFile(file) : import(pathToFileURL(file).href);
+  protected importModule(root: string, relativePath: string): Promise<unknown> {
+    return this.config.importModule ? this.config.importModule(root, relativePath) : import(pathToFileURL(join(root, relativePath)).href);
   }
 
   /** The human rendering of the result on stdout. */
@@ -316,17 +329,21 @@ function stackOf(error: unknown): string | undefined {
  * release of bcl reads those of the tools installed beside it (for `bcl config`); a release of a
  * tool knows only its own, which keeps its start fast.
  */
-async function siblingNamespaces(bin: string, importFile: (file: string) => Promise<unknown>): Promise<ConfigNamespace[]> {
+async function siblingNamespaces(bin: string, importModule: (root: string, relativePath: string) => Promise<unknown>): Promise<ConfigNamespace[]> {
   const coreBin = new URL('../../bin/run.js', import.meta.url).href;
   const roots = Object.values(bin === 'bcl' ? hostToolRoots(coreBin) : toolRoots(coreBin));
-  const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root), importFile)));
+  const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root), importModule)));
   return found.filter((ns): ns is ConfigNamespace => ns !== undefined);
 }
 
 /** Loads the config namespace a plugin declares in package.json ("bcl": {"config": "./dist/config.js"}). */
-export async function loadPluginNamespace(root: string, pjson: BclPjson, importFile = (file: string) => import(pathToFileURL(file).href)): Promise<ConfigNamespace | undefined> {
+export async function loadPluginNamespace(
+  root: string,
+  pjson: BclPjson,
+  importModule = (at: string, relativePath: string): Promise<unknown> => import(pathToFileURL(join(at, relativePath)).href),
+): Promise<ConfigNamespace | undefined> {
   const file = pjson.bcl?.config;
   if (!file) return undefined;
-  const mod = (await importFile(join(root, file))) as {default?: ConfigNamespace};
+  const mod = (await importModule(root, file)) as {default?: ConfigNamespace};
   return mod.default;
 }

@@ -6,6 +6,7 @@ import type {BclPaths, Env} from '../paths.js';
 import {type ConfigFile, type FileLayerKind, findProjectFile, isPlainObject, parseConfigText, readConfigFile} from './files.js';
 import {type ConfigNamespace, KNOWN_NAMESPACES} from './namespace.js';
 import {fileTrustStore, projectFileRule, type TrustStore} from './trust.js';
+import type {ValidationMemo} from '../validated.js';
 
 export type LayerKind = 'default' | 'system' | 'user' | 'project' | 'explicit' | 'env' | 'flag';
 
@@ -62,6 +63,8 @@ export interface LoadConfigOptions {
   projectFile?: string;
   /** Which project files the user trusts (default: the user's trust records under $XDG_DATA_HOME/bcl). */
   trust?: TrustStore;
+  /** Validations kept between runs, for the namespaces whose schemas are of this build (validated.ts). */
+  memo?: {store: ValidationMemo; namespaces: ReadonlySet<string>};
 }
 
 /** Environment variables with the BCL_ prefix that are not configuration keys. */
@@ -193,10 +196,19 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       values[name] = structuredClone(ns.defaults);
       continue;
     }
+    // What this build's schema made of the same value in an earlier run (no schema built then).
+    const memo = options.memo?.namespaces.has(name) ? options.memo.store : undefined;
+    const input = memo ? JSON.stringify(raw) : '';
+    const known = memo?.get(`config.${name}`, input);
+    if (known !== undefined) {
+      values[name] = known;
+      continue;
+    }
     // Once per process: zod's JIT would compile a fast path that costs more than it saves.
     const parsed = ns.schema.safeParse(raw, {jitless: true});
     if (parsed.success) {
       values[name] = parsed.data;
+      memo?.set(`config.${name}`, input, parsed.data);
       continue;
     }
     for (const finding of describeIssues(ns.schema, parsed.error.issues, raw)) {

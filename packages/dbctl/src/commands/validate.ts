@@ -19,10 +19,10 @@ export default class Validate extends BclCommand<typeof Validate> {
 
   async run(): Promise<ValidateResult> {
     const {loadSpec} = await import('../spec/load.js');
-    const base = loadSpec(this.flags.file);
+    const base = loadSpec(this.flags.file, undefined, this.ctx.validations);
     const names = this.flags.env !== undefined ? [this.flags.env] : [undefined, ...base.environments];
     const environments = names.map((env) => {
-      const {spec} = env === undefined ? base : loadSpec(this.flags.file, env);
+      const {spec} = env === undefined ? base : loadSpec(this.flags.file, env, this.ctx.validations);
       return {name: env ?? null, provider: spec.provider, databases: spec.databases.length, roles: new Set(spec.access.map((a) => a.role)).size};
     });
     return {file: base.file, name: base.spec.name, engine: base.spec.engine, environments};

@@ -26,7 +26,7 @@ export default class Render extends BclCommand<typeof Render> {
     const environment = environmentOf(this.ctx);
     const {resolveEnvironment, headCommit} = await import('@bcl/deploy-core/spec');
     const {renderService, isValidImageTag} = await import('@bcl/deploy-core/render');
-    const specs = loadSpecs(this.ctx.cwd, argv as string[]);
+    const specs = loadSpecs(this.ctx.cwd, argv as string[], this.ctx.validations);
     const clusters = clustersOf(this.ctx);
     const services = [];
     for (const {spec, dir} of specs) {
