@@ -53,6 +53,11 @@ export interface CommandConfig {
    */
   importModule?(root: string, relativePath: string): Promise<unknown>;
   /**
+   * Another bundled package's module, loaded at once (its main file is CommonJS), with the
+   * identity of that build; undefined when the package is not bundled.
+   */
+  bundledModule?(root: string, relativePath: string): {buildId: string; load(): unknown} | undefined;
+  /**
    * The identity of a bundled build ("<tool>-<path hash>@<size>-<time>-<node>"): what caches made
    * from its code are named after (validated inputs, see validated.ts). Absent when unbundled.
    */
@@ -195,7 +200,7 @@ async function runFromManifest(root: string, pjson: PackageJson, argv: string[])
   if (!Command?.bclCommand) return undefined;
   Command.id = found.command.id;
   const identity = pjson.bcl?.bundle ? bundleIdentity(join(root, pjson.bcl.bundle)) : undefined;
-  const config = {...commandConfig(root, pjson), loadModule, importModule, ...(identity ? {buildId: `${pjson.oclif.bin}-${identity.name}@${identity.version}`} : {})};
+  const config = {...commandConfig(root, pjson), loadModule, importModule, bundledModule, ...(identity ? {buildId: `${pjson.oclif.bin}-${identity.name}@${identity.version}`} : {})};
   await new Command(found.rest, config)._run();
   return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
 }
@@ -225,6 +230,27 @@ function commandConfig(root: string, pjson: PackageJson): CommandConfig {
  */
 const importFile = (file: string): Promise<unknown> => import(pathToFileURL(file).href);
 const packageLoaders = new Map<string, (relativePath: string) => Promise<unknown>>();
+
+function bundledModule(root: string, relativePath: string): {buildId: string; load(): unknown} | undefined {
+  let pjson: PackageJson;
+  try {
+    pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+  } catch {
+    return undefined;
+  }
+  const main = pjson.bcl?.bundle;
+  const identity = main ? bundleIdentity(join(root, main)) : undefined;
+  if (!main || !identity || !pjson.oclif?.bin) return undefined;
+  const key = relativePath.replace(/^\.\//, '').replace(/\.(c|m)?js$/, '');
+  return {
+    buildId: `${pjson.oclif.bin}-${identity.name}@${identity.version}`,
+    load: () => {
+      const load = loadBundle(join(root, main), pjson.oclif.bin, 'modules').modules[key];
+      if (!load) throw new Error(`${root}: its bundle has no module ${relativePath}`);
+      return load();
+    },
+  };
+}
 
 function importModule(root: string, relativePath: string): Promise<unknown> {
   let load = packageLoaders.get(root);

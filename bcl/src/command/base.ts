@@ -2,7 +2,7 @@ import {join} from 'node:path';
 import {pathToFileURL} from 'node:url';
 import type {CommandConfig} from '../launcher.js';
 import {bclNamespace} from '../config/bcl-namespace.js';
-import type {ConfigNamespace} from '../config/namespace.js';
+import {type ConfigNamespace, isKnownNamespace, type NamespaceName} from '../config/namespace.js';
 import {type FlagValue, loadConfig} from '../config/resolve.js';
 import {type BclError, ExitCode, interrupted, toBclError} from '../errors.js';
 import {ResultWriter} from '../output/result.js';
@@ -149,11 +149,11 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
       if (value !== undefined) flagValues.push({key, value, flag: `--${flag}`});
     }
     const paths = bclPaths(env);
-    const {namespaces, own} = await this.namespacesWithOrigin();
+    const {namespaces, memoKind} = await this.namespacesWithOrigin();
     const validations = this.config.buildId ? fileValidationMemo(join(paths.cache, 'validated', `${this.config.buildId}.json`)) : undefined;
     const config = loadConfig({
       namespaces,
-      ...(validations ? {memo: {store: validations, namespaces: own}} : {}),
+      ...(validations ? {memo: {store: validations, kindOf: memoKind}} : {}),
       env,
       cwd: process.cwd(),
       paths,
@@ -196,18 +196,24 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
     return (await this.namespacesWithOrigin()).namespaces;
   }
 
-  /** The namespaces, and which of them come with this package (their schemas are of this build). */
-  private async namespacesWithOrigin(): Promise<{namespaces: ConfigNamespace[]; own: Set<string>}> {
+  /**
+   * The namespaces, and what a validation of each is kept under between runs: this build's, or
+   * (for the bcl host of a release) the build of the installed tool it comes from.
+   */
+  private async namespacesWithOrigin(): Promise<{namespaces: ConfigNamespace[]; memoKind: (name: string) => string | undefined}> {
     const pjson = this.config.pjson as BclPjson;
     const load = async (file: string) => ((await this.loadOwnModule(file)) as {default?: ConfigNamespace}).default;
     const mine = pjson.bcl?.config ? await load(pjson.bcl.config) : undefined;
     // A checkout's bundle carries the other tools' config modules; otherwise they are found on disk.
     const bundled = Boolean(pjson.bcl?.siblingConfigs);
-    const siblings = pjson.bcl?.siblingConfigs ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map(load)) : await siblingNamespaces(this.config.bin, (root, file) => this.importModule(root, file));
+    const foreign = new Map<string, string>();
+    const siblings = pjson.bcl?.siblingConfigs
+      ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map(load))
+      : await siblingNamespaces(this.config.bin, (root, file) => this.importModule(root, file), (root, file) => this.config.bundledModule?.(root, file), foreign);
     const all = [bclNamespace, ...(mine ? [mine] : []), ...siblings.filter((ns): ns is ConfigNamespace => ns !== undefined)];
     const namespaces = all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
     const own = new Set(['bcl', ...(mine ? [mine.name] : []), ...(bundled ? namespaces.map((ns) => ns.name) : [])]);
-    return {namespaces, own};
+    return {namespaces, memoKind: (name) => (own.has(name) ? `config.${name}` : foreign.has(name) ? `config.${name}@${foreign.get(name)}` : undefined)};
   }
 
   /** A module of this command's package, by its path under the root (from the bundle when bundled). */
@@ -329,11 +335,48 @@ function stackOf(error: unknown): string | undefined {
  * release of bcl reads those of the tools installed beside it (for `bcl config`); a release of a
  * tool knows only its own, which keeps its start fast.
  */
-async function siblingNamespaces(bin: string, importModule: (root: string, relativePath: string) => Promise<unknown>): Promise<ConfigNamespace[]> {
+async function siblingNamespaces(
+  bin: string,
+  importModule: (root: string, relativePath: string) => Promise<unknown>,
+  bundledModule: (root: string, relativePath: string) => {buildId: string; load(): unknown} | undefined,
+  foreign: Map<string, string>,
+): Promise<ConfigNamespace[]> {
   const coreBin = new URL('../../bin/run.js', import.meta.url).href;
   const roots = Object.values(bin === 'bcl' ? hostToolRoots(coreBin) : toolRoots(coreBin));
-  const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root), importModule)));
+  const found = await Promise.all(
+    roots.map((root) => {
+      const pjson = readPackageJson(root) as BclPjson;
+      const name = pjson.bcl?.namespace;
+      const bundled = pjson.bcl?.config && name && isKnownNamespace(name) ? bundledModule(root, pjson.bcl.config) : undefined;
+      if (!bundled || !name || !isKnownNamespace(name)) return loadPluginNamespace(root, pjson, importModule);
+      // An installed tool's bundle is loaded only if its namespace must be validated (see validated.ts).
+      foreign.set(name, bundled.buildId);
+      return deferredNamespace(name, () => (bundled.load() as {default: ConfigNamespace}).default);
+    }),
+  );
   return found.filter((ns): ns is ConfigNamespace => ns !== undefined);
+}
+
+/** A namespace whose module is loaded when its schema, summary or defaults are first asked for. */
+function deferredNamespace(name: NamespaceName, load: () => ConfigNamespace): ConfigNamespace {
+  let loaded: ConfigNamespace | undefined;
+  const get = () => {
+    loaded ??= load();
+    if (loaded.name !== name) throw new Error(`the config module of namespace ${name} defines namespace ${loaded.name}`);
+    return loaded;
+  };
+  return {
+    name,
+    get schema() {
+      return get().schema;
+    },
+    get summary() {
+      return get().summary;
+    },
+    get defaults() {
+      return get().defaults;
+    },
+  };
 }
 
 /** Loads the config namespace a plugin declares in package.json ("bcl": {"config": "./dist/config.js"}). */

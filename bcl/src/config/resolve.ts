@@ -63,8 +63,11 @@ export interface LoadConfigOptions {
   projectFile?: string;
   /** Which project files the user trusts (default: the user's trust records under $XDG_DATA_HOME/bcl). */
   trust?: TrustStore;
-  /** Validations kept between runs, for the namespaces whose schemas are of this build (validated.ts). */
-  memo?: {store: ValidationMemo; namespaces: ReadonlySet<string>};
+  /**
+   * Validations kept between runs (validated.ts), under the kind `kindOf` gives a namespace (it
+   * names the build its schema comes from); a namespace without one is always validated.
+   */
+  memo?: {store: ValidationMemo; kindOf: (name: string) => string | undefined};
 }
 
 /** Environment variables with the BCL_ prefix that are not configuration keys. */
@@ -191,24 +194,27 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       if (merged[name] !== undefined) values[name] = raw;
       continue;
     }
+    // What the same build's schema made of the same value in an earlier run: no schema built, and
+    // (for an installed tool seen by the bcl host) its module not even loaded.
+    const kind = options.memo?.kindOf(name);
+    const memo = kind ? options.memo!.store : undefined;
+    const input = memo ? JSON.stringify(raw) : '';
+    const known = memo?.get(kind!, input);
+    if (known !== undefined) {
+      values[name] = known;
+      continue;
+    }
     // Nothing set: the schema's own result for {}, declared with the namespace (no schema built).
     if (merged[name] === undefined && ns.defaults !== undefined) {
       values[name] = structuredClone(ns.defaults);
-      continue;
-    }
-    // What this build's schema made of the same value in an earlier run (no schema built then).
-    const memo = options.memo?.namespaces.has(name) ? options.memo.store : undefined;
-    const input = memo ? JSON.stringify(raw) : '';
-    const known = memo?.get(`config.${name}`, input);
-    if (known !== undefined) {
-      values[name] = known;
+      memo?.set(kind!, input, ns.defaults);
       continue;
     }
     // Once per process: zod's JIT would compile a fast path that costs more than it saves.
     const parsed = ns.schema.safeParse(raw, {jitless: true});
     if (parsed.success) {
       values[name] = parsed.data;
-      memo?.set(`config.${name}`, input, parsed.data);
+      memo?.set(kind!, input, parsed.data);
       continue;
     }
     for (const finding of describeIssues(ns.schema, parsed.error.issues, raw)) {
