@@ -17,6 +17,8 @@ mkdir -p "$DEMO_DIR/hello" && cp "$BCL_ROOT/packages/svctl/examples/hello/servic
 cd "$DEMO_DIR/hello"
 printf 'svctl:\n  defaultEnv: local\n  clusters:\n    local: {context: bcl-local}\n' > .bcl.yaml
 git init -q -b main && git add -A && git -c user.name=Demo -c user.email=demo@example.com commit -q -m "hello: first version"
+demo_say "A project file may not choose a cluster until you trust it (it arrives with git clone): trust it once, by its content."
+demo_run bcl config trust .bcl.yaml
 demo_run svctl validate
 demo_say "What svctl applies: standard objects with standard labels (first lines)."
 demo_run svctl render --env local --image-tag 1.0.0 | sed -n '1,16p'

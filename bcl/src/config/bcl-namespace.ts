@@ -24,7 +24,7 @@ export const bclSchema = () => z.strictObject({
   http: projectKey(
     z
     .strictObject({
-      /** Timeout of one HTTP request, in seconds. */
+      /** The deadline of one HTTP operation in seconds, its retries and their waits included. */
       timeoutSeconds: z.number().positive().max(3600).default(30),
       /** Retries of idempotent requests on network errors and 5xx/429 answers. */
       retries: z.number().int().min(0).max(10).default(3),

@@ -37,6 +37,16 @@ export class Ui {
     return Boolean(this.options.stderr.isTTY);
   }
 
+  /**
+   * The same Ui with another clock for its timestamped lines (what a server recorded: when an
+   * event happened there). Warnings still go to this Ui's list (the JSON envelope's).
+   */
+  withClock(now: () => Date): Ui {
+    const ui = new Ui({...this.options, now});
+    Object.defineProperty(ui, 'warnings', {value: this.warnings});
+    return ui;
+  }
+
   get verbose(): boolean {
     return this.options.verbose;
   }

@@ -1,4 +1,5 @@
-import {mkdirSync, readdirSync, rmSync, statSync} from 'node:fs';
+import {mkdirSync} from 'node:fs';
+import {withFileLock} from '@bcl/files';
 import {type FileHandle, open, readFile} from 'node:fs/promises';
 import {dirname} from 'node:path';
 import {type AuditEntry, type AuditRecord, chainEntry, entryLine, type Verification, verifyEntries} from './chain.js';
@@ -68,50 +69,9 @@ export class FileAuditLog {
     );
   }
 
-  /**
-   * A lock directory (mkdir is atomic), holding the owner's pid; one left by a dead process is
-   * taken over. The shared file primitives (withFileLock) replace this once they are in place.
-   */
+  /** Writers of several processes take turns (@bcl/files' lock: a dead holder is taken over by exactly one). */
   async #withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = `${this.path}.lock`;
-    const deadline = Date.now() + this.#lockTimeoutMs;
-    for (;;) {
-      try {
-        mkdirSync(lock);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (lockIsStale(lock)) {
-          rmSync(lock, {recursive: true, force: true});
-          continue;
-        }
-        if (Date.now() > deadline) throw new Error(`${this.path}: another process has held the audit log lock (${lock}) for over ${this.#lockTimeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
-      }
-    }
-    try {
-      mkdirSync(`${lock}/${process.pid}`);
-      return await fn();
-    } finally {
-      rmSync(lock, {recursive: true, force: true});
-    }
-  }
-}
-
-/** A lock whose owner is gone (or that never got an owner, and is older than a second). */
-function lockIsStale(lock: string): boolean {
-  try {
-    const owners = readdirSync(lock);
-    if (owners.length === 0) return Date.now() - statSync(lock).mtimeMs > 1000;
-    const pid = Number(owners[0]);
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  } catch {
-    return false;
+    return withFileLock(`${this.path}.lock`, fn, {timeoutMs: this.#lockTimeoutMs});
   }
 }
 

@@ -1,4 +1,4 @@
-import {existsSync, lstatSync, readFileSync, unlinkSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {hostname as osHostname} from 'node:os';
 import {parseArgs} from 'node:util';
 
@@ -161,20 +161,6 @@ function configFlag(args: string[]): string {
 }
 
 /** A new secret file, created 0600 from birth; an existing one (or a symlink) only replaced with --force. */
-function createSecretFile(path: string, content: string, force: boolean | undefined): void {
-  let exists = false;
-  try {
-    lstatSync(path);
-    exists = true;
-  } catch {
-    // absent: created below
-  }
-  if (exists && !force) throw new UsageError(`${path} exists; refusing to overwrite a key (--force replaces it)`);
-  if (exists) unlinkSync(path);
-  // wx: never follows a symlink planted in between, never keeps an old file's mode.
-  writeFileSync(path, content, {mode: 0o600, flag: 'wx'});
-}
-
 async function serve(args: string[], io: {err: (s: string) => void}): Promise<number> {
   const file = configFlag(args);
   const {loadServiceConfig} = await import('./config.js');
@@ -291,8 +277,10 @@ async function keygen(args: string[], io: {out: (s: string) => void}): Promise<n
 async function secretsKey(args: string[], io: {out: (s: string) => void}): Promise<number> {
   const {values} = parseArgs({args, strict: true, allowPositionals: false, options: {out: {type: 'string'}, force: {type: 'boolean'}}});
   if (!values.out) throw new UsageError('--out <file> is required');
-  const {SecretsKey} = await import('./secrets.js');
-  createSecretFile(values.out, SecretsKey.generate(), values.force);
+  if (existsSync(values.out) && !values.force) throw new UsageError(`${values.out} exists; refusing to overwrite a key (--force replaces it)`);
+  const [{SecretsKey}, {writeSecretFileSync}] = await Promise.all([import('./secrets.js'), import('@bcl/files')]);
+  // Created 0600; a symlink (also a dangling one) or a file others could read is refused.
+  writeSecretFileSync(values.out, SecretsKey.generate());
   io.out(`${values.out}: a new secrets key (mode 0600); set secretsKey to it in the configuration of every replica\n`);
   return EXIT.ok;
 }

@@ -1,5 +1,6 @@
 // Checking a generated OpenAPI document against the committed one. No Fastify here.
-import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
+import {writeFileAtomicSync} from '@bcl/files';
 import {type ApiChange, compareOpenApi} from './openapi-diff.js';
 
 /** Set to 1 to (re)write the committed document when the change is compatible. */
@@ -37,8 +38,7 @@ export function checkOpenApi(generated: Record<string, unknown>, file: string, o
   const allowBreaking = options.allowBreaking ?? process.env[ALLOW_BREAKING_ENV] === '1';
   const text = stableJson(generated);
   const write = () => {
-    writeFileSync(`${file}.tmp`, text);
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomicSync(file, text, {mode: 0o644});
   };
   if (!existsSync(file)) {
     if (update) {

@@ -1,4 +1,5 @@
-import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync} from 'node:fs';
+import {writeFileAtomicSync} from '@bcl/files';
 import {dirname} from 'node:path';
 
 /**
@@ -39,9 +40,7 @@ export class FileCrlNumberStore implements CrlNumberStore {
     if (current !== undefined && BigInt(current) >= number) return;
     all[issuerKey] = number.toString();
     mkdirSync(dirname(this.path), {recursive: true, mode: 0o700});
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(all, null, 2)}\n`, {mode: 0o644});
-    renameSync(tmp, this.path);
+    writeFileAtomicSync(this.path, `${JSON.stringify(all, null, 2)}\n`, {mode: 0o644});
   }
 
   #read(): Record<string, string> {

@@ -14,6 +14,11 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** Statement timeout (default 30 s): a stuck query fails instead of holding a request. */
   statementTimeoutMs?: number;
+  /**
+   * Ends a session that sits in an open transaction this long (default: never), so a process
+   * that froze mid-transaction (SIGSTOP, a paused VM) cannot hold its row locks for ever.
+   */
+  idleInTransactionTimeoutMs?: number;
   /** Connection timeout (default 10 s). */
   connectTimeoutMs?: number;
   /** Where pool errors go (with the URL's password removed). */
@@ -39,6 +44,7 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'bcl',
     statement_timeout: options.statementTimeoutMs ?? 30_000,
+    ...(options.idleInTransactionTimeoutMs ? {idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs} : {}),
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
   });

@@ -30,12 +30,12 @@ export class MigrationError extends Error {
  * run in one transaction (PostgreSQL has transactional DDL): a failure leaves nothing half-done.
  * Returns the names applied by this call (empty when another replica did it).
  */
-export async function migrateToLatest(db: Kysely<unknown>, options: MigrateOptions): Promise<string[]> {
+export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOptions): Promise<string[]> {
   const names = Object.keys(options.migrations);
   const bad = names.filter((n) => !MIGRATION_NAME.test(n));
   if (bad.length > 0) throw new MigrationError(`migration names must look like 0001-what-it-does: ${bad.join(', ')}`, bad[0]);
   const migrator = new Migrator({
-    db,
+    db: db as Kysely<unknown>,
     provider: {getMigrations: async () => options.migrations},
     ...(options.tableName ? {migrationTableName: options.tableName, migrationLockTableName: `${options.tableName}_lock`} : {}),
   });

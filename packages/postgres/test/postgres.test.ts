@@ -203,6 +203,34 @@ describe('leases with fencing', () => {
   });
 });
 
+describe('a holder frozen inside a transaction', () => {
+  it('loses its session after idleInTransactionTimeoutMs, so its share lock on the lease no longer blocks the next holder', async () => {
+    const url = await freshDatabase('frozen');
+    const setup = connect(url);
+    await migrateToLatest(setup.db, {migrations: {'0001-leases': leaseMigration}});
+    const frozen = openDatabase<any>({url, max: 1, idleInTransactionTimeoutMs: 500});
+    open.push(frozen);
+    const lease = await acquireLease(frozen.db, 'op:1', 'replica-a', 300);
+    // A transaction that took the lease row FOR SHARE, then its process stopped (no commit, no close).
+    const client = await frozen.pool.connect();
+    let ended = '';
+    client.on('error', (e) => (ended = e.message));
+    try {
+      await client.query('begin');
+      await client.query(`select token from bcl_lease where name = 'op:1' for share`);
+      await new Promise((r) => setTimeout(r, 400));
+      const started = Date.now();
+      const next = await acquireLease(setup.db, 'op:1', 'replica-b', 10_000);
+      expect(next.token).toBe(2n);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(ended).toBe('terminating connection due to idle-in-transaction timeout');
+      await expect(client.query('select 1')).rejects.toThrow(/not queryable/);
+    } finally {
+      client.release(true);
+    }
+  });
+});
+
 describe('the application role', () => {
   it('logs in with only the table privileges granted, and its password is stored as a SCRAM verifier', async () => {
     const url = await freshDatabase('roles');

@@ -44,7 +44,32 @@ export const svctlSchema = () => z.strictObject({
   jenkins: trustedKey(z.record(z.string().min(1), z.strictObject({url: z.url(), user: z.string().min(1), ...secretRef()})).default({})),
   /** Grafana, for `svctl dashboard --push`. */
   grafana: trustedKey(z.strictObject({url: z.url(), ...secretRef()}).optional()),
+  /**
+   * svapp, the svctl back end: with it, deploy, rollback, status, history, diff, build, builds,
+   * ops and can-i go through svapp (svctl then needs no cluster credentials); without it, svctl
+   * works directly against the clusters of svctl.clusters.
+   */
+  server: trustedKey(
+    z
+      .strictObject({
+        /** svapp's base URL (https). */
+        url: z.url({protocol: /^https$/, error: 'expected the https:// URL of svapp'}),
+        /** PEM bundle that signs svapp's TLS certificate (default: the system roots). */
+        ca: z.string().min(1).optional(),
+        /**
+         * The PKI client certificate to authenticate with: a serial (hex) or an email among those
+         * pkictl fetched, or explicit files {cert, key}. Default: the valid client certificate of
+         * pkictl.email (or any) that expires last.
+         */
+        certificate: z
+          .union([z.string().min(1), z.strictObject({cert: z.string().min(1), key: z.string().min(1)})], {error: 'expected a certificate serial or email, or {cert: <file>, key: <file>}'})
+          .optional(),
+      })
+      .optional(),
+  ),
+  /** How long svctl keeps reconnecting to an operation's event stream before it gives up (exit 5; the operation goes on). */
+  reconnectSeconds: projectKey(z.number().min(1).max(3600).default(60)),
 });
 
 export type SvctlSettings = z.output<ReturnType<typeof svctlSchema>>;
-export default defineNamespace('svctl', svctlSchema, 'services: clusters per environment, Jenkins, Grafana', {defaults: {clusters: {}, jenkins: {}}});
+export default defineNamespace('svctl', svctlSchema, 'services: clusters per environment, Jenkins, Grafana', {defaults: {clusters: {}, jenkins: {}, reconnectSeconds: 60}});

@@ -77,7 +77,8 @@ describe('kube-score over every rendered manifest', () => {
     scaffoldService({dir, name: `svc-${runtime}`, team: 'payments', runtime, force: false});
     return dir;
   });
-  const examples = readdirSync(join(repoRoot, 'packages/svctl/examples')).map((e) => join(repoRoot, 'packages/svctl/examples', e));
+  // The sample services, and svapp's own service.yaml (a mutual-TLS server with mounted files).
+  const examples = [...readdirSync(join(repoRoot, 'packages/svctl/examples')).map((e) => join(repoRoot, 'packages/svctl/examples', e)), join(repoRoot, 'packages/svapp')];
   // environment -> the specs that declare it
   const environments: [string, string[]][] = [
     ['staging', [...scaffolded, ...examples]],

@@ -92,14 +92,14 @@ export function runCli(tool: string, args: readonly string[], options: CliOption
 export function runCliOnTerminal(
   tool: string,
   args: readonly string[],
-  options: {env?: Record<string, string | undefined>; answers: {when: RegExp; send: (output: string) => string}[]; timeoutMs?: number},
+  options: {env?: Record<string, string | undefined>; answers: {when: RegExp; send: (output: string) => string; /** Typed as it is, without Enter (a key such as Ctrl-C, "\x03"). */ key?: boolean}[]; timeoutMs?: number; cwd?: string},
 ): Promise<{exitCode: number; output: string}> {
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   const command = [join(repoRoot, 'bin', tool), ...args].map(quote).join(' ');
   // A terminal session is interactive: CI must not be set.
   const {CI: _ci, ...env} = options.env ?? {};
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], {env: {PATH: process.env.PATH, LANG: 'C.UTF-8', TERM: 'dumb', ...env} as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
+    const child = spawn('script', ['-qec', command, '/dev/null'], {cwd: options.cwd ?? repoRoot, env: {PATH: process.env.PATH, LANG: 'C.UTF-8', TERM: 'dumb', ...env} as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
     let output = '';
     const pending = [...options.answers];
     const onData = (d: Buffer) => {
@@ -107,7 +107,7 @@ export function runCliOnTerminal(
       const next = pending[0];
       if (next && next.when.test(output)) {
         pending.shift();
-        child.stdin.write(`${next.send(output)}\r`);
+        child.stdin.write(next.key ? next.send(output) : `${next.send(output)}\r`);
       }
     };
     child.stdout.on('data', onData);

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {isProcessAlive} from '@bcl/core';
 import {repoRoot} from './cli.js';
 import {run} from './run.js';
@@ -152,4 +152,49 @@ export async function servePodLogs(kubeconfig: string, namespace: string, lines:
       dir.remove();
     },
   };
+}
+
+/**
+ * Makes the local cluster's API server accept client certificates of another CA as well (a
+ * PKI's, as a real cluster's --client-ca-file would list it): the CA is appended to the bundle
+ * scripts/local-cluster gives kube-apiserver, which reloads it. `remove()` takes it out again.
+ */
+export function trustClientCa(kubeconfig: string, caPem: string): {remove(): void} {
+  const bundle = join(dirname(kubeconfig), 'pki', 'client-ca.crt');
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: the cluster was not started by this version of scripts/local-cluster`);
+  const original = readFileSync(bundle, 'utf8');
+  const replace = (text: string) => {
+    writeFileSync(`${bundle}.tmp`, text);
+    renameSync(`${bundle}.tmp`, bundle);
+  };
+  replace(`${original.trimEnd()}\n${caPem.trim()}\n`);
+  return {remove: () => replace(original)};
+}
+
+/**
+ * A kubeconfig with a ServiceAccount's token instead of the admin's certificate: the credentials
+ * a server (svapp) has of its own for a cluster. The account is bound to `clusterRole`; the
+ * token is short-lived (a day), as `kubectl create token` makes it. Context name: `context`.
+ */
+export async function serviceAccountKubeconfig(kubeconfig: string, options: {name: string; namespace?: string; clusterRole?: string; context?: string; file: string}): Promise<string> {
+  const namespace = options.namespace ?? 'kube-system';
+  await kubectl(kubeconfig, ['create', 'serviceaccount', options.name, '-n', namespace], {allowFailure: true});
+  await kubectl(kubeconfig, ['create', 'clusterrolebinding', `${options.name}-${namespace}`, `--clusterrole=${options.clusterRole ?? 'cluster-admin'}`, `--serviceaccount=${namespace}:${options.name}`], {allowFailure: true});
+  const token = (await kubectl(kubeconfig, ['create', 'token', options.name, '-n', namespace, '--duration=24h'])).stdout.trim();
+  const view = JSON.parse((await kubectl(kubeconfig, ['config', 'view', '--raw', '--minify', '-o', 'json'])).stdout) as {clusters: {cluster: {server: string; 'certificate-authority-data': string}}[]};
+  const cluster = view.clusters[0]!.cluster;
+  const context = options.context ?? options.name;
+  writeFileSync(
+    options.file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{name: 'local', cluster: {server: cluster.server, 'certificate-authority-data': cluster['certificate-authority-data']}}],
+      users: [{name: `${namespace}:${options.name}`, user: {token}}],
+      contexts: [{name: context, context: {cluster: 'local', user: `${namespace}:${options.name}`}}],
+      'current-context': context,
+    }),
+    {mode: 0o600},
+  );
+  return options.file;
 }

@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto';
-import {existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {writeFileAtomicSync} from '@bcl/files';
 import {join} from 'node:path';
 import {AppendLog} from '../append-log.js';
 import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, RevokeOutcome, Revocation, TotpEnrolment} from './types.js';
@@ -253,12 +254,8 @@ export class FileStore implements AuthzStore {
     return readJson<T>(join(this.dir, name));
   }
 
-  // To be replaced by @bcl/files' writeFileAtomic (fsync included) once it is in the tree.
   private writeJson(name: string, value: unknown): void {
-    const path = join(this.dir, name);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, {mode: 0o600});
-    renameSync(tmp, path);
+    writeFileAtomicSync(join(this.dir, name), `${JSON.stringify(value, null, 2)}\n`, {mode: 0o600});
   }
 }
 

@@ -37,8 +37,9 @@ export default class Principals extends BclCommand<typeof Principals> {
     // sshd holds the login while this runs: one overall deadline for connect, TLS, a retry and
     // its backoff; past it the command fails closed (no output, exit 5).
     const answer = await withinDeadline(PRINCIPALS_DEADLINE_MS, `asking ${settings.server ?? 'cssh-authz'} for the principals of ${this.args.login}`, async (signal) => {
-      // The host's PKI certificate is used when configured.
-      const {client} = await authzClient(this.ctx, settings, {identity: 'optional', timeoutMs: 2500, retries: 1, signal});
+      // The host's PKI certificate is used when configured. The client's own deadline (which
+      // covers its retries) lies past the command's, so this one bound decides and names itself.
+      const {client} = await authzClient(this.ctx, settings, {identity: 'optional', timeoutMs: PRINCIPALS_DEADLINE_MS + 1000, retries: 1, signal});
       return client.principals({
         user: this.args.login,
         host: this.flags.host,

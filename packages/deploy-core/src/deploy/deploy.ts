@@ -1,7 +1,7 @@
 import {hostname, userInfo} from 'node:os';
 import {type BclError, interrupted, invalidInput, toBclError} from '@bcl/core/errors';
 import {type EventSink, startTask, type TaskHandle} from '../events.js';
-import {connectEnvironment, type KubeClients, kubeError} from '../kube/index.js';
+import {connectEnvironment, fencedClients, type KubeClients, kubeError} from '../kube/index.js';
 import {type KubeObject, objectRef} from '../render/objects.js';
 import type {RenderedService} from '../render/index.js';
 import {ANNOTATIONS, type EnvironmentSpec, LABELS} from '../spec/index.js';
@@ -31,6 +31,16 @@ export interface DeployOptions {
   /** The process environment (KUBECONFIG, CI variables). */
   env: Record<string, string | undefined>;
   now?: () => Date;
+  /** Who deploys, for the history (default: user@host of `env`, and the CI build). */
+  who?: string;
+  /** Who holds the deploy lease while this runs (default: `<who> pid <pid>`). */
+  leaseHolder?: string;
+  /** A lease whose holder this accepts is taken over before it expires: the same operation, continued by another process. */
+  takeOverLease?: (holder: string) => boolean;
+  /** How to reach a cluster (default: its kubeconfig context through `env`); a server passes the clients it keeps. */
+  connect?: (spec: EnvironmentSpec) => Promise<KubeClients>;
+  /** Called before every write to a cluster; throws once this run may write nothing more (it lost its lock elsewhere). */
+  fence?: () => void;
 }
 
 export type ServiceOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'interrupted' | 'locked' | 'error';
@@ -105,7 +115,10 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
   const connections = new Map<string, Promise<KubeClients>>();
   const connectFor = (spec: EnvironmentSpec) => {
     const key = spec.context ?? '';
-    if (!connections.has(key)) connections.set(key, connectEnvironment(spec, options.env));
+    if (!connections.has(key)) {
+      const connecting = options.connect ? options.connect(spec) : connectEnvironment(spec, options.env);
+      connections.set(key, options.fence ? connecting.then((c) => fencedClients(c, options.fence!)) : connecting);
+    }
     return connections.get(key)!;
   };
   const monitoringKinds = new Map<KubeClients, Promise<{serviceMonitor: boolean; prometheusRule: boolean}>>();
@@ -196,6 +209,7 @@ class ServiceDeploy {
   private readonly now: () => Date;
   private readonly history: DeployHistory;
   private readonly lease: DeployLease;
+  private readonly who: string;
 
   constructor(
     private readonly clients: KubeClients,
@@ -207,7 +221,10 @@ class ServiceDeploy {
     this.now = options.now ?? (() => new Date());
     const {spec} = target;
     this.history = new DeployHistory(clients, spec.namespace, spec.name, spec.environment);
-    this.lease = new DeployLease(clients, spec.namespace, leaseName(spec.name, spec.environment), `${deployer(options.env)} pid ${process.pid}`, {[LABELS.name]: spec.name, [LABELS.environment]: spec.environment});
+    this.who = options.who ?? deployer(options.env);
+    this.lease = new DeployLease(clients, spec.namespace, leaseName(spec.name, spec.environment), options.leaseHolder ?? `${this.who} pid ${process.pid}`, {[LABELS.name]: spec.name, [LABELS.environment]: spec.environment}, undefined, undefined, {
+      ...(options.takeOverLease ? {takeOver: options.takeOverLease} : {}),
+    });
   }
 
   async run(): Promise<ServiceDeployResult> {
@@ -226,7 +243,7 @@ class ServiceDeploy {
       await checkOwnership(this.clients, objects, owned, spec.name, spec.environment);
 
       record = await this.history.begin(
-        {kind: 'deploy', image: this.target.rendered.image, imageTag: this.target.imageTag, ...(this.target.gitSha ? {gitSha: this.target.gitSha} : {}), who: deployer(this.options.env), startedAt: new Date(this.started).toISOString(), outcome: 'in-progress', applied: []},
+        {kind: 'deploy', image: this.target.rendered.image, imageTag: this.target.imageTag, ...(this.target.gitSha ? {gitSha: this.target.gitSha} : {}), who: this.who, startedAt: new Date(this.started).toISOString(), outcome: 'in-progress', applied: []},
         objects,
       );
       const attempt = await this.applyAndWait(withRevision(objects, record.revision), owned, `revision ${record.revision}`, record.revision);
@@ -360,7 +377,7 @@ class ServiceDeploy {
       return {revision: 0, toRevision: good.revision, image: good.image, outcome: 'failed', durationMs: 0, message: `the history no longer holds the manifests of revision ${good.revision}`};
     }
     const {spec} = this.target;
-    const record = await this.history.begin({kind: 'rollback', source: good.revision, image: good.image, imageTag: good.imageTag, ...(good.gitSha ? {gitSha: good.gitSha} : {}), who: deployer(this.options.env), startedAt: new Date(started).toISOString(), outcome: 'in-progress', applied: []}, manifests);
+    const record = await this.history.begin({kind: 'rollback', source: good.revision, image: good.image, imageTag: good.imageTag, ...(good.gitSha ? {gitSha: good.gitSha} : {}), who: this.who, startedAt: new Date(started).toISOString(), outcome: 'in-progress', applied: []}, manifests);
     if (failed !== undefined) await this.history.update(failed, {rolledBackBy: record.revision});
     const owned = await listOwned(this.clients, spec.namespace, spec.name, spec.environment, manifests);
     const attempt = await this.applyAndWait(withRevision(manifests, record.revision), owned, `rolling back to revision ${good.revision}`, record.revision);

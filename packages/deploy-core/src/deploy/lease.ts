@@ -65,6 +65,7 @@ export class DeployLease {
     private readonly labels: Record<string, string>,
     private readonly now: () => Date = () => new Date(),
     private readonly seconds = LEASE_SECONDS,
+    private readonly options: {takeOver?: (holder: string) => boolean} = {},
   ) {}
 
   /** Takes the lease, or fails with exit 6 naming the holder and when it expires. */
@@ -85,7 +86,8 @@ export class DeployLease {
           return {};
         }
         const held = describe(existing);
-        if (existing.spec.holderIdentity && !this.expired(existing)) {
+        const continued = Boolean(existing.spec.holderIdentity) && existing.spec.holderIdentity !== this.holder && this.options.takeOver?.(existing.spec.holderIdentity!) === true;
+        if (existing.spec.holderIdentity && !this.expired(existing) && !continued) {
           throw conflict('svctl.deploy_locked', `a deploy of this service is already running: the lease ${this.namespace}/${this.name} is held by ${existing.spec.holderIdentity}${held.acquiredAt ? ` since ${held.acquiredAt}` : ''}`, {
             hint: `Wait for it to finish. If that run was killed, its lease expires at ${held.expiresAt ?? 'soon'} and the next deploy takes it over.`,
             details: {lease: `${this.namespace}/${this.name}`, ...held},

@@ -83,3 +83,22 @@ export function deployFailure(result: DeployResult): BclError | undefined {
   const code = worst.error!.exitCode as ExitCode;
   return new BclError(worst.error!.code, single ? worst.message : `${bad.length} of ${s.length} deploys did not start: ${bad.map((x) => `${x.service}: ${x.message}`).join('; ')}`, code, {details: result, ...(worst.error!.hint ? {hint: worst.error!.hint} : {})});
 }
+
+/** What `svctl rollback` returns (and, on failure, carries as the error's details). */
+export interface RollbackResult {
+  environment: string;
+  services: ServiceDeployResult[];
+}
+
+/**
+ * The error of a rollback that did not fully succeed, or undefined: the first service that did not
+ * roll back decides (its own error, an interrupt, or a failed rollout, exit 7).
+ */
+export function rollbackFailure(result: RollbackResult): BclError | undefined {
+  const bad = result.services.filter((s) => s.outcome !== 'succeeded');
+  if (bad.length === 0) return undefined;
+  const first = bad[0]!;
+  if (first.error) return new BclError(first.error.code, first.message, first.error.exitCode as ExitCode, {details: result, ...(first.error.hint ? {hint: first.error.hint} : {})});
+  if (first.outcome === 'interrupted') return new BclError('interrupted', `interrupted: ${first.message}`, ExitCode.interrupted, {details: result});
+  return new BclError('svctl.rollout_failed', `the rollback of ${first.service} failed: ${first.message}`, ExitCode.failed, {details: result, hint: '`svctl status` shows what runs now.'});
+}

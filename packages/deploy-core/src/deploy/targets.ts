@@ -1,6 +1,6 @@
 import {conflict, invalidInput, usageError} from '@bcl/core/errors';
 import {isValidImageTag, renderService} from '../render/index.js';
-import {type ClusterSettings, type EnvironmentSpec, gitState, isMutableTag, type LoadedSpec, resolveEnvironment} from '../spec/index.js';
+import {type ClusterSettings, type EnvironmentSpec, gitState, isMutableTag, type LoadedSpec, resolveEnvironment, type ServiceSpec} from '../spec/index.js';
 import type {DeployTarget} from './deploy.js';
 
 export interface TargetOptions {
@@ -23,12 +23,9 @@ export interface TargetOptions {
  * the checkout's commit, and then a dirty checkout is exit 6 unless --allow-dirty) and the manifests.
  */
 export async function buildTargets(specs: readonly LoadedSpec[], options: TargetOptions): Promise<DeployTarget[]> {
-  if (options.imageTag !== undefined && !isValidImageTag(options.imageTag)) {
-    throw invalidInput('svctl.image_tag_invalid', `--image-tag: "${options.imageTag}" is not a valid image tag`, {hint: 'Letters, digits, "_", "." and "-", at most 128 characters, not starting with "." or "-".'});
-  }
+  if (options.imageTag !== undefined) assertImageTag(options.imageTag);
   const targets: DeployTarget[] = [];
   for (const {spec, dir, path} of specs) {
-    const envSpec = resolveEnvironment(spec, options.environment, options.clusters);
     const git = await gitState(dir);
     if (options.imageTag === undefined && git?.dirty && !options.allowDirty) {
       throw conflict('svctl.dirty_tree', `the checkout of ${path} has uncommitted changes (${git.changed.join(', ')}${git.changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {
@@ -38,11 +35,28 @@ export async function buildTargets(specs: readonly LoadedSpec[], options: Target
     }
     const imageTag = options.imageTag ?? git?.commit;
     if (!imageTag) throw usageError(`${dir} is not in a git checkout with a commit, so there is no default image tag: pass --image-tag`);
-    if (options.warn && options.imageTag !== undefined) checkImmutable(envSpec, imageTag, path, options.warn);
-    const rendered = renderService(envSpec, {imageTag});
-    targets.push({spec: envSpec, rendered, imageTag, gitSha: git?.commit});
+    targets.push(deployTarget(spec, path, {environment: options.environment, clusters: options.clusters, imageTag, gitSha: git?.commit, ...(options.warn && options.imageTag !== undefined ? {warn: options.warn} : {})}));
   }
   return targets;
+}
+
+/** An image tag svctl can deploy; exit 3 naming --image-tag otherwise. */
+export function assertImageTag(tag: string): void {
+  if (!isValidImageTag(tag)) {
+    throw invalidInput('svctl.image_tag_invalid', `--image-tag: "${tag}" is not a valid image tag`, {hint: 'Letters, digits, "_", "." and "-", at most 128 characters, not starting with "." or "-".'});
+  }
+}
+
+/**
+ * One service's target from its spec and the tag to deploy: the environment's effective spec, the
+ * manifests, and (given `warn`, when the tag was chosen rather than the commit) the mutable-tag
+ * rule. svctl's direct mode and svapp build their targets with it.
+ */
+export function deployTarget(spec: ServiceSpec, path: string, options: {environment: string; clusters: Record<string, ClusterSettings>; imageTag: string; gitSha?: string | undefined; warn?: (message: string) => void}): DeployTarget {
+  const envSpec = resolveEnvironment(spec, options.environment, options.clusters);
+  if (options.warn) checkImmutable(envSpec, options.imageTag, path, options.warn);
+  const rendered = renderService(envSpec, {imageTag: options.imageTag});
+  return {spec: envSpec, rendered, imageTag: options.imageTag, gitSha: options.gitSha};
 }
 
 /** A tag that names another image tomorrow defeats rollback: refused in production, warned elsewhere. */

@@ -21,7 +21,14 @@ export async function followConsole(options: {
   let delay = minMs;
   for (;;) {
     if (options.signal?.aborted) return {bytes: start, complete: false};
-    const chunk = await options.fetch(start);
+    let chunk: LogChunk;
+    try {
+      chunk = await options.fetch(start);
+    } catch (error) {
+      // Ctrl-C aborts the read in flight: following stops, as it does between reads.
+      if (options.signal?.aborted) return {bytes: start, complete: false};
+      throw error;
+    }
     let bytes = chunk.bytes;
     // The answer covers [start, size): anything beyond the announced size comes again next time.
     if (chunk.size !== undefined && chunk.size >= start && bytes.length > chunk.size - start) bytes = bytes.subarray(0, chunk.size - start);

@@ -129,3 +129,39 @@ export async function connectEnvironment(target: {environment: string; cluster: 
   }
   return connect({context: target.context, kubeconfig: env.KUBECONFIG || undefined, source: `svctl.clusters.${target.cluster}.context`});
 }
+
+/** The client methods that change a cluster (everything else deploys do is a read or a watch). */
+const WRITES = {
+  objects: ['create', 'replace', 'patch', 'delete'],
+  core: ['createNamespace', 'replaceNamespace', 'patchNamespace', 'deleteNamespace'],
+  apps: ['createNamespacedDeployment', 'replaceNamespacedDeployment', 'patchNamespacedDeployment', 'deleteNamespacedDeployment'],
+  coordination: ['createNamespacedLease', 'replaceNamespacedLease', 'patchNamespacedLease', 'deleteNamespacedLease'],
+} as const;
+
+/**
+ * The same clients with `fence` called before every write: a run that lost its lock elsewhere
+ * (a server replica whose operation was taken over) writes nothing more, whatever it was doing.
+ */
+export function fencedClients(clients: KubeClients, fence: () => void): KubeClients {
+  const guard = <T extends object>(api: T, writes: readonly string[]): T =>
+    new Proxy(api, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (typeof prop === 'string' && writes.includes(prop)) {
+          return (...args: unknown[]) => {
+            fence();
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  return {
+    ...clients,
+    objects: guard(clients.objects, WRITES.objects),
+    core: guard(clients.core, WRITES.core),
+    apps: guard(clients.apps, WRITES.apps),
+    coordination: guard(clients.coordination, WRITES.coordination),
+  };
+}

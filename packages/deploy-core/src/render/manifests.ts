@@ -106,6 +106,10 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
   const containerPorts: Record<string, unknown>[] = [{name: 'http', containerPort: spec.port, protocol: 'TCP'}];
   if (metricsPort) containerPorts.push({name: 'metrics', containerPort: metricsPort, protocol: 'TCP'});
   const writable = WRITABLE_PATHS[spec.runtime].map((path) => ({path, name: path === '/tmp' ? 'tmp' : path.slice(1).replace(/[^a-z0-9]+/g, '-')}));
+  // Files from ConfigMaps and Secrets, read-only; Secrets readable by the service's user only.
+  const files = Object.entries(spec.files)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([path, source], i) => ({path, name: `files-${i}`, source}));
   const secretEnv = Object.entries(spec.secrets)
     .sort(([a], [b]) => compareAsLocale(a, b))
     .map(([name, ref]) => ({name, valueFrom: {secretKeyRef: {name: ref.secret, key: ref.key, ...(ref.optional ? {optional: true} : {})}}}));
@@ -119,16 +123,16 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
     resources: {requests: kubeResources(spec.resources.requests), limits: kubeResources(spec.resources.limits)},
     // Liveness and readiness start only once this has answered, so a slow start is not a crash.
     startupProbe: {
-      httpGet: {path: spec.probes.readiness.path, port: 'http'},
+      httpGet: {path: spec.probes.readiness.path, port: 'http', ...(spec.scheme === 'https' ? {scheme: 'HTTPS'} : {})},
       periodSeconds: STARTUP_PERIOD_SECONDS,
       failureThreshold: Math.ceil(spec.probes.startupSeconds / STARTUP_PERIOD_SECONDS),
       timeoutSeconds: spec.probes.readiness.timeoutSeconds,
     },
-    readinessProbe: probe(spec.probes.readiness),
-    livenessProbe: probe(spec.probes.liveness),
+    readinessProbe: probe(spec.probes.readiness, spec.scheme),
+    livenessProbe: probe(spec.probes.liveness, spec.scheme),
     // The uid and gid every svctl Dockerfile runs as: above 10000, so they match no user of the node.
     securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, capabilities: {drop: ['ALL']}},
-    volumeMounts: writable.map((w) => ({name: w.name, mountPath: w.path})),
+    volumeMounts: [...writable.map((w) => ({name: w.name, mountPath: w.path})), ...files.map((f) => ({name: f.name, mountPath: f.path, readOnly: true}))],
   };
   const autoscaled = isAutoscaled(spec.replicas);
   objects.push({
@@ -151,7 +155,10 @@ export function renderService(spec: EnvironmentSpec, options: RenderOptions): Re
           securityContext: {runAsNonRoot: true, seccompProfile: {type: 'RuntimeDefault'}},
           ...(spreads(spec) ? {topologySpreadConstraints: spreadConstraints(spec)} : {}),
           containers: [container],
-          volumes: writable.map((w) => ({name: w.name, emptyDir: {}})),
+          volumes: [
+            ...writable.map((w) => ({name: w.name, emptyDir: {}})),
+            ...files.map((f) => ('secret' in f.source ? {name: f.name, secret: {secretName: f.source.secret, defaultMode: 0o400}} : {name: f.name, configMap: {name: f.source.configMap}})),
+          ],
         },
       },
     },
@@ -262,9 +269,9 @@ function kubeResources(r: {cpu: string; memory: string; ephemeralStorage: string
   return {cpu: r.cpu, memory: r.memory, 'ephemeral-storage': r.ephemeralStorage};
 }
 
-function probe(p: Probe): Record<string, unknown> {
+function probe(p: Probe, scheme: 'http' | 'https'): Record<string, unknown> {
   return {
-    httpGet: {path: p.path, port: 'http'},
+    httpGet: {path: p.path, port: 'http', ...(scheme === 'https' ? {scheme: 'HTTPS'} : {})},
     initialDelaySeconds: p.initialDelaySeconds,
     periodSeconds: p.periodSeconds,
     failureThreshold: p.failureThreshold,

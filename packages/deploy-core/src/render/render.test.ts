@@ -46,6 +46,21 @@ describe('renderService', () => {
     expect(renderService(staging, {imageTag: 't'})).toEqual(r);
   });
 
+  it('mounts files from ConfigMaps and Secrets read-only (Secrets for the service\'s user only), and refuses / and /tmp', () => {
+    const withFiles = parseSpec(`name: svapp\nteam: platform\nimage: registry.example.com/platform/svapp\nruntime: node\nfiles:\n  /etc/svapp: {configMap: svapp-config}\n  /etc/svapp/tls: {secret: svapp-tls}\n`);
+    const r = renderService(resolveEnvironment(withFiles, 'staging', {staging: {context: 'c'}}), {imageTag: 't'});
+    const pod = (r.objects.find((o) => o.kind === 'Deployment') as unknown as {spec: {template: {spec: {volumes: Record<string, unknown>[]; containers: {volumeMounts: Record<string, unknown>[]}[]}}}}).spec.template.spec;
+    expect(pod.volumes.filter((v) => String(v.name).startsWith('files-'))).toEqual([
+      {name: 'files-0', configMap: {name: 'svapp-config'}},
+      {name: 'files-1', secret: {secretName: 'svapp-tls', defaultMode: 0o400}},
+    ]);
+    expect(pod.containers[0]!.volumeMounts.filter((m) => String(m.name).startsWith('files-'))).toEqual([
+      {name: 'files-0', mountPath: '/etc/svapp', readOnly: true},
+      {name: 'files-1', mountPath: '/etc/svapp/tls', readOnly: true},
+    ]);
+    expect(() => parseSpec(`name: x\nteam: t\nimage: r.example.com/t/x\nruntime: node\nfiles:\n  /tmp: {secret: s}\n`, 'x.yaml')).toThrow(/x\.yaml:6:\d+: files\["\/tmp"\]: a directory of its own/);
+  });
+
   it('adds an autoscaler and leaves replicas to it when min/max are given', () => {
     const r = renderService(resolveEnvironment(spec, 'prod'), {imageTag: 't'});
     expect(r.objects.map((o) => o.kind)).toContain('HorizontalPodAutoscaler');

@@ -78,6 +78,13 @@ export function resolveEnvironment(spec: ServiceSpec, environment: string, clust
       details: {environment, cluster: o.cluster},
     });
   }
+  const routes = o.routes ?? spec.routes;
+  if (spec.scheme === 'https' && routes.length > 0) {
+    throw invalidInput('svctl.spec_invalid', `${spec.name} serves https itself (scheme: https), so it cannot have routes in environment ${environment}: an Ingress would end its TLS and drop client certificates`, {
+      hint: 'Remove routes, and expose the Service with TLS passthrough or a LoadBalancer.',
+      details: {key: 'routes', environment},
+    });
+  }
   const {environments: _environments, ...base} = spec;
   const env = {...spec.env, ...o.env};
   const secrets = {...spec.secrets, ...o.secrets};
@@ -102,7 +109,7 @@ export function resolveEnvironment(spec: ServiceSpec, environment: string, clust
       limits: {...DEFAULT_RESOURCES.limits, ...definedOnly(spec.resources.limits), ...definedOnly(o.resources?.limits)},
     },
     replicas: o.replicas ?? spec.replicas,
-    routes: o.routes ?? spec.routes,
+    routes,
     production: o.production === true || clusterSettings?.production === true,
     clusterInfo: {
       zones: clusterSettings?.zones === true,

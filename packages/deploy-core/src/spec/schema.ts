@@ -208,6 +208,17 @@ function build() {
     production: z.boolean().optional(),
   });
 
+  const objectName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'the name of a Kubernetes object').max(253);
+  /** A ConfigMap or Secret mounted read-only as files (a configuration the service re-reads, TLS material). */
+  const filesSchema = z
+    .record(z.string(), z.union([z.strictObject({configMap: objectName}), z.strictObject({secret: objectName})], {error: 'expected {configMap: <name>} or {secret: <name>}'}))
+    .superRefine((files, ctx) => {
+      for (const path of Object.keys(files)) {
+        if (!/^\/[A-Za-z0-9._/-]*$/.test(path)) ctx.addIssue({code: 'custom', path: [path], message: 'an absolute path in the container, e.g. /etc/hello'});
+        else if (path.split('/').includes('..') || ['/', '/tmp'].includes(path.replace(/\/+$/, '') || '/')) ctx.addIssue({code: 'custom', path: [path], message: 'a directory of its own (not /, /tmp or a path with ..)'});
+      }
+    });
+
   const serviceSpecSchema = z.strictObject({
     name: serviceName,
     /** The owning team: a label on every object, the Grafana folder, the alert routing. */
@@ -220,10 +231,14 @@ function build() {
     runtime: z.enum(RUNTIMES, {error: `one of ${RUNTIMES.join(', ')}`}),
     /** The port the container listens on (HTTP). */
     port: z.int().min(1).max(65535).default(8080),
+    /** `https`: the container terminates TLS itself on its port (a mutual-TLS server): probes use HTTPS, and no Ingress may front it. */
+    scheme: z.enum(['http', 'https'], {error: 'http, or https when the container terminates TLS itself'}).default('http'),
     /** Default namespace; an environment or the cluster configuration may override it; default: team. */
     namespace: z.string().regex(DNS_LABEL, 'a namespace name (a DNS label)').optional(),
     env: envSchema.default({}),
     secrets: secretsSchema.default({}),
+    /** Directories of files from ConfigMaps and Secrets (read-only; kept current by the kubelet). */
+    files: filesSchema.default({}),
     resources: resourcesSchema.default({}),
     replicas: replicasSchema.default(2),
     probes: probesSchema,
@@ -238,7 +253,7 @@ function build() {
     environments: z.record(environmentName, environmentOverrideSchema).default({}),
   });
 
-  return {serviceName, environmentName, resourcesSchema, autoscalingSchema, replicasSchema, envSchema, secretRefSchema, secretsSchema, probeSchema, probesSchema, metricsSchema, routeSchema, routesSchema, sloSchema, rolloutSchema, callerSchema, networkSchema, imagePolicySchema, gitSchema, buildSchema, environmentOverrideSchema, serviceSpecSchema};
+  return {serviceName, environmentName, resourcesSchema, autoscalingSchema, replicasSchema, envSchema, secretRefSchema, secretsSchema, probeSchema, probesSchema, metricsSchema, routeSchema, routesSchema, sloSchema, rolloutSchema, callerSchema, networkSchema, imagePolicySchema, gitSchema, buildSchema, environmentOverrideSchema, filesSchema, serviceSpecSchema};
 }
 
 let built: ReturnType<typeof build> | undefined;
@@ -265,6 +280,7 @@ export const imagePolicySchema = z.lazy(() => schemas().imagePolicySchema);
 export const gitSchema = z.lazy(() => schemas().gitSchema);
 export const buildSchema = z.lazy(() => schemas().buildSchema);
 export const environmentOverrideSchema = z.lazy(() => schemas().environmentOverrideSchema);
+export const filesSchema = z.lazy(() => schemas().filesSchema);
 export const serviceSpecSchema = z.lazy(() => schemas().serviceSpecSchema);
 
 export type Probe = z.output<typeof probeSchema>;

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
+import {followFlags, serverFlags} from '../cli/flags.js';
 import type {BuildCommandResult} from '../jenkins/run.js';
 
 export default class Build extends BclCommand<typeof Build> {
@@ -21,14 +22,33 @@ With --deploy --env <env>, a successful build is deployed with svctl deploy. Ctr
     follow: Flags.boolean({summary: 'Wait for the build and stream its log (--no-follow returns once it is queued).', allowNo: true, default: true}),
     deploy: Flags.boolean({summary: 'Deploy the built image when the build succeeds (needs --env).', dependsOn: ['env']}),
     env: Flags.string({summary: 'The environment: passed to the job as ENV, and deployed to with --deploy.'}),
-    jenkins: Flags.string({summary: 'The Jenkins server: a name under svctl.jenkins.'}),
+    jenkins: Flags.string({summary: 'The Jenkins server: a name under svctl.jenkins (through svapp: one of svapp\'s).'}),
+    ...serverFlags,
+    ...followFlags,
   };
 
   async run(): Promise<BuildCommandResult> {
-    const {buildCommand} = await import('../jenkins/run.js');
+    const {buildCommand, resolveCommit} = await import('../jenkins/run.js');
     if (this.flags.deploy && !this.flags.follow) {
       const {usageError} = await import('@bcl/core');
       throw usageError('--deploy needs to follow the build; drop --no-follow');
+    }
+    const {describeMode, serverSettings} = await import('../remote/settings.js');
+    this.ctx.ui.debug(describeMode(this.ctx));
+    if (serverSettings(this.ctx)) {
+      const {remoteBuild} = await import('../remote/build.js');
+      return remoteBuild(this.ctx, {
+        spec: this.args.spec,
+        ref: this.flags.ref,
+        imageTag: this.flags['image-tag'],
+        follow: this.flags.follow,
+        deploy: this.flags.deploy,
+        env: this.flags.env,
+        jenkins: this.flags.jenkins,
+        resolveCommit: (dir, ref) => resolveCommit(this.ctx, dir, ref),
+        warningsAsErrors: this.flags['warnings-as-errors'],
+        cancelOnInterrupt: this.flags['cancel-on-interrupt'],
+      });
     }
     return buildCommand(this.ctx, {
       spec: this.args.spec,

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
+import {serverFlags} from '../cli/flags.js';
 import type {BuildsResult} from '../jenkins/run.js';
 
 export default class Builds extends BclCommand<typeof Builds> {
@@ -11,9 +12,16 @@ export default class Builds extends BclCommand<typeof Builds> {
   static override flags = {
     limit: Flags.integer({summary: 'How many builds to show.', default: 10, min: 1, max: 100}),
     jenkins: Flags.string({summary: 'The Jenkins server: a name under svctl.jenkins.'}),
+    ...serverFlags,
   };
 
   async run(): Promise<BuildsResult> {
+    const {describeMode, serverSettings} = await import('../remote/settings.js');
+    this.ctx.ui.debug(describeMode(this.ctx));
+    if (serverSettings(this.ctx)) {
+      const {remoteBuilds} = await import('../remote/build.js');
+      return remoteBuilds(this.ctx, {spec: this.args.spec, jenkins: this.flags.jenkins, limit: this.flags.limit, warningsAsErrors: this.flags['warnings-as-errors']});
+    }
     const {listBuilds} = await import('../jenkins/run.js');
     return listBuilds(this.ctx, {spec: this.args.spec, jenkins: this.flags.jenkins, limit: this.flags.limit});
   }

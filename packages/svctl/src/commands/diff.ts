@@ -1,5 +1,5 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
-import {envFlag, imageTagFlag, specArgs} from '../cli/flags.js';
+import {envFlag, imageTagFlag, serverFlags, specArgs} from '../cli/flags.js';
 import {clustersOf, environmentOf, loadSpecs} from '../cli/inputs.js';
 import type {ServiceDiff} from '@bcl/deploy-core/deploy';
 
@@ -18,12 +18,18 @@ export default class Diff extends BclCommand<typeof Diff> {
   static override examples = ['<%= config.bin %> diff --env staging', '<%= config.bin %> diff --env prod --image-tag 1.4.2 --json'];
   static override strict = false;
   static override args = specArgs;
-  static override flags = {env: envFlag, 'image-tag': imageTagFlag};
+  static override flags = {env: envFlag, 'image-tag': imageTagFlag, ...serverFlags};
   static override configFlags = {env: 'svctl.defaultEnv'};
 
   async run(): Promise<DiffResult> {
     const {argv} = await this.parse(Diff);
     const environment = environmentOf(this.ctx);
+    const {describeMode, serverSettings} = await import('../remote/settings.js');
+    this.ctx.ui.debug(describeMode(this.ctx));
+    if (serverSettings(this.ctx)) {
+      const {remoteDiff} = await import('../remote/commands.js');
+      return remoteDiff(this.ctx, {args: argv as string[], environment, imageTag: this.flags['image-tag'], warningsAsErrors: this.flags['warnings-as-errors']});
+    }
     const specs = loadSpecs(this.ctx.cwd, argv as string[]);
     const {buildTargets} = await import('@bcl/deploy-core/deploy');
     const targets = await buildTargets(specs, {environment, clusters: clustersOf(this.ctx), imageTag: this.flags['image-tag'], allowDirty: true});

@@ -1,6 +1,6 @@
 import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
-import {envFlag, specArgs} from '../cli/flags.js';
+import {envFlag, serverFlags, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
 import type {RevisionRecord} from '@bcl/deploy-core/deploy';
 
@@ -17,12 +17,18 @@ export default class History extends BclCommand<typeof History> {
   static override examples = ['<%= config.bin %> history --env prod', '<%= config.bin %> history --env prod --limit 5 --json'];
   static override strict = false;
   static override args = specArgs;
-  static override flags = {env: envFlag, limit: Flags.integer({summary: 'Show at most this many revisions.', min: 1})};
+  static override flags = {env: envFlag, limit: Flags.integer({summary: 'Show at most this many revisions.', min: 1}), ...serverFlags};
   static override configFlags = {env: 'svctl.defaultEnv'};
 
   async run(): Promise<HistoryResult> {
     const {argv} = await this.parse(History);
     const environment = environmentOf(this.ctx);
+    const {describeMode, serverSettings} = await import('../remote/settings.js');
+    this.ctx.ui.debug(describeMode(this.ctx));
+    if (serverSettings(this.ctx)) {
+      const {remoteHistory} = await import('../remote/commands.js');
+      return remoteHistory(this.ctx, {args: argv as string[], environment, limit: this.flags.limit, warningsAsErrors: this.flags['warnings-as-errors']});
+    }
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
     const {connectEnvironment} = await import('@bcl/deploy-core/kube');
     const {DeployHistory, withAbandoned} = await import('@bcl/deploy-core/deploy');

@@ -1,13 +1,10 @@
 import {Flags} from '@bcl/core';
-import {BclCommand, BclError, durationFlag, ExitCode, type ResultWriter} from '@bcl/core';
-import {envFlag, specArgs} from '../cli/flags.js';
+import {BclCommand, durationFlag, type ResultWriter} from '@bcl/core';
+import {breakGlassFlag, envFlag, followFlags, serverFlags, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
-import type {ServiceDeployResult} from '@bcl/deploy-core/deploy';
+import type {RollbackResult} from '@bcl/deploy-core/deploy';
 
-export interface RollbackResult {
-  environment: string;
-  services: ServiceDeployResult[];
-}
+export type {RollbackResult} from '@bcl/deploy-core/deploy';
 
 export default class Rollback extends BclCommand<typeof Rollback> {
   static override summary = 'Re-apply an earlier revision of a service and wait for it.';
@@ -20,27 +17,34 @@ export default class Rollback extends BclCommand<typeof Rollback> {
     env: envFlag,
     to: Flags.integer({summary: 'The revision to re-apply (see svctl history).', min: 1, helpValue: '<revision>'}),
     timeout: durationFlag({summary: 'How long to wait for the rollout.', default: 300_000, defaultHelp: async () => '5m', helpValue: '<duration>'}),
+    'break-glass': breakGlassFlag,
+    ...serverFlags,
+    ...followFlags,
   };
   static override configFlags = {env: 'svctl.defaultEnv'};
 
   async run(): Promise<RollbackResult> {
     const {argv} = await this.parse(Rollback);
     const environment = environmentOf(this.ctx);
+    const {describeMode, serverSettings} = await import('../remote/settings.js');
+    this.ctx.ui.debug(describeMode(this.ctx));
+    if (serverSettings(this.ctx)) {
+      const {remoteRollback} = await import('../remote/commands.js');
+      return remoteRollback(this.ctx, {args: argv as string[], environment, to: this.flags.to, timeoutMs: this.flags.timeout, breakGlass: this.flags['break-glass'], warningsAsErrors: this.flags['warnings-as-errors'], cancelOnInterrupt: this.flags['cancel-on-interrupt']});
+    }
+    if (this.flags['break-glass'] !== undefined) this.ctx.ui.warn('--break-glass has no effect in direct mode: freezes are svapp\'s deploy policy (svctl.server)');
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
-    const {rollbackServices} = await import('@bcl/deploy-core/deploy');
+    const {rollbackFailure, rollbackServices} = await import('@bcl/deploy-core/deploy');
     const {reportFailures} = await import('../deploy/report.js');
     const {uiSink} = await import('../cli/events.js');
     const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
     this.ctx.ui.step(`Rolling back ${specs.map((s) => s.name).join(', ')} in ${environment}`);
     const services = await rollbackServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: false, signal: this.ctx.signal, events: uiSink(this.ctx.ui), env: this.ctx.env}, this.flags.to);
     const result = {environment, services};
-    const bad = services.filter((s) => s.outcome !== 'succeeded');
-    if (bad.length === 0) return result;
+    const failure = rollbackFailure(result);
+    if (!failure) return result;
     reportFailures(this.ctx.ui, services);
-    const first = bad[0]!;
-    if (first.error) throw new BclError(first.error.code, first.message, first.error.exitCode as ExitCode, {details: result, ...(first.error.hint ? {hint: first.error.hint} : {})});
-    if (first.outcome === 'interrupted') throw new BclError('interrupted', `interrupted: ${first.message}`, ExitCode.interrupted, {details: result});
-    throw new BclError('svctl.rollout_failed', `the rollback of ${first.service} failed: ${first.message}`, ExitCode.failed, {details: result, hint: '`svctl status` shows what runs now.'});
+    throw failure;
   }
 
   protected override renderResult(result: RollbackResult, out: ResultWriter): void {

@@ -1,5 +1,5 @@
 import {BclCommand, type ResultWriter} from '@bcl/core';
-import {envFlag, specArgs} from '../cli/flags.js';
+import {envFlag, serverFlags, specArgs} from '../cli/flags.js';
 import {environmentOf, environmentSpecs} from '../cli/inputs.js';
 import type {ServiceStatus} from '@bcl/deploy-core/deploy';
 
@@ -15,12 +15,18 @@ export default class Status extends BclCommand<typeof Status> {
   static override examples = ['<%= config.bin %> status --env staging', '<%= config.bin %> status --env prod services/*/service.yaml --json'];
   static override strict = false;
   static override args = specArgs;
-  static override flags = {env: envFlag};
+  static override flags = {env: envFlag, ...serverFlags};
   static override configFlags = {env: 'svctl.defaultEnv'};
 
   async run(): Promise<StatusResult> {
     const {argv} = await this.parse(Status);
     const environment = environmentOf(this.ctx);
+    const {describeMode, serverSettings} = await import('../remote/settings.js');
+    this.ctx.ui.debug(describeMode(this.ctx));
+    if (serverSettings(this.ctx)) {
+      const {remoteStatus} = await import('../remote/commands.js');
+      return remoteStatus(this.ctx, {args: argv as string[], environment, warningsAsErrors: this.flags['warnings-as-errors']});
+    }
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
     const {connectEnvironment} = await import('@bcl/deploy-core/kube');
     const {serviceStatus} = await import('@bcl/deploy-core/deploy');

@@ -76,7 +76,7 @@ export async function listBuilds(ctx: CommandContext, options: {spec?: string | 
  * The commit to build: `ref` (default HEAD) resolved in the spec's checkout. Outside a git
  * checkout an explicit --ref is passed to Jenkins as it is.
  */
-async function resolveCommit(ctx: CommandContext, dir: string, ref: string | undefined): Promise<string> {
+export async function resolveCommit(ctx: CommandContext, dir: string, ref: string | undefined): Promise<string> {
   let inside;
   try {
     inside = await ctx.runner.run('git', ['rev-parse', '--is-inside-work-tree'], {cwd: dir, reject: false});

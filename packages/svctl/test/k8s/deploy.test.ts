@@ -1,10 +1,13 @@
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
 import {kubectl, servePodLogs, type ServedPodLogs, testNamespace, type TestNamespace, waitFor} from '@bcl/testkit';
-import {type ServiceRepo, serviceRepo, svctl, svctlHome, testSpec} from '../helpers.js';
+import {type ServiceRepo, svctl, testSpec} from '../helpers.js';
+import {type ModeHome, modes} from '../modes.js';
 
 // svctl deploy against the real local control plane (one per run, from the k8s project's
 // globalSetup). Pods are played by kwok: "-crashloop" and "-notfound" image tags fail, and the
 // pods of the test's namespace have the log lines below (served by kwok, read through pods/log).
+// Every test runs in both modes: direct (svctl with the kubeconfig) and through svapp (svctl
+// with svctl.server only; svapp deploys with its own ServiceAccount).
 const CRASH_LOG = ['starting hello on :3000', 'Error: listen EADDRINUSE: address already in use :::3000', '    at Server.setupListenHandle [as _listen2] (node:net:1908:16)'];
 const kubeconfig = inject('kubeconfig');
 
@@ -25,23 +28,25 @@ interface Svc {
 const get = async (ns: string, what: string, jsonpath: string) => (await kubectl(kubeconfig, ['get', what, '-n', ns, '-o', `jsonpath=${jsonpath}`])).stdout;
 const microNow = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
-describe('svctl deploy', () => {
+describe.each(modes)('svctl deploy ($name mode)', (mode) => {
   let ns: TestNamespace;
   let repo: ServiceRepo;
   let logs: ServedPodLogs;
-  const home = svctlHome(kubeconfig);
+  let home: ModeHome;
+  const serviceRepo = (spec: string) => home.repo(spec);
   const deploy = (args: string[], extra: {interruptAfterMs?: number; interruptOn?: RegExp; interruptWhen?: Promise<unknown>; interruptSignal?: NodeJS.Signals} = {}) => svctl(['deploy', '--env', 'test', ...args], {env: home.cliEnv, cwd: repo.dir, ...extra});
 
   beforeAll(async () => {
-    ns = await testNamespace(kubeconfig, 'svctl');
+    ns = await testNamespace(kubeconfig, `svctl-${mode.name}`);
+    home = await mode.setup(kubeconfig);
     logs = await servePodLogs(kubeconfig, ns.name, {current: ['starting hello on :3000'], previous: CRASH_LOG});
     repo = await serviceRepo(testSpec('hello', ns.name, 'routes: [{host: hello.example.com}]'));
-  });
+  }, 180_000);
   afterAll(async () => {
     await logs?.remove();
     await ns?.remove();
     repo?.remove();
-    home.remove();
+    await home?.remove();
   });
 
   it('deploys a new service until it is Ready, tagged with the git commit, and reports it as JSON', async () => {
@@ -201,7 +206,8 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
     await repo.write(testSpec('hello', ns.name, '', '    resources: {requests: {cpu: "500"}, limits: {cpu: "500"}}'), 'too big');
     // The first deploy is interrupted only once the second has been refused.
     let interrupt!: () => void;
-    const first = deploy(['--image-tag', 'v6', '--timeout', '2m'], {interruptWhen: new Promise<void>((resolve) => (interrupt = resolve))});
+    // --cancel-on-interrupt: what Ctrl-C always does in direct mode, and through svapp cancels instead of detaching.
+    const first = deploy(['--image-tag', 'v6', '--timeout', '2m', '--cancel-on-interrupt'], {interruptWhen: new Promise<void>((resolve) => (interrupt = resolve))});
     await waitFor('the first deploy to hold the lease', async () => (await kubectl(kubeconfig, ['get', 'lease', 'svctl-deploy-hello-test', '-n', ns.name], {allowFailure: true})).code === 0, {timeoutMs: 60_000});
     const second = await deploy(['--image-tag', 'v7', '--json']);
     interrupt();
@@ -219,7 +225,8 @@ spec: {holderIdentity: "${holder}", leaseDurationSeconds: 30, acquireTime: "${mi
     await repo.write(testSpec('hello', ns.name), 'back to normal');
   });
 
-  it('records a deploy killed with kill -9 as abandoned: never shown as running once its lease expired, and marked by the run that takes over', async () => {
+  // Killing svctl kills a direct-mode deploy; through svapp the deploy goes on (svapp's own tests).
+  if (mode.name === 'direct') it('records a deploy killed with kill -9 as abandoned: never shown as running once its lease expired, and marked by the run that takes over', async () => {
     await repo.write(testSpec('hello', ns.name, '', '    resources: {requests: {cpu: "500"}, limits: {cpu: "500"}}'), 'too big again');
     const killed = await deploy(['--image-tag', 'v8', '--timeout', '2m'], {interruptOn: /: revision \d+: rolling out/, interruptSignal: 'SIGKILL'});
     expect(killed.exitCode, killed.stderr).toBe(128);

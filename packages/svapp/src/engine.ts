@@ -1,0 +1,185 @@
+import {invalidInput} from '@bcl/core/errors';
+import type {Redactor} from '@bcl/core/process';
+import type {DeployTarget, RevisionRecord, ServiceDeployResult, ServiceDiff, ServiceStatus} from '@bcl/deploy-core/deploy';
+import type {EventSink} from '@bcl/deploy-core/events';
+import type {BuildOutcome} from '@bcl/deploy-core/jenkins';
+import type {KubeClients} from '@bcl/deploy-core/kube';
+import type {ClusterSettings, EnvironmentSpec, ServiceSpec} from '@bcl/deploy-core/spec';
+import type {SvappConfig} from './config.js';
+import {readSecret} from './secrets.js';
+
+/** How one operation's run reaches the clusters: who it is, its stop signal, and its fence. */
+export interface EngineRun {
+  environment: string;
+  timeoutMs: number;
+  rollback: boolean;
+  signal: AbortSignal;
+  events: EventSink;
+  /** For the history: the requester, through svapp. */
+  who: string;
+  /** The deploy lease's holder: this replica and this operation. */
+  leaseHolder: string;
+  /** Another replica's holder of the same operation: taken over at once. */
+  takeOverLease: (holder: string) => boolean;
+  /** Throws once this replica lost the operation: it then writes nothing more anywhere. */
+  fence: () => void;
+}
+
+export interface BuildRun {
+  spec: ServiceSpec;
+  jenkins?: string | undefined;
+  parameters: {GIT_SHA: string; IMAGE_TAG: string; ENV: string};
+  follow: boolean;
+  signal: AbortSignal;
+  events: EventSink;
+}
+
+export interface BuildList {
+  jenkins: string;
+  job: string;
+  builds: {number: number; building: boolean; result: string | null; durationMs: number; gitSha: string | null; imageTag: string | null; env: string | null; startedAt: string; url: string}[];
+}
+
+/**
+ * What svapp does to clusters and Jenkins: the deploy core, with svapp's own credentials. The
+ * server and its operations depend on this interface only, so tests of the API and the policy
+ * give their own (recording what they were asked) where no cluster is needed.
+ */
+export interface DeployEngine {
+  /** The clusters by name, as the spec resolver reads them. */
+  readonly clusters: Record<string, ClusterSettings>;
+  deploy(targets: readonly DeployTarget[], run: EngineRun): Promise<ServiceDeployResult[]>;
+  rollback(specs: readonly EnvironmentSpec[], run: EngineRun, to?: number): Promise<ServiceDeployResult[]>;
+  status(spec: EnvironmentSpec): Promise<ServiceStatus>;
+  history(spec: EnvironmentSpec): Promise<RevisionRecord[]>;
+  diff(target: DeployTarget): Promise<ServiceDiff>;
+  build(run: BuildRun): Promise<BuildOutcome>;
+  builds(spec: ServiceSpec, jenkins: string | undefined, limit: number): Promise<BuildList>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real engine: one kept connection per cluster (clients and their TLS sessions stay warm
+ * between operations), deploys and rollbacks through @bcl/deploy-core, builds through its
+ * Jenkins core. The clusters' credentials are svapp's (svapp's configuration), never a caller's.
+ */
+export class KubeEngine implements DeployEngine {
+  readonly clusters: Record<string, ClusterSettings>;
+  readonly #connections = new Map<string, Promise<KubeClients>>();
+
+  constructor(
+    private readonly config: Pick<SvappConfig, 'clusters' | 'jenkins'>,
+    private readonly redactor: Redactor,
+    private readonly env: Record<string, string | undefined> = process.env,
+  ) {
+    this.clusters = Object.fromEntries(
+      Object.entries(config.clusters).map(([name, c]) => [name, {context: c.context ?? `svapp clusters.${name}`, namespace: c.namespace, production: c.production, zones: c.zones, ingressController: c.ingressController, prometheus: c.prometheus}]),
+    );
+  }
+
+  /** The clients of the cluster an environment deploys to (connected once, then kept). */
+  connect = (spec: Pick<EnvironmentSpec, 'cluster' | 'environment'>): Promise<KubeClients> => {
+    const cluster = this.config.clusters[spec.cluster];
+    if (!cluster) {
+      return Promise.reject(
+        invalidInput('svapp.cluster_not_configured', `environment ${spec.environment} deploys to cluster ${spec.cluster}, which svapp's configuration does not name`, {
+          hint: `svapp's clusters: ${Object.keys(this.config.clusters).sort().join(', ') || 'none'}; the platform team adds it (clusters.${spec.cluster}.kubeconfig).`,
+          details: {environment: spec.environment, cluster: spec.cluster},
+        }),
+      );
+    }
+    let connection = this.#connections.get(spec.cluster);
+    if (!connection) {
+      connection = import('@bcl/deploy-core/kube').then(({connect}) => connect({context: cluster.context, kubeconfig: cluster.kubeconfig, source: `svapp clusters.${spec.cluster}.context`}));
+      // A failed connection is not kept: the next operation tries again.
+      connection.catch(() => this.#connections.delete(spec.cluster));
+      this.#connections.set(spec.cluster, connection);
+    }
+    return connection;
+  };
+
+  private options(run: EngineRun) {
+    return {
+      environment: run.environment,
+      timeoutMs: run.timeoutMs,
+      rollback: run.rollback,
+      signal: run.signal,
+      events: run.events,
+      env: {},
+      who: run.who,
+      leaseHolder: run.leaseHolder,
+      takeOverLease: run.takeOverLease,
+      fence: run.fence,
+      connect: this.connect,
+    };
+  }
+
+  async deploy(targets: readonly DeployTarget[], run: EngineRun): Promise<ServiceDeployResult[]> {
+    const {deployServices} = await import('@bcl/deploy-core/deploy');
+    return deployServices(targets, this.options(run));
+  }
+
+  async rollback(specs: readonly EnvironmentSpec[], run: EngineRun, to?: number): Promise<ServiceDeployResult[]> {
+    const {rollbackServices} = await import('@bcl/deploy-core/deploy');
+    const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment: spec.environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
+    return rollbackServices(targets, this.options(run), to);
+  }
+
+  async status(spec: EnvironmentSpec): Promise<ServiceStatus> {
+    const {serviceStatus} = await import('@bcl/deploy-core/deploy');
+    return serviceStatus(await this.connect(spec), spec);
+  }
+
+  async history(spec: EnvironmentSpec): Promise<RevisionRecord[]> {
+    const {DeployHistory, readLeaseState, withAbandoned} = await import('@bcl/deploy-core/deploy');
+    const clients = await this.connect(spec);
+    const [records, lease] = await Promise.all([new DeployHistory(clients, spec.namespace, spec.name, spec.environment).list(), readLeaseState(clients, spec.namespace, spec.name, spec.environment)]);
+    // A record left "in-progress" by a run that died is shown as abandoned, never as running.
+    return withAbandoned(records, lease);
+  }
+
+  async diff(target: DeployTarget): Promise<ServiceDiff> {
+    const {diffService, withMonitoring} = await import('@bcl/deploy-core/deploy');
+    const clients = await this.connect(target.spec);
+    const full = await withMonitoring(clients, target);
+    return diffService(clients, target.spec, full.rendered);
+  }
+
+  private async jenkins(spec: ServiceSpec, name: string | undefined, signal?: AbortSignal) {
+    const names = Object.keys(this.config.jenkins);
+    const chosen = name ?? spec.build.jenkins ?? (names.length === 1 ? names[0] : undefined);
+    if (!chosen || !this.config.jenkins[chosen]) {
+      throw invalidInput('svctl.jenkins_not_configured', chosen ? `svapp has no Jenkins server ${chosen}` : names.length === 0 ? 'svapp has no Jenkins server configured' : `several Jenkins servers are configured in svapp (${names.sort().join(', ')}); choose one with --jenkins`, {
+        hint: names.length > 0 ? `svapp's Jenkins servers: ${names.sort().join(', ')}.` : 'The platform team adds one to svapp (jenkins.<name>).',
+      });
+    }
+    const server = this.config.jenkins[chosen];
+    const token = readSecret(`jenkins.${chosen}.token`, server.token, this.env);
+    this.redactor.add(token);
+    this.redactor.add(Buffer.from(`${server.user}:${token}`).toString('base64'));
+    const [{JenkinsApi, jobName}, {HttpClient}] = await Promise.all([import('@bcl/deploy-core/jenkins'), import('@bcl/core/http')]);
+    // Retries are JenkinsApi's; the console log is read through the same client, redacted alike.
+    const http = new HttpClient({timeoutMs: 30_000, retries: 0, env: this.env, redactor: this.redactor, userAgent: `svapp node/${process.versions.node}`, ...(signal ? {signal} : {})});
+    return {api: await JenkinsApi.connect({name: chosen, url: server.url.replace(/\/+$/, ''), user: server.user, token}, {signal, env: this.env, http}), job: jobName(spec)};
+  }
+
+  async build(run: BuildRun): Promise<BuildOutcome> {
+    const {runBuild} = await import('@bcl/deploy-core/jenkins');
+    const {api, job} = await this.jenkins(run.spec, run.jenkins, run.signal);
+    return runBuild(api, {job, parameters: run.parameters, follow: run.follow, showLog: true}, {events: run.events, live: false, signal: run.signal});
+  }
+
+  async builds(spec: ServiceSpec, jenkins: string | undefined, limit: number): Promise<BuildList> {
+    const {api, job} = await this.jenkins(spec, jenkins);
+    const builds = await api.builds(job, limit);
+    return {
+      jenkins: api.server.name,
+      job,
+      builds: builds.map((b) => ({number: b.number, building: b.building, result: b.result, durationMs: b.durationMs, gitSha: b.gitSha, imageTag: b.parameters.IMAGE_TAG || null, env: b.parameters.ENV || null, startedAt: new Date(b.timestamp).toISOString(), url: b.url})),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#connections.clear();
+  }
+}

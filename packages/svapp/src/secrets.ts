@@ -1,0 +1,30 @@
+import {readFileSync, statSync} from 'node:fs';
+import type {SecretSource} from './config.js';
+
+/** A configuration value that cannot be used: the message names the key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads a secret the configuration points at (`{file}` or `{env}`). A file that other users may
+ * read is refused: a password shared with the machine's other users is a leaked password.
+ */
+export function readSecret(key: string, source: SecretSource, env: Record<string, string | undefined> = process.env): string {
+  if (source.env) {
+    const value = env[source.env]?.trim();
+    if (!value) throw new ConfigError(`${key}.env names ${source.env}, which is not set`);
+    return value;
+  }
+  const file = source.file!;
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    throw new ConfigError(`${key}.file: ${file} does not exist`);
+  }
+  if ((mode & 0o077) !== 0) throw new ConfigError(`${key}.file: ${file} is readable by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); it must be 0600 (chmod 600 ${file})`);
+  const value = readFileSync(file, 'utf8').trim();
+  if (!value) throw new ConfigError(`${key}.file: ${file} is empty`);
+  return value;
+}
