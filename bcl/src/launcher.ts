@@ -3,16 +3,21 @@
  * node built-ins, answers `--version` and `--help` from files written at build time, and loads
  * oclif only to run a command.
  */
-import {existsSync, readFileSync} from 'node:fs';
-import module from 'node:module';
-import {homedir} from 'node:os';
-import {dirname, isAbsolute, join} from 'node:path';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+// Built-ins through process.getBuiltinModule, not ESM imports: importing node:fs builds its ES
+// module facade, which reads every export, lazy ones included (fs.promises loads readline and
+// streams): milliseconds on every start, --version included.
+const {closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} = process.getBuiltinModule('node:fs');
+const module = process.getBuiltinModule('node:module');
+const {homedir} = process.getBuiltinModule('node:os');
+const {dirname, isAbsolute, join} = process.getBuiltinModule('node:path');
+const {fileURLToPath, pathToFileURL} = process.getBuiltinModule('node:url');
 
 interface PackageJson {
   name: string;
   version: string;
   oclif: {bin: string; dirname?: string; topicSeparator?: string};
+  /** bundle: the main file of a bundled package (packages/release's bundle.ts), relative to the root. */
+  bcl?: {bundle?: string};
 }
 
 interface ManifestCommand {
@@ -35,6 +40,28 @@ export interface CommandConfig {
   userAgent: string;
   runHook(event: string, options: unknown): Promise<{successes: unknown[]; failures: unknown[]}>;
   scopedEnvVar(key: string): string | undefined;
+  /**
+   * Loads a module of the package by its path under the root ("./dist/config.js"): from the
+   * bundle's main file when the package is bundled, else import() of the file. Absent when oclif
+   * runs the command (its fallback dispatch): callers import the file then.
+   */
+  loadModule?(relativePath: string): Promise<unknown>;
+  /**
+   * A module of another package by its root and path under it (a tool's config or doctor module):
+   * from its bundle when it is bundled, else import() of the file. For code in a bundle's main
+   * file, which has no module loader of its own.
+   */
+  importModule?(root: string, relativePath: string): Promise<unknown>;
+  /**
+   * Another bundled package's module, loaded at once (its main file is CommonJS), with the
+   * identity of that build; undefined when the package is not bundled.
+   */
+  bundledModule?(root: string, relativePath: string): {buildId: string; load(): unknown} | undefined;
+  /**
+   * The identity of a bundled build ("<tool>-<path hash>@<size>-<time>-<node>"): what caches made
+   * from its code are named after (validated inputs, see validated.ts). Absent when unbundled.
+   */
+  buildId?: string;
 }
 
 interface RunnableCommand {
@@ -56,14 +83,15 @@ async function runRoot(root: string, rawArgv: string[]): Promise<number> {
   const argv = hoistGlobalFlags(rawArgv);
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
   if (argv.length === 1 && argv[0] === '--version') {
-    process.stdout.write(`${pjson.oclif.bin}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`);
+    writeOut(`${pjson.oclif.bin}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`);
     return 0;
   }
   const help = prerenderedHelp(root, argv);
   if (help !== undefined) {
-    process.stdout.write(help);
+    writeOut(help);
     return 0;
   }
+  streamsUsed = true;
   const direct = await runFromManifest(root, pjson, argv);
   if (direct !== undefined) return direct;
   const {run} = await import('@oclif/core');
@@ -166,11 +194,14 @@ async function runFromManifest(root: string, pjson: PackageJson, argv: string[])
     if (command) found = {command, rest: argv.slice(n)};
   }
   if (!found?.command.relativePath) return undefined;
-  const module = (await import(pathToFileURL(join(root, ...found.command.relativePath)).href)) as {default?: RunnableCommand};
+  const loadModule = moduleLoader(root, pjson, found.command.id);
+  packageLoaders.set(root, loadModule);
+  const module = (await loadModule(found.command.relativePath.join('/'))) as {default?: RunnableCommand};
   const Command = module.default;
   if (!Command?.bclCommand) return undefined;
   Command.id = found.command.id;
-  const config = commandConfig(root, pjson);
+  const identity = pjson.bcl?.bundle ? bundleIdentity(join(root, pjson.bcl.bundle)) : undefined;
+  const config = {...commandConfig(root, pjson), loadModule, importModule, bundledModule, ...(identity ? {buildId: `${pjson.oclif.bin}-${identity.name}@${identity.version}`} : {})};
   await new Command(found.rest, config)._run();
   return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
 }
@@ -192,6 +223,158 @@ function commandConfig(root: string, pjson: PackageJson): CommandConfig {
     runHook: async () => ({successes: [], failures: []}),
     scopedEnvVar: (key) => process.env[`${bin.toUpperCase().replace(/-/g, '_')}_${key}`],
   };
+}
+
+/**
+ * How a package's modules are loaded: a bundled package (package.json "bcl": {"bundle"}) has
+ * them all in one CommonJS file, each evaluated on first use; otherwise each is its own file.
+ */
+const importFile = (file: string): Promise<unknown> => import(pathToFileURL(file).href);
+const packageLoaders = new Map<string, (relativePath: string) => Promise<unknown>>();
+
+function bundledModule(root: string, relativePath: string): {buildId: string; load(): unknown} | undefined {
+  let pjson: PackageJson;
+  try {
+    pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+  } catch {
+    return undefined;
+  }
+  const main = pjson.bcl?.bundle;
+  const identity = main ? bundleIdentity(join(root, main)) : undefined;
+  if (!main || !identity || !pjson.oclif?.bin) return undefined;
+  const key = relativePath.replace(/^\.\//, '').replace(/\.(c|m)?js$/, '');
+  return {
+    buildId: `${pjson.oclif.bin}-${identity.name}@${identity.version}`,
+    load: () => {
+      const load = loadBundle(join(root, main), pjson.oclif.bin, 'modules').modules[key];
+      if (!load) throw new Error(`${root}: its bundle has no module ${relativePath}`);
+      return load();
+    },
+  };
+}
+
+function importModule(root: string, relativePath: string): Promise<unknown> {
+  let load = packageLoaders.get(root);
+  if (!load) {
+    let pjson: PackageJson | undefined;
+    try {
+      pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+    } catch {
+      pjson = undefined;
+    }
+    // Another tool's bundle: one code cache for what this process loads of it (its config, its checks).
+    load = pjson?.oclif?.bin ? moduleLoader(root, pjson, 'modules') : (rel: string) => importFile(join(root, rel));
+    packageLoaders.set(root, load);
+  }
+  return load(relativePath);
+}
+
+function moduleLoader(root: string, pjson: PackageJson, commandId: string): (relativePath: string) => Promise<unknown> {
+  const byFile = (relativePath: string) => importFile(join(root, relativePath));
+  const main = pjson.bcl?.bundle;
+  if (!main) return byFile;
+  let modules: Record<string, (() => unknown) | undefined> | undefined;
+  return async (relativePath) => {
+    modules ??= loadBundle(join(root, main), pjson.oclif.bin, commandId).modules;
+    const load = modules[relativePath.replace(/^\.\//, '').replace(/\.(c|m)?js$/, '')];
+    return load ? load() : byFile(relativePath);
+  };
+}
+
+/** A code cache of the bundle still to be written (after the command, so it holds what ran). */
+let pendingCodeCache: (() => void) | undefined;
+
+/**
+ * Runs a bundle's main file with a V8 code cache of its own, made once the command has run:
+ * Node's compile cache (enableCompileCache) is made when a file is compiled, before it runs, so it
+ * holds little more than the top level, and every function a command calls is compiled again on
+ * each run. One cache per tool and command ($XDG_CACHE_HOME/bcl/code-cache), remade when V8
+ * rejects it (another Node, another bundle).
+ */
+function loadBundle(file: string, tool: string, commandId: string): {modules: Record<string, () => unknown>} {
+  const require = module.createRequire(file);
+  const known = require.cache[file];
+  if (known) return known.exports as {modules: Record<string, () => unknown>};
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = codeCacheFile(file, tool, commandId);
+  const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
+  const vm = process.getBuiltinModule('node:vm');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  // Registered as Node registers a CommonJS module, so a file that requires the bundle (the
+  // modules at the paths oclif imports) gets this instance.
+  const Module = module as unknown as new (id: string) => NodeJS.Module;
+  const record = new Module(file);
+  record.filename = file;
+  require.cache[file] = record;
+  (script.runInThisContext() as (...args: unknown[]) => void)(record.exports, require, record, file, dirname(file));
+  record.loaded = true;
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) pendingCodeCache = () => writeCodeCache(cacheFile, script.createCachedData());
+  return record.exports as {modules: Record<string, () => unknown>};
+}
+
+/** code-cache/<tool>-<bundle path hash>@<version>/<command>.bin */
+function codeCacheFile(bundleFile: string, tool: string, commandId: string): string | undefined {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  const identity = bundleIdentity(bundleFile);
+  if (!identity) return undefined;
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');
+  return join(cacheBase(), 'bcl', 'code-cache', `${safe(tool)}-${identity.name}@${identity.version}`, `${safe(commandId)}.bin`);
+}
+
+/**
+ * A bundle's identity without reading it twice: where it is (a hash of its path), and its version
+ * as its size and time and the Node that runs it. A cache of a new version replaces the old one's.
+ */
+function bundleIdentity(bundleFile: string): {name: string; version: string} | undefined {
+  let stat;
+  try {
+    stat = statSync(bundleFile);
+  } catch {
+    return undefined;
+  }
+  return {name: fnv1a(bundleFile).toString(36), version: `${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}-${process.version}`};
+}
+
+function readCodeCache(file: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    // Code this user runs: only a file of this user's that nobody else may write.
+    const stat = fstatSync(fd);
+    if ((process.getuid && stat.uid !== process.getuid()) || (stat.mode & 0o022) !== 0) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function writeCodeCache(file: string, data: Buffer): void {
+  const dir = dirname(file);
+  const caches = dirname(dir);
+  const version = dir.slice(caches.length + 1);
+  try {
+    mkdirSync(dir, {recursive: true, mode: 0o700});
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, data, {mode: 0o600});
+    renameSync(temporary, file);
+    // The caches of another version of the same bundle (or another Node) are stale.
+    const prefix = version.slice(0, version.indexOf('@') + 1);
+    for (const other of readdirSync(caches)) if (other.startsWith(prefix) && other !== version) rmSync(join(caches, other), {recursive: true, force: true});
+  } catch {
+    // A cache that cannot be written only costs speed.
+  }
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 /** Help pages rendered by oclif's own Help class at build time (dist/help.json): id -> text. */
@@ -225,17 +408,47 @@ async function reportOutside(error: unknown, argv: string[]): Promise<number> {
 function enableCompileCache(): void {
   const enable = (module as unknown as {enableCompileCache?: (dir?: string) => unknown}).enableCompileCache;
   if (!enable || process.env.NODE_DISABLE_COMPILE_CACHE) return;
-  const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(process.env.HOME || homedir(), '.cache');
   try {
-    enable(join(base, 'bcl', 'node-compile-cache'));
+    enable(join(cacheBase(), 'bcl', 'node-compile-cache'));
   } catch {
     // A read-only cache directory only costs speed.
   }
 }
 
+/** $XDG_CACHE_HOME, else ~/.cache. */
+function cacheBase(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return xdg && isAbsolute(xdg) ? xdg : join(process.env.HOME || homedir(), '.cache');
+}
+
+/**
+ * Whether process.stdout or process.stderr may hold output to flush. `--version` and `--help`
+ * write with writeSync instead: creating the streams loads Node's stream modules (and net for a
+ * pipe), a sixth of what `--version` costs.
+ */
+let streamsUsed = false;
+
+function writeOut(text: string): void {
+  const bytes = Buffer.from(text);
+  let at = 0;
+  if (!streamsUsed) {
+    try {
+      const {writeSync} = process.getBuiltinModule('node:fs');
+      while (at < bytes.length) at += writeSync(1, bytes, at);
+      return;
+    } catch {
+      // A non-blocking pipe that is full (EAGAIN), or anything else: the stream writes the rest.
+    }
+  }
+  streamsUsed = true;
+  process.stdout.write(bytes.subarray(at));
+}
+
 async function exitWhenFlushed(code: number): Promise<void> {
-  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-  await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+  pendingCodeCache?.();
+  if (streamsUsed) {
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+  }
   process.exit(code);
 }

@@ -1,7 +1,10 @@
-import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {bclPaths} from './paths.js';
+
+// Not an ESM import of node:fs: the bcl host's bin loads this module on every start, and the
+// module facade of node:fs loads its lazy parts (see launcher.ts).
+const {existsSync, readdirSync, readFileSync} = process.getBuiltinModule('node:fs');
 
 /**
  * The "bcl" section of a package.json, which is how bcl knows a package without a list of names:

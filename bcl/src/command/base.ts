@@ -2,7 +2,7 @@ import {join} from 'node:path';
 import {pathToFileURL} from 'node:url';
 import type {CommandConfig} from '../launcher.js';
 import {bclNamespace} from '../config/bcl-namespace.js';
-import type {ConfigNamespace} from '../config/namespace.js';
+import {type ConfigNamespace, isKnownNamespace, type NamespaceName} from '../config/namespace.js';
 import {type FlagValue, loadConfig} from '../config/resolve.js';
 import {type BclError, ExitCode, interrupted, toBclError} from '../errors.js';
 import {ResultWriter} from '../output/result.js';
@@ -14,6 +14,7 @@ import {type CommandContext, createContext} from './context.js';
 import type {ArgDefinition, ArgValues, FlagDefinition, FlagValues} from './definitions.js';
 import {globalFlags, jsonFlag} from './flags.js';
 import {parseCommandLine} from './parse.js';
+import {fileValidationMemo} from '../validated.js';
 import {hostToolRoots, readPackageJson, toolRoots} from '../tools.js';
 import {interactivity, Prompter} from './prompt.js';
 import type {Env} from '../paths.js';
@@ -148,8 +149,11 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
       if (value !== undefined) flagValues.push({key, value, flag: `--${flag}`});
     }
     const paths = bclPaths(env);
+    const {namespaces, memoKind} = await this.namespacesWithOrigin();
+    const validations = this.config.buildId ? fileValidationMemo(join(paths.cache, 'validated', `${this.config.buildId}.json`)) : undefined;
     const config = loadConfig({
-      namespaces: await this.configNamespaces(),
+      namespaces,
+      ...(validations ? {memo: {store: validations, kindOf: memoKind}} : {}),
       env,
       cwd: process.cwd(),
       paths,
@@ -160,7 +164,6 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
     if (ctor.warnsIgnoredConfig) {
       for (const entry of config.ignored) ui.warn(`${entry.origin.label}: ${entry.key} ignored: ${entry.reason}`);
     }
-    const {interactive, why} = interactivity(env, Boolean(process.stdin.isTTY), Boolean(g['non-interactive']));
     this.ctx = createContext({
       tool: this.config.bin,
       version: this.config.version,
@@ -169,17 +172,18 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
       paths,
       config,
       ui,
-      prompt: new Prompter(interactive, why),
+      prompt: new Prompter(() => interactivity(env, Boolean(process.stdin.isTTY), Boolean(g['non-interactive']))),
       json: Boolean(g.json),
       verbose: Boolean(g.verbose),
       redactor: this.redactor,
       signal: this.abort.signal,
+      ...(validations ? {validations} : {}),
     });
     // A release names its version gate in package.json (deprecation notice, minimumVersion refusal).
     const gateModule = (this.config.pjson as BclPjson).bcl?.gate;
     if (gateModule) {
       const update = (config.get('bcl') as {update?: {check?: boolean}} | undefined)?.update;
-      const {versionGate} = (await import(pathToFileURL(join(this.config.root, gateModule)).href)) as {versionGate: (o: GateOptions) => Promise<VersionGate | undefined>};
+      const {versionGate} = (await this.loadOwnModule(gateModule)) as {versionGate: (o: GateOptions) => Promise<VersionGate | undefined>};
       this.gate = await versionGate({root: this.config.root, tool: this.config.bin, version: this.config.version, env, cacheDir: paths.cache, ui, json: Boolean(g.json), allowedBelowMinimumVersion: ctor.allowedBelowMinimumVersion, checkEnabled: update?.check !== false});
     }
   }
@@ -189,14 +193,40 @@ export abstract class BclCommand<T extends CommandClass = CommandClass> {
    * other tools installed beside it, so a configuration is valid or invalid the same for every tool.
    */
   protected async configNamespaces(): Promise<ConfigNamespace[]> {
+    return (await this.namespacesWithOrigin()).namespaces;
+  }
+
+  /**
+   * The namespaces, and what a validation of each is kept under between runs: this build's, or
+   * (for the bcl host of a release) the build of the installed tool it comes from.
+   */
+  private async namespacesWithOrigin(): Promise<{namespaces: ConfigNamespace[]; memoKind: (name: string) => string | undefined}> {
     const pjson = this.config.pjson as BclPjson;
-    const own = await loadPluginNamespace(this.config.root, pjson);
+    const load = async (file: string) => ((await this.loadOwnModule(file)) as {default?: ConfigNamespace}).default;
+    const mine = pjson.bcl?.config ? await load(pjson.bcl.config) : undefined;
     // A checkout's bundle carries the other tools' config modules; otherwise they are found on disk.
+    const bundled = Boolean(pjson.bcl?.siblingConfigs);
+    const foreign = new Map<string, string>();
     const siblings = pjson.bcl?.siblingConfigs
-      ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map((file) => loadPluginNamespace(this.config.root, {bcl: {config: file}})))
-      : await siblingNamespaces(this.config.bin);
-    const all = [bclNamespace, ...(own ? [own] : []), ...siblings.filter((ns): ns is ConfigNamespace => ns !== undefined)];
-    return all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
+      ? await Promise.all(Object.values(pjson.bcl.siblingConfigs).map(load))
+      : await siblingNamespaces(this.config.bin, (root, file) => this.importModule(root, file), (root, file) => this.config.bundledModule?.(root, file), foreign);
+    const all = [bclNamespace, ...(mine ? [mine] : []), ...siblings.filter((ns): ns is ConfigNamespace => ns !== undefined)];
+    const namespaces = all.filter((ns, i) => all.findIndex((n) => n.name === ns.name) === i);
+    const own = new Set(['bcl', ...(mine ? [mine.name] : []), ...(bundled ? namespaces.map((ns) => ns.name) : [])]);
+    return {namespaces, memoKind: (name) => (own.has(name) ? `config.${name}` : foreign.has(name) ? `config.${name}@${foreign.get(name)}` : undefined)};
+  }
+
+  /** A module of this command's package, by its path under the root (from the bundle when bundled). */
+  private loadOwnModule(file: string): Promise<unknown> {
+    return this.config.loadModule ? this.config.loadModule(file) : this.importModule(this.config.root, file);
+  }
+
+  /**
+   * A module of a package by its root and path under it, through the launcher when it lends its
+   * loader: a bundle's main file runs without a module loader of its own (launcher.ts, loadBundle).
+   */
+  protected importModule(root: string, relativePath: string): Promise<unknown> {
+    return this.config.importModule ? this.config.importModule(root, relativePath) : import(pathToFileURL(join(root, relativePath)).href);
   }
 
   /** The human rendering of the result on stdout. */
@@ -305,17 +335,58 @@ function stackOf(error: unknown): string | undefined {
  * release of bcl reads those of the tools installed beside it (for `bcl config`); a release of a
  * tool knows only its own, which keeps its start fast.
  */
-async function siblingNamespaces(bin: string): Promise<ConfigNamespace[]> {
+async function siblingNamespaces(
+  bin: string,
+  importModule: (root: string, relativePath: string) => Promise<unknown>,
+  bundledModule: (root: string, relativePath: string) => {buildId: string; load(): unknown} | undefined,
+  foreign: Map<string, string>,
+): Promise<ConfigNamespace[]> {
   const coreBin = new URL('../../bin/run.js', import.meta.url).href;
   const roots = Object.values(bin === 'bcl' ? hostToolRoots(coreBin) : toolRoots(coreBin));
-  const found = await Promise.all(roots.map((root) => loadPluginNamespace(root, readPackageJson(root))));
+  const found = await Promise.all(
+    roots.map((root) => {
+      const pjson = readPackageJson(root) as BclPjson;
+      const name = pjson.bcl?.namespace;
+      const bundled = pjson.bcl?.config && name && isKnownNamespace(name) ? bundledModule(root, pjson.bcl.config) : undefined;
+      if (!bundled || !name || !isKnownNamespace(name)) return loadPluginNamespace(root, pjson, importModule);
+      // An installed tool's bundle is loaded only if its namespace must be validated (see validated.ts).
+      foreign.set(name, bundled.buildId);
+      return deferredNamespace(name, () => (bundled.load() as {default: ConfigNamespace}).default);
+    }),
+  );
   return found.filter((ns): ns is ConfigNamespace => ns !== undefined);
 }
 
+/** A namespace whose module is loaded when its schema, summary or defaults are first asked for. */
+function deferredNamespace(name: NamespaceName, load: () => ConfigNamespace): ConfigNamespace {
+  let loaded: ConfigNamespace | undefined;
+  const get = () => {
+    loaded ??= load();
+    if (loaded.name !== name) throw new Error(`the config module of namespace ${name} defines namespace ${loaded.name}`);
+    return loaded;
+  };
+  return {
+    name,
+    get schema() {
+      return get().schema;
+    },
+    get summary() {
+      return get().summary;
+    },
+    get defaults() {
+      return get().defaults;
+    },
+  };
+}
+
 /** Loads the config namespace a plugin declares in package.json ("bcl": {"config": "./dist/config.js"}). */
-export async function loadPluginNamespace(root: string, pjson: BclPjson): Promise<ConfigNamespace | undefined> {
+export async function loadPluginNamespace(
+  root: string,
+  pjson: BclPjson,
+  importModule = (at: string, relativePath: string): Promise<unknown> => import(pathToFileURL(join(at, relativePath)).href),
+): Promise<ConfigNamespace | undefined> {
   const file = pjson.bcl?.config;
   if (!file) return undefined;
-  const mod = (await import(pathToFileURL(join(root, file)).href)) as {default?: ConfigNamespace};
+  const mod = (await importModule(root, file)) as {default?: ConfigNamespace};
   return mod.default;
 }

@@ -5,6 +5,7 @@ import type {BclPaths, Env} from '../paths.js';
 import type {Redactor} from '../process/redactor.js';
 import {ProcessRunner} from '../process/runner.js';
 import type {Prompter} from './prompt.js';
+import type {ValidationMemo} from '../validated.js';
 
 /**
  * What a command hands to its core: configuration, I/O and the means to reach the outside
@@ -25,6 +26,8 @@ export interface CommandContext {
   readonly verbose: boolean;
   readonly redactor: Redactor;
   readonly runner: ProcessRunner;
+  /** Validations of this build kept between runs (pass it to spec loaders); absent when unbundled. */
+  readonly validations?: ValidationMemo;
   /** Aborted on SIGINT: long operations stop, clean up, and throw `interrupted()`. */
   readonly signal: AbortSignal;
   /** An HTTP client honouring bcl.http settings and proxies; mTLS when `tls` is given. */
@@ -45,6 +48,7 @@ export interface ContextParts {
   verbose: boolean;
   redactor: Redactor;
   signal: AbortSignal;
+  validations?: ValidationMemo;
 }
 
 export function createContext(parts: ContextParts): CommandContext {
@@ -52,7 +56,10 @@ export function createContext(parts: ContextParts): CommandContext {
   const runner = new ProcessRunner(parts.redactor, {signal: parts.signal, debug: (m) => parts.ui.debug(m)});
   return {
     ...parts,
-    interactive: parts.prompt.interactive,
+    // Decided when first asked (see Prompter).
+    get interactive() {
+      return parts.prompt.interactive;
+    },
     runner,
     now: () => new Date(),
     http(options = {}) {

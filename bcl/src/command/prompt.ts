@@ -11,10 +11,23 @@ export interface PromptSpec {
  * not a TTY, or --non-interactive), a missing input is an exit-2 error naming the flag.
  */
 export class Prompter {
-  constructor(
-    readonly interactive: boolean,
-    private readonly why: string,
-  ) {}
+  private decided?: {interactive: boolean; why: string};
+
+  /**
+   * `decide` runs on first use: asking whether stdin is a terminal creates process.stdin, which
+   * loads Node's stream and fs.promises modules, a few milliseconds most commands never need.
+   */
+  constructor(private readonly decide: () => {interactive: boolean; why: string}) {}
+
+  get interactive(): boolean {
+    this.decided ??= this.decide();
+    return this.decided.interactive;
+  }
+
+  private get why(): string {
+    this.decided ??= this.decide();
+    return this.decided.why;
+  }
 
   async text(spec: PromptSpec & {default?: string}): Promise<string> {
     this.require(spec);

@@ -41,7 +41,7 @@ export default class Doctor extends BclCommand<typeof Doctor> {
     for (const [tool, root] of Object.entries(hostToolRoots(pathToFileURL(join(this.config.root, 'bin', 'run.js')).href, ctx.env))) {
       const pjson = readPackageJson(root) as {bcl?: {doctor?: string}};
       if (!pjson.bcl?.doctor) continue;
-      const mod = (await import(pathToFileURL(join(root, pjson.bcl.doctor)).href)) as {default: DoctorContribution};
+      const mod = (await this.importModule(root, pjson.bcl.doctor)) as {default: DoctorContribution};
       try {
         checks.push(...(await mod.default(ctx)));
       } catch (error) {

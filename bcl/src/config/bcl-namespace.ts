@@ -3,7 +3,7 @@ import {defineNamespace} from './namespace.js';
 import {projectKey, trustedKey} from './trust.js';
 
 /** The `bcl` namespace: settings of the framework shared by every tool. */
-export const bclSchema = z.strictObject({
+export const bclSchema = () => z.strictObject({
   update: z
     .strictObject({
       /** Where releases are published: a directory or an http(s) URL. */
@@ -33,7 +33,9 @@ export const bclSchema = z.strictObject({
   ),
 });
 
-export type BclSettings = z.output<typeof bclSchema>;
+export type BclSettings = z.output<ReturnType<typeof bclSchema>>;
 
-export const bclNamespace = defineNamespace('bcl', bclSchema, 'the framework: distribution, updates, HTTP');
+export const bclNamespace = defineNamespace('bcl', bclSchema, 'the framework: distribution, updates, HTTP', {
+  defaults: {update: {channel: 'stable', trustedKeys: [], keep: 2, check: true}, http: {timeoutSeconds: 30, retries: 3}},
+});
 export default bclNamespace;

@@ -56,7 +56,7 @@ export function parseKey(key: string, namespaces: readonly ConfigNamespace[]): {
  * type, the whole configuration is validated with the edit applied, and only then is the file
  * replaced atomically (comments and layout of the rest of the file are kept).
  */
-export function editConfig(edit: ConfigEdit, load: LoadConfigOptions): {result: ConfigEditResult; config: ResolvedConfig} {
+export async function editConfig(edit: ConfigEdit, load: LoadConfigOptions): Promise<{result: ConfigEditResult; config: ResolvedConfig}> {
   const {ns, path, shape} = parseKey(edit.key, load.namespaces);
   // A section takes a mapping in YAML flow style, so entries with required keys can be set at once:
   // bcl config set svctl.jenkins.ci '{url: https://ci.example.com, user: bot, tokenEnv: CI_TOKEN}'
@@ -83,8 +83,8 @@ export function editConfig(edit: ConfigEdit, load: LoadConfigOptions): {result: 
   });
   // An edit made through bcl of a file the user trusted keeps it trusted (the user wrote it).
   const wasTrusted = edit.target === 'project' && text !== '' && (load.trust ?? fileTrustStore(load.paths)).isTrusted(file, text);
-  writeAtomically(file, next);
-  if (wasTrusted) recordTrust(load.paths, file, next);
+  await writeAtomically(file, next);
+  if (wasTrusted) await recordTrust(load.paths, file, next);
   const result: ConfigEditResult = {key: edit.key, value: edit.raw === undefined ? null : config.get(edit.key) ?? value, file};
   if (edit.profile) result.profile = edit.profile;
   if (edit.raw === undefined) result.removed = true;

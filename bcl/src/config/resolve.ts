@@ -6,6 +6,7 @@ import type {BclPaths, Env} from '../paths.js';
 import {type ConfigFile, type FileLayerKind, findProjectFile, isPlainObject, parseConfigText, readConfigFile} from './files.js';
 import {type ConfigNamespace, KNOWN_NAMESPACES} from './namespace.js';
 import {fileTrustStore, projectFileRule, type TrustStore} from './trust.js';
+import type {ValidationMemo} from '../validated.js';
 
 export type LayerKind = 'default' | 'system' | 'user' | 'project' | 'explicit' | 'env' | 'flag';
 
@@ -62,6 +63,11 @@ export interface LoadConfigOptions {
   projectFile?: string;
   /** Which project files the user trusts (default: the user's trust records under $XDG_DATA_HOME/bcl). */
   trust?: TrustStore;
+  /**
+   * Validations kept between runs (validated.ts), under the kind `kindOf` gives a namespace (it
+   * names the build its schema comes from); a namespace without one is always validated.
+   */
+  memo?: {store: ValidationMemo; kindOf: (name: string) => string | undefined};
 }
 
 /** Environment variables with the BCL_ prefix that are not configuration keys. */
@@ -188,10 +194,27 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
       if (merged[name] !== undefined) values[name] = raw;
       continue;
     }
+    // What the same build's schema made of the same value in an earlier run: no schema built, and
+    // (for an installed tool seen by the bcl host) its module not even loaded.
+    const kind = options.memo?.kindOf(name);
+    const memo = kind ? options.memo!.store : undefined;
+    const input = memo ? JSON.stringify(raw) : '';
+    const known = memo?.get(kind!, input);
+    if (known !== undefined) {
+      values[name] = known;
+      continue;
+    }
+    // Nothing set: the schema's own result for {}, declared with the namespace (no schema built).
+    if (merged[name] === undefined && ns.defaults !== undefined) {
+      values[name] = structuredClone(ns.defaults);
+      memo?.set(kind!, input, ns.defaults);
+      continue;
+    }
     // Once per process: zod's JIT would compile a fast path that costs more than it saves.
     const parsed = ns.schema.safeParse(raw, {jitless: true});
     if (parsed.success) {
       values[name] = parsed.data;
+      memo?.set(kind!, input, parsed.data);
       continue;
     }
     for (const finding of describeIssues(ns.schema, parsed.error.issues, raw)) {

@@ -88,26 +88,26 @@ export function fileTrustStore(paths: BclPaths): TrustStore {
 }
 
 /** Trusts a project file's current content (replacing an earlier decision about the same path). */
-export function recordTrust(paths: BclPaths, file: string, content: string | Uint8Array, now = new Date()): TrustRecord {
+export async function recordTrust(paths: BclPaths, file: string, content: string | Uint8Array, now = new Date()): Promise<TrustRecord> {
   const record: TrustRecord = {file: resolve(file), sha256: contentHash(content), trustedAt: now.toISOString()};
   const records = readTrustRecords(paths).filter((r) => r.file !== record.file);
-  writeTrustRecords(paths, [...records, record]);
+  await writeTrustRecords(paths, [...records, record]);
   return record;
 }
 
 /** Forgets a project file; true when it was trusted. */
-export function removeTrust(paths: BclPaths, file: string): boolean {
+export async function removeTrust(paths: BclPaths, file: string): Promise<boolean> {
   const path = resolve(file);
   const records = readTrustRecords(paths);
   const kept = records.filter((r) => r.file !== path);
   if (kept.length === records.length) return false;
-  writeTrustRecords(paths, kept);
+  await writeTrustRecords(paths, kept);
   return true;
 }
 
-function writeTrustRecords(paths: BclPaths, records: TrustRecord[]): void {
+async function writeTrustRecords(paths: BclPaths, records: TrustRecord[]): Promise<void> {
   const sorted = [...records].sort((a, b) => a.file.localeCompare(b.file));
-  writeAtomically(trustFile(paths), `${JSON.stringify({version: 1, files: sorted}, null, 2)}\n`, 0o600);
+  await writeAtomically(trustFile(paths), `${JSON.stringify({version: 1, files: sorted}, null, 2)}\n`, 0o600);
 }
 
 /** The values of a project file that only count when it is trusted (key paths from the file's top, profiles included). */

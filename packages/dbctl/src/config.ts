@@ -2,7 +2,7 @@ import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import * as z from 'zod';
 
 /** A server dbctl administers directly. The password is referenced, never stored here. */
-const connection = z.strictObject({
+const connection = () => z.strictObject({
   engine: z.enum(['postgres', 'mysql']).default('postgres'),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).optional(),
@@ -18,10 +18,10 @@ const connection = z.strictObject({
   caFile: z.string().min(1).optional(),
 });
 
-export type ConnectionProfile = z.output<typeof connection>;
+export type ConnectionProfile = z.output<ReturnType<typeof connection>>;
 
-/** The `dbctl` namespace: Terraform settings and database connection profiles. */
-export const dbctlSchema = z.strictObject({
+/** The `dbctl` namespace: Terraform settings and database connection profiles (built on first use, see defineNamespace). */
+export const dbctlSchema = () => z.strictObject({
   terraform: z
     .strictObject({
       /** terraform, tofu, or a path; detected when unset. */
@@ -56,12 +56,14 @@ export const dbctlSchema = z.strictObject({
     ])
     .default({type: 'local'}),
   ),
-  connections: trustedKey(z.record(z.string().min(1), connection).default({})),
+  connections: trustedKey(z.record(z.string().min(1), connection()).default({})),
   /** The connection used when --connection is not given. */
   defaultConnection: projectKey(z.string().min(1).optional()),
   /** The append-only audit log of administrative operations; default $XDG_STATE_HOME/bcl/dbctl/audit.log. */
   auditLog: trustedKey(z.string().min(1).optional()),
 });
 
-export type DbctlSettings = z.output<typeof dbctlSchema>;
-export default defineNamespace('dbctl', dbctlSchema, 'databases: terraform, state backend, connection profiles');
+export type DbctlSettings = z.output<ReturnType<typeof dbctlSchema>>;
+export default defineNamespace('dbctl', dbctlSchema, 'databases: terraform, state backend, connection profiles', {
+  defaults: {terraform: {lockTimeout: '60s', timeout: '60m'}, backend: {type: 'local'}, connections: {}},
+});

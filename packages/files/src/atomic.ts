@@ -1,6 +1,20 @@
 import {closeSync, fsyncSync, openSync} from 'node:fs';
+import {createRequire} from 'node:module';
 import {dirname} from 'node:path';
-import writeFileAtomicLib from 'write-file-atomic';
+
+type WriteFileAtomic = typeof import('write-file-atomic');
+let library: WriteFileAtomic | undefined;
+
+/**
+ * write-file-atomic, loaded by the first write: with what it requires (worker_threads,
+ * signal-exit) it costs about 4 ms, and most commands that import this package never write. A
+ * bundle (esbuild) sees the plain require() and loads its own copy; unbundled ES modules have no
+ * require() and take Node's.
+ */
+function writeFileAtomicLib(): WriteFileAtomic {
+  library ??= (typeof require === 'function' ? require('write-file-atomic') : createRequire(import.meta.url)('write-file-atomic')) as WriteFileAtomic;
+  return library;
+}
 
 export interface AtomicWriteOptions {
   /** The file's permission bits, always set explicitly (never copied from a file it replaces). */
@@ -18,14 +32,14 @@ export interface AtomicWriteOptions {
  */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: AtomicWriteOptions): void {
   checkMode(options.mode);
-  writeFileAtomicLib.sync(path, asBuffer(data), {mode: options.mode, fsync: options.fsync !== false});
+  writeFileAtomicLib().sync(path, asBuffer(data), {mode: options.mode, fsync: options.fsync !== false});
   if (options.fsync !== false) fsyncPath(dirname(path));
 }
 
 /** The asynchronous form of writeFileAtomicSync (same rule). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   checkMode(options.mode);
-  await writeFileAtomicLib(path, asBuffer(data), {mode: options.mode, fsync: options.fsync !== false});
+  await writeFileAtomicLib()(path, asBuffer(data), {mode: options.mode, fsync: options.fsync !== false});
   if (options.fsync !== false) fsyncPath(dirname(path));
 }
 

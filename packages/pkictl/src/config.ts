@@ -1,8 +1,8 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import * as z from 'zod';
 
-/** The `pkictl` namespace: the PKI store or server, the requester's identity and the CA admin's key. */
-export const pkictlSchema = z.strictObject({
+/** The `pkictl` namespace: the PKI store or server, the requester's identity and the CA admin's key (built on first use, see defineNamespace). */
+export const pkictlSchema = () => z.strictObject({
   /** The Git store: a local path or any git remote URL. */
   store: trustedKey(z.string({error: 'expected the store: a path or a git URL'}).min(1).optional()),
   /**
@@ -35,5 +35,7 @@ export const pkictlSchema = z.strictObject({
   caKey: trustedKey(z.string().min(1).optional()),
 });
 
-export type PkictlSettings = z.output<typeof pkictlSchema>;
-export default defineNamespace('pkictl', pkictlSchema, 'certificates: the PKI server or store, and your identity');
+export type PkictlSettings = z.output<ReturnType<typeof pkictlSchema>>;
+export default defineNamespace('pkictl', pkictlSchema, 'certificates: the PKI server or store, and your identity', {
+  defaults: {profile: 'client', keyType: 'ecdsa-p256', encryptKeys: false},
+});

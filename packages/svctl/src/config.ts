@@ -1,21 +1,23 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import * as z from 'zod';
 
-const secretRef = {
+// Built on first use (defineNamespace): most commands find nothing of svctl's configured.
+const secretRef = () => ({
   /** Name of an environment variable holding the token. */
   tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
   /** A file (mode 0600) holding the token. */
   tokenFile: z.string().min(1).optional(),
-};
-
-/** Pods of another namespace, for NetworkPolicy peers. */
-const podsSchema = z.strictObject({
-  namespace: z.string().min(1),
-  podLabels: z.record(z.string().min(1), z.string()).default({}),
 });
 
+/** Pods of another namespace, for NetworkPolicy peers. */
+const podsSchema = () =>
+  z.strictObject({
+    namespace: z.string().min(1),
+    podLabels: z.record(z.string().min(1), z.string()).default({}),
+  });
+
 /** The `svctl` namespace: environments and the services svctl talks to. */
-export const svctlSchema = z.strictObject({
+export const svctlSchema = () => z.strictObject({
   /** The environment used when --env is not given. */
   defaultEnv: projectKey(z.string().min(1).optional()),
   /** Environments: each maps to a kubeconfig context (KUBECONFIG is honoured). */
@@ -32,16 +34,16 @@ export const svctlSchema = z.strictObject({
         /** Whether the nodes carry topology.kubernetes.io/zone: replicas are then spread over zones too. */
         zones: projectKey(z.boolean().optional()),
         /** The pods of the ingress controller, allowed to reach services with routes (NetworkPolicy). */
-        ingressController: trustedKey(podsSchema.optional()),
+        ingressController: trustedKey(podsSchema().optional()),
         /** The Prometheus pods, allowed to reach the metrics port (NetworkPolicy). */
-        prometheus: trustedKey(podsSchema.optional()),
+        prometheus: trustedKey(podsSchema().optional()),
       }),
     )
     .default({}),
   /** Jenkins servers by name. */
-  jenkins: trustedKey(z.record(z.string().min(1), z.strictObject({url: z.url(), user: z.string().min(1), ...secretRef})).default({})),
+  jenkins: trustedKey(z.record(z.string().min(1), z.strictObject({url: z.url(), user: z.string().min(1), ...secretRef()})).default({})),
   /** Grafana, for `svctl dashboard --push`. */
-  grafana: trustedKey(z.strictObject({url: z.url(), ...secretRef}).optional()),
+  grafana: trustedKey(z.strictObject({url: z.url(), ...secretRef()}).optional()),
   /**
    * svapp, the svctl back end: with it, deploy, rollback, status, history, diff, build, builds,
    * ops and can-i go through svapp (svctl then needs no cluster credentials); without it, svctl
@@ -69,5 +71,5 @@ export const svctlSchema = z.strictObject({
   reconnectSeconds: projectKey(z.number().min(1).max(3600).default(60)),
 });
 
-export type SvctlSettings = z.output<typeof svctlSchema>;
-export default defineNamespace('svctl', svctlSchema, 'services: clusters per environment, Jenkins, Grafana');
+export type SvctlSettings = z.output<ReturnType<typeof svctlSchema>>;
+export default defineNamespace('svctl', svctlSchema, 'services: clusters per environment, Jenkins, Grafana', {defaults: {clusters: {}, jenkins: {}, reconnectSeconds: 60}});

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {appendFileSync, writeFileSync} from 'node:fs';
+import {appendFileSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {parseAllDocuments} from 'yaml';
@@ -50,6 +50,34 @@ describe('svctl validate and render', () => {
       expect(docs[5]!.spec!.template!.spec.containers[0]!.image).toBe(`registry.example.com/platform/hello:${commit}`);
       const json = await svctl(['render', '--env', 'test', '--image-tag', '1.2.3', '--json'], {env: home.cliEnv, cwd: repo.dir});
       expect(json.json<{result: {services: {image: string}[]}}>().result.services[0]!.image).toBe('registry.example.com/platform/hello:1.2.3');
+    } finally {
+      repo.remove();
+    }
+  });
+
+  it('validates a changed spec again: a spec and configuration validated before are kept by their exact text only', async () => {
+    const repo = await serviceRepo(testSpec('hello', 'apps'));
+    try {
+      const first = await svctl(['validate', '--json'], {env: home.cliEnv, cwd: repo.dir});
+      expect(first.exitCode, first.stderr).toBe(0);
+      // What this build made of the spec and the configuration is kept under $XDG_CACHE_HOME/bcl/validated.
+      expect(readdirSync(join(home.xdg.cache, 'bcl', 'validated')).some((f) => /^svctl-.*\.json$/.test(f))).toBe(true);
+      expect((await svctl(['validate', '--json'], {env: home.cliEnv, cwd: repo.dir})).stdout).toBe(first.stdout);
+      const spec = join(repo.dir, 'service.yaml');
+      const text = readFileSync(spec, 'utf8');
+      writeFileSync(spec, text.replace('team: ', 'team: Not_A_Label\nowner: '));
+      const changed = await svctl(['validate', '--json'], {env: home.cliEnv, cwd: repo.dir});
+      expect(changed.exitCode).toBe(3);
+      expect(changed.json().error!.message).toMatch(/service\.yaml:\d+:\d+: owner: unknown key/);
+      writeFileSync(spec, text);
+      const config = join(home.xdg.config, 'bcl', 'config.yaml');
+      const configText = readFileSync(config, 'utf8');
+      writeFileSync(config, `${configText}    prod: {context: 42}\n`);
+      const badConfig = await svctl(['validate', '--json'], {env: home.cliEnv, cwd: repo.dir});
+      expect(badConfig.exitCode).toBe(3);
+      expect(badConfig.json().error!.message).toContain('svctl.clusters.prod.context');
+      writeFileSync(config, configText);
+      expect((await svctl(['validate', '--json'], {env: home.cliEnv, cwd: repo.dir})).stdout).toBe(first.stdout);
     } finally {
       repo.remove();
     }

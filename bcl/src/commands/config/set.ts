@@ -23,7 +23,7 @@ export default class ConfigSet extends BclCommand<typeof ConfigSet> {
   };
 
   async run(): Promise<ConfigEditResult> {
-    const {result} = editConfig(
+    const {result} = await editConfig(
       {key: this.args.key, raw: this.args.value, target: this.flags.project ? 'project' : 'user', ...(this.flags.profile ? {profile: this.flags.profile} : {})},
       {namespaces: await this.configNamespaces(), env: this.ctx.env, cwd: this.ctx.cwd, paths: this.ctx.paths},
     );

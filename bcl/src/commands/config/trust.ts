@@ -42,7 +42,7 @@ export default class ConfigTrust extends BclCommand<typeof ConfigTrust> {
       throw invalidInput('config.no_project_file', `no .bcl.yaml in ${cwd} or any directory above it`, {hint: 'Pass the file to trust: bcl config trust <file>.'});
     }
     const file = readConfigFile(target, 'project', true)!;
-    const record = recordTrust(paths, file.path, file.text);
+    const record = await recordTrust(paths, file.path, file.text);
     return {file: record.file, sha256: record.sha256, enabled: valuesNeedingTrust(file, await this.configNamespaces())};
   }
 

@@ -14,7 +14,7 @@ export default class ConfigUnset extends BclCommand<typeof ConfigUnset> {
   };
 
   async run(): Promise<ConfigEditResult> {
-    const {result} = editConfig(
+    const {result} = await editConfig(
       {key: this.args.key, target: this.flags.project ? 'project' : 'user', ...(this.flags.profile ? {profile: this.flags.profile} : {})},
       {namespaces: await this.configNamespaces(), env: this.ctx.env, cwd: this.ctx.cwd, paths: this.ctx.paths},
     );

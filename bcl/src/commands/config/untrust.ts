@@ -23,7 +23,7 @@ export default class ConfigUntrust extends BclCommand<typeof ConfigUntrust> {
     const target = this.args.file ?? findProjectFile(this.ctx.cwd);
     if (!target) throw invalidInput('config.no_project_file', `no .bcl.yaml in ${this.ctx.cwd} or any directory above it`, {hint: 'Pass the file: bcl config untrust <file>.'});
     const file = resolve(this.ctx.cwd, target);
-    return {file, removed: removeTrust(this.ctx.paths, file)};
+    return {file, removed: await removeTrust(this.ctx.paths, file)};
   }
 
   protected override renderResult(result: ConfigUntrustResult, out: ResultWriter): void {

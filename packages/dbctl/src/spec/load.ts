@@ -2,8 +2,8 @@ import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {invalidInput, specInvalid} from '@bcl/core';
 import {isSpecError, type KeyPath, parseYaml, type Problem, problemAt, sortProblems, SpecError, validateSource, type YamlSource} from '@bcl/spec-loader';
-import type {z} from 'zod';
-import {type DbSpec, OVERRIDABLE_KEYS, resolvedSpecSchema, specFileSchema} from './schema.js';
+import type {ValidationMemo} from '@bcl/core/validated';
+import {type DbSpec, type SpecFile, specSchemas} from './schema.js';
 
 export interface LoadedSpec {
   spec: DbSpec;
@@ -21,8 +21,11 @@ export interface SpecIssue {
   message: string;
 }
 
-/** Reads db.yaml, applies the overrides of `env`, and validates; any problem is exit 3 naming the file, line and key. */
-export function loadSpec(path: string, env?: string): LoadedSpec {
+/**
+ * Reads db.yaml, applies the overrides of `env`, and validates; any problem is exit 3 naming the
+ * file, line and key. With a memo (a command's ctx.validations), a spec validated before is not again.
+ */
+export function loadSpec(path: string, env?: string, memo?: ValidationMemo): LoadedSpec {
   const file = resolve(path);
   let text: Uint8Array;
   try {
@@ -34,10 +37,17 @@ export function loadSpec(path: string, env?: string): LoadedSpec {
       details: {file},
     });
   }
-  return parseSpec(text, file, env);
+  // The exact bytes, the file and the environment are the key (latin1 keeps each byte as one character).
+  const input = memo ? JSON.stringify([file, env ?? null, Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1')]) : '';
+  const known = memo?.get('dbctl.spec', input) as LoadedSpec | undefined;
+  if (known !== undefined) return known;
+  const loaded = parseSpec(text, file, env);
+  memo?.set('dbctl.spec', input, loaded);
+  return loaded;
 }
 
 export function parseSpec(text: string | Uint8Array, file: string, env?: string): LoadedSpec {
+  const {resolvedSpecSchema, specFileSchema, overridableKeys} = specSchemas();
   const hint = 'See docs/dbctl/db-spec.md for every key of db.yaml.';
   let source: YamlSource;
   try {
@@ -51,7 +61,7 @@ export function parseSpec(text: string | Uint8Array, file: string, env?: string)
   };
   const base = validateSource(specFileSchema, source);
   if (!base.ok) fail(base.problems);
-  const baseSpec = (base as {value: z.output<typeof specFileSchema>}).value;
+  const baseSpec = (base as {value: SpecFile}).value;
   const environments = Object.keys(baseSpec.environments);
   const {environments: _envs, ...baseRaw} = source.data as Record<string, unknown>;
   let merged: Record<string, unknown> = baseRaw;
@@ -65,9 +75,9 @@ export function parseSpec(text: string | Uint8Array, file: string, env?: string)
       });
     }
     prefix = ['environments', env];
-    const unknown = Object.keys(override).filter((k) => !OVERRIDABLE_KEYS.includes(k));
+    const unknown = Object.keys(override).filter((k) => !overridableKeys.includes(k));
     if (unknown.length > 0) {
-      fail(unknown.map((k) => problemAt(source, [...prefix, k], `"${k}" cannot be overridden per environment (allowed: ${OVERRIDABLE_KEYS.join(', ')})`, 'key')));
+      fail(unknown.map((k) => problemAt(source, [...prefix, k], `"${k}" cannot be overridden per environment (allowed: ${overridableKeys.join(', ')})`, 'key')));
     }
     merged = deepMerge(baseRaw, override);
   }

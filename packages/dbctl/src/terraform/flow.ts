@@ -85,7 +85,7 @@ export function workRoot(input: {ctx: CommandContext; settings: DbctlSettings}):
 
 /** Resolves the spec, the instance and where its state lives; reads secrets, writes nothing. */
 export function locate(input: FlowInput, settings: DbctlSettings = input.settings): Located {
-  const loaded = loadSpec(input.specFile, input.env);
+  const loaded = loadSpec(input.specFile, input.env, input.ctx.validations);
   const instance = instanceName(loaded.spec, loaded.env);
   const workDir = join(workRoot(input), instance);
   return {loaded, instance, workDir, state: stateOf(input.ctx, settings, instance, workDir)};

@@ -1,3 +1,4 @@
+import {GIT_NEEDED, readRef, workTreeRepository} from '@bcl/core/git-refs';
 import type {ServiceSpec} from './schema.js';
 
 /**
@@ -43,4 +44,16 @@ export async function gitState(dir: string): Promise<GitState | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The commit checked out in the repository holding `dir`, as `git rev-parse HEAD` says it, read
+ * from the repository's files (@bcl/core/git-refs): starting git costs more than the rest of
+ * `svctl render`. Undefined when `dir` is not in a work tree or HEAD has no commit yet; what the
+ * reader does not handle is asked of git (gitState).
+ */
+export async function headCommit(dir: string): Promise<string | undefined> {
+  const repo = workTreeRepository(dir);
+  const commit = repo === undefined || repo === GIT_NEEDED ? repo : readRef(repo, 'HEAD');
+  return commit === GIT_NEEDED ? (await gitState(dir))?.commit : commit;
 }

@@ -2,6 +2,7 @@ import {readFileSync, statSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
 import {invalidInput, specInvalid} from '@bcl/core/errors';
 import {checkYaml, formatKeyPath, SpecError} from '@bcl/spec-loader';
+import type {ValidationMemo} from '@bcl/core/validated';
 import {type ServiceSpec, serviceSpecSchema} from './schema.js';
 
 export const SPEC_FILE_NAME = 'service.yaml';
@@ -53,8 +54,11 @@ export function findSpecFile(cwd: string, arg?: string): string {
   return file;
 }
 
-/** Reads and validates a service.yaml. Every problem is an exit-3 error naming the file, line and key path. */
-export function loadSpec(path: string): LoadedSpec {
+/**
+ * Reads and validates a service.yaml. Every problem is an exit-3 error naming the file, line and
+ * key path. With a memo (a command's ctx.validations), a spec validated before is not again.
+ */
+export function loadSpec(path: string, memo?: ValidationMemo): LoadedSpec {
   const file = resolve(path);
   let text: Uint8Array;
   try {
@@ -62,13 +66,20 @@ export function loadSpec(path: string): LoadedSpec {
   } catch (error) {
     throw invalidInput('svctl.spec_unreadable', `cannot read ${file}: ${(error as Error).message}`, {details: {file}});
   }
-  return {path: file, dir: dirname(file), spec: parseSpec(text, file)};
+  return {path: file, dir: dirname(file), spec: parseSpec(text, file, memo)};
 }
 
 /** Validates the text of a service.yaml; `file` names it in messages. */
-export function parseSpec(text: string | Uint8Array, file = SPEC_FILE_NAME): ServiceSpec {
+export function parseSpec(text: string | Uint8Array, file = SPEC_FILE_NAME, memo?: ValidationMemo): ServiceSpec {
+  // The exact bytes are the key (latin1 keeps each byte as one character).
+  const input = memo ? (typeof text === 'string' ? `s${text}` : `b${Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1')}`) : '';
+  const known = memo?.get('svctl.service-spec', input) as ServiceSpec | undefined;
+  if (known !== undefined) return known;
   const result = checkYaml(serviceSpecSchema, text, file);
-  if (result.ok) return result.value;
+  if (result.ok) {
+    memo?.set('svctl.service-spec', input, result.value);
+    return result.value;
+  }
   const first = result.problems[0]!;
   const key = formatKeyPath(first.path);
   throw specInvalid('svctl.spec_invalid', new SpecError(file, result.problems), {

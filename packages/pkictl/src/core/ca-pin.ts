@@ -51,7 +51,7 @@ export async function requireTrustedRoot(io: PkiIo, settings: PkictlSettings, ro
       hint: `Once you have checked the fingerprint, pass --ca-fingerprint ${fingerprint} or run \`bcl config set ${KEY} ${fingerprint}\`.`,
     });
   }
-  const file = pinRoot(io, fingerprint);
+  const file = await pinRoot(io, fingerprint);
   io.ui.info(`Pinned ${KEY} = ${fingerprint} in ${file}.`);
   return {fingerprint, pinnedNow: true};
 }
@@ -60,8 +60,8 @@ export async function requireTrustedRoot(io: PkiIo, settings: PkictlSettings, ro
  * Writes the pin into the user's own config file (in the active profile's section when one is
  * selected), with bcl's config editing: validated, atomic, comments kept. Returns the file.
  */
-export function pinRoot(io: PkiIo, fingerprint: string): string {
-  const {result} = editConfig(
+export async function pinRoot(io: PkiIo, fingerprint: string): Promise<string> {
+  const {result} = await editConfig(
     {key: KEY, raw: fingerprint, target: 'user', ...(io.config.profile ? {profile: io.config.profile} : {})},
     {namespaces: [pkictlNamespace], env: io.env, cwd: io.cwd, paths: io.paths},
   );

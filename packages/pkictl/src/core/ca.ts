@@ -173,7 +173,7 @@ async function initInStore(
       const caFingerprint = certificateFingerprint(rootPem);
       const pinned = settings.caFingerprint ? normalizeFingerprint(settings.caFingerprint) : undefined;
       let pinnedIn: string | null = null;
-      if (!pinned) pinnedIn = pinRoot(io, caFingerprint);
+      if (!pinned) pinnedIn = await pinRoot(io, caFingerprint);
       else if (pinned !== caFingerprint) io.ui.warn(`pkictl.caFingerprint pins another CA (${pinned}); it was left as it is. Use a configuration profile for this store, with pkictl.caFingerprint ${caFingerprint}.`);
       return {
         store: store.url,

@@ -6,6 +6,7 @@
  */
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {GIT_NEEDED, readRef, repositoryAt, workTreeRepository} from '@bcl/core/git-refs';
 import {dirname, join, relative, resolve, sep} from 'node:path';
 import {conflict, interrupted, invalidInput, unavailable, denied} from '@bcl/core';
 import type {SimpleGit} from 'simple-git';
@@ -42,7 +43,8 @@ export class GitStore {
   private constructor(
     readonly url: string,
     readonly dir: string,
-    private readonly git: SimpleGit,
+    /** simple-git for the working clone, loaded when git must run (a current local store needs none). */
+    private readonly connect: () => Promise<SimpleGit>,
     private readonly options: OpenOptions,
     /** Whether the remote has no commit yet. */
     public empty: boolean,
@@ -52,6 +54,12 @@ export class GitStore {
 
   /** Set when a change failed half-way: the next sync also removes untracked files. */
   private dirty = false;
+  private git?: SimpleGit;
+
+  private async client(): Promise<SimpleGit> {
+    this.git ??= await this.connect();
+    return this.git;
+  }
 
   static async open(options: OpenOptions): Promise<GitStore> {
     const url = isRemoteUrl(options.store) ? options.store : resolve(options.cwd, options.store);
@@ -77,13 +85,12 @@ export class GitStore {
   }
 
   private static async openLocked(url: string, dir: string, options: OpenOptions, release: () => void): Promise<GitStore> {
-    const {simpleGit} = await import('simple-git');
     // git must never wait for a password on a terminal, and its messages are matched in English.
     // simple-git strips ambient GIT_* variables unless allowed: keep the ones that reach a remote.
     process.env.GIT_TERMINAL_PROMPT = '0';
     process.env.LC_ALL = 'C';
-    const make = (baseDir: string) =>
-      simpleGit({
+    const make = async (baseDir: string) =>
+      (await import('simple-git')).simpleGit({
         baseDir,
         config: [`user.name=${options.identity.name}`, `user.email=${options.identity.email}`, 'commit.gpgsign=false', 'core.autocrlf=false'],
         allowEnvironment: GIT_ENV_ALLOWED,
@@ -93,47 +100,84 @@ export class GitStore {
       rmSync(dir, {recursive: true, force: true});
       mkdirSync(dir, {recursive: true});
       try {
-        await make(dir).clone(url, dir, ['--quiet', '--no-tags']);
+        await (await make(dir)).clone(url, dir, ['--quiet', '--no-tags']);
       } catch (error) {
         rmSync(dir, {recursive: true, force: true});
         throw storeError(error, url, 'clone');
       }
     }
-    const store = new GitStore(url, dir, make(dir), options, false, release);
-    await store.sync();
+    const store = new GitStore(url, dir, () => make(dir), options, false, release);
+    if (!store.matchesLocalStore()) await store.sync();
     return store;
+  }
+
+  /**
+   * Whether the working clone already is the store's tip, read from the files of both (a store on
+   * a local path): then there is nothing to fetch and git is not started. The clone's marker
+   * (`<clone>.synced`, the commit of its last complete sync or push) says nothing was changed or
+   * left half-done in it since.
+   */
+  private matchesLocalStore(): boolean {
+    if (isRemoteUrl(this.url) || !existsSync(join(this.dir, '.git'))) return false;
+    const store = existsSync(join(this.url, '.git')) ? workTreeRepository(this.url) : repositoryAt(this.url);
+    const clone = repositoryAt(join(this.dir, '.git'));
+    if (!store || store === GIT_NEEDED || clone === GIT_NEEDED) return false;
+    const tip = readRef(store, `refs/heads/${BRANCH}`);
+    if (typeof tip !== 'string') return false;
+    let marker: string | undefined;
+    try {
+      marker = readFileSync(`${this.dir}.synced`, 'utf8').trim();
+    } catch {
+      return false;
+    }
+    return marker === tip && readRef(clone, 'HEAD') === tip && readRef(clone, `refs/remotes/origin/${BRANCH}`) === tip;
+  }
+
+  /** Records that the clone is the commit it is at, cleanly (see matchesLocalStore); undefined forgets it. */
+  private async markSynced(synced: boolean): Promise<void> {
+    const marker = `${this.dir}.synced`;
+    if (!synced) {
+      rmSync(marker, {force: true});
+      return;
+    }
+    const clone = repositoryAt(join(this.dir, '.git'));
+    const head = clone === GIT_NEEDED ? undefined : readRef(clone, 'HEAD');
+    writeFileSync(marker, `${typeof head === 'string' ? head : await this.head()}\n`, {mode: 0o600});
   }
 
   /** Fetches the remote and resets the working clone to it (the clone is a cache; it has no local work). */
   async sync(): Promise<void> {
+    await this.markSynced(false);
+    const git = await this.client();
     try {
-      await this.git.fetch(['--quiet', '--prune', 'origin']);
+      await git.fetch(['--quiet', '--prune', 'origin']);
     } catch (error) {
       throw storeError(error, this.url, 'fetch');
     }
     // One reset in the common case; the empty store and a clone left dirty take the long way.
-    const reset = await this.git
+    const reset = await git
       .raw(['reset', '--quiet', '--hard', `origin/${BRANCH}`])
       .then(() => true)
       .catch(() => false);
-    this.empty = !reset && (await this.git.raw(['branch', '-r', '--list', `origin/${BRANCH}`])).trim() === '';
+    this.empty = !reset && (await git.raw(['branch', '-r', '--list', `origin/${BRANCH}`])).trim() === '';
     if (this.empty) {
-      await this.git.raw(['symbolic-ref', 'HEAD', `refs/heads/${BRANCH}`]);
-      await this.git.raw(['read-tree', '--empty']).catch(() => undefined);
-      await this.git.raw(['clean', '-qfdx']);
+      await git.raw(['symbolic-ref', 'HEAD', `refs/heads/${BRANCH}`]);
+      await git.raw(['read-tree', '--empty']).catch(() => undefined);
+      await git.raw(['clean', '-qfdx']);
       return;
     }
     // (The local branch name does not matter: pushes go to HEAD:refs/heads/main.)
     if (!reset || this.dirty) {
-      await this.git.raw(['checkout', '--quiet', '-f', '-B', BRANCH, `origin/${BRANCH}`]);
-      await this.git.raw(['clean', '-qfdx']);
+      await git.raw(['checkout', '--quiet', '-f', '-B', BRANCH, `origin/${BRANCH}`]);
+      await git.raw(['clean', '-qfdx']);
     }
     this.dirty = false;
+    await this.markSynced(true);
   }
 
   /** The commit the working clone is at. */
   async head(): Promise<string> {
-    return (await this.git.raw(['rev-parse', 'HEAD'])).trim();
+    return (await (await this.client()).raw(['rev-parse', 'HEAD'])).trim();
   }
 
   path(file: string): string {
@@ -166,18 +210,21 @@ export class GitStore {
   async commit<T>(message: string, change: () => Promise<StoreChange<T>> | StoreChange<T>): Promise<T> {
     let planned = await change();
     let committed = false;
+    const git = await this.client();
     try {
+      await this.markSynced(false);
       for (let attempt = 1; ; attempt++) {
         if (this.options.signal?.aborted) throw interrupted('interrupted before the change was pushed; nothing was written');
         if (!committed) {
           this.apply(planned.writes);
-          await this.git.raw(['add', '--all', '--', ...planned.writes.map((w) => relative(this.dir, this.path(w.path)))]);
-          await this.git.raw(['commit', '--quiet', '--no-verify', '--allow-empty', '-m', message]);
+          await git.raw(['add', '--all', '--', ...planned.writes.map((w) => relative(this.dir, this.path(w.path)))]);
+          await git.raw(['commit', '--quiet', '--no-verify', '--allow-empty', '-m', message]);
           committed = true;
         }
         try {
-          await this.git.raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${BRANCH}`]);
+          await git.raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${BRANCH}`]);
           this.empty = false;
+          await this.markSynced(true);
           return planned.result;
         } catch (error) {
           if (!isNonFastForward(error)) throw storeError(error, this.url, 'push');
@@ -188,15 +235,15 @@ export class GitStore {
         this.options.debug?.(`push rejected (attempt ${attempt}): fetching and rebasing`);
         await sleep(Math.min(1500, 20 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
         try {
-          await this.git.fetch(['--quiet', 'origin']);
+          await git.fetch(['--quiet', 'origin']);
         } catch (error) {
           throw storeError(error, this.url, 'fetch');
         }
-        const rebased = await this.git
+        const rebased = await git
           .raw(['rebase', '--quiet', `origin/${BRANCH}`])
           .then(() => true)
           .catch(async () => {
-            await this.git.raw(['rebase', '--abort']).catch(() => undefined);
+            await git.raw(['rebase', '--abort']).catch(() => undefined);
             return false;
           });
         if (!rebased) {
@@ -275,7 +322,8 @@ async function runGit(args: string[], options: OpenOptions): Promise<void> {
  * (@bcl/files: a lock file naming its holder; a holder that died is taken over at once).
  */
 async function acquireLock(path: string, signal?: AbortSignal): Promise<() => void> {
-  const {acquireFileLock, describeHolder, LockHeldError} = await import('@bcl/files');
+  // The lock alone: @bcl/files' index also loads write-file-atomic, which a read does not need.
+  const [{acquireFileLock}, {describeHolder, LockHeldError}] = await Promise.all([import('@bcl/files/lock'), import('@bcl/files/errors')]);
   try {
     const lock = await acquireFileLock(path, {timeoutMs: 120_000, ...(signal ? {signal} : {})});
     return () => lock.release();

@@ -1,4 +1,5 @@
 import {type CommandContext, usageError} from '@bcl/core';
+import type {ValidationMemo} from '@bcl/core/validated';
 import {type ClusterSettings, findSpecFile, type LoadedSpec, loadSpec} from '@bcl/deploy-core/spec';
 
 /** The environment a command works on: --env, else svctl.defaultEnv; exit 2 naming --env when neither. */
@@ -16,9 +17,9 @@ export function clustersOf(ctx: CommandContext): Record<string, ClusterSettings>
 }
 
 /** The specs named on the command line (files or directories), or ./service.yaml. */
-export function loadSpecs(cwd: string, args: readonly string[]): LoadedSpec[] {
+export function loadSpecs(cwd: string, args: readonly string[], memo?: ValidationMemo): LoadedSpec[] {
   const files = args.length > 0 ? args.map((a) => findSpecFile(cwd, a)) : [findSpecFile(cwd)];
-  const specs = [...new Set(files)].map((f) => loadSpec(f));
+  const specs = [...new Set(files)].map((f) => loadSpec(f, memo));
   const seen = new Map<string, string>();
   for (const s of specs) {
     const other = seen.get(s.spec.name);
@@ -32,5 +33,5 @@ export function loadSpecs(cwd: string, args: readonly string[]): LoadedSpec[] {
 export async function environmentSpecs(ctx: CommandContext, args: readonly string[], environment: string) {
   const {resolveEnvironment} = await import('@bcl/deploy-core/spec');
   const clusters = clustersOf(ctx);
-  return loadSpecs(ctx.cwd, args).map((s) => resolveEnvironment(s.spec, environment, clusters));
+  return loadSpecs(ctx.cwd, args, ctx.validations).map((s) => resolveEnvironment(s.spec, environment, clusters));
 }

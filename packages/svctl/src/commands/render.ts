@@ -24,17 +24,17 @@ export default class Render extends BclCommand<typeof Render> {
   async run(): Promise<RenderResult> {
     const {argv} = await this.parse(Render);
     const environment = environmentOf(this.ctx);
-    const {resolveEnvironment, gitState} = await import('@bcl/deploy-core/spec');
+    const {resolveEnvironment, headCommit} = await import('@bcl/deploy-core/spec');
     const {renderService, isValidImageTag} = await import('@bcl/deploy-core/render');
-    const specs = loadSpecs(this.ctx.cwd, argv as string[]);
+    const specs = loadSpecs(this.ctx.cwd, argv as string[], this.ctx.validations);
     const clusters = clustersOf(this.ctx);
     const services = [];
     for (const {spec, dir} of specs) {
       let tag = this.flags['image-tag'];
       if (tag === undefined) {
-        const git = await gitState(dir);
-        if (!git) throw usageError(`${dir} is not in a git checkout with a commit, so there is no default image tag: pass --image-tag`);
-        tag = git.commit;
+        const commit = await headCommit(dir);
+        if (!commit) throw usageError(`${dir} is not in a git checkout with a commit, so there is no default image tag: pass --image-tag`);
+        tag = commit;
       }
       if (!isValidImageTag(tag)) throw invalidInput('svctl.image_tag_invalid', `--image-tag: "${tag}" is not a valid image tag`, {hint: 'Letters, digits, "_", "." and "-", at most 128, not starting with "." or "-".'});
       const rendered = renderService(resolveEnvironment(spec, environment, clusters), {imageTag: tag});

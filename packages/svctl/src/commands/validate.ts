@@ -22,7 +22,7 @@ export default class Validate extends BclCommand<typeof Validate> {
     const {resolveEnvironment} = await import('@bcl/deploy-core/spec');
     const {renderService} = await import('@bcl/deploy-core/render');
     const clusters = clustersOf(this.ctx);
-    const specs = loadSpecs(this.ctx.cwd, argv as string[]).map(({path, spec}) => {
+    const specs = loadSpecs(this.ctx.cwd, argv as string[], this.ctx.validations).map(({path, spec}) => {
       const names = this.flags.env ? [this.flags.env] : Object.keys(spec.environments);
       const environments = names.map((env) => {
         const resolved = resolveEnvironment(spec, env, clusters);
