@@ -25,6 +25,20 @@ try {
 // command in dist/commands, so outputs without their source go.
 for (const dir of [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))]) pruneStaleOutputs(dir);
 
+// Packages with browser assets (a build-assets.mjs at their root, e.g. the PKI Toolbox) build them
+// with esbuild after tsc; each is quick when its sources did not change.
+for (const dir of readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))) {
+  const script = join(dir, 'build-assets.mjs');
+  if (!existsSync(script) || (only.length > 0 && !only.some((o) => join(root, o) === dir))) continue;
+  try {
+    const {buildAssets} = await import(pathToFileURL(script).href);
+    await buildAssets({verbose});
+  } catch (error) {
+    process.stderr.write(`build: ${script}: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 const packages = [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))].filter((dir) => {
   const file = join(dir, 'package.json');
   if (only.length > 0 && !only.some((o) => join(root, o) === dir)) return false;

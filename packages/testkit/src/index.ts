@@ -21,3 +21,4 @@ export {startTcpProxy, type TcpProxy} from './tcp-proxy.js';
 export {startCsshDaemon, type CsshDaemon, type CsshDaemonOptions} from './cssh-daemon.js';
 
 export {zlint, pkilint, zlintPath, pkilintBin, ZLINT_VERSION, PKILINT_VERSION, type LintFinding, type PkilintCheck} from './pki-lint.js';
+export {openvpn, openvpnHandshake, type OpenvpnProcess} from './openvpn.js';
