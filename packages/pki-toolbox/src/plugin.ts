@@ -20,7 +20,8 @@ export interface ToolboxOptions {
 /** The page paths the Toolbox answers (below the prefix); the browser routes between them. */
 export const TOOLBOX_PAGES = ['', 'vpn', 'certificates', 'admin', 'admin/*'] as const;
 
-export const defaultSiteDir = () => join(dirname(fileURLToPath(import.meta.url)), 'site');
+/** The package's dist/site, from dist/plugin.js as from src/plugin.ts (tests run the source). */
+export const defaultSiteDir = () => join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'site');
 
 export class ToolboxAssetsMissing extends Error {
   readonly code = 'toolbox_assets_missing';
@@ -45,16 +46,12 @@ export async function registerToolbox(app: FastifyInstance, options: ToolboxOpti
       root: join(site, 'assets'),
       prefix: `${prefix}assets/`,
       preCompressed: true,
-      wildcard: false,
       schemaHide: true,
       index: false,
       decorateReply: false,
       immutable: true,
       maxAge: '365d',
-      // @fastify/static calls this with the raw response.
-      setHeaders: ((res: import('node:http').ServerResponse) => {
-        for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-      }) as never,
+      setHeaders: (reply: FastifyReply) => secure(reply),
     });
     for (const path of TOOLBOX_PAGES) {
       scope.get(`${prefix}${path}`, {schema: {hide: true} as never}, async (_request, reply) => {

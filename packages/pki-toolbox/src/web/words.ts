@@ -65,7 +65,8 @@ export function daysLeft(notAfter: string, now: Date): number {
 }
 
 /** "expires in 12 days", "expires today", "expired on 3 March 2026". */
-export function expiryText(c: Pick<CertificateSummary, 'notAfter' | 'status' | 'revokedAt'>, now: Date): string {
+export function expiryText(c: Pick<CertificateSummary, 'notAfter' | 'status' | 'revokedAt'> & {reason?: string | null}, now: Date): string {
+  if (c.status === 'revoked' && c.reason === 'superseded') return `Replaced by a renewal on ${formatDate(c.revokedAt ?? c.notAfter)}`;
   if (c.status === 'revoked') return `Stopped working on ${formatDate(c.revokedAt ?? c.notAfter)}`;
   const days = daysLeft(c.notAfter, now);
   if (c.status === 'expired' || days <= 0) return `Expired on ${formatDate(c.notAfter)}`;

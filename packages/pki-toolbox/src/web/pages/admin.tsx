@@ -371,7 +371,10 @@ function Audit(props: PageProps) {
           return (
             <li key={text(seq) || i} class="audit-entry">
               <span class="audit-time">{typeof at === 'string' ? formatTime(at) : ''}</span> <strong class="audit-event">{text(event)}</strong>{' '}
-              <span class="audit-details mono">{Object.entries(rest).map(([k, v]) => `${k}=${text(v)}`).join(' ')}</span>
+              <span class="audit-details mono">{Object.entries(rest)
+                  .filter(([, v]) => text(v) !== '')
+                  .map(([k, v]) => `${k}=${text(v)}`)
+                  .join(' ')}</span>
             </li>
           );
         })}
