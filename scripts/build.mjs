@@ -178,6 +178,8 @@ function pruneStaleOutputs(dir) {
   for (const entry of readdirSync(dist, {withFileTypes: true, recursive: true})) {
     if (!entry.isFile()) continue;
     const file = join(entry.parentPath ?? entry.path, entry.name);
+    // dist/site holds browser assets a package's build-assets.mjs bundled: they have no .ts of their own.
+    if (file.startsWith(join(dist, 'site') + '/')) continue;
     const m = /^(.*)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(file.slice(dist.length + 1));
     if (!m) continue;
     const source = join(dir, 'src', m[1]);

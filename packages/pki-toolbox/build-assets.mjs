@@ -18,7 +18,7 @@ const stamp = join(out, '.built');
 export async function buildAssets({force = false, verbose = false} = {}) {
   const inputs = [join(here, 'package.json'), join(here, 'build-assets.mjs'), join(here, '..', '..', 'pnpm-lock.yaml'), ...files(web)];
   const newest = Math.max(...inputs.filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
-  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return;
+  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= newest && complete()) return;
   const esbuild = await import('esbuild');
   rmSync(out, {recursive: true, force: true});
   const assets = join(out, 'assets');
@@ -61,6 +61,14 @@ export async function buildAssets({force = false, verbose = false} = {}) {
   }
   writeFileSync(stamp, '');
   if (verbose) process.stderr.write(`build: ${out}: ${readdirSync(assets).join(', ')}\n`);
+}
+
+/** Whether every asset the built page names is there (a stamp alone does not prove it). */
+function complete() {
+  const index = join(out, 'index.html');
+  if (!existsSync(index)) return false;
+  const named = [...readFileSync(index, 'utf8').matchAll(/assets\/([^"]+)"/g)].map((m) => m[1]);
+  return named.length > 0 && named.every((f) => existsSync(join(out, 'assets', f)));
 }
 
 function files(dir) {

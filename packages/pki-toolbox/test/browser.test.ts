@@ -300,7 +300,11 @@ describe('the PKI Toolbox in Chromium', () => {
     const press = async (key: string, times = 1) => {
       for (let i = 0; i < times; i++) await page.keyboard.press(key);
     };
-    const focused = () => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent?.trim() ?? ''} ${(document.activeElement as HTMLInputElement | null)?.id ?? ''}`);
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement;
+        return !el || el === document.body ? 'BODY' : `${el.tagName} ${el.textContent?.trim() ?? ''} ${(el as HTMLInputElement).id ?? ''}`;
+      });
     const tabTo = async (pattern: RegExp) => {
       for (let i = 0; i < 30; i++) {
         await press('Tab');
@@ -310,7 +314,7 @@ describe('the PKI Toolbox in Chromium', () => {
     };
     await tabTo(/Sign in with your company account/);
     // The focus is visible where it is.
-    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+    await expect.poll(() => page.evaluate(() => `${document.activeElement!.matches(':focus-visible')} ${getComputedStyle(document.activeElement!).outlineStyle}`)).toBe('true solid');
     await press('Enter');
     await page.getByRole('button', {name: 'Sign out'}).waitFor();
     await tabTo(/^A Get VPN access/);

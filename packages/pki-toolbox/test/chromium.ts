@@ -44,13 +44,16 @@ export async function launchChromium(): Promise<Browser> {
   };
   context.on('request', (r: Request) => sent.push({method: r.method(), url: r.url(), body: r.postData()}));
   context.on('page', watch);
+  // The window a persistent context opens with is left alone: pages are opened for each test.
   for (const page of context.pages()) watch(page);
   return {
     context,
     sent,
     problems,
     async newPage(viewport) {
-      const page = context.pages().find((p) => p.url() === 'about:blank') ?? (await context.newPage());
+      const page = await context.newPage();
+      // Keyboard input goes to the window in front.
+      await page.bringToFront();
       if (viewport) await page.setViewportSize(viewport);
       return page;
     },
