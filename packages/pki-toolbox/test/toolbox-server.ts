@@ -12,6 +12,7 @@ import Fastify, {type FastifyReply, type FastifyRequest} from 'fastify';
 import {buildCrl, buildLeafCertificate, type CrlReason, parseCsr, type Profile, verifyRenewal} from '@bcl/pki-ca';
 import {freePort, run, tempDir} from '@bcl/testkit';
 import {registerToolbox} from '../src/index.js';
+import {ApiError, type CertificateRequest, type CertificateSummary, type VpnServer} from '../src/web/api.js';
 
 export interface TestUser {
   email: string;
@@ -41,52 +42,13 @@ export async function makeTestCa(): Promise<TestCa & {remove(): void}> {
   return {dir: d, certFile: f('ca.pem'), certPem: readFileSync(f('ca.pem'), 'utf8'), keyPem: readFileSync(f('ca.key'), 'utf8'), server: {cert: f('server.pem'), key: f('server.key')}, remove: dir.remove};
 }
 
-export interface VpnServerEntry {
-  name: string;
-  location: string | null;
-  host: string;
-  port: number;
-  proto: 'udp' | 'tcp';
-  profile: string;
-}
+export type VpnServerEntry = VpnServer;
 
-interface Row {
-  serial: string;
-  email: string;
-  name: string;
-  profile: string;
-  status: 'valid' | 'revoked';
-  notBefore: string;
-  notAfter: string;
-  issuedAt: string;
-  requestId: string | null;
-  deviceLabel: string | null;
-  approvedBy: string;
-  revokedAt: string | null;
-  reason: CrlReason | null;
-  renews: string | null;
-  supersededBy: string | null;
-  pem: string;
-}
+/** A certificate as the server keeps it: the API's summary, its PEM, and a revocation reason for the CRL. */
+type Row = Omit<CertificateSummary, 'status' | 'reason'> & {status: 'valid' | 'revoked'; reason: CrlReason | null; pem: string};
 
-interface PendingRequest {
-  id: string;
-  status: 'pending' | 'issued' | 'rejected';
-  email: string;
-  name: string;
-  profile: string;
-  keyType: string;
-  requestedAt: string;
-  lifetimeDays: number | null;
-  sans: string[];
-  deviceLabel: string | null;
-  renews: string | null;
-  serial: string | null;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  reason: string | null;
-  csr: string;
-}
+/** A request as the server keeps it: the API's view and the certificate request it carries. */
+type PendingRequest = CertificateRequest & {csr: string};
 
 const PROFILES: Record<string, Profile & {approval: 'automatic' | 'admin'}> = {
   vpn: {keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], maxLifetimeDays: 90, sans: ['email'], allowedDnsSuffixes: [], approval: 'automatic'},
@@ -96,17 +58,6 @@ const PROFILES: Record<string, Profile & {approval: 'automatic' | 'admin'}> = {
 
 const ISSUER = 'https://accounts.example.test';
 const DAY = 86_400_000;
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface ToolboxTestServer {
   url: string;

@@ -106,3 +106,31 @@ export function Field(props: {id: string; label: string; hint?: string; error?: 
     </div>
   );
 }
+
+/** Label and value pairs of a card, as a description list. */
+export function Facts(props: {items: [string, ComponentChildren, string?][]}) {
+  return (
+    <dl class="facts">
+      {props.items.map(([label, value, cls]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd class={cls}>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** What the last action came to: a problem (announced at once) or what was done (focused). */
+export function Outcome(props: {problem: string | null; done?: string | null}) {
+  return (
+    <>
+      {props.problem ? <Notice kind="error">{props.problem}</Notice> : null}
+      {props.done ? (
+        <Notice kind="success" focus>
+          <p>{props.done}</p>
+        </Notice>
+      ) : null}
+    </>
+  );
+}

@@ -2,7 +2,7 @@
 import {useEffect, useState} from 'preact/hooks';
 import type {AdminStatus, AuditPage, CertificateRequest, CertificateStatus, CertificateSummary} from '../api.js';
 import type {PageProps} from '../app.js';
-import {ConfirmDialog, Field, Link, Notice} from '../ui.js';
+import {ConfirmDialog, Facts, Outcome, Field, Link, Notice} from '../ui.js';
 import {expiryText, formatTime, problemText, purposeOf, REVOCATION_REASONS} from '../words.js';
 
 const SECTIONS = [
@@ -83,12 +83,7 @@ function Inventory(props: PageProps) {
           </select>
         </Field>
       </form>
-      {problem ? <Notice kind="error">{problem}</Notice> : null}
-      {done ? (
-        <Notice kind="success" focus>
-          <p>{done}</p>
-        </Notice>
-      ) : null}
+      <Outcome problem={problem} done={done} />
       {all === null && !problem ? <p>Loading the inventory…</p> : null}
       {all ? (
         <p role="status" class="hint">
@@ -99,31 +94,15 @@ function Inventory(props: PageProps) {
         {shown.map((c) => (
           <li class={`card status-${c.status}`} key={c.serial}>
             <h2 class="card-title">{c.email}</h2>
-            <dl class="facts">
-              <div>
-                <dt>For</dt>
-                <dd>{purposeOf(c.profile)}</dd>
-              </div>
-              <div>
-                <dt>Device</dt>
-                <dd>{c.deviceLabel ?? '–'}</dd>
-              </div>
-              <div>
-                <dt>Serial</dt>
-                <dd class="mono">{c.serial}</dd>
-              </div>
-              <div>
-                <dt>Status</dt>
-                <dd>
-                  {expiryText(c, now)}
-                  {c.reason ? ` (${c.reason})` : ''}
-                </dd>
-              </div>
-              <div>
-                <dt>Approved by</dt>
-                <dd>{c.approvedBy}</dd>
-              </div>
-            </dl>
+            <Facts
+              items={[
+                ['For', purposeOf(c.profile)],
+                ['Device', c.deviceLabel ?? '–'],
+                ['Serial', c.serial, 'mono'],
+                ['Status', `${expiryText(c, now)}${c.reason ? ` (${c.reason})` : ''}`],
+                ['Approved by', c.approvedBy],
+              ]}
+            />
             {c.status === 'valid' ? (
               <div class="actions">
                 <button type="button" class="danger-outline" onClick={() => setTarget(c)}>
@@ -199,12 +178,7 @@ function Requests(props: PageProps) {
 
   return (
     <>
-      {problem ? <Notice kind="error">{problem}</Notice> : null}
-      {done ? (
-        <Notice kind="success" focus>
-          <p>{done}</p>
-        </Notice>
-      ) : null}
+      <Outcome problem={problem} done={done} />
       {requests === null && !problem ? <p>Loading the waiting requests…</p> : null}
       {requests && requests.length === 0 ? <p>Nothing is waiting for approval.</p> : null}
       <ul class="cards">
@@ -213,24 +187,14 @@ function Requests(props: PageProps) {
             <h2 class="card-title">
               {r.email}: {purposeOf(r.profile)}
             </h2>
-            <dl class="facts">
-              <div>
-                <dt>Asked on</dt>
-                <dd>{formatTime(r.requestedAt)}</dd>
-              </div>
-              <div>
-                <dt>Names asked for</dt>
-                <dd>{r.sans.length ? r.sans.join(', ') : 'only the requester\'s email'}</dd>
-              </div>
-              <div>
-                <dt>Key</dt>
-                <dd>{r.keyType}</dd>
-              </div>
-              <div>
-                <dt>Request</dt>
-                <dd class="mono">{r.id}</dd>
-              </div>
-            </dl>
+            <Facts
+              items={[
+                ['Asked on', formatTime(r.requestedAt)],
+                ['Names asked for', r.sans.length ? r.sans.join(', ') : "only the requester's email"],
+                ['Key', r.keyType],
+                ['Request', r.id, 'mono'],
+              ]}
+            />
             <div class="actions">
               <button type="button" class="primary" disabled={busy} onClick={() => approve(r)}>
                 Approve<span class="visually-hidden"> the request of {r.email}</span>
@@ -263,27 +227,14 @@ function Status(props: PageProps) {
       <div class="card">
         <h2 class="card-title">Revocation list (CRL)</h2>
         {status.crl ? (
-          <dl class="facts">
-            <div>
-              <dt>Number</dt>
-              <dd>{status.crl.number}</dd>
-            </div>
-            <div>
-              <dt>Published</dt>
-              <dd>{formatTime(status.crl.thisUpdate)}</dd>
-            </div>
-            <div>
-              <dt>Next update</dt>
-              <dd>
-                {formatTime(status.crl.nextUpdate)}
-                {stale ? ' (overdue)' : ''}
-              </dd>
-            </div>
-            <div>
-              <dt>Revoked certificates</dt>
-              <dd>{status.crl.revoked}</dd>
-            </div>
-          </dl>
+          <Facts
+            items={[
+              ['Number', status.crl.number],
+              ['Published', formatTime(status.crl.thisUpdate)],
+              ['Next update', `${formatTime(status.crl.nextUpdate)}${stale ? ' (overdue)' : ''}`],
+              ['Revoked certificates', status.crl.revoked],
+            ]}
+          />
         ) : (
           <p>No revocation list has been published yet.</p>
         )}
@@ -291,57 +242,35 @@ function Status(props: PageProps) {
       <div class="card">
         <h2 class="card-title">Online status (OCSP)</h2>
         {status.ocsp ? (
-          <dl class="facts">
-            <div>
-              <dt>Responder certificate</dt>
-              <dd class="mono">{status.ocsp.responderSerial}</dd>
-            </div>
-            <div>
-              <dt>Responder valid until</dt>
-              <dd>{formatTime(status.ocsp.notAfter)}</dd>
-            </div>
-          </dl>
+          <Facts
+            items={[
+              ['Responder certificate', status.ocsp.responderSerial, 'mono'],
+              ['Responder valid until', formatTime(status.ocsp.notAfter)],
+            ]}
+          />
         ) : (
           <p>The OCSP responder is not running.</p>
         )}
       </div>
       <div class="card">
         <h2 class="card-title">Inventory</h2>
-        <dl class="facts">
-          <div>
-            <dt>Valid</dt>
-            <dd>{status.counts.valid}</dd>
-          </div>
-          <div>
-            <dt>Revoked</dt>
-            <dd>{status.counts.revoked}</dd>
-          </div>
-          <div>
-            <dt>Expired</dt>
-            <dd>{status.counts.expired}</dd>
-          </div>
-          <div>
-            <dt>Waiting for approval</dt>
-            <dd>
-              <Link to="/admin/requests">{status.counts.pending}</Link>
-            </dd>
-          </div>
-        </dl>
+        <Facts
+          items={[
+            ['Valid', status.counts.valid],
+            ['Revoked', status.counts.revoked],
+            ['Expired', status.counts.expired],
+            ['Waiting for approval', <Link to="/admin/requests">{status.counts.pending}</Link>],
+          ]}
+        />
       </div>
       <div class="card">
         <h2 class="card-title">Policy</h2>
-        <dl class="facts">
-          <div>
-            <dt>Version</dt>
-            <dd>{status.policy.version}</dd>
-          </div>
-          <div>
-            <dt>Set</dt>
-            <dd>
-              {formatTime(status.policy.setAt)} by {status.policy.setBy}
-            </dd>
-          </div>
-        </dl>
+        <Facts
+          items={[
+            ['Version', status.policy.version],
+            ['Set', `${formatTime(status.policy.setAt)} by ${status.policy.setBy}`],
+          ]}
+        />
       </div>
     </div>
   );

@@ -6,7 +6,7 @@
 import {useEffect, useState} from 'preact/hooks';
 import type {CertificateSummary, VpnServer} from '../api.js';
 import type {PageProps} from '../app.js';
-import {ConfirmDialog, download, Link, Notice} from '../ui.js';
+import {ConfirmDialog, download, Facts, Outcome, Link, Notice} from '../ui.js';
 import {expiryText, formatDate, problemText, purposeOf, renewable} from '../words.js';
 
 type Dialog = {kind: 'lost'; certificate: CertificateSummary} | {kind: 'renew'; certificate: CertificateSummary} | null;
@@ -88,12 +88,7 @@ export function CertificatesPage(props: PageProps) {
       <p class="lead">
         One for each device you set up. Need another one? <Link to="/vpn">Get VPN access</Link>.
       </p>
-      {problem ? <Notice kind="error">{problem}</Notice> : null}
-      {done ? (
-        <Notice kind="success" focus>
-          <p>{done}</p>
-        </Notice>
-      ) : null}
+      <Outcome problem={problem} done={done} />
       {certificates === null && !problem ? <p>Loading your certificates…</p> : null}
       {certificates && certificates.length === 0 ? (
         <p>
@@ -105,22 +100,13 @@ export function CertificatesPage(props: PageProps) {
           {certificates.map((c) => (
             <li class={`card status-${c.status}`} key={c.serial}>
               <h2 class="card-title">{nameOf(c)}</h2>
-              <dl class="facts">
-                <div>
-                  <dt>For</dt>
-                  <dd>{purposeOf(c.profile)}</dd>
-                </div>
-                <div>
-                  <dt>Status</dt>
-                  <dd>
-                    <span class={`badge badge-${c.status === 'valid' && renewable(c, now) ? 'soon' : c.status}`}>{expiryText(c, now)}</span>
-                  </dd>
-                </div>
-                <div>
-                  <dt>Made on</dt>
-                  <dd>{formatDate(c.issuedAt)}</dd>
-                </div>
-              </dl>
+              <Facts
+                items={[
+                  ['For', purposeOf(c.profile)],
+                  ['Status', <span class={`badge badge-${c.status === 'valid' && renewable(c, now) ? 'soon' : c.status}`}>{expiryText(c, now)}</span>],
+                  ['Made on', formatDate(c.issuedAt)],
+                ]}
+              />
               {c.status === 'valid' ? (
                 <div class="actions">
                   {renewable(c, now) ? (
