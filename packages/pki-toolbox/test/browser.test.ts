@@ -61,6 +61,8 @@ describe('the PKI Toolbox in Chromium', () => {
     writeFileSync(join(shots, `${name}.png`), png);
   };
   const noViolations = async (page: Page, where: string) => expect(await axeViolations(page), where).toEqual([]);
+  /** The main path speaks plainly: none of the words only PKI people know. */
+  const plainWords = async (page: Page) => expect(await page.locator('body').innerText()).not.toMatch(/\b(CSR|PEM|SAN|X\.509|PKCS|CRL|OCSP)\b/i);
   const save = async (download: Download, name: string) => {
     await download.saveAs(file(name));
     return readFileSync(file(name));
@@ -87,6 +89,7 @@ describe('the PKI Toolbox in Chromium', () => {
     expect(responses.find((r) => /main-.*\.js$/.test(r.url))!.bytes).toBeLessThan(25 * 1024);
     process.stderr.write(`first page: ${responses.length} requests, ${(total / 1024).toFixed(1)} KB transferred, sign-in link shown after ${interactiveMs} ms\n`);
     await noViolations(page, 'sign-in page');
+    await plainWords(page);
     await shot(page, '1-sign-in');
   });
 
@@ -101,6 +104,7 @@ describe('the PKI Toolbox in Chromium', () => {
     await expect.poll(() => alert.textContent()).toContain('That account is not a company account');
     expect(await alert.textContent()).toContain('Sign in with your work account');
     await noViolations(page, 'refused sign-in');
+    await plainWords(page);
     await shot(page, '6-refused-outside-domain');
     expect(await page.getByRole('button', {name: 'Create my VPN profile'}).count()).toBe(0);
 
@@ -120,11 +124,13 @@ describe('the PKI Toolbox in Chromium', () => {
     await page.getByRole('radio', {name: /Berlin office/}).check();
     await page.getByLabel('Name of this device').fill('Work laptop');
     await noViolations(page, 'vpn page');
+    await plainWords(page);
     await shot(page, '2-get-vpn-access');
     await page.getByRole('button', {name: 'Create my VPN profile'}).click();
     await page.getByRole('heading', {name: 'Your VPN profile is ready'}).waitFor();
     expect(await page.getByText('Install OpenVPN Connect', {exact: false}).count() + (await page.getByText('Tunnelblick', {exact: false}).count()) + (await page.getByText('Import from file', {exact: false}).count())).toBeGreaterThan(0);
     await noViolations(page, 'profile ready');
+    await plainWords(page);
     await shot(page, '3-profile-ready');
 
     const downloading = page.waitForEvent('download');
@@ -205,6 +211,7 @@ describe('the PKI Toolbox in Chromium', () => {
     expect(await oldCard.getByRole('button', {name: /Renew/}).count()).toBe(1);
     expect(await newCard.getByRole('button', {name: /Renew/}).count()).toBe(0);
     await noViolations(page, 'my certificates');
+    await plainWords(page);
     await shot(page, '4-my-certificates');
 
     // Renewal: the old profile's key proves possession; a new profile for the same server comes back.
