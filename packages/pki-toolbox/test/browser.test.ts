@@ -299,6 +299,21 @@ describe('the PKI Toolbox in Chromium', () => {
     expect(await page.getByRole('link', {name: 'Administration'}).count()).toBe(0);
   });
 
+  it('a sign-in that ends under the page brings the sign-in back, and the person goes on where they were', async () => {
+    const page = await browser.newPage();
+    await signIn(page, alice, '/vpn');
+    await page.getByRole('radio', {name: /Berlin office/}).check();
+    const before = server.inventory().length;
+    server.endSessions();
+    await page.getByRole('button', {name: 'Create my VPN profile'}).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Your sign-in has ended');
+    expect(server.inventory().length).toBe(before);
+    server.signInNext(alice);
+    await page.getByRole('link', {name: 'Sign in with your company account'}).click();
+    await page.getByRole('button', {name: 'Create my VPN profile'}).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/vpn');
+  });
+
   it('keyboard only: sign in, get a VPN profile and download it without a mouse', async () => {
     const page = await browser.newPage();
     await browser.context.clearCookies();

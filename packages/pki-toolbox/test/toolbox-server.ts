@@ -72,6 +72,8 @@ export interface ToolboxTestServer {
   /** A certificate issued directly (not through the pages), e.g. one made long ago that is about to expire. */
   seedCertificate(p: {user: TestUser; profile: string; deviceLabel: string; issuedDaysAgo: number; csr: string}): Promise<Row>;
   seedPendingRequest(p: {user: TestUser; profile: string; dns: string[]; csr: string}): PendingRequest;
+  /** Ends every session, as their expiry or a sign-out elsewhere does. */
+  endSessions(): void;
   stop(): Promise<void>;
 }
 
@@ -349,6 +351,7 @@ export async function startToolboxTestServer(o: {ca: TestCa; vpnServers: VpnServ
     inventory: () => rows,
     seedCertificate: async (p) => issue({user: p.user, csr: p.csr, profile: p.profile, deviceLabel: p.deviceLabel, requestId: null, approvedBy: 'automatic', now: new Date(Date.now() - p.issuedDaysAgo * DAY)}),
     seedPendingRequest: (p) => pendingOf(p),
+    endSessions: () => sessions.clear(),
     stop: () => app.close(),
   };
 }

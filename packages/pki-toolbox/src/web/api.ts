@@ -124,6 +124,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
   const base = options.baseUrl ?? '';
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   let csrfToken: string | null = null;
+  const signedOut = new Set<() => void>();
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {accept: 'application/json'};
@@ -144,6 +145,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
       data = undefined;
     }
     if (!response.ok) {
+      // The session ended under the page (expired, or signed out elsewhere): the page shows the sign-in again.
+      if (response.status === 401 && path !== '/v1/session') for (const fn of signedOut) fn();
       const error = (data as {error?: {code?: string; message?: string; hint?: string}} | undefined)?.error;
       throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? `The server answered ${response.status}.`, error?.hint);
     }
@@ -159,6 +162,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
   const serialPath = (serial: string) => `/v1/certificates/${encodeURIComponent(serial)}`;
 
   return {
+    /** Called when a call finds the session ended. */
+    whenSignedOut(fn: () => void): void {
+      signedOut.add(fn);
+    },
     /** Who is signed in, or null; keeps the CSRF token for the changes that follow. */
     async session(): Promise<Session | null> {
       try {

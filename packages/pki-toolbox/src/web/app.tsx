@@ -28,9 +28,14 @@ function routeOf(pathname: string): {route: Route; rest: string} {
 export function App(props: {api: ApiClient}) {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [problem, setProblem] = useState<string | null>(null);
+  const [ended, setEnded] = useState(false);
   const [location, setLocation] = useState(() => routeOf(window.location.pathname));
 
   useEffect(() => {
+    props.api.whenSignedOut(() => {
+      setEnded(true);
+      setSession(null);
+    });
     props.api.session().then(setSession, (error: unknown) => {
       setProblem(problemText(error));
       setSession(null);
@@ -109,7 +114,7 @@ export function App(props: {api: ApiClient}) {
       <main id="main" class="wrap">
         {problem ? <Notice kind="error">{problem}</Notice> : null}
         {session === null ? (
-          <SignInPage api={props.api} />
+          <SignInPage api={props.api} ended={ended} />
         ) : location.route === 'vpn' ? (
           <VpnPage api={props.api} session={session} />
         ) : location.route === 'certificates' ? (

@@ -3,7 +3,7 @@ import {Notice} from '../ui.js';
 import {signInProblem} from '../words.js';
 
 /** Before anything else: sign in with the company account (the server runs the sign-in). */
-export function SignInPage(props: {api: ApiClient}) {
+export function SignInPage(props: {api: ApiClient; ended?: boolean}) {
   const params = new URLSearchParams(window.location.search);
   const code = params.get('loginError');
   const problem = code ? signInProblem(code, params.get('loginMessage') ?? undefined) : null;
@@ -13,6 +13,11 @@ export function SignInPage(props: {api: ApiClient}) {
       <h1 id="page-title" tabIndex={-1}>
         Get onto the company network
       </h1>
+      {props.ended && !problem ? (
+        <Notice kind="info" title="Your sign-in has ended">
+          <p>Sign in again to go on where you were.</p>
+        </Notice>
+      ) : null}
       {problem ? (
         <Notice kind="error" title={problem.title}>
           <p>{problem.text}</p>
