@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# What pkictl's tests need beyond the toolchain: openssl (verify, pkcs12), git (the store),
+# What pkictl's and the PKI server's tests need beyond the toolchain: PostgreSQL (the server's
+# database), openssl (verify, pkcs12, crl, ocsp), git (the store),
 # Debian's openvpn (the VPN profile is checked by a real TLS handshake on loopback), util-linux's
 # `script` (a terminal for prompt tests), and the certificate linters the field trusts: zlint
 # (built from the Go module proxy) and DigiCert's pkilint (from PyPI, in a virtualenv). The
@@ -10,7 +11,7 @@ BCL_ZLINT_VERSION="v3.7.3"
 BCL_PKILINT_VERSION="0.13.3"
 
 ensure_pki_test_deps() {
-  ensure_apt openssl git openvpn python3 python3-venv bsdutils
+  ensure_apt postgresql openssl git openvpn python3 python3-venv bsdutils
   ensure_zlint
   ensure_pkilint
 }

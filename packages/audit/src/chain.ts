@@ -44,6 +44,27 @@ export function chainEntry(record: AuditRecord, head: {seq: number; hash: string
   return {...body, hash: sha256(canonicalJson(body))} as AuditEntry;
 }
 
+/** Marks in an entry template that a database fills in (a raw U+0001 never occurs in canonical JSON). */
+export const TEMPLATE_MARKS = {seq: '\u0001SEQ\u0001', prev: '\u0001PREV\u0001', hash: '\u0001HASH\u0001'} as const;
+
+/**
+ * The canonical JSON of the next entry with its seq, prev (and, for the stored line, hash) left
+ * as marks, so the database can fill them in while it holds the chain's head: the same bytes
+ * chainEntry() and entryLine() make once the marks are replaced.
+ */
+export function entryTemplates(record: AuditRecord, at: Date): {body: string; line: string} {
+  if (typeof record.event !== 'string' || record.event === '') throw new Error('audit: a record needs an event name');
+  const clash = RESERVED.filter((k) => k in record);
+  if (clash.length > 0) throw new Error(`audit: ${clash.join(', ')} are set by the log, not by the record (${record.event})`);
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record)) if (v !== undefined) fields[k] = canonicalJson(v);
+  fields.seq = TEMPLATE_MARKS.seq;
+  fields.at = JSON.stringify(at.toISOString());
+  fields.prev = `"${TEMPLATE_MARKS.prev}"`;
+  const join = (f: Record<string, string>) => `{${Object.keys(f).sort().map((k) => `${JSON.stringify(k)}:${f[k]}`).join(',')}}`;
+  return {body: join(fields), line: join({...fields, hash: `"${TEMPLATE_MARKS.hash}"`})};
+}
+
 /** The JSON line of an entry (canonical, so the line itself can be re-hashed). */
 export function entryLine(entry: AuditEntry): string {
   return canonicalJson(entry);

@@ -1,7 +1,7 @@
 import {escapeIdentifier, escapeLiteral, grantTables, inTransaction, type TransactionOptions} from '@bcl/postgres';
 import {type Kysely, sql, type Transaction} from 'kysely';
 import type {Migration} from 'kysely/migration';
-import {type AuditEntry, type AuditRecord, chainEntry, entryLine, GENESIS, type Verification, verifyEntries} from './chain.js';
+import {type AuditEntry, type AuditRecord, chainEntry, entryLine, entryTemplates, GENESIS, TEMPLATE_MARKS, type Verification, verifyEntries} from './chain.js';
 
 export interface AuditTableOptions {
   /** Default "audit_log"; the chain head lives in "<table>_head". */
@@ -69,9 +69,26 @@ export class PostgresAuditLog {
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** Appends within `trx` (the caller's transaction); emit the returned entries after commit. */
+  /**
+   * Appends within `trx` (the caller's transaction); emit the returned entries after commit. One
+   * statement takes the head, links, hashes (SHA-256 in the database, of the same canonical
+   * bytes chainEntry() hashes), inserts and moves the head: the head's lock is held from there to
+   * the commit only, not across round trips while the caller's process is busy elsewhere.
+   */
   async append(trx: Kysely<any> | Transaction<any>, record: Record_): Promise<AuditEntry> {
-    return (await this.appendAll(trx, [record]))[0]!;
+    const head = sql.id(`${this.table}_head`);
+    const at = this.#now();
+    const t = entryTemplates(record, at);
+    const mark = (name: keyof typeof TEMPLATE_MARKS) => sql`chr(1) || ${name.toUpperCase()} || chr(1)`;
+    const {rows} = await sql<{line: string}>`
+      with old as (select seq, hash from ${head} where id = 1 for update),
+      body as (select old.seq + 1 as seq, old.hash as prev, replace(replace(${t.body}::text, ${mark('seq')}, (old.seq + 1)::text), ${mark('prev')}, old.hash) as text from old),
+      hashed as (select seq, prev, encode(sha256(convert_to(text, 'UTF8')), 'hex') as hash from body),
+      entry as (select seq, hash, replace(replace(replace(${t.line}::text, ${mark('seq')}, seq::text), ${mark('prev')}, prev), ${mark('hash')}, hash) as line from hashed),
+      inserted as (insert into ${sql.id(this.table)} (seq, at, event, line, hash) select seq, ${at}, ${record.event}, line, hash from entry returning seq)
+      update ${head} set seq = entry.seq, hash = entry.hash from entry where ${head}.id = 1 returning entry.line`.execute(trx);
+    if (!rows[0]) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
+    return JSON.parse(rows[0].line) as AuditEntry;
   }
 
   /**

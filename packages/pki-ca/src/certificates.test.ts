@@ -4,7 +4,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {buildCaCertificate, buildLeafCertificate, keyUsageFor, subjectCommonName, validityPeriod} from './certificates.js';
+import {buildCaCertificate, buildLeafCertificate, buildOcspResponderCertificate, keyUsageFor, subjectCommonName, validityPeriod} from './certificates.js';
 import {buildCrl, parseCrl} from './crl.js';
 import {createCsr, parseCsr} from './csr.js';
 import {defaultPolicyYaml, parsePolicy} from './policy.js';
@@ -103,6 +103,16 @@ describe('leaf certificates', () => {
     expect(text).toContain('URI:http://pki.example.com/crl.pem');
     expect(text).toMatch(/OCSP - URI:http:\/\/ocsp\.example\.com\/\n\s*CA Issuers - URI:http:\/\/pki\.example\.com\/ca\.pem/);
     expect(openssl(['verify', '-attime', String(now.getTime() / 1000 + 3600), '-CAfile', file('root.pem', root), '-untrusted', file('inter.pem', intermediate), join(dir, 'leaf.pem')])).toContain('OK');
+  });
+
+  it('an OCSP responder certificate: CA:FALSE, digitalSignature, OCSPSigning and ocsp-nocheck, short-lived', async () => {
+    const responder = await buildOcspResponderCertificate({issuer: issuer(), publicKey: ec().publicKey, commonName: 'Unit OCSP responder', now, days: 7});
+    const text = openssl(['x509', '-in', file('ocsp.pem', responder.pem), '-noout', '-text']);
+    expect(text).toContain('CA:FALSE');
+    expect(text).toMatch(/X509v3 Key Usage: critical\n\s*Digital Signature\n/);
+    expect(text).toMatch(/X509v3 Extended Key Usage: \n\s*OCSP Signing/);
+    expect(text).toContain('OCSP No Check');
+    expect(responder.notAfter.getTime() - responder.notBefore.getTime()).toBe(7 * 86_400_000 - 1000);
   });
 
   it('refuses names outside the issuer\'s name constraints before signing (code name_constraints)', async () => {

@@ -5,11 +5,12 @@
  */
 import type {KeyObject} from 'node:crypto';
 import {normalizeSerial} from '@bcl/pki-local';
-import {toJsonSan} from './csr.js';
-import type {KeyUsageName, PermittedNames, Profile, San} from './policy.js';
+import * as asn1 from '@peculiar/asn1-x509';
+import {commonNameOnly, extension, generalName, issuerFacts, keyIdentifier, serialOctets, signatureAlgorithmOf, signCertificate, spkiOf} from './asn1.js';
+import type {ExtendedKeyUsageName, KeyUsageName, PermittedNames, Profile, San} from './policy.js';
 import {checkNameConstraints, constraintsOf, nameConstraintsExtension} from './names.js';
 import {checkSerial, randomSerial} from './serial.js';
-import {signingAlgorithm, signingKey, spki, x509} from './webcrypto.js';
+import {pemBlock, signingAlgorithm, signingKey, spki, x509} from './webcrypto.js';
 
 const DAY = 86_400_000;
 /** Certificates are valid from a few minutes back, for clocks that run slow. */
@@ -113,43 +114,98 @@ export interface IssuedLeaf {
 
 /** A leaf certificate: CA:FALSE, the profile's usages as the key allows, the policy's revocation pointers. */
 export async function buildLeafCertificate(p: LeafParams): Promise<IssuedLeaf> {
-  const issuerCert = new x509.X509Certificate(p.issuer.certPem);
-  checkNameConstraints(constraintsOf(issuerCert), p.identity.sans, p.where ?? 'the certificate');
+  const issuer = issuerFacts(p.issuer.certPem);
+  checkNameConstraints(issuerConstraints(p.issuer.certPem), p.identity.sans, p.where ?? 'the certificate');
   const serial = p.serial === undefined ? randomSerial() : checkSerial(p.serial);
-  const validity = validityPeriod({now: p.now, maxDays: p.profile.maxLifetimeDays, days: p.lifetimeDays, issuerNotAfter: issuerCert.notAfter});
+  const validity = validityPeriod({now: p.now, maxDays: p.profile.maxLifetimeDays, days: p.lifetimeDays, issuerNotAfter: issuer.notAfter});
   const keyUsage = keyUsageFor(p.profile.keyUsage, p.publicKey);
   const commonName = subjectCommonName(p.profile, p.identity);
   const flags = keyUsage.reduce((acc, u) => acc | x509.KeyUsageFlags[u], 0);
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(flags, true),
-    new x509.ExtendedKeyUsageExtension(p.profile.extendedKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false),
-    await x509.SubjectKeyIdentifierExtension.create(spki(p.publicKey)),
-    await x509.AuthorityKeyIdentifierExtension.create(spki(p.issuer.key)),
-    ...revocationExtensions(p.revocation),
-  ];
+  const subjectKey = spkiOf(p.publicKey);
+  const fixed = fixedExtensions(p.issuer.certPem, issuer.keyId, flags, p.profile.extendedKeyUsage, p.revocation);
+  const extensions: asn1.Extension[] = [...fixed.before, extension(asn1.id_ce_subjectKeyIdentifier, false, new asn1.SubjectKeyIdentifier(keyIdentifier(subjectKey))), ...fixed.after];
   // With an empty subject the names are the certificate's only identity: the SAN is then critical.
-  if (p.identity.sans.length) extensions.push(new x509.SubjectAlternativeNameExtension(p.identity.sans.map(toJsonSan), commonName === undefined));
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial,
-    subject: commonName === undefined ? [] : [{CN: [commonName]}],
-    issuer: issuerCert.subjectName,
-    notBefore: validity.notBefore,
-    notAfter: validity.notAfter,
-    publicKey: spki(p.publicKey),
-    signingKey: signingKey(p.issuer.key),
-    signingAlgorithm: signingAlgorithm(p.issuer.key),
-    extensions,
-  });
+  if (p.identity.sans.length) extensions.push(extension(asn1.id_ce_subjectAltName, commonName === undefined, new asn1.SubjectAlternativeName(p.identity.sans.map(generalName))));
+  const algorithm = signatureAlgorithmOf(p.issuer.key);
+  const der = signCertificate(
+    new asn1.TBSCertificate({
+      version: asn1.Version.v3,
+      serialNumber: serialOctets(serial),
+      signature: algorithm.identifier,
+      issuer: issuer.subject,
+      validity: new asn1.Validity({notBefore: validity.notBefore, notAfter: validity.notAfter}),
+      subject: commonNameOnly(commonName),
+      subjectPublicKeyInfo: subjectKey,
+      extensions: new asn1.Extensions(extensions),
+    }),
+    p.issuer.key,
+    algorithm.digest,
+  );
   return {
-    pem: cert.toString('pem'),
-    serial: normalizeSerial(cert.serialNumber) ?? serial,
+    pem: pemBlock('CERTIFICATE', der),
+    serial,
     notBefore: validity.notBefore,
     notAfter: validity.notAfter,
     commonName: commonName ?? null,
     keyUsage,
     lifetimeCapped: validity.capped,
   };
+}
+
+const fixedCache = new Map<string, {before: asn1.Extension[]; after: asn1.Extension[]}>();
+
+/**
+ * The extensions every leaf of one issuer, key usage, profile and set of revocation URLs shares,
+ * made once (encoding them is a good part of the cost of a certificate).
+ */
+function fixedExtensions(issuerPem: string, issuerKeyId: ArrayBuffer, flags: number, eku: readonly ExtendedKeyUsageName[], revocation: RevocationPointers | undefined) {
+  const key = JSON.stringify([issuerPem, flags, eku, revocation?.crlUrl, revocation?.caCertUrl, revocation?.ocspUrl]);
+  let hit = fixedCache.get(key);
+  if (!hit) {
+    hit = {
+      before: [
+        extension(asn1.id_ce_basicConstraints, true, new asn1.BasicConstraints({cA: false})),
+        extension(asn1.id_ce_keyUsage, true, new asn1.KeyUsage(flags)),
+        extension(asn1.id_ce_extKeyUsage, false, new asn1.ExtendedKeyUsage(eku.map((u) => x509.ExtendedKeyUsage[u]))),
+      ],
+      after: [extension(asn1.id_ce_authorityKeyIdentifier, false, new asn1.AuthorityKeyIdentifier({keyIdentifier: new asn1.KeyIdentifier(issuerKeyId)})), ...revocationAsn1(revocation)],
+    };
+    if (fixedCache.size > 64) fixedCache.clear();
+    fixedCache.set(key, hit);
+  }
+  return hit;
+}
+
+const constraintsCache = new Map<string, ReturnType<typeof constraintsOf>>();
+
+/** The issuer's name constraints, read once per issuer certificate. */
+function issuerConstraints(pem: string): ReturnType<typeof constraintsOf> {
+  if (!constraintsCache.has(pem)) {
+    if (constraintsCache.size > 32) constraintsCache.clear();
+    constraintsCache.set(pem, constraintsOf(new x509.X509Certificate(pem)));
+  }
+  return constraintsCache.get(pem);
+}
+
+function revocationAsn1(r: RevocationPointers | undefined): asn1.Extension[] {
+  const out: asn1.Extension[] = [];
+  const uri = (u: string) => new asn1.GeneralName({uniformResourceIdentifier: u});
+  if (r?.crlUrl) {
+    out.push(extension(asn1.id_ce_cRLDistributionPoints, false, new asn1.CRLDistributionPoints([new asn1.DistributionPoint({distributionPoint: new asn1.DistributionPointName({fullName: [uri(r.crlUrl)]})})])));
+  }
+  if (r?.caCertUrl || r?.ocspUrl) {
+    out.push(
+      extension(
+        asn1.id_pe_authorityInfoAccess,
+        false,
+        new asn1.AuthorityInfoAccessSyntax([
+          ...(r.ocspUrl ? [new asn1.AccessDescription({accessMethod: asn1.id_ad_ocsp, accessLocation: uri(r.ocspUrl)})] : []),
+          ...(r.caCertUrl ? [new asn1.AccessDescription({accessMethod: asn1.id_ad_caIssuers, accessLocation: uri(r.caCertUrl)})] : []),
+        ]),
+      ),
+    );
+  }
+  return out;
 }
 
 export interface CaCertificateParams {
@@ -195,4 +251,55 @@ export async function buildCaCertificate(p: CaCertificateParams): Promise<string
     extensions,
   });
   return cert.toString('pem');
+}
+
+export interface OcspResponderParams {
+  issuer: Issuer;
+  /** The responder's own public key (its private key stays with the responder). */
+  publicKey: KeyObject;
+  commonName: string;
+  now: Date;
+  days: number;
+  serial?: string | undefined;
+}
+
+/** id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): relying parties need not check the responder's own status. */
+const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
+
+/**
+ * A delegated OCSP responder certificate (RFC 6960 4.2.2.2): issued by the CA whose certificates
+ * it answers for, CA:FALSE, digitalSignature, the OCSPSigning extended key usage and
+ * ocsp-nocheck, short-lived (the responder makes a new one before it expires).
+ */
+export async function buildOcspResponderCertificate(p: OcspResponderParams): Promise<IssuedLeaf> {
+  const issuerCert = new x509.X509Certificate(p.issuer.certPem);
+  const serial = p.serial === undefined ? randomSerial() : checkSerial(p.serial);
+  const validity = validityPeriod({now: p.now, maxDays: p.days, issuerNotAfter: issuerCert.notAfter});
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial,
+    subject: [{CN: [p.commonName]}],
+    issuer: issuerCert.subjectName,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    publicKey: spki(p.publicKey),
+    signingKey: signingKey(p.issuer.key),
+    signingAlgorithm: signingAlgorithm(p.issuer.key),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.ocspSigning], false),
+      new x509.Extension(OCSP_NOCHECK, false, new Uint8Array([0x05, 0x00])),
+      await x509.SubjectKeyIdentifierExtension.create(spki(p.publicKey)),
+      await x509.AuthorityKeyIdentifierExtension.create(spki(p.issuer.key)),
+    ],
+  });
+  return {
+    pem: cert.toString('pem'),
+    serial: normalizeSerial(cert.serialNumber) ?? serial,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    commonName: p.commonName,
+    keyUsage: ['digitalSignature'],
+    lifetimeCapped: false,
+  };
 }

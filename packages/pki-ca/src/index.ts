@@ -14,6 +14,8 @@ export {createCsr, parseCsr, type ParsedCsr} from './csr.js';
 export {
   buildLeafCertificate,
   buildCaCertificate,
+  buildOcspResponderCertificate,
+  type OcspResponderParams,
   keyUsageFor,
   subjectCommonName,
   validityPeriod,

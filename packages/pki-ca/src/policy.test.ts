@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {checkRequest, defaultPolicyYaml, issuedSans, parsePolicy, permittedNames, type Policy} from './policy.js';
+import {checkRequest, defaultPolicyYaml, issuedSans, parsePolicy, permittedNames, type Policy, profileApproval} from './policy.js';
 
 function caught(fn: () => unknown): unknown {
   try {
@@ -73,5 +73,17 @@ describe('a request against the policy', () => {
     const client = policy.profiles.client!;
     expect(issuedSans(client, 'ann@example.com', [{type: 'email', value: 'Ann@example.com'}])).toEqual([{type: 'email', value: 'ann@example.com'}]);
     expect(issuedSans(policy.profiles.server!, 'ann@example.com', [{type: 'dns', value: 'a.internal.example.com'}])).toEqual([{type: 'dns', value: 'a.internal.example.com'}]);
+  });
+
+  it('approval: automatic for the own-email profiles, admin for anything wider; automatic on a wider profile is refused', () => {
+    const policy = parsePolicy(defaultPolicyYaml(['example.com']), 'p.yaml');
+    expect(profileApproval(policy.profiles.client!)).toBe('automatic');
+    expect(profileApproval(policy.profiles.vpn!)).toBe('automatic');
+    expect(profileApproval(policy.profiles.server!)).toBe('admin');
+    expect(profileApproval({...policy.profiles.client!, approval: 'admin'})).toBe('admin');
+    expect(policy.profiles.client!.groups).toEqual([]);
+    const wide = defaultPolicyYaml([]).replace('    sans: [dns, ip]\n', '    sans: [dns, ip]\n    approval: automatic\n');
+    expect(() => parsePolicy(wide, 'p.yaml')).toThrow(/profiles\.server\.approval: a profile that issues DNS, IP or URI names/);
+    expect(() => parsePolicy(defaultPolicyYaml([]).replace('    sans: [dns, ip]\n', '    sans: [dns, ip]\n    groups: [not-an-email]\n'), 'p.yaml')).toThrow(/profiles\.server\.groups\[0\]: expected a group email address/);
   });
 });

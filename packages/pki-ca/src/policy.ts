@@ -29,7 +29,30 @@ const profileSchema = z.strictObject({
   sans: z.array(z.enum(SAN_TYPES)).default(['email']),
   /** DNS names must end with one of these (server profiles); empty: any. */
   allowedDnsSuffixes: z.array(z.string().min(1)).default([]),
+  /**
+   * The PKI server: `automatic` issues at once to a verified identity, `admin` waits for an
+   * admin's approval. Default: automatic for the requester's own email only (client, vpn),
+   * admin for anything wider (DNS, IP or URI names, serverAuth, codeSigning). The Git store
+   * always waits for an admin.
+   */
+  approval: z.enum(['automatic', 'admin']).optional(),
+  /** The PKI server: only members of one of these directory groups get this profile (empty: anyone allowed). */
+  groups: z.array(z.email({error: 'expected a group email address'})).default([]),
+}).superRefine((p, ctx) => {
+  if (p.approval === 'automatic' && isPrivileged(p)) {
+    ctx.addIssue({code: 'custom', path: ['approval'], message: 'a profile that issues DNS, IP or URI names, serverAuth or codeSigning always waits for an admin: use approval: admin or leave it out'});
+  }
 });
+
+/** Whether a profile issues more than the requester's own identity (names others rely on). */
+function isPrivileged(p: {sans: readonly string[]; extendedKeyUsage: readonly string[]}): boolean {
+  return p.sans.some((s) => s !== 'email') || p.extendedKeyUsage.some((u) => u === 'serverAuth' || u === 'codeSigning');
+}
+
+/** How the PKI server decides a request of this profile: at once, or by an admin. */
+export function profileApproval(profile: Pick<Profile, 'approval' | 'sans' | 'extendedKeyUsage'>): 'automatic' | 'admin' {
+  return profile.approval ?? (isPrivileged(profile) ? 'admin' : 'automatic');
+}
 
 const url = z.url({protocol: /^http$/, error: 'expected an http:// URL (relying parties fetch revocation data over plain HTTP)'});
 

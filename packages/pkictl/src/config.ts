@@ -1,10 +1,17 @@
 import {defineNamespace, projectKey, trustedKey} from '@bcl/core';
 import * as z from 'zod';
 
-/** The `pkictl` namespace: the PKI store, the requester's identity and the CA admin's key. */
+/** The `pkictl` namespace: the PKI store or server, the requester's identity and the CA admin's key. */
 export const pkictlSchema = z.strictObject({
   /** The Git store: a local path or any git remote URL. */
   store: trustedKey(z.string({error: 'expected the store: a path or a git URL'}).min(1).optional()),
+  /**
+   * The PKI server (https://pki.example.com): when set, pkictl signs in with the company's identity
+   * provider and asks the server instead of a Git store (an explicit --store still picks the store).
+   */
+  server: trustedKey(z.url({protocol: /^https?$/, error: 'expected the PKI server\'s URL, e.g. https://pki.example.com'}).optional()),
+  /** A CA bundle (PEM file) for the PKI server's own TLS certificate, when it is not publicly trusted. */
+  serverCa: trustedKey(z.string().min(1).optional()),
   /**
    * The SHA-256 fingerprint of the store's root CA certificate, pinned on first use (like SSH's
    * known_hosts): a store whose CA differs is refused. A trust root: only the user's own layers.
@@ -29,4 +36,4 @@ export const pkictlSchema = z.strictObject({
 });
 
 export type PkictlSettings = z.output<typeof pkictlSchema>;
-export default defineNamespace('pkictl', pkictlSchema, 'certificates: the PKI store and your identity');
+export default defineNamespace('pkictl', pkictlSchema, 'certificates: the PKI server or store, and your identity');

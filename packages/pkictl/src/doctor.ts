@@ -7,8 +7,15 @@ const WARN_DAYS = 14;
 const doctor: DoctorContribution = async (ctx: CommandContext) => {
   const settings = ctx.config.namespace(pkictlNamespace);
   const checks: DoctorCheck[] = [];
-  if (!settings.store) {
-    checks.push({name: 'pkictl.store', status: 'warn', message: 'not set', hint: 'bcl config set pkictl.store <path or git URL of the PKI repository>'});
+  if (settings.server) {
+    const res = await ctx
+      .http({retries: 0, timeoutMs: 10_000})
+      .request(`${settings.server.replace(/\/+$/, '')}/v1/info`)
+      .then((r) => ({ok: r.status === 200, text: `answered ${r.status}`}))
+      .catch((e: Error) => ({ok: false, text: e.message}));
+    checks.push(res.ok ? {name: 'pkictl.server', status: 'ok', message: `${settings.server} reachable`} : {name: 'pkictl.server', status: 'fail', message: `${settings.server}: ${res.text}`, hint: 'Check pkictl.server and your network.'});
+  } else if (!settings.store) {
+    checks.push({name: 'pkictl.server', status: 'warn', message: 'neither pkictl.server nor pkictl.store is set', hint: 'bcl config set pkictl.server https://pki.example.com (or pkictl.store for a Git store)'});
   } else {
     const res = await ctx.runner.run('git', ['ls-remote', '--heads', settings.store], {reject: false, timeoutMs: 15_000, env: {GIT_TERMINAL_PROMPT: '0'}}).catch((e: Error) => ({exitCode: 1, stderr: e.message, stdout: ''}));
     checks.push(
@@ -17,11 +24,11 @@ const doctor: DoctorContribution = async (ctx: CommandContext) => {
         : {name: 'pkictl.store', status: 'fail', message: `${settings.store}: ${res.stderr.split('\n')[0] || `git exited ${res.exitCode}`}`, hint: 'Check the store URL and your access to it.'},
     );
   }
-  if (settings.store) {
+  if (settings.store || settings.server) {
     checks.push(
       settings.caFingerprint
-        ? {name: 'pkictl.caFingerprint', status: 'ok', message: `the store's CA is pinned (SHA-256 ${settings.caFingerprint})`}
-        : {name: 'pkictl.caFingerprint', status: 'warn', message: 'the store\'s CA is not pinned yet', hint: 'Run `pkictl list` on a terminal and compare the fingerprint with the one your CA admin published, or `bcl config set pkictl.caFingerprint <fingerprint>`.'},
+        ? {name: 'pkictl.caFingerprint', status: 'ok', message: `the PKI's CA is pinned (SHA-256 ${settings.caFingerprint})`}
+        : {name: 'pkictl.caFingerprint', status: 'warn', message: 'the PKI\'s CA is not pinned yet', hint: 'Run `pkictl list` on a terminal and compare the fingerprint with the one your CA admin published, or `bcl config set pkictl.caFingerprint <fingerprint>`.'},
     );
   }
   const {listCredentials} = await import('@bcl/pki-local');

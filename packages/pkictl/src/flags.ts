@@ -4,14 +4,15 @@ import pkictlNamespace, {type PkictlSettings} from './config.js';
 
 /** Flags shared by pkictl commands (light: only oclif's flag builders). */
 export const storeFlag = Flags.string({summary: 'The PKI store: a path or git URL (default: pkictl.store).'});
+export const serverFlag = Flags.string({summary: 'The PKI server\'s URL (default: pkictl.server; it wins over pkictl.store).'});
 export const emailFlag = Flags.string({summary: 'Your email, the certificate identity (default: pkictl.email).'});
 export const caKeyFlag = Flags.string({summary: 'The encrypted CA private key file (default: pkictl.caKey).'});
 export const caFingerprintFlag = Flags.string({summary: 'The SHA-256 fingerprint of the store\'s root CA that you trust (default: pkictl.caFingerprint, pinned on first use).'});
 export const passphraseFileFlag = Flags.string({summary: 'Read the key passphrase from this file (first line).', exclusive: ['passphrase-env']});
 export const passphraseEnvFlag = Flags.string({summary: 'Read the key passphrase from this environment variable.'});
 
-export const storeFlags = {store: storeFlag, 'ca-fingerprint': caFingerprintFlag};
-export const storeConfigFlags = {store: 'pkictl.store', 'ca-fingerprint': 'pkictl.caFingerprint'};
+export const storeFlags = {store: storeFlag, server: serverFlag, 'ca-fingerprint': caFingerprintFlag};
+export const storeConfigFlags = {store: 'pkictl.store', server: 'pkictl.server', 'ca-fingerprint': 'pkictl.caFingerprint'};
 export const adminFlags = {
   ...storeFlags,
   email: emailFlag,

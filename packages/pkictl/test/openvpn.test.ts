@@ -1,35 +1,14 @@
-import {type ChildProcess, spawn} from 'node:child_process';
 import {readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {freePort, waitFor} from '@bcl/testkit';
+import {openvpnHandshake} from '@bcl/testkit';
 import {git, issue, type Person, type Pki, setupPki} from './support.js';
-
-/** A real OpenVPN (Debian's openvpn) server on loopback TCP, with --dev null: no tun device needed. */
-function openvpn(args: string[]): {proc: ChildProcess; log: () => string; stop: () => Promise<void>} {
-  let log = '';
-  const proc = spawn('openvpn', args, {stdio: ['ignore', 'pipe', 'pipe']});
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  return {
-    proc,
-    log: () => log,
-    stop: () =>
-      new Promise((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-        setTimeout(() => proc.kill('SIGKILL'), 3000).unref();
-      }),
-  };
-}
 
 describe('pkictl vpn-config with a real OpenVPN', () => {
   let pki: Pki;
   let bob: Person;
   let server: {certPath: string; keyPath: string; chainPath: string};
   let client: {serial: string};
-  const running: {stop: () => Promise<void>}[] = [];
 
   beforeAll(async () => {
     pki = await setupPki();
@@ -39,32 +18,10 @@ describe('pkictl vpn-config with a real OpenVPN', () => {
     client = await issue(pki, bob, ['--profile', 'vpn']);
   });
   afterAll(async () => {
-    await Promise.all(running.map((r) => r.stop()));
     pki?.remove();
   });
 
-  async function handshake(profile: string, crlFile: string): Promise<{server: string; client: string}> {
-    const port = await freePort();
-    const srv = openvpn([
-      '--dev', 'null', '--proto', 'tcp-server', '--local', '127.0.0.1', '--lport', String(port),
-      '--tls-server', '--dh', 'none', '--ca', server.chainPath, '--cert', server.certPath, '--key', server.keyPath,
-      '--remote-cert-tls', 'client', '--crl-verify', crlFile, '--verb', '3',
-    ]);
-    running.push(srv);
-    await waitFor('openvpn server listening', () => /Listening for incoming TCP connection/.test(srv.log()), {timeoutMs: 20_000});
-    const profileText = readFileSync(profile, 'utf8').replace(/^remote .*$/m, `remote 127.0.0.1 ${port}`);
-    const local = join(pki.dir, `local-${port}.ovpn`);
-    writeFileSync(local, profileText, {mode: 0o600});
-    const cli = openvpn(['--config', local, '--dev', 'null', '--verb', '3', '--connect-retry-max', '1']);
-    running.push(cli);
-    await waitFor(
-      'the TLS handshake to finish or fail',
-      () => /Peer Connection Initiated/.test(srv.log()) && /Peer Connection Initiated/.test(cli.log()) || /TLS Error|VERIFY ERROR|CRL CHECK FAILED|certificate revoked|Fatal TLS error/i.test(srv.log() + cli.log()),
-      {timeoutMs: 30_000},
-    ).catch(() => undefined);
-    await Promise.all([cli.stop(), srv.stop()]);
-    return {server: srv.log(), client: cli.log()};
-  }
+  const handshake = (profile: string, crlFile: string) => openvpnHandshake({profile, crl: crlFile, server: {ca: server.chainPath, cert: server.certPath, key: server.keyPath}, dir: pki.dir});
 
   it('the generated profile (CA, certificate and key inline) completes a TLS handshake with the issued certificates', async () => {
     const profile = join(bob.home.home, 'bob.ovpn');

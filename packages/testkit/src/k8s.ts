@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {isProcessAlive} from '@bcl/core';
 import {repoRoot} from './cli.js';
 import {run} from './run.js';
@@ -152,4 +152,21 @@ export async function servePodLogs(kubeconfig: string, namespace: string, lines:
       dir.remove();
     },
   };
+}
+
+/**
+ * Makes the local cluster's API server accept client certificates of another CA as well (a
+ * PKI's, as a real cluster's --client-ca-file would list it): the CA is appended to the bundle
+ * scripts/local-cluster gives kube-apiserver, which reloads it. `remove()` takes it out again.
+ */
+export function trustClientCa(kubeconfig: string, caPem: string): {remove(): void} {
+  const bundle = join(dirname(kubeconfig), 'pki', 'client-ca.crt');
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: the cluster was not started by this version of scripts/local-cluster`);
+  const original = readFileSync(bundle, 'utf8');
+  const replace = (text: string) => {
+    writeFileSync(`${bundle}.tmp`, text);
+    renameSync(`${bundle}.tmp`, bundle);
+  };
+  replace(`${original.trimEnd()}\n${caPem.trim()}\n`);
+  return {remove: () => replace(original)};
 }

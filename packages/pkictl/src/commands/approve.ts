@@ -17,9 +17,11 @@ export default class Approve extends BclCommand<typeof Approve> {
   static override configFlags = configFlagMap;
 
   async run(): Promise<Issued[]> {
-    const {approveRequests} = await import('../core/admin.js');
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const approve = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).approveViaServer : (await import('../core/admin.js')).approveRequests;
     const ids = positionalArgs(this.argv, {...Approve.baseFlags, ...Approve.flags});
-    const result = await approveRequests(this.ctx, settingsOf(this.ctx), {ids, all: this.flags.all, ...adminFlagValues(this.flags)});
+    const result = await approve(this.ctx, settings, {ids, all: this.flags.all, ...adminFlagValues(this.flags)});
     return result.issued;
   }
 

@@ -21,12 +21,14 @@ export default class Crl extends BclCommand<typeof Crl> {
   static override configFlags = configFlagMap;
 
   async run(): Promise<CrlResult> {
-    const {crl} = await import('../core/admin.js');
-    return crl(this.ctx, settingsOf(this.ctx), {out: this.flags.out, root: this.flags.root, rootKeyFile: this.flags['root-key'], ...adminFlagValues(this.flags)});
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const crl = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).crlViaServer : (await import('../core/admin.js')).crl;
+    return crl(this.ctx, settings, {out: this.flags.out, root: this.flags.root, rootKeyFile: this.flags['root-key'], ...adminFlagValues(this.flags)});
   }
 
   protected override renderResult(r: CrlResult, out: ResultWriter): void {
     if (!r.out) return out.text(r.pem);
-    out.keyValue({out: r.out, ca: r.ca, number: r.crlNumber, revoked: r.revoked, 'this update': r.thisUpdate, 'next update': r.nextUpdate ?? '', published: r.published ? `yes (${r.path})` : 'no (already in the store)'});
+    out.keyValue({out: r.out, ca: r.ca, number: r.crlNumber, revoked: r.revoked, 'this update': r.thisUpdate, 'next update': r.nextUpdate ?? '', published: r.published ? `yes (${r.path})` : r.path.startsWith('http') ? `no (served at ${r.path})` : 'no (already in the store)'});
   }
 }

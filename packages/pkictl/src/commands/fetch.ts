@@ -15,8 +15,10 @@ export default class Fetch extends BclCommand<typeof Fetch> {
   static override configFlags = storeConfigFlags;
 
   async run(): Promise<FetchResult> {
-    const {fetchCertificate} = await import('../core/request.js');
-    return fetchCertificate(this.ctx, settingsOf(this.ctx), {id: this.args.id});
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const fetch = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).fetchViaServer : (await import('../core/request.js')).fetchCertificate;
+    return fetch(this.ctx, settings, {id: this.args.id});
   }
 
   protected override renderResult(r: FetchResult, out: ResultWriter): void {

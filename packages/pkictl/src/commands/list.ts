@@ -16,8 +16,10 @@ export default class List extends BclCommand<typeof List> {
   static override configFlags = storeConfigFlags;
 
   async run(): Promise<CertSummary[]> {
-    const {listCertificates} = await import('../core/certs.js');
-    return listCertificates(this.ctx, settingsOf(this.ctx), {status: this.flags.status as CertSummary['status'] | undefined, email: this.flags.email});
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const list = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).listViaServer : (await import('../core/certs.js')).listCertificates;
+    return list(this.ctx, settings, {status: this.flags.status as CertSummary['status'] | undefined, email: this.flags.email});
   }
 
   protected override renderResult(rows: CertSummary[], out: ResultWriter): void {

@@ -15,8 +15,10 @@ export default class Reject extends BclCommand<typeof Reject> {
   static override configFlags = configFlagMap;
 
   async run(): Promise<RejectResult> {
-    const {rejectRequest} = await import('../core/admin.js');
-    return rejectRequest(this.ctx, settingsOf(this.ctx), {id: this.args.id, reason: this.flags.reason, ...adminFlagValues(this.flags)});
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const reject = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).rejectViaServer : (await import('../core/admin.js')).rejectRequest;
+    return reject(this.ctx, settings, {id: this.args.id, reason: this.flags.reason, ...adminFlagValues(this.flags)});
   }
 
   protected override renderResult(r: RejectResult, out: ResultWriter): void {

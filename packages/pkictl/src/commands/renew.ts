@@ -1,6 +1,8 @@
 import {Args, Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestResult} from '../core/request.js';
+import type {ServerRequestResult} from '../core/server-ops.js';
+import {renderRequest} from '../render.js';
 import {passphraseEnvFlag, passphraseFileFlag, settingsOf, storeConfigFlags, storeFlags} from '../flags.js';
 
 export default class Renew extends BclCommand<typeof Renew> {
@@ -18,11 +20,13 @@ export default class Renew extends BclCommand<typeof Renew> {
   };
   static override configFlags = storeConfigFlags;
 
-  async run(): Promise<RequestResult> {
+  async run(): Promise<RequestResult | ServerRequestResult> {
     const {parseSerialArg} = await import('../store/pki.js');
-    const {renewCertificate} = await import('../core/request.js');
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const renew = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).renewViaServer : (await import('../core/request.js')).renewCertificate;
     const f = this.flags;
-    return renewCertificate(this.ctx, settingsOf(this.ctx), {
+    return renew(this.ctx, settings, {
       serial: parseSerialArg(this.args.serial),
       keyType: f['key-type'] as RequestResult['keyType'] | undefined,
       encrypt: f['encrypt-key'],
@@ -31,8 +35,7 @@ export default class Renew extends BclCommand<typeof Renew> {
     });
   }
 
-  protected override renderResult(r: RequestResult, out: ResultWriter): void {
-    out.keyValue({id: r.id, status: r.status, renews: r.renews, email: r.email, profile: r.profile, key: r.keyPath});
-    this.ctx.ui.info(`Next: a CA admin runs \`pkictl approve ${r.id}\`; then run \`pkictl fetch ${r.id}\`.`);
+  protected override renderResult(r: RequestResult | ServerRequestResult, out: ResultWriter): void {
+    renderRequest(this.ctx, r, out);
   }
 }

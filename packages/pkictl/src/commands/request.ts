@@ -1,12 +1,14 @@
 import {Flags} from '@bcl/core';
 import {BclCommand, type ResultWriter} from '@bcl/core';
 import type {RequestResult} from '../core/request.js';
+import type {ServerRequestResult} from '../core/server-ops.js';
+import {renderRequest} from '../render.js';
 import {emailFlag, passphraseEnvFlag, passphraseFileFlag, settingsOf, storeConfigFlags, storeFlags, takeCertProfile} from '../flags.js';
 
 export default class Request extends BclCommand<typeof Request> {
-  static override summary = 'Request a certificate: a new key made here, a CSR sent to the store.';
+  static override summary = 'Request a certificate: a new key made here, a CSR sent to the PKI server (issued at once) or the store.';
   static override description =
-    'The private key is generated on this machine and stays in $XDG_DATA_HOME/bcl/pkictl/credentials/<id>/ (0600); only the CSR and the request metadata go to the store, as one commit. A CA admin approves it; then `pkictl fetch` writes the certificate beside the key.';
+    'The private key is generated on this machine and stays in $XDG_DATA_HOME/bcl/pkictl/credentials/<id>/ (0600); only the CSR goes out. With a PKI server (pkictl.server, after `pkictl login`) a standard profile\'s certificate comes back at once and is written beside the key; privileged profiles wait for an admin. With a Git store the request is one commit; a CA admin approves it; then `pkictl fetch` writes the certificate beside the key.';
   static override examples = [
     '<%= config.bin %> request',
     '<%= config.bin %> request --profile vpn --key-type rsa-3072',
@@ -34,11 +36,12 @@ export default class Request extends BclCommand<typeof Request> {
     await super.init();
   }
 
-  async run(): Promise<RequestResult> {
-    const {requestCertificate} = await import('../core/request.js');
+  async run(): Promise<RequestResult | ServerRequestResult> {
     const settings = settingsOf(this.ctx);
     const f = this.flags;
-    return requestCertificate(this.ctx, settings, {
+    const {usesServer} = await import('../core/backend.js');
+    const request = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).requestViaServer : (await import('../core/request.js')).requestCertificate;
+    return request(this.ctx, settings, {
       profile: this.certProfile ?? settings.profile,
       keyType: settings.keyType,
       name: settings.name,
@@ -51,8 +54,7 @@ export default class Request extends BclCommand<typeof Request> {
     });
   }
 
-  protected override renderResult(r: RequestResult, out: ResultWriter): void {
-    out.keyValue({id: r.id, status: r.status, email: r.email, profile: r.profile, 'key type': r.keyType, key: r.keyPath, ...(r.renews ? {renews: r.renews} : {})});
-    this.ctx.ui.info(`Next: a CA admin runs \`pkictl approve ${r.id}\`; then run \`pkictl fetch ${r.id}\`.`);
+  protected override renderResult(r: RequestResult | ServerRequestResult, out: ResultWriter): void {
+    renderRequest(this.ctx, r, out);
   }
 }

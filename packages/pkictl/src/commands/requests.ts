@@ -15,8 +15,10 @@ export default class Requests extends BclCommand<typeof Requests> {
   static override configFlags = storeConfigFlags;
 
   async run(): Promise<RequestSummary[]> {
-    const {listRequests} = await import('../core/request.js');
-    return listRequests(this.ctx, settingsOf(this.ctx), {status: this.flags.status as 'pending'});
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const list = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).requestsViaServer : (await import('../core/request.js')).listRequests;
+    return list(this.ctx, settings, {status: this.flags.status as 'pending'});
   }
 
   protected override renderResult(rows: RequestSummary[], out: ResultWriter): void {

@@ -4,7 +4,7 @@ import type {RevokeResult} from '../core/admin.js';
 import {adminFlags, adminFlagValues, configFlagMap, CRL_REASON_NAMES, settingsOf} from '../flags.js';
 
 export default class Revoke extends BclCommand<typeof Revoke> {
-  static override summary = 'Revoke a certificate and publish the new CRL in the store (CA admin).';
+  static override summary = 'Revoke a certificate; the new CRL is published (server: yours, or anyone\'s as an admin; store: CA admin).';
   static override examples = ['<%= config.bin %> revoke 4F3A0B... --reason keyCompromise --ca-key ~/ca.key'];
   static override args = {serial: Args.string({description: 'The serial, in hex as openssl prints it (either case).', required: true})};
   static override flags = {
@@ -15,8 +15,10 @@ export default class Revoke extends BclCommand<typeof Revoke> {
 
   async run(): Promise<RevokeResult> {
     const {parseSerialArg} = await import('../store/pki.js');
-    const {revokeCertificate} = await import('../core/admin.js');
-    return revokeCertificate(this.ctx, settingsOf(this.ctx), {serial: parseSerialArg(this.args.serial), reason: this.flags.reason as RevokeResult['reason'], ...adminFlagValues(this.flags)});
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const revoke = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).revokeViaServer : (await import('../core/admin.js')).revokeCertificate;
+    return revoke(this.ctx, settings, {serial: parseSerialArg(this.args.serial), reason: this.flags.reason as RevokeResult['reason'], ...adminFlagValues(this.flags)});
   }
 
   protected override renderResult(r: RevokeResult, out: ResultWriter): void {

@@ -14,8 +14,10 @@ export default class Show extends BclCommand<typeof Show> {
 
   async run(): Promise<ShowResult> {
     const {parseSerialArg} = await import('../store/pki.js');
-    const {showCertificate} = await import('../core/certs.js');
-    return showCertificate(this.ctx, settingsOf(this.ctx), {serial: parseSerialArg(this.args.serial)});
+    const settings = settingsOf(this.ctx);
+    const {usesServer} = await import('../core/backend.js');
+    const show = usesServer(this.ctx, settings) ? (await import('../core/server-ops.js')).showViaServer : (await import('../core/certs.js')).showCertificate;
+    return show(this.ctx, settings, {serial: parseSerialArg(this.args.serial)});
   }
 
   protected override renderResult(r: ShowResult, out: ResultWriter): void {

@@ -1,6 +1,6 @@
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {join, resolve} from 'node:path';
-import {type BclPaths, type ConfigEntry, type Env, invalidInput, type Prompter, type Redactor, type Ui, usageError} from '@bcl/core';
+import {type BclPaths, type ConfigEntry, type Env, type HttpClient, invalidInput, type Prompter, type Redactor, type Ui, usageError} from '@bcl/core';
 import {credentialsDir} from '@bcl/pki-local';
 import type {PkictlSettings} from '../config.js';
 import {GitStore, type StoreIdentity} from '../store/git.js';
@@ -16,6 +16,10 @@ export interface PkiIo {
   redactor: Redactor;
   signal: AbortSignal;
   now: () => Date;
+  /** pkictl's version (sent to the PKI server). */
+  version: string;
+  /** HTTP with bcl's proxy and timeout settings (the PKI server). */
+  http(options?: {tls?: {ca?: string | Buffer}}): HttpClient;
   /** The resolved configuration: its profile, and where a value came from (for messages). */
   config: {readonly profile: string | undefined; entry(key: string): ConfigEntry | undefined};
 }

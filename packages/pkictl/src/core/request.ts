@@ -22,6 +22,7 @@ import {loadInventory, loadPolicy, loadRequest, requestIds} from '../store/pki.j
 import {PATHS, type RequestRecord, renewalClaimOf, toJsonFile} from '../store/records.js';
 import {loadTrustedCa} from './ca-pin.js';
 import {emailOf, localCredentialsDir, type PkiIo, readSecret, withStore} from './io.js';
+import {localCredential, markSuperseded} from './local.js';
 import type {PassphraseFlags} from './ca.js';
 import {compareAsLocale} from '@bcl/core/text';
 
@@ -78,7 +79,7 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
     const profile = checkRequest(policy, {email, profile: params.profile, keyType: params.keyType, sans: extra}, 'request', PATHS.policy);
     const sans = issuedSans(profile, email, extra);
     const keys = await generateKey(params.keyType);
-    const {createCsr} = await import('@bcl/pki-ca');
+    const {createCsr} = await import('@bcl/pki-ca/make-csr');
     const csr = await createCsr({privateKey: keys.privateKey, publicKey: keys.publicKey, commonName: name, sans});
     const id = newRequestId(store);
     const requestedAt = io.now().toISOString();
@@ -200,26 +201,6 @@ export interface FetchResult {
   notAfter: string;
 }
 
-/** The local credential for a request id (or unique prefix); the newest waiting one when no id is given. */
-function localCredential(io: PkiIo, id?: string): LocalCredential {
-  const all = listCredentials({env: io.env, now: io.now()});
-  if (id === undefined) {
-    const waiting = all.find((c) => c.state === 'pending') ?? all[0];
-    if (!waiting) throw invalidInput('pkictl.no_local_request', 'there is no certificate request on this machine', {hint: 'Request one with `pkictl request`.'});
-    return waiting;
-  }
-  const want = id.trim().toLowerCase();
-  const matches = all.filter((c) => c.id === want || (want.length >= 4 && c.id.startsWith(want)));
-  const exact = matches.find((c) => c.id === want);
-  if (exact) return exact;
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw invalidInput('pkictl.request_ambiguous', `request id "${id}" matches ${matches.length} local requests`, {hint: 'Give more characters of the id.'});
-  throw invalidInput('pkictl.no_local_key', `no key for request "${id}" on this machine (${localCredentialsDir(io)})`, {
-    hint: 'Fetch on the machine that made the request: the private key never leaves it.',
-    details: {id},
-  });
-}
-
 /** Writes the issued certificate and the CA chain beside the local key, after checking both. */
 export async function fetchCertificate(io: PkiIo, settings: PkictlSettings, params: {id?: string | undefined}): Promise<FetchResult> {
   const local = localCredential(io, params.id);
@@ -277,14 +258,6 @@ export async function fetchCertificate(io: PkiIo, settings: PkictlSettings, para
 
 function createSpki(pem: Buffer): Buffer {
   return createPublicKey(pem).export({type: 'spki', format: 'der'});
-}
-
-function markSuperseded(io: PkiIo, oldSerial: string, newSerial: string): void {
-  for (const c of listCredentials({env: io.env, now: io.now()})) {
-    if (c.serial !== oldSerial) continue;
-    const paths = credentialPaths(localCredentialsDir(io), c.id);
-    writeMeta(paths, {...readMeta(paths), supersededBy: newSerial});
-  }
 }
 
 export interface RenewParams extends PassphraseFlags {

@@ -1,0 +1,156 @@
+// The PKI server part of scripts/bench-pki, in the same run as its Git-store part:
+//   1. one certificate through `pkictl request` against the server (signed in already: key, CSR,
+//      issuance, files written), next to the Git flow's round trip (measured by the caller and
+//      passed in) and to `openssl req` + `openssl x509 -req` by hand (median of ROUNDS);
+//   2. issuances per second of two server replicas on one PostgreSQL, from CONCURRENCY clients
+//      with kept-alive connections, REQUESTS in all.
+// Prints Markdown rows for docs/performance.md.
+import {execFileSync, spawn} from 'node:child_process';
+import {generateKeyPairSync} from 'node:crypto';
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {Agent, request} from 'node:http';
+import {join} from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {createCsr} from '../../packages/pki-ca/dist/index.js';
+import {isolatedHome, repoRoot, startOidcProvider, startPkiServer, startPostgres, tempDir} from '../../packages/testkit/dist/index.js';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=')));
+const ROUNDS = Number(args.rounds ?? 5);
+const REQUESTS = Number(args.requests ?? 2000);
+const CONCURRENCY = Number(args.concurrency ?? 50);
+const GIT_MS = Number(args.gitMs ?? 0);
+const step = (m) => process.stderr.write(`==> ${m}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+const work = tempDir('bcl-bench-pki-server-');
+const pg = await startPostgres({settings: {max_connections: '300'}});
+const oidc = await startOidcProvider();
+const server = await startPkiServer({
+  postgres: pg,
+  oidc,
+  replicas: 2,
+  extraConfig: 'rateLimits:\n  perAddress: {max: 1000000, window: 1m}\n  perIdentity: {max: 1000000, window: 1m}\n',
+});
+const home = isolatedHome();
+const lines = [];
+try {
+  mkdirSync(join(home.xdg.config, 'bcl'), {recursive: true});
+  writeFileSync(join(home.xdg.config, 'bcl', 'config.yaml'), `pkictl:\n  server: ${server.url}\n  caFingerprint: ${server.caFingerprint}\n`);
+  const pkictl = join(repoRoot, 'bin', 'pkictl');
+  const env = {...home.env, BROWSER: 'true', BCL_DISABLE_UPDATE_CHECK: '1'};
+
+  step('pkictl login --device (once: the benchmark starts signed in)');
+  await new Promise((resolve, reject) => {
+    const child = spawn(pkictl, ['login', '--device', '--json'], {env, stdio: ['ignore', 'pipe', 'pipe']});
+    let err = '';
+    let acted = false;
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /enter the code:\s+(\S+)\s/.exec(err);
+      if (m && !acted) {
+        acted = true;
+        oidc.approveDevice(m[1], 'ann@example.com').catch(reject);
+      }
+    });
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`pkictl login exited ${code}: ${err}`))));
+  });
+
+  step(`round trip: pkictl request against the server vs openssl req + openssl x509 -req (${ROUNDS} rounds)`);
+  const viaServer = [];
+  for (let i = 0; i < ROUNDS + 1; i++) {
+    const t = performance.now();
+    const out = execFileSync(pkictl, ['request', '--json'], {env, encoding: 'utf8'});
+    if (JSON.parse(out).result.status !== 'issued') throw new Error(`pkictl request: ${out}`);
+    if (i > 0) viaServer.push(performance.now() - t); // the first run warms the compile cache
+  }
+  const ext = join(work.path, 'ext.cnf');
+  writeFileSync(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=email:ann@example.com\n');
+  const byHand = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = performance.now();
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc', '-keyout', join(work.path, `k${i}.pem`), '-subj', '/CN=ann@example.com', '-out', join(work.path, `r${i}.csr`)], {stdio: 'ignore'});
+    execFileSync('openssl', ['x509', '-req', '-in', join(work.path, `r${i}.csr`), '-CA', server.caCert, '-CAkey', server.caKey, '-set_serial', `0x${Date.now().toString(16)}${i}`, '-days', '90', '-extfile', ext, '-out', join(work.path, `c${i}.pem`)], {stdio: 'ignore'});
+    byHand.push(performance.now() - t);
+  }
+  // The fixed price of any pkictl command (Node, oclif, the configuration of every tool): what request adds is the rest.
+  const floor = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = performance.now();
+    execFileSync(pkictl, ['config', '--json'], {env, stdio: 'ignore'});
+    floor.push(performance.now() - t);
+  }
+  const s = median(viaServer);
+  const h = median(byHand);
+  lines.push(`| \`pkictl request\` against the server (key, CSR, issuance, files written) | ${s.toFixed(0)} ms | ${h.toFixed(0)} ms | ${(s / h).toFixed(2)}x | ≤ 1.5x ${s / h <= 1.5 ? '✓' : '✗'} |`);
+  lines.push(`| \`pkictl config\` (what every pkictl command costs before its own work), for comparison | ${median(floor).toFixed(0)} ms | ${h.toFixed(0)} ms | ${(median(floor) / h).toFixed(2)}x | |`);
+  if (GIT_MS > 0) lines.push(`| the Git flow end to end (request, approve, fetch), for comparison | ${GIT_MS.toFixed(0)} ms | ${h.toFixed(0)} ms | ${(GIT_MS / h).toFixed(2)}x | |`);
+
+  step(`throughput: ${REQUESTS} issuances, ${CONCURRENCY} concurrent clients, 2 replicas, one PostgreSQL`);
+  const tokens = [];
+  for (let i = 0; i < CONCURRENCY; i++) {
+    const res = await fetch(`${server.url}/v1/sessions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({idToken: await oidc.mintIdToken({user: i % 2 ? 'bob@example.com' : 'ann@example.com'})})});
+    tokens.push((await res.json()).token);
+  }
+  const csrs = [];
+  for (let i = 0; i < 100; i++) {
+    const email = i % 2 ? 'bob@example.com' : 'ann@example.com';
+    const keys = generateKeyPairSync('ec', {namedCurve: 'P-256'});
+    csrs.push({email, body: JSON.stringify({csr: await createCsr({...keys, commonName: email, sans: [{type: 'email', value: email}]}), profile: 'client'})});
+  }
+  const latencies = [];
+  let next = 0;
+  let failures = 0;
+  const client = async (c) => {
+    const target = new URL(server.replicas[c % 2].url);
+    const agent = new Agent({keepAlive: true, maxSockets: 1});
+    const mine = csrs.filter((x) => x.email === (c % 2 ? 'bob@example.com' : 'ann@example.com'));
+    for (let i = next++; i < REQUESTS; i = next++) {
+      const t = performance.now();
+      const status = await new Promise((resolve, reject) => {
+        const req = request({host: target.hostname, port: target.port, path: '/v1/requests', method: 'POST', agent, headers: {'content-type': 'application/json', authorization: `Bearer ${tokens[c]}`}}, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('error', reject);
+        req.end(mine[i % mine.length].body);
+      });
+      if (status !== 201) failures++;
+      latencies.push(performance.now() - t);
+    }
+    agent.destroy();
+  };
+  // CPU time per issuance of the replicas and of PostgreSQL (Linux /proc accounting, 10 ms ticks):
+  // what the rate would be on cores of our own, whatever else the machine runs.
+  const ticks = (pid) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return 0;
+    }
+  };
+  const postgresPids = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && (() => { try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith(pg.binDir) || readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith('postgres:'); } catch { return false; } })());
+  const cpu = () => ({servers: server.replicas.reduce((a, r) => a + ticks(r.pid), 0), postgres: postgresPids().reduce((a, p) => a + ticks(p), 0)});
+  const before = cpu();
+  const t0 = performance.now();
+  await Promise.all(Array.from({length: CONCURRENCY}, (_, c) => client(c)));
+  const seconds = (performance.now() - t0) / 1000;
+  const after = cpu();
+  const perIssuance = {servers: ((after.servers - before.servers) * 10) / REQUESTS, postgres: ((after.postgres - before.postgres) * 10) / REQUESTS};
+  const rate = REQUESTS / seconds;
+  const committed = Number(await server.sql("select count(*) from certificates where status = 'valid' and profile = 'client'"));
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  lines.push(`| CPU per issuance: the two replicas ${perIssuance.servers.toFixed(1)} ms, PostgreSQL ${perIssuance.postgres.toFixed(1)} ms (load average ${load} during the run) | ${(2000 / (perIssuance.servers + perIssuance.postgres)).toFixed(0)}/s on 2 idle cores | | | |`);
+  lines.push(`| issuances per second, ${CONCURRENCY} clients, 2 replicas + PostgreSQL on ${execFileSync('nproc', {encoding: 'utf8'}).trim()} cores (${REQUESTS} requests, ${failures} failed, ${committed} committed) | ${rate.toFixed(0)}/s | | p50 ${median(latencies).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms | ≥ 500/s ${rate >= 500 ? '✓' : '✗'} |`);
+} finally {
+  home.remove();
+  await server.stop();
+  await oidc.stop();
+  await pg.stop();
+  work.remove();
+}
+process.stdout.write(`\nPKI server (median of ${ROUNDS} rounds; ${CONCURRENCY} concurrent clients)\n\n| measured | PKI server | by hand (openssl) | ratio | goal |\n| --- | --- | --- | --- | --- |\n${lines.join('\n')}\n`);
