@@ -29,7 +29,7 @@ describe('the files made in the browser', () => {
     const leaf = await buildLeafCertificate({
       issuer: {certPem: ca.certPem, key: createPrivateKey(ca.keyPem)},
       publicKey: csr.publicKey,
-      profile: {keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], maxLifetimeDays: 90, sans: ['email'], allowedDnsSuffixes: []},
+      profile: {keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], maxLifetimeDays: 90, sans: ['email'], allowedDnsSuffixes: [], groups: []},
       identity: {name: 'alice@example.com', sans: [{type: 'email', value: 'alice@example.com'}]},
       now: new Date(),
     });

@@ -36,10 +36,17 @@ export async function makeTestCa(): Promise<TestCa & {remove(): void}> {
   const f = (name: string) => join(d, name);
   writeFileSync(f('ca.cnf'), '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n');
   await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-subj', '/O=Example/CN=Example Test CA', '-days', '3650', '-config', f('ca.cnf'), '-extensions', 'ca']);
+  const server = await vpnServerCertificate(d, f('ca.pem'), f('ca.key'));
+  return {dir: d, certFile: f('ca.pem'), certPem: readFileSync(f('ca.pem'), 'utf8'), keyPem: readFileSync(f('ca.key'), 'utf8'), server, remove: dir.remove};
+}
+
+/** The VPN server's certificate (localhost, 127.0.0.1, serverAuth) signed by a CA's files with openssl. */
+export async function vpnServerCertificate(dir: string, caCert: string, caKey: string): Promise<{cert: string; key: string}> {
+  const f = (name: string) => join(dir, name);
   writeFileSync(f('server.ext'), 'basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
   await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost']);
-  await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '30', '-extfile', f('server.ext'), '-out', f('server.pem')]);
-  return {dir: d, certFile: f('ca.pem'), certPem: readFileSync(f('ca.pem'), 'utf8'), keyPem: readFileSync(f('ca.key'), 'utf8'), server: {cert: f('server.pem'), key: f('server.key')}, remove: dir.remove};
+  await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', caCert, '-CAkey', caKey, '-CAserial', f('server.srl'), '-CAcreateserial', '-days', '30', '-extfile', f('server.ext'), '-out', f('server.pem')]);
+  return {cert: f('server.pem'), key: f('server.key')};
 }
 
 export type VpnServerEntry = VpnServer;
@@ -51,9 +58,9 @@ type Row = Omit<CertificateSummary, 'status' | 'reason'> & {status: 'valid' | 'r
 type PendingRequest = CertificateRequest & {csr: string};
 
 const PROFILES: Record<string, Profile & {approval: 'automatic' | 'admin'}> = {
-  vpn: {keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], maxLifetimeDays: 90, sans: ['email'], allowedDnsSuffixes: [], approval: 'automatic'},
-  client: {keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], maxLifetimeDays: 365, sans: ['email'], allowedDnsSuffixes: [], approval: 'automatic'},
-  server: {keyUsage: ['digitalSignature', 'keyAgreement'], extendedKeyUsage: ['serverAuth'], maxLifetimeDays: 90, sans: ['dns'], allowedDnsSuffixes: ['.example.com'], approval: 'admin'},
+  vpn: {keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], maxLifetimeDays: 90, sans: ['email'], allowedDnsSuffixes: [], groups: [], approval: 'automatic'},
+  client: {keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], maxLifetimeDays: 365, sans: ['email'], allowedDnsSuffixes: [], groups: [], approval: 'automatic'},
+  server: {keyUsage: ['digitalSignature', 'keyAgreement'], extendedKeyUsage: ['serverAuth'], maxLifetimeDays: 90, sans: ['dns'], allowedDnsSuffixes: ['.example.com'], groups: [], approval: 'admin'},
 };
 
 const ISSUER = 'https://accounts.example.test';
