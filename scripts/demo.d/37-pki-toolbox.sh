@@ -11,13 +11,7 @@ if [ "$(id -u)" -eq 0 ]; then
   . "$BCL_ROOT/scripts/lib/toolbox.sh"; ensure_toolbox_test_deps
 fi
 
-node "$BCL_ROOT/scripts/lib/pki-server-demo.mjs" "$T" >"$T/services.log" 2>&1 &
-echo $! >"$T/services.pid"
-printf '#!/bin/sh\nkill "$(cat %q)" 2>/dev/null; sleep 2\n' "$T/services.pid" >"$DEMO_DIR/cleanup.d/37-pki-toolbox" && chmod +x "$DEMO_DIR/cleanup.d/37-pki-toolbox"
-for _ in $(seq 1 120); do [ -f "$T/env" ] && break; sleep 0.5; done
-[ -f "$T/env" ] || { cat "$T/services.log" >&2; echo "demo: the PKI server did not start" >&2; return 1; }
-# shellcheck source=/dev/null
-. "$T/env"
+demo_start_pki_services "$T" 37-pki-toolbox
 
 demo_say "The Toolbox is served by the PKI server itself, with nothing to install: open $PKI_SERVER_URL/ in any browser."
 demo_say "Here a scripted person (headless Chromium) signs in as bob@example.com on the identity provider's page, chooses the Berlin office and downloads the profile."
