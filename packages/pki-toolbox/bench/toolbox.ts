@@ -1,6 +1,6 @@
 /**
- * The Toolbox's speed, in a real headless Chromium against the test server (scripts/bench-toolbox
- * bundles and runs this; it is not a test): the first page until it can be used, and "Get VPN
+ * The Toolbox's speed, in a real headless Chromium against the real PKI server on PostgreSQL
+ * (scripts/bench-toolbox bundles and runs this; it is not a test): the first page until it can be used, and "Get VPN
  * access" from the click to the profile ready (key, request, issuance, profile), beside the same
  * work by hand with openssl (a key and request, the CA signing it, a PKCS#12). Medians of N rounds.
  */
@@ -8,7 +8,7 @@ import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {run, tempDir} from '@bcl/testkit';
 import {launchChromium} from '../test/chromium.js';
-import {makeTestCa, startToolboxTestServer} from '../test/toolbox-server.js';
+import {startToolboxOnPkiServer} from '../test/toolbox-on-pki-server.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const median = (xs: number[]) => {
@@ -16,8 +16,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const ca = await makeTestCa();
-const server = await startToolboxTestServer({ca, vpnServers: [{name: 'Berlin office', location: 'Berlin, Germany', host: '127.0.0.1', port: 1194, proto: 'tcp', profile: 'vpn'}]});
+const toolbox = await startToolboxOnPkiServer();
 const browser = await launchChromium();
 const work = tempDir('bcl-bench-toolbox-');
 const firstPage: number[] = [];
@@ -31,20 +30,22 @@ try {
     const page = await browser.newPage();
     let bytes = 0;
     page.on('requestfinished', (r) => void r.sizes().then((s) => (bytes += s.responseBodySize + s.responseHeadersSize)));
-    await page.goto(server.url);
+    await page.goto(`${toolbox.url}/`);
     await page.waitForFunction(() => performance.getEntriesByName('toolbox:interactive').length > 0);
     firstPage.push(await page.evaluate(() => performance.getEntriesByName('toolbox:interactive')[0]!.startTime));
     await page.waitForLoadState('networkidle');
     transferred.push(bytes);
 
-    server.signInNext({email: `bench${i}@example.com`, name: 'Bench'});
     await page.getByRole('link', {name: 'Sign in with your company account'}).click();
+    await page.getByRole('button', {name: /bob@example\.com/}).click();
     await page.getByRole('navigation', {name: 'Main'}).getByRole('link', {name: 'Get VPN access'}).click();
-    await page.getByRole('button', {name: 'Create my VPN profile'}).waitFor();
+    await page.getByRole('radio', {name: /Berlin office/}).check();
     await page.waitForLoadState('networkidle');
     let t = performance.now();
     await page.getByRole('button', {name: 'Create my VPN profile'}).click();
-    await page.getByRole('heading', {name: 'Your VPN profile is ready'}).waitFor();
+    await page.getByRole('heading', {name: 'Your VPN profile is ready'}).waitFor({timeout: 15_000}).catch(async (error: Error) => {
+      throw new Error(`round ${i + 1}: ${error.message}\n${await page.locator('main').innerText()}`);
+    });
     profile.push(performance.now() - t);
     await page.getByText('Other formats').click();
     await page.getByLabel('Password for the file').fill('bench password');
@@ -61,14 +62,13 @@ try {
     writeFileSync(f('pass'), 'bench password\n', {mode: 0o600});
     t = performance.now();
     await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc', '-keyout', f('key'), '-out', f('csr'), '-subj', `/CN=bench${i}@example.com`]);
-    await run('openssl', ['x509', '-req', '-in', f('csr'), '-CA', ca.certFile, '-CAkey', join(ca.dir, 'ca.key'), '-days', '90', '-out', f('crt')]);
-    await run('openssl', ['pkcs12', '-export', '-inkey', f('key'), '-in', f('crt'), '-certfile', ca.certFile, '-out', f('p12'), '-passout', `file:${f('pass')}`]);
+    await run('openssl', ['x509', '-req', '-in', f('csr'), '-CA', toolbox.server.caCert, '-CAkey', toolbox.server.caKey, '-days', '90', '-out', f('crt')]);
+    await run('openssl', ['pkcs12', '-export', '-inkey', f('key'), '-in', f('crt'), '-certfile', toolbox.server.caCert, '-out', f('p12'), '-passout', `file:${f('pass')}`]);
     byHand.push(performance.now() - t);
   }
 } finally {
   await browser.close();
-  await server.stop();
-  ca.remove();
+  await toolbox.stop();
   work.remove();
 }
 const ms = (x: number) => `${Math.round(x)} ms`;
@@ -76,7 +76,7 @@ const warm = firstPage.slice(1);
 process.stdout.write(`PKI Toolbox, ${rounds} rounds (medians), headless Chromium on this machine:
   first page usable, first visit (empty cache)       ${ms(firstPage[0]!)}   (${(transferred[0]! / 1024).toFixed(1)} KB transferred)
   first page usable, later visits (cached assets)    ${warm.length ? ms(median(warm)) : '-'}   (${(median(transferred.slice(1).length ? transferred.slice(1) : transferred) / 1024).toFixed(1)} KB transferred)
-  Get VPN access: click to profile ready             ${ms(median(profile))}   (key, request, issuance, profile)
+  Get VPN access: click to profile ready             ${ms(median(profile))}   (key, request, issuance on the server, profile)
   PKCS#12 file: click to download                    ${ms(median(pkcs12))}   (100,000 PBKDF2 and MAC iterations)
   by hand: openssl req + x509 -req + pkcs12 -export   ${ms(median(byHand))}
   ratio profile and PKCS#12 / by hand                ${((median(profile) + median(pkcs12)) / median(byHand)).toFixed(2)}x

@@ -12,7 +12,7 @@ import {run} from '@bcl/testkit';
 import {newDeviceRequest, keyFromFile, renewalRequest, serverOfProfile} from '../src/web/crypto/index.js';
 import {profileFileName} from '../src/web/crypto/ovpn.js';
 import type {Certificate} from '../src/web/api.js';
-import {makeTestCa, type TestCa} from './toolbox-server.js';
+import {makeTestCa, type TestCa} from './openssl-ca.js';
 
 const server = {name: 'Berlin office', location: 'Berlin, DE', host: 'vpn-berlin.example.com', port: 1194, proto: 'udp' as const, profile: 'vpn'};
 
