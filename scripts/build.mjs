@@ -25,6 +25,20 @@ try {
 // command in dist/commands, so outputs without their source go.
 for (const dir of [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))]) pruneStaleOutputs(dir);
 
+// Packages with browser assets (a build-assets.mjs at their root, e.g. the PKI Toolbox) build them
+// with esbuild after tsc; each is quick when its sources did not change.
+for (const dir of readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))) {
+  const script = join(dir, 'build-assets.mjs');
+  if (!existsSync(script) || (only.length > 0 && !only.some((o) => join(root, o) === dir))) continue;
+  try {
+    const {buildAssets} = await import(pathToFileURL(script).href);
+    await buildAssets({verbose});
+  } catch (error) {
+    process.stderr.write(`build: ${script}: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 const packages = [join(root, 'bcl'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p))].filter((dir) => {
   const file = join(dir, 'package.json');
   if (only.length > 0 && !only.some((o) => join(root, o) === dir)) return false;
@@ -164,6 +178,8 @@ function pruneStaleOutputs(dir) {
   for (const entry of readdirSync(dist, {withFileTypes: true, recursive: true})) {
     if (!entry.isFile()) continue;
     const file = join(entry.parentPath ?? entry.path, entry.name);
+    // dist/site holds browser assets a package's build-assets.mjs bundled: they have no .ts of their own.
+    if (file.startsWith(join(dist, 'site') + '/')) continue;
     const m = /^(.*)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(file.slice(dist.length + 1));
     if (!m) continue;
     const source = join(dir, 'src', m[1]);

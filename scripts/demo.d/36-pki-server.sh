@@ -7,13 +7,7 @@ S="$DEMO_DIR/pki-server"
 mkdir -p "$S"
 [ "$(id -u)" -eq 0 ] && { . "$BCL_ROOT/scripts/lib/pki.sh"; ensure_apt postgresql openssl; }
 
-node "$BCL_ROOT/scripts/lib/pki-server-demo.mjs" "$S" >"$S/services.log" 2>&1 &
-echo $! >"$S/services.pid"
-printf '#!/bin/sh\nkill "$(cat %q)" 2>/dev/null; sleep 2\n' "$S/services.pid" >"$DEMO_DIR/cleanup.d/36-pki-server" && chmod +x "$DEMO_DIR/cleanup.d/36-pki-server"
-for _ in $(seq 1 120); do [ -f "$S/env" ] && break; sleep 0.5; done
-[ -f "$S/env" ] || { cat "$S/services.log" >&2; echo "demo: the PKI server did not start" >&2; return 1; }
-# shellcheck source=/dev/null
-. "$S/env"
+demo_start_pki_services "$S" 36-pki-server
 
 # This part's settings are environment variables (this part's own shell): the store and CA pin of the pkictl part stay as they were.
 demo_say "PostgreSQL, the identity provider and the PKI server run on loopback ($PKI_SERVER_URL). Point pkictl at the server and pin its CA (here for this shell; bcl config set pkictl.server ... keeps it):"

@@ -14,3 +14,16 @@ demo_expect_fail() {
   "$@" || got=$?
   [ "$got" = "$want" ] || { printf 'demo: expected exit %s, got %s\n' "$want" "$got" >&2; return 1; }
 }
+# demo_start_pki_services <dir> <name>: PostgreSQL, the OIDC provider and the PKI server (with the
+# Toolbox) of scripts/lib/pki-server-demo.mjs in the background, stopped when the demo ends; then
+# its settings ($PKI_SERVER_URL, $PKI_CA_CHAIN, ...) from <dir>/env.
+demo_start_pki_services() {
+  local dir="$1" name="$2"
+  node "$BCL_ROOT/scripts/lib/pki-server-demo.mjs" "$dir" >"$dir/services.log" 2>&1 &
+  echo $! >"$dir/services.pid"
+  printf '#!/bin/sh\nkill "$(cat %q)" 2>/dev/null; sleep 2\n' "$dir/services.pid" >"$DEMO_DIR/cleanup.d/$name" && chmod +x "$DEMO_DIR/cleanup.d/$name"
+  for _ in $(seq 1 120); do [ -f "$dir/env" ] && break; sleep 0.5; done
+  [ -f "$dir/env" ] || { cat "$dir/services.log" >&2; echo "demo: the PKI server did not start" >&2; return 1; }
+  # shellcheck source=/dev/null
+  . "$dir/env"
+}

@@ -1,15 +1,28 @@
-// The services of the PKI server's demo part, kept running until SIGTERM: a real PostgreSQL,
-// the test OIDC provider (Google-like claims) and a PKI server, plus a loopback control endpoint
+// The services of the PKI server's demo parts, kept running until SIGTERM: a real PostgreSQL,
+// the test OIDC provider (Google-like claims) and a PKI server serving the PKI Toolbox (its web
+// client for browser sign-in, one VPN server on loopback), plus a loopback control endpoint
 // through which the demo's scripted browser completes a device sign-in. Writes <dir>/env.
 import {writeFileSync} from 'node:fs';
 import {createServer} from 'node:http';
 import {join} from 'node:path';
-import {startOidcProvider, startPkiServer, startPostgres} from '../../packages/testkit/dist/index.js';
+import {freePort, startOidcProvider, startPkiServer, startPostgres} from '../../packages/testkit/dist/index.js';
 
 const dir = process.argv[2];
+const port = await freePort();
 const pg = await startPostgres();
-const oidc = await startOidcProvider();
-const server = await startPkiServer({postgres: pg, oidc, extraConfig: 'admins: {emails: [ann@example.com]}\n'});
+const oidc = await startOidcProvider({
+  clients: [
+    {clientId: 'bcl-cli', redirectUris: ['http://127.0.0.1/callback']},
+    {clientId: 'pki-toolbox', clientSecret: 'demo toolbox secret', applicationType: 'web', redirectUris: [`http://127.0.0.1:${port}/v1/auth/callback`]},
+  ],
+});
+const server = await startPkiServer({
+  postgres: pg,
+  oidc,
+  ports: [port],
+  web: {clientId: 'pki-toolbox', clientSecret: 'demo toolbox secret'},
+  extraConfig: ['admins: {emails: [ann@example.com]}', 'vpnServers:', '  - {name: Berlin office, location: "Berlin, Germany", remote: "127.0.0.1:1194", proto: tcp}', ''].join('\n'),
+});
 // The scripted browser: enters a device code on the provider's own pages as a test user.
 const control = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -22,18 +35,18 @@ const control = createServer((req, res) => {
 await new Promise((resolve) => control.listen(0, '127.0.0.1', resolve));
 writeFileSync(
   join(dir, 'env'),
-  [`PKI_SERVER_URL=${server.url}`, `PKI_CA_FINGERPRINT=${server.caFingerprint}`, `PKI_CA_CHAIN=${server.caCert}`, `PKI_OIDC_ISSUER=${oidc.issuer}`, `PKI_DEMO_CONTROL=http://127.0.0.1:${control.address().port}`, ''].join('\n'),
+  [
+    `PKI_SERVER_URL=${server.url}`,
+    `PKI_CA_FINGERPRINT=${server.caFingerprint}`,
+    `PKI_CA_CHAIN=${server.caCert}`,
+    `PKI_CA_KEY=${server.caKey}`,
+    `PKI_OIDC_ISSUER=${oidc.issuer}`,
+    `PKI_DEMO_CONTROL=http://127.0.0.1:${control.address().port}`,
+    '',
+  ].join('\n'),
 );
 process.stderr.write(`pki-server demo services ready: ${server.url}\n`);
-// Should the server stop, its log says why.
-const watch = setInterval(() => {
-  fetch(`${server.url}/healthz`).catch(() => {
-    clearInterval(watch);
-    process.stderr.write(`pki-server stopped:\n${server.replicas[0].log()}\n`);
-  });
-}, 1000);
 const stop = async () => {
-  clearInterval(watch);
   control.close();
   await server.stop();
   await oidc.stop();

@@ -8,8 +8,7 @@ import {createHash, type KeyObject, X509Certificate} from 'node:crypto';
 import {normalizeSerial} from '@bcl/pki-local';
 import {refused} from './errors.js';
 import {signData, verifyData} from './keys.js';
-
-type Json = string | number | boolean | null | Json[] | {[key: string]: Json | undefined};
+import {type Json, stableJson} from './stable-json.js';
 
 export interface RenewalClaim {
   /** The serial of the certificate being renewed (any case, colons allowed). */
@@ -20,16 +19,6 @@ export interface RenewalClaim {
   request: {[key: string]: Json | undefined};
 }
 
-/** Stable JSON: keys sorted at every level, undefined dropped. */
-function canonical(value: Json | undefined): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonical(v ?? null)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function csrDigest(pem: string): string {
   const body = pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').replace(/\s+/g, '');
   return createHash('sha256').update(Buffer.from(body, 'base64')).digest('hex');
@@ -38,7 +27,7 @@ function csrDigest(pem: string): string {
 /** The exact bytes a renewal signature covers. */
 export function renewalMessage(claim: RenewalClaim): Buffer {
   const serial = normalizeSerial(claim.renews) ?? claim.renews;
-  return Buffer.from(`bcl-pki renewal v1\n${canonical({renews: serial, csrSha256: csrDigest(claim.csrPem), request: claim.request})}\n`);
+  return Buffer.from(`bcl-pki renewal v1\n${stableJson({renews: serial, csrSha256: csrDigest(claim.csrPem), request: claim.request})}\n`);
 }
 
 /** Signs a renewal with the key of the certificate it renews (base64). */

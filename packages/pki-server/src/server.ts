@@ -4,6 +4,7 @@
  */
 import cookie from '@fastify/cookie';
 import type {PostgresAuditLog} from '@bcl/audit';
+import {registerToolbox} from '@bcl/pki-toolbox';
 import {type ApiApp, createApp, type ProtocolPolicy, unauthenticated, useProtocol, forbidden} from '@bcl/http-api';
 import type {Kysely} from '@bcl/postgres';
 import type {FastifyReply, FastifyRequest} from 'fastify';
@@ -82,6 +83,9 @@ export async function buildServer(deps: ServerDeps): Promise<ApiApp> {
     bodyLimit: 16 * 1024 * 1024,
   });
   useProtocol(app, PROTOCOL, {now: deps.now});
+  // The PKI Toolbox's pages and assets (static, no database): mounted before the per-address
+  // limit, whose counters live in PostgreSQL, so loading a page costs no database round trips.
+  await registerToolbox(app, {prefix: '/'});
   await app.register(cookie);
   const cookieName = deps.secureCookie ? '__Host-pki_session' : 'pki_session';
   const identityCheck = await useRateLimits(app, deps.db, deps.rateLimits, (request, key) => {

@@ -261,6 +261,25 @@ describe('revocation, CRL and OCSP across replicas', () => {
     expect(Buffer.from(await garbage.arrayBuffer()).toString('hex')).toBe('30030a0101');
   });
 
+  it('the audit trail pages through every entry in sequence order (the Toolbox\'s audit page reads it so)', async () => {
+    // More than nine entries, so that an order by the text of the sequence number would show.
+    for (let i = 0; i < 10; i++) await login(oidc, server, 'bob@example.com');
+    const total = Number((await server.sql('select count(*) from audit_log')).split('\n').find((l) => /^\s*\d+\s*$/.test(l)));
+    expect(total).toBeGreaterThan(12);
+    const seqs: number[] = [];
+    let after = 0;
+    for (let page = 0; page < 100; page++) {
+      const r = await api(server.url, `/v1/admin/audit?after=${after}&limit=5`, {token: admin});
+      expect(r.status, r.text).toBe(200);
+      seqs.push(...r.json.entries.map((e: {seq: number}) => e.seq));
+      if (r.json.next === null) break;
+      after = r.json.next;
+    }
+    expect(seqs).toHaveLength(total);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(total);
+  });
+
   it('per-identity rate limits are shared by the replicas', async () => {
     const {csr} = await newCsr('pki-admin@example.com');
     const statuses: number[] = [];

@@ -49,7 +49,8 @@ export function adminRoutes(app: ApiApp, ctx: RouteContext): void {
     },
     async (request) => {
       const {after, limit, event} = request.query;
-      const rows = await sql<{seq: string; line: string}>`select seq::text as seq, line from audit_log where seq > ${after} ${event ? sql`and event = ${event}` : sql``} order by seq limit ${limit + 1}`.execute(ctx.db);
+      // Ordered by the column, not by the text alias (which would sort 1, 10, 11, ..., 2 and page wrongly).
+      const rows = await sql<{seq: string; line: string}>`select seq::text as seq, line from audit_log where seq > ${after} ${event ? sql`and event = ${event}` : sql``} order by audit_log.seq limit ${limit + 1}`.execute(ctx.db);
       const entries = rows.rows.slice(0, limit).map((r) => JSON.parse(r.line) as Record<string, unknown>);
       return {entries, next: rows.rows.length > limit ? Number(rows.rows[limit - 1]!.seq) : null};
     },
