@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
-import {acquireFileLock, describeHolder, fsyncPath, LockHeldError, writeFileAtomicSync} from '@bcl/files';
+import {acquireFileLock, describeHolder, fsyncPath, LockHeldError, preloadAtomicWrites, writeFileAtomicSync} from '@bcl/files';
 import {conflict} from '../errors.js';
 import type {BclPaths} from '../paths.js';
 import {compareVersions, isValidVersion} from './versions.js';
@@ -119,6 +119,9 @@ export class ToolInstall {
    * with kill -9 is taken over at once). Returns the release function.
    */
   async lock(): Promise<() => void> {
+    // Whoever holds the lock may replace the tree this process runs from (a forced reinstall of
+    // the running version, or repairing one): what it will load from disk is loaded first.
+    preloadAtomicWrites();
     mkdirSync(this.dir, {recursive: true});
     const file = join(this.dir, '.lock');
     try {

@@ -465,7 +465,7 @@ describe('kill -9 of a forced reinstall of the installed version', () => {
     expect(await m.version('svctl')).toBe(V1);
     await m.runsRealCommand('svctl');
     const next = await m.run('svctl', ['update', '--json']);
-    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.exitCode, `${next.stderr}\n${next.stdout}`).toBe(0);
     expect(next.json().result).toMatchObject({from: V1, to: V1});
     expect(readlinkSync(join(m.toolDir('svctl'), 'current'))).toBe(V1);
     expect(workLeft(m, 'svctl')).toEqual([]);

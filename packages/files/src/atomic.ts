@@ -16,6 +16,14 @@ function writeFileAtomicLib(): WriteFileAtomic {
   return library;
 }
 
+/**
+ * Loads what atomic writes need now, not at the first write: a process that replaces the tree it
+ * runs from (an update reinstalling its own version) cannot load a module from it afterwards.
+ */
+export function preloadAtomicWrites(): void {
+  writeFileAtomicLib();
+}
+
 export interface AtomicWriteOptions {
   /** The file's permission bits, always set explicitly (never copied from a file it replaces). */
   mode: number;
