@@ -105,6 +105,13 @@ describe('the API contract', () => {
     const other = await svapp.call('ann@example.com', 'POST', '/v1/deploys', {json: {...body, services: [{...body.services[0], imageTag: 'v2'}]}});
     expect(other.status).toBe(409);
     expect(other.body.error).toMatchObject({code: 'svapp.operation_exists', details: {exitCode: 6}});
+    // Someone else posting the very same request under that id is not a retry: a conflict that
+    // tells nothing of the operation (they may not read it), and no second rollout.
+    const stranger = await svapp.call('bob@example.com', 'POST', '/v1/deploys', {json: body});
+    expect(stranger.status).toBe(409);
+    expect(stranger.body.error).toMatchObject({code: 'svapp.operation_exists', message: `operation ${opId} exists`});
+    expect(JSON.stringify(stranger.body)).not.toContain('payments-api');
+    expect(engine.calls.filter((c) => c.kind === 'deploy' && c.run?.leaseHolder.endsWith(opId))).toHaveLength(1);
     // Resuming after event 3 gives exactly the rest.
     const rest = await svapp.events('ann@example.com', opId, 3);
     expect(rest.map((e) => Number(e.id))).toEqual(events.slice(3).map((e) => Number(e.id)));

@@ -104,6 +104,22 @@ export function operationView(op: OperationRow): OperationView {
  * writers on several replicas never give two events one number, and a reader resuming after N
  * gets exactly N+1, N+2, ...
  */
+/**
+ * The operation a retried request names: the same request (kind and body) by the same caller. An
+ * id taken by someone else is a conflict that tells nothing of that operation (the caller may not
+ * be allowed to read it); the same caller's other request under a used id says what the id names.
+ */
+export function retriedOperation(existing: OperationRow, request: Pick<OperationRow, 'kind' | 'requestHash' | 'requester'>): OperationRow {
+  const hint = 'Operation ids are chosen by the client and name one request; a new request needs a new id.';
+  if (existing.requester.kind !== request.requester.kind || existing.requester.name !== request.requester.name) {
+    throw conflict('svapp.operation_exists', `operation ${existing.id} exists`, {hint, details: {id: existing.id}});
+  }
+  if (existing.requestHash !== request.requestHash || existing.kind !== request.kind) {
+    throw conflict('svapp.operation_exists', `operation ${existing.id} exists with another request (a ${existing.kind} of ${existing.services.join(', ')} in ${existing.environment ?? 'no environment'})`, {hint, details: {id: existing.id}});
+  }
+  return existing;
+}
+
 export class OperationStore {
   constructor(
     readonly db: Db,
@@ -157,14 +173,7 @@ export class OperationStore {
         .returningAll()
         .executeTakeFirst();
       if (!inserted) {
-        const existing = (await this.get(op.id, trx))!;
-        if (existing.requestHash !== op.requestHash || existing.kind !== op.kind) {
-          throw conflict('svapp.operation_exists', `operation ${op.id} exists with another request (a ${existing.kind} of ${existing.services.join(', ')} in ${existing.environment ?? 'no environment'} by ${existing.requester.name})`, {
-            hint: 'Operation ids are chosen by the client and name one request; a new request needs a new id.',
-            details: {id: op.id},
-          });
-        }
-        return {op: existing, created: false};
+        return {op: retriedOperation((await this.get(op.id, trx))!, op), created: false};
       }
       await this.append(trx, op.id, events);
       if (runner) await acquireLease(trx, operationLease(op.id), runner.replica, runner.leaseMs);

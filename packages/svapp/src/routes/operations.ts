@@ -1,4 +1,4 @@
-import {conflict, ExitCode} from '@bcl/core/errors';
+import {ExitCode} from '@bcl/core/errors';
 import {type Decision, approve, describeIdentity, isWaitingForApproval, membership, reject} from '@bcl/deploy-policy';
 import {type ApiApp, sendEventStream} from '@bcl/http-api';
 import type {IdentityHook} from '@bcl/mtls/fastify';
@@ -10,7 +10,7 @@ import {callerOf, clientOf, type SvappContext} from '../context.js';
 import {toHttpError} from '../errors.js';
 import type {CatalogCopies} from '../operations/execute.js';
 import {followEvents} from '../operations/follow.js';
-import {type NewEvent, operationLease, type OperationRow, operationView, requestHash} from '../operations/store.js';
+import {type NewEvent, operationLease, type OperationRow, operationView, requestHash, retriedOperation} from '../operations/store.js';
 import {acquireLease} from '@bcl/postgres';
 import {type CheckedService, checkNamedService, checkSpecService, refusalOf} from './claims.js';
 import {buildRequestSchema, deployRequestSchema, emptyBody, eventsDescription, operationId, operationListSchema, operationSchema, rejectRequestSchema, rollbackRequestSchema} from './schemas.js';
@@ -40,12 +40,9 @@ export function operationRoutes(app: ApiApp, ctx: SvappContext, requireIdentity:
   ) => {
     const who = callerOf(request);
     const hash = requestHash({kind: input.kind, ...input.body});
-    // A retried request is the operation it created, whatever the policy says by now.
+    // A retried request (same caller, same request) is the operation it created, whatever the policy says by now.
     const existing = await ctx.store.get(input.id);
-    if (existing) {
-      if (existing.requestHash !== hash) throw conflict('svapp.operation_exists', `operation ${input.id} exists with another request (a ${existing.kind} of ${existing.services.join(', ')} in ${existing.environment ?? 'no environment'} by ${existing.requester.name})`, {hint: 'Operation ids name one request; a new request needs a new id.'});
-      return reply.code(202).send(operationView(existing));
-    }
+    if (existing) return reply.code(202).send(operationView(retriedOperation(existing, {kind: input.kind, requestHash: hash, requester: who})));
     const services = await input.decide();
     const decisions = services.map((s) => s.decision);
     const refused = refusalOf(services);
