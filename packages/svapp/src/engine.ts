@@ -1,4 +1,4 @@
-import {invalidInput} from '@bcl/core/errors';
+import {invalidInput, unavailable} from '@bcl/core/errors';
 import type {Redactor} from '@bcl/core/process';
 import type {DeployTarget, RevisionRecord, ServiceDeployResult, ServiceDiff, ServiceStatus} from '@bcl/deploy-core/deploy';
 import type {EventSink} from '@bcl/deploy-core/events';
@@ -6,7 +6,7 @@ import type {BuildOutcome} from '@bcl/deploy-core/jenkins';
 import type {KubeClients} from '@bcl/deploy-core/kube';
 import type {ClusterSettings, EnvironmentSpec, ServiceSpec} from '@bcl/deploy-core/spec';
 import type {SvappConfig} from './config.js';
-import {readSecret} from './secrets.js';
+import {ConfigError, readSecret} from './secrets.js';
 
 /** How one operation's run reaches the clusters: who it is, its stop signal, and its fence. */
 export interface EngineRun {
@@ -154,7 +154,13 @@ export class KubeEngine implements DeployEngine {
       });
     }
     const server = this.config.jenkins[chosen];
-    const token = readSecret(`jenkins.${chosen}.token`, server.token, this.env);
+    let token: string;
+    try {
+      token = readSecret(`jenkins.${chosen}.token`, server.token, this.env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw unavailable('svapp.jenkins_credentials', `svapp cannot read its credentials for Jenkins ${chosen}: ${error.message}`, {hint: "The platform team fixes svapp's configuration (`svapp check` names the problem)."});
+    }
     this.redactor.add(token);
     this.redactor.add(Buffer.from(`${server.user}:${token}`).toString('base64'));
     const [{JenkinsApi, jobName}, {HttpClient}] = await Promise.all([import('@bcl/deploy-core/jenkins'), import('@bcl/core/http')]);

@@ -4,14 +4,14 @@ import {PostgresAuditLog} from '@bcl/audit';
 import {Redactor} from '@bcl/core/process';
 import {watchPolicy} from '@bcl/deploy-policy';
 import {loadTlsMaterial, watchTlsMaterial} from '@bcl/mtls';
-import {ensureApplicationRole, migrateToLatest, openDatabase, postgresCrlNumberStore} from '@bcl/postgres';
+import {migrateToLatest, openDatabase, postgresCrlNumberStore} from '@bcl/postgres';
 import {ServiceCatalog} from './catalog.js';
 import type {SvappConfig} from './config.js';
 import type {SvappDb} from './db/schema.js';
 import {grantSvapp, migrations} from './db/migrations.js';
 import {KubeEngine} from './engine.js';
 import type {Log} from './log.js';
-import {readSecret} from './secrets.js';
+import {checkJenkinsTokens, readSecret} from './secrets.js';
 import {buildServer, type SvappServer} from './server.js';
 import {version} from './version.js';
 
@@ -36,6 +36,7 @@ export async function startSvapp(config: SvappConfig, log: Log, env: Record<stri
     const password = u ? safePassword(u) : undefined;
     if (password) redactor.add(password);
   }
+  for (const token of checkJenkinsTokens(config.jenkins, env)) redactor.add(token);
   const replica = config.replica ?? env.POD_NAME ?? hostname();
   const owner = openDatabase<unknown>({url: migrateUrl ?? url, applicationName: `svapp-migrate ${replica}`, max: 1, onError: (m) => log.warn(m)});
   try {
@@ -58,6 +59,8 @@ export async function startSvapp(config: SvappConfig, log: Log, env: Record<stri
     onError: (report) => log.error(report.message, {file: report.file, problems: report.lines}),
   });
   const engine = new KubeEngine(config, redactor, env);
+  // The reloader needs the server, the health route its status: a refused CRL reload shows there.
+  let tlsReloader: ReturnType<typeof watchTlsMaterial> | undefined;
   const app = await buildServer({
     db: database.db,
     databaseUrl: url,
@@ -74,8 +77,9 @@ export async function startSvapp(config: SvappConfig, log: Log, env: Record<stri
     operations: {leaseMs, sweepMs: config.operations.sweepSeconds * 1000, maxAttempts: config.operations.maxAttempts},
     log,
     httpLog: {write: (line: string) => process.stderr.write(line)},
+    tlsStatus: () => tlsReloader?.status(),
   });
-  const tlsReloader = watchTlsMaterial(app.server, config.tls, tls, {crlNumbers, log: {info: (m) => log.info(m), error: (m) => log.error(m)}});
+  tlsReloader = watchTlsMaterial(app.server, config.tls, tls, {crlNumbers, log: {info: (m) => log.info(m), error: (m) => log.error(m)}});
   await app.listen({host: config.listenHost, port: config.listenPort});
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -83,7 +87,7 @@ export async function startSvapp(config: SvappConfig, log: Log, env: Record<stri
     url: `https://${host}:${address.port}`,
     app,
     async stop() {
-      tlsReloader.stop();
+      tlsReloader?.stop();
       policy.close();
       await app.shutdown();
       await engine.close();

@@ -28,3 +28,12 @@ export function readSecret(key: string, source: SecretSource, env: Record<string
   if (!value) throw new ConfigError(`${key}.file: ${file} is empty`);
   return value;
 }
+
+/**
+ * Every Jenkins token the configuration points at, read once at start (and by `svapp check`): a
+ * missing or widely readable token is a configuration error then, not a failed build later. The
+ * tokens are read again at each build, so a rotated file takes effect without a restart.
+ */
+export function checkJenkinsTokens(jenkins: Record<string, {token: SecretSource}>, env: Record<string, string | undefined> = process.env): string[] {
+  return Object.entries(jenkins).map(([name, server]) => readSecret(`jenkins.${name}.token`, server.token, env));
+}

@@ -1,10 +1,10 @@
 // svctl build and builds through a real svapp process: svapp triggers the job with its own
 // Jenkins credentials (the Jenkins double here), streams the console log as events, and svctl
 // shows and exits as in direct mode. The token appears nowhere svctl or svapp writes.
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {createOpensslPki, createSvappSite, isolatedHome, type JenkinsDouble, OPEN_POLICY, type OpensslPki, type PostgresServer, runCli, startJenkinsDouble, startPostgres, svctlServerHome, type SvappReplica, type SvappSite, tempDir} from '@bcl/testkit';
+import {createOpensslPki, createSvappSite, isolatedHome, type JenkinsDouble, OPEN_POLICY, type OpensslPki, type PostgresServer, repoRoot, runCli, startJenkinsDouble, startPostgres, svctlServerHome, type SvappReplica, type SvappSite, tempDir} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 let pg: PostgresServer;
@@ -97,5 +97,15 @@ describe('builds through svapp', () => {
     const r = await svctl(c, ['builds', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json<{result: {job: string; builds: {result: string; gitSha: string}[]}}>().result).toMatchObject({job: 'listed', builds: [{result: 'FAILURE', gitSha: c.sha}, {result: 'SUCCESS', gitSha: c.sha}]});
+  });
+
+  it('a Jenkins token it cannot read stops svapp at start and fails `svapp check` (exit 3 naming the key), not a build later', () => {
+    // No JENKINS_TOKEN; the database is never reached (the check comes first).
+    const env = {PATH: process.env.PATH!, LANG: 'C.UTF-8', HOME: site.dir, SVAPP_DATABASE_URL: 'postgres://svapp@127.0.0.1:1/svapp', SVAPP_MIGRATE_URL: 'postgres://owner@127.0.0.1:1/svapp'};
+    for (const command of ['check', 'serve']) {
+      const r = spawnSync(join(repoRoot, 'bin', 'svapp'), [command, '--config', site.configFile], {env, encoding: 'utf8', timeout: 60_000});
+      expect(r.status, `${command}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toContain('jenkins.ci.token.env names JENKINS_TOKEN, which is not set');
+    }
   });
 });
