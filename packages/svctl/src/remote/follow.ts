@@ -24,6 +24,18 @@ export async function followOperation(ctx: CommandContext, client: SvappClient, 
   let interruptHandled = false;
   let brokenSince: number | undefined;
   let failures = 0;
+  /** One more failed connection: wait (exponential backoff), or give up after reconnectMs of them. */
+  const backOff = async (why: string) => {
+    brokenSince ??= Date.now();
+    failures += 1;
+    if (Date.now() - brokenSince > options.reconnectMs) {
+      throw unavailable('svctl.stream_lost', `lost the event stream of ${op.kind} ${op.id} after event ${last}, and could not reconnect for ${Math.round(options.reconnectMs / 1000)} s: ${why}`, {
+        hint: `The ${op.kind} goes on in svapp; follow it again with: svctl ops attach ${op.id}`,
+        details: {operation: op.id, lastEvent: last},
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 2000)));
+  };
   for (;;) {
     if (ctx.signal.aborted && !interruptHandled) {
       interruptHandled = true;
@@ -42,8 +54,8 @@ export async function followOperation(ctx: CommandContext, client: SvappClient, 
     ctx.signal.addEventListener('abort', stop, {once: true});
     try {
       const body = await client.events(op.id, last, attempt.signal);
-      brokenSince = undefined;
-      failures = 0;
+      const opened = Date.now();
+      const before = last;
       for await (const event of parseEventStream(body)) {
         const seq = Number(event.id);
         if (!Number.isFinite(seq) || seq <= last) continue;
@@ -52,21 +64,22 @@ export async function followOperation(ctx: CommandContext, client: SvappClient, 
         if (event.event === 'end') return data as unknown as EndEvent;
         render(event.event, data);
       }
+      // A stream that brought events, or stayed open a while (a proxy's idle cut during a long
+      // wait), was a good connection; one that ends at once with nothing counts as a failure, so a
+      // server that keeps doing that meets the backoff and the deadline, not a tight loop.
+      if (last > before || Date.now() - opened >= 1000) {
+        brokenSince = undefined;
+        failures = 0;
+      } else {
+        await backOff('it keeps ending without events');
+      }
       ctx.ui.debug(`the event stream of ${op.id} ended before the operation did (after event ${last}); reconnecting`);
     } catch (error) {
       if (attempt.signal.aborted) continue;
       // svapp answered, and not with a stream: a refusal, or an operation it does not have.
       if (error instanceof BclError && error.code !== 'http.unreachable' && error.code !== 'http.timeout' && error.code !== 'http.status' && error.exitCode !== ExitCode.unavailable) throw error;
-      brokenSince ??= Date.now();
-      failures += 1;
-      if (Date.now() - brokenSince > options.reconnectMs) {
-        throw unavailable('svctl.stream_lost', `lost the event stream of ${op.kind} ${op.id} after event ${last}, and could not reconnect for ${Math.round(options.reconnectMs / 1000)} s: ${(error as Error).message}`, {
-          hint: `The ${op.kind} goes on in svapp; follow it again with: svctl ops attach ${op.id}`,
-          details: {operation: op.id, lastEvent: last},
-        });
-      }
       ctx.ui.debug(`the event stream of ${op.id} broke after event ${last} (${(error as Error).message}); reconnecting`);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 2000)));
+      await backOff((error as Error).message);
     } finally {
       ctx.signal.removeEventListener('abort', stop);
     }
