@@ -15,7 +15,7 @@ export interface Deprecation {
   protocolBelow?: number;
   /** When support ends (ISO 8601 date or date-time); becomes the Sunset header. */
   sunset?: string;
-  /** When it was deprecated (ISO 8601); becomes the Deprecation header (default: now). */
+  /** When it was deprecated (ISO 8601); becomes the Deprecation header (default: when the server started, so the header does not change from one answer to the next). */
   since?: string;
   message: string;
 }
@@ -141,6 +141,7 @@ function clientTooOld(policy: ProtocolPolicy, client: ClientInfo, message: strin
  */
 export function useProtocol(app: ApiApp, policy: ProtocolPolicy, options: {now?: () => Date} = {}): void {
   const now = options.now ?? (() => new Date());
+  const started = now().getTime();
   app.decorateRequest('negotiated', undefined);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if ((request.routeOptions.config as {protocol?: boolean} | undefined)?.protocol === false || request.routeOptions.url === undefined) return;
@@ -149,7 +150,7 @@ export function useProtocol(app: ApiApp, policy: ProtocolPolicy, options: {now?:
     reply.header(PROTOCOL_RESPONSE_HEADER, String(result.protocol));
     if (result.warnings.length === 0) return;
     const applicable = result.deprecations;
-    const since = applicable.map((d) => (d.since ? Date.parse(d.since) : now().getTime())).sort((a, b) => a - b)[0]!;
+    const since = applicable.map((d) => (d.since ? Date.parse(d.since) : started)).sort((a, b) => a - b)[0]!;
     reply.header('deprecation', `@${Math.floor(since / 1000)}`);
     const sunsets = applicable.flatMap((d) => (d.sunset ? [Date.parse(d.sunset)] : [])).sort((a, b) => a - b);
     if (sunsets.length > 0) reply.header('sunset', new Date(sunsets[0]!).toUTCString());
