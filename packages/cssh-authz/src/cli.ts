@@ -1,6 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {hostname as osHostname} from 'node:os';
 import {parseArgs} from 'node:util';
+import {configFlag, ExitCode, type KnownError, pathProblem, runServerCli, type ServerIo, UsageError, verbs} from '@bcl/server-cli';
 
 /**
  * `cssh-authz`: a server's command line, deliberately without oclif (servers never load the CLI
@@ -42,123 +43,48 @@ Connection strings hold passwords: they come from a 0600 file or an environment 
 (database.urlFile or database.urlEnv in the configuration), never from the command line.
 `;
 
-const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5, conflict: 6, failed: 7} as const;
-
 class ConflictError extends Error {}
 
-class UsageError extends Error {}
-
-export async function main(argv: string[], io: {out: (s: string) => void; err: (s: string) => void} = {out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s)}): Promise<number> {
-  const [command, ...rest] = argv;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(USAGE);
-    return EXIT.ok;
-  }
-  try {
-    switch (command) {
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        io.out(USAGE);
-        return EXIT.ok;
-      case '--version': {
-        const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
-        io.out(`cssh-authz/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`);
-        return EXIT.ok;
-      }
-      case 'serve':
-        return await serve(rest, io);
-      case 'check':
-        return await check(rest, io);
-      case 'host-setup':
-        return await hostSetupCommand(rest, io);
-      case 'keygen':
-        return await keygen(rest, io);
-      case 'secrets-key':
-        return await secretsKey(rest, io);
-      case 'db': {
-        const [verb, ...args] = rest;
-        if (verb === 'migrate') return await dbMigrate(args, io);
-        if (verb === 'import') return await dbImport(args, io);
-        throw new UsageError(verb === undefined ? 'db needs a verb: migrate or import' : `unknown command "db ${verb}" (expected db migrate or db import)`);
-      }
-      case 'ca': {
-        const [verb, ...args] = rest;
-        if (verb === 'rotate') return await caRotate(args, io);
-        if (verb === 'status') return await caStatus(args, io);
-        throw new UsageError(verb === undefined ? 'ca needs a verb: rotate or status' : `unknown command "ca ${verb}" (expected ca rotate or ca status)`);
-      }
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
-  } catch (error) {
-    return report(error, io);
-  }
+export async function main(argv: string[], io?: ServerIo): Promise<number> {
+  return runServerCli(
+    {
+      name: 'cssh-authz',
+      usage: USAGE,
+      version: () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version,
+      commands: {
+        serve,
+        check,
+        'host-setup': hostSetupCommand,
+        keygen,
+        'secrets-key': secretsKey,
+        db: verbs('db', {migrate: dbMigrate, import: dbImport}),
+        ca: verbs('ca', {rotate: caRotate, status: caStatus}),
+      },
+      known,
+      debugEnv: 'CSSH_AUTHZ_DEBUG',
+    },
+    argv,
+    io,
+  );
 }
 
-async function report(error: unknown, io: {err: (s: string) => void}): Promise<number> {
+/** cssh-authz's own errors (files, keys, its database and state), and the paths it was given. */
+async function known(error: unknown): Promise<KnownError | undefined> {
   const {InvalidFileError} = await import('./yaml-file.js');
   const {FetchError} = await import('./host-setup.js');
   const {TlsMaterialError} = await import('@bcl/mtls');
   const {KeyringError} = await import('./keyring.js');
-  const message = (error as Error).message;
-  if (error instanceof UsageError || (error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.err(`Error: ${message}\nHint: run cssh-authz --help for the usage.\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof InvalidFileError || error instanceof TlsMaterialError) {
-    io.err(`Error: ${message}\n`);
-    return EXIT.invalid;
-  }
-  if (error instanceof KeyringError) {
-    io.err(`Error: ${message}\n`);
-    return EXIT.invalid;
-  }
   const {DatabaseError, NotEmptyError} = await import('./store/errors.js');
-  if (error instanceof DatabaseError) {
-    io.err(`Error: ${message}\n`);
-    return error.kind === 'schema' ? EXIT.conflict : EXIT.unavailable;
-  }
-  if (error instanceof NotEmptyError) {
-    io.err(`Error: ${message}\n`);
-    return EXIT.conflict;
-  }
+  if (error instanceof InvalidFileError || error instanceof TlsMaterialError || error instanceof KeyringError) return {exitCode: ExitCode.invalid};
+  if (error instanceof DatabaseError) return {exitCode: error.kind === 'schema' ? ExitCode.conflict : ExitCode.unavailable};
+  if (error instanceof NotEmptyError || error instanceof ConflictError) return {exitCode: ExitCode.conflict};
   // @bcl/postgres's MigrationError, told by name: the driver is not loaded for an error message.
-  if ((error as Error).name === 'MigrationError') {
-    io.err(`Error: ${message}\nHint: nothing of the failed run was applied (migrations run in one transaction).\n`);
-    return EXIT.failed;
-  }
-  if (error instanceof ConflictError) {
-    io.err(`Error: ${message}\n`);
-    return EXIT.conflict;
-  }
-  if (error instanceof FetchError) {
-    io.err(`Error: ${message}\n`);
-    return EXIT.unavailable;
-  }
-  if (error instanceof Error && error.name === 'FileSafetyError') {
-    io.err(`Error: ${message}\nHint: ${(error as Error & {hint: string}).hint}\n`);
-    return EXIT.invalid;
-  }
-  const errno = error as NodeJS.ErrnoException;
-  if (errno.syscall === 'listen') {
-    io.err(`Error: cannot listen: ${message}\nHint: change "listen" in the configuration.\n`);
-    return EXIT.invalid;
-  }
-  if (errno.path && ['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EROFS', 'EISDIR', 'EEXIST'].includes(errno.code ?? '')) {
-    io.err(`Error: cannot use ${errno.path}: ${message}\nHint: check the paths in the configuration (stateDir, auditLog, database.urlFile) and the permissions of their directories.\n`);
-    return EXIT.invalid;
-  }
-  io.err(`Error: ${message}\n${process.env.CSSH_AUTHZ_DEBUG ? `${(error as Error).stack}\n` : ''}`);
-  return EXIT.unexpected;
+  if ((error as Error).name === 'MigrationError') return {exitCode: ExitCode.failed, hint: 'nothing of the failed run was applied (migrations run in one transaction).'};
+  if (error instanceof FetchError) return {exitCode: ExitCode.unavailable};
+  if (error instanceof Error && error.name === 'FileSafetyError') return {exitCode: ExitCode.invalid, hint: (error as Error & {hint: string}).hint};
+  return pathProblem(error, 'check the paths in the configuration (stateDir, auditLog, database.urlFile) and the permissions of their directories.');
 }
 
-function configFlag(args: string[]): string {
-  const {values} = parseArgs({args, options: {config: {type: 'string', short: 'c'}}, strict: true, allowPositionals: false});
-  if (!values.config) throw new UsageError('--config <file> is required');
-  return values.config;
-}
 
 /** A new secret file, created 0600 from birth; an existing one (or a symlink) only replaced with --force. */
 async function serve(args: string[], io: {err: (s: string) => void}): Promise<number> {
@@ -176,10 +102,10 @@ async function serve(args: string[], io: {err: (s: string) => void}): Promise<nu
       log.info(`${signal}: stopping`);
       process.off('SIGHUP', onHup);
       running.stop().then(
-        () => resolve(EXIT.ok),
+        () => resolve(ExitCode.ok),
         (error: unknown) => {
           log.error(`stopping: ${(error as Error).message}`);
-          resolve(EXIT.unexpected);
+          resolve(ExitCode.unexpected);
         },
       );
     };
@@ -215,7 +141,7 @@ async function check(args: string[], io: {out: (s: string) => void}): Promise<nu
   } finally {
     await opened?.store.close();
   }
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
 async function hostSetupCommand(args: string[], io: {out: (s: string) => void}): Promise<number> {
@@ -254,7 +180,7 @@ async function hostSetupCommand(args: string[], io: {out: (s: string) => void}):
     ...(values['out-dir'] ? {outDir: values['out-dir']} : {}),
   });
   io.out(values.json ? `${JSON.stringify({caPublicKey: result.caPublicKey, sshdConfig: result.sshdConfig, files: result.files, unit: result.unit, daemonConfig: result.daemonConfig}, null, 2)}\n` : result.text);
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
 async function keygen(args: string[], io: {out: (s: string) => void}): Promise<number> {
@@ -271,7 +197,7 @@ async function keygen(args: string[], io: {out: (s: string) => void}): Promise<n
   writeSecretFileSync(values.out, pem);
   writeFileAtomicSync(`${values.out}.pub`, `${publicLine}\n`, {mode: 0o644});
   io.out(`${publicLine}\n`);
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
 async function secretsKey(args: string[], io: {out: (s: string) => void}): Promise<number> {
@@ -282,7 +208,7 @@ async function secretsKey(args: string[], io: {out: (s: string) => void}): Promi
   // Created 0600; a symlink (also a dangling one) or a file others could read is refused.
   writeSecretFileSync(values.out, SecretsKey.generate());
   io.out(`${values.out}: a new secrets key (mode 0600); set secretsKey to it in the configuration of every replica\n`);
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
 /** The configuration, the configured CA and the store, for the ca commands (no server started). */
@@ -314,7 +240,7 @@ async function dbMigrate(args: string[], io: {out: (s: string) => void}): Promis
       ? `${JSON.stringify({database: where, ...result}, null, 2)}\n`
       : `${where}: ${result.applied.length > 0 ? `applied ${result.applied.join(', ')}` : 'the schema is current'}${result.applicationRole ? `; role ${result.applicationRole} may use exactly what cssh-authz needs` : ''}\n`,
   );
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
 async function dbImport(args: string[], io: {out: (s: string) => void}): Promise<number> {
@@ -346,7 +272,7 @@ async function dbImport(args: string[], io: {out: (s: string) => void}): Promise
   } finally {
     await store.close();
   }
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
 async function caRotate(args: string[], io: {out: (s: string) => void; err: (s: string) => void}): Promise<number> {
@@ -397,7 +323,7 @@ async function caRotate(args: string[], io: {out: (s: string) => void; err: (s: 
         ? `${JSON.stringify({signing: next.added.id, publicKey: next.added.publicKey, overlapSeconds, keyring: shown}, null, 2)}\n`
         : [`New CA key ${next.added.id} signs from now on:`, `  ${next.added.publicKey}`, ...next.retiring.map((k) => `${k.id} stays trusted until ${k.retiresAt} (${formatDuration(overlapSeconds)}), then hosts drop it.`), ''].join('\n'),
     );
-    return EXIT.ok;
+    return ExitCode.ok;
   } finally {
     await store.close();
   }
@@ -411,7 +337,7 @@ async function caStatus(args: string[], io: {out: (s: string) => void}): Promise
   try {
     const shown = describeKeyring(await store.caKeyring(), ca, new Date());
     io.out(values.json ? `${JSON.stringify(shown, null, 2)}\n` : `${shown.keys.map((k) => `${k.state.padEnd(8)} ${k.id}  since ${k.activatedAt}${k.retiresAt ? `  until ${k.retiresAt}${k.left ? ` (${k.left} left)` : ''}` : ''}`).join('\n')}\n`);
-    return EXIT.ok;
+    return ExitCode.ok;
   } finally {
     await store.close();
   }

@@ -1,6 +1,7 @@
 import {mkdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
+import {ExitCode, type KnownError, pathProblem, runServerCli, type ServerIo, UsageError} from '@bcl/server-cli';
 
 /**
  * `cssh-daemon`: the host agent's command line, without oclif (it runs on every host, as a
@@ -18,52 +19,31 @@ Usage:
   cssh-daemon --version | --help
 `;
 
-const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5, never: 6} as const;
+/** 6: `status` of a host where the daemon never ran. */
+const EXIT = {...ExitCode, never: 6} as const;
 
-class UsageError extends Error {}
+type Io = ServerIo;
 
-type Io = {out: (s: string) => void; err: (s: string) => void};
+export async function main(argv: string[], io?: ServerIo): Promise<number> {
+  return runServerCli(
+    {
+      name: 'cssh-daemon',
+      usage: USAGE,
+      version: () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version,
+      commands: {run: (args, out) => run('run', args, out), once: (args, out) => run('once', args, out), status},
+      known,
+      debugEnv: 'CSSH_DAEMON_DEBUG',
+    },
+    argv,
+    io,
+  );
+}
 
-export async function main(argv: string[], io: Io = {out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s)}): Promise<number> {
-  const [command, ...rest] = argv;
-  if (rest.includes('--help') || rest.includes('-h') || command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    io.out(USAGE);
-    return EXIT.ok;
-  }
-  try {
-    switch (command) {
-      case '--version': {
-        const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
-        io.out(`cssh-daemon/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`);
-        return EXIT.ok;
-      }
-      case 'run':
-      case 'once':
-        return await run(command, rest, io);
-      case 'status':
-        return await status(rest, io);
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
-  } catch (error) {
-    const {InvalidFileError} = await import('@bcl/cssh-authz/yaml-file');
-    const message = (error as Error).message;
-    if (error instanceof UsageError || (error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`Error: ${message}\nHint: run cssh-daemon --help for the usage.\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof InvalidFileError) {
-      io.err(`Error: ${message}\n`);
-      return EXIT.invalid;
-    }
-    const errno = error as NodeJS.ErrnoException;
-    if (errno.path && ['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EROFS', 'EISDIR'].includes(errno.code ?? '')) {
-      io.err(`Error: cannot use ${errno.path}: ${message}\nHint: check the paths in the configuration (serverCa, identity, files, stateDir).\n`);
-      return EXIT.invalid;
-    }
-    io.err(`Error: ${message}\n${process.env.CSSH_DAEMON_DEBUG ? `${(error as Error).stack}\n` : ''}`);
-    return EXIT.unexpected;
-  }
+/** Its configuration file, and the paths it names. */
+async function known(error: unknown): Promise<KnownError | undefined> {
+  const {InvalidFileError} = await import('@bcl/cssh-authz/yaml-file');
+  if (error instanceof InvalidFileError) return {exitCode: ExitCode.invalid};
+  return pathProblem(error, 'check the paths in the configuration (serverCa, identity, files, stateDir).');
 }
 
 async function run(command: 'run' | 'once', args: string[], io: Io): Promise<number> {

@@ -1,11 +1,11 @@
 import {randomInt} from 'node:crypto';
 import {readFileSync} from 'node:fs';
-import {parseArgs} from 'node:util';
+import {configFlag, ExitCode, runServerCli, type ServerIo} from '@bcl/server-cli';
 
 /**
- * `pki-server`: the server's command line, without oclif (servers never load the CLI
- * framework). Exit codes follow the BCL contract: 0 ok, 1 unexpected, 2 usage, 3 invalid
- * configuration, 5 a service it needs (database, identity provider) unavailable.
+ * `pki-server`: the server's command line, without oclif (@bcl/core/server-cli). Exit codes
+ * follow the BCL contract: 0 ok, 1 unexpected, 2 usage, 3 invalid configuration (or a database
+ * refusing the configured login), 5 a service it needs (database, identity provider) unavailable.
  */
 
 const USAGE = `pki-server: certificates for Google Workspace identities, with CRL and OCSP
@@ -17,55 +17,38 @@ Usage:
   pki-server --version | --help
 `;
 
-const EXIT = {ok: 0, unexpected: 1, usage: 2, invalid: 3, unavailable: 5} as const;
-
-class UsageError extends Error {}
-
-type Io = {out: (s: string) => void; err: (s: string) => void};
-
 /** Tests only: shrink the serial space (PKI_SERVER_TEST_SERIAL_BITS=10) so collisions really happen. */
 export function testSerials(bits: number): () => string {
   return () => `40${'0'.repeat(26)}${randomInt(0, 2 ** bits).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-export async function main(argv: string[], io: Io = {out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s)}): Promise<number> {
-  const [command, ...rest] = argv;
+export async function main(argv: string[], io?: ServerIo): Promise<number> {
   const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help' || rest.includes('--help')) {
-    io.out(USAGE);
-    return EXIT.ok;
-  }
-  try {
-    switch (command) {
-      case '--version':
-        io.out(`pki-server/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
-        return EXIT.ok;
-      case 'serve':
-        return await serve(configFlag(rest), version, io);
-      case 'check':
-        return await check(configFlag(rest), io);
-      case 'migrate': {
-        const {loadServerConfig} = await import('./config.js');
-        const {migrate} = await import('./main.js');
-        const applied = await migrate(loadServerConfig(configFlag(rest)));
-        io.out(applied.length ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');
-        return EXIT.ok;
-      }
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
-  } catch (error) {
-    return report(error, io);
-  }
+  return runServerCli(
+    {
+      name: 'pki-server',
+      usage: USAGE,
+      version: () => version,
+      commands: {
+        serve: (args, out) => serve(configFlag(args), version, out),
+        check: (args, out) => check(configFlag(args), out),
+        migrate: async (args, out) => {
+          const {loadServerConfig} = await import('./config.js');
+          const {migrate} = await import('./main.js');
+          const applied = await migrate(loadServerConfig(configFlag(args)));
+          out.out(applied.length ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');
+          return ExitCode.ok;
+        },
+      },
+      known,
+      debugEnv: 'PKI_SERVER_DEBUG',
+    },
+    argv,
+    io,
+  );
 }
 
-function configFlag(args: string[]): string {
-  const {values} = parseArgs({args, options: {config: {type: 'string', short: 'c'}}, strict: true, allowPositionals: false});
-  if (!values.config) throw new UsageError('--config <file> is required');
-  return values.config;
-}
-
-async function check(file: string, io: Io): Promise<number> {
+async function check(file: string, io: ServerIo): Promise<number> {
   const {loadServerConfig} = await import('./config.js');
   const {loadCa} = await import('./ca.js');
   const {readSecret} = await import('./config.js');
@@ -81,10 +64,10 @@ async function check(file: string, io: Io): Promise<number> {
     }
   }
   io.out(`${file}: ok (CA ${ca.issuer.subject.replace(/\n/g, ', ')}, root SHA-256 ${ca.rootFingerprint})\n`);
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
-async function serve(file: string, version: string, io: Io): Promise<number> {
+async function serve(file: string, version: string, io: ServerIo): Promise<number> {
   const {loadServerConfig} = await import('./config.js');
   const {startServer} = await import('./main.js');
   const config = loadServerConfig(file);
@@ -98,29 +81,13 @@ async function serve(file: string, version: string, io: Io): Promise<number> {
     process.once('SIGINT', stop);
   });
   await server.close();
-  return EXIT.ok;
+  return ExitCode.ok;
 }
 
-async function report(error: unknown, io: Io): Promise<number> {
+/** The server's own errors: its configuration and CA, and an identity provider it cannot reach. */
+async function known(error: unknown): Promise<{exitCode: number} | undefined> {
   const {ConfigError} = await import('./config.js');
-  const message = (error as Error).message;
-  if (error instanceof UsageError || (error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.err(`Error: ${message}\nHint: run pki-server --help for the usage.\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof ConfigError || (error as {name?: string}).name === 'PkiCaError') {
-    io.err(`Error: ${message}\n`);
-    return EXIT.invalid;
-  }
-  const errno = error as NodeJS.ErrnoException;
-  if (errno.syscall === 'listen') {
-    io.err(`Error: cannot listen: ${message}\nHint: change "listen" in the configuration.\n`);
-    return EXIT.invalid;
-  }
-  if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '57P03', '28P01', '3D000'].includes(errno.code ?? '') || /discovery document .* unavailable/.test(message)) {
-    io.err(`Error: ${message}\n`);
-    return EXIT.unavailable;
-  }
-  io.err(`Error: ${message}\n${process.env.PKI_SERVER_DEBUG ? `${(error as Error).stack}\n` : ''}`);
-  return EXIT.unexpected;
+  if (error instanceof ConfigError || (error as {name?: string}).name === 'PkiCaError') return {exitCode: ExitCode.invalid};
+  if (/discovery document .* unavailable/.test((error as Error).message)) return {exitCode: ExitCode.unavailable};
+  return undefined;
 }

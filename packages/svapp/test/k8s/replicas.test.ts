@@ -10,7 +10,7 @@ import {serviceRepo, type ServiceRepo, testSpec} from '../../../svctl/test/helpe
 import {call, type Credentials, credentialsOf, eventLog, operations} from './cluster-support.js';
 
 const kubeconfig = inject('kubeconfig');
-/** svapp's takeover bound with the test site's settings (leaseSeconds 6, sweepSeconds 1), as docs/svapp/operations.md derives it. */
+/** svapp's takeover bound with the test site's settings (leaseSeconds 6, sweepSeconds 1), as docs/svapp/svapp.md ("Replicas") derives it. */
 const TAKEOVER_BOUND_MS = 6_000 + 1_000 + 3_000;
 
 let svapp: ClusterSvapp;
