@@ -11,6 +11,9 @@ demo_run env BCL_SVCTL_DEFAULT_ENV=qa bcl config list svctl --show-origin
 demo_say "Every command speaks JSON for scripts."
 demo_run bcl --json config get svctl.defaultEnv
 demo_say "A broken project file is refused with exit 3, naming the file, line and key."
-printf 'svctl:\n  clusters:\n    prod:\n      context: 42\n' > .bcl.yaml
+printf 'svctl:\n  reconnectSeconds: soon\n' > .bcl.yaml
 demo_expect_fail 3 svctl config
+demo_say "A project file comes with git clone: it may not choose a cluster, a program, a server or a trust root until you trust its content."
+printf 'svctl:\n  clusters:\n    prod: {context: theirs}\n' > .bcl.yaml
+demo_run svctl config
 cd "$DEMO_DIR"

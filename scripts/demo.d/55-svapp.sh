@@ -169,3 +169,5 @@ demo_run grep -E 'Approved by|done:' "$S/prod.err"
 demo_say "Every decision and operation is in svapp's audit log (hash-chained, in PostgreSQL; also these JSON lines):"
 demo_run sh -c "grep -h '\"event\":\"operation' '$S'/audit-*.jsonl | tail -n 4 | cut -c1-220"
 cd "$DEMO_DIR"
+demo_say "Without svctl.server, svctl works directly against the cluster again (the next parts)."
+demo_run bcl config unset svctl.server

@@ -35,22 +35,8 @@ With --deploy --env <env>, a successful build is deployed with svctl deploy. Ctr
     }
     const {describeMode, serverSettings} = await import('../remote/settings.js');
     this.ctx.ui.debug(describeMode(this.ctx));
-    if (serverSettings(this.ctx)) {
-      const {remoteBuild} = await import('../remote/build.js');
-      return remoteBuild(this.ctx, {
-        spec: this.args.spec,
-        ref: this.flags.ref,
-        imageTag: this.flags['image-tag'],
-        follow: this.flags.follow,
-        deploy: this.flags.deploy,
-        env: this.flags.env,
-        jenkins: this.flags.jenkins,
-        resolveCommit: (dir, ref) => resolveCommit(this.ctx, dir, ref),
-        warningsAsErrors: this.flags['warnings-as-errors'],
-        cancelOnInterrupt: this.flags['cancel-on-interrupt'],
-      });
-    }
-    return buildCommand(this.ctx, {
+    // The same request in both modes; through svapp it also says how to follow.
+    const request = {
       spec: this.args.spec,
       ref: this.flags.ref,
       imageTag: this.flags['image-tag'],
@@ -58,7 +44,17 @@ With --deploy --env <env>, a successful build is deployed with svctl deploy. Ctr
       deploy: this.flags.deploy,
       env: this.flags.env,
       jenkins: this.flags.jenkins,
-    });
+    };
+    if (serverSettings(this.ctx)) {
+      const {remoteBuild} = await import('../remote/build.js');
+      return remoteBuild(this.ctx, {
+        ...request,
+        resolveCommit: (dir, ref) => resolveCommit(this.ctx, dir, ref),
+        warningsAsErrors: this.flags['warnings-as-errors'],
+        cancelOnInterrupt: this.flags['cancel-on-interrupt'],
+      });
+    }
+    return buildCommand(this.ctx, request);
   }
 
   protected override renderResult(result: BuildCommandResult, out: ResultWriter): void {
