@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import type {GateOptions, VersionGate} from '../command/base.js';
@@ -19,12 +18,17 @@ export async function versionGate(options: GateOptions): Promise<VersionGate | u
   const tree = dirname(options.root);
   if (!existsSync(join(tree, 'install.json'))) return undefined;
   const cache = readPolicyCache(options.cacheDir, options.tool);
-  const {compareVersions} = await import('./versions.js');
-  const below = (v: string | undefined) => v !== undefined && safeCompare(compareVersions, options.version, v) < 0;
-  if (cache?.deprecation && below(cache.deprecation.below)) {
+  // semver (and the module loads it takes) only when there is a version to compare with.
+  let compare: ((a: string, b: string) => number) | undefined;
+  const below = async (v: string | undefined) => {
+    if (v === undefined || v === options.version) return false;
+    compare ??= (await import('./versions.js')).compareVersions;
+    return safeCompare(compare, options.version, v) < 0;
+  };
+  if (cache?.deprecation && (await below(cache.deprecation.below))) {
     options.ui.warn(`${options.tool} ${options.version} is deprecated: ${cache.deprecation.message}`);
   }
-  if (cache?.minimumVersion && below(cache.minimumVersion) && !options.allowedBelowMinimumVersion) {
+  if (cache?.minimumVersion && (await below(cache.minimumVersion)) && !options.allowedBelowMinimumVersion) {
     throw conflict('update.required', `${options.tool} ${options.version} is below the minimum version ${cache.minimumVersion} of the ${cache.channel ?? ''} channel, and no longer runs commands that change anything`, {
       hint: `Update it first: ${options.tool} update`,
       details: {version: options.version, minimumVersion: cache.minimumVersion},
@@ -33,7 +37,7 @@ export async function versionGate(options: GateOptions): Promise<VersionGate | u
   return {
     async afterRun() {
       if (!noticeWanted(options)) return;
-      if (cache?.latest && below(cache.latest)) {
+      if (cache?.latest && (await below(cache.latest))) {
         options.ui.line(`${options.ui.paint('yellow', 'A new version is available:')} ${options.tool} ${options.version} -> ${cache.latest}. Run \`${options.tool} update\`.`);
       }
       if (due(cache, Date.now())) await startBackgroundCheck(options, cache);
@@ -64,6 +68,7 @@ async function startBackgroundCheck(o: GateOptions, cache: PolicyCache | undefin
     const file = policyCacheFile(o.cacheDir, o.tool);
     mkdirSync(dirname(file), {recursive: true});
     writeFileAtomicSync(file, `${JSON.stringify({...cache, schema: 1, attemptedAt: new Date().toISOString()})}\n`, {mode: 0o644});
+    const {spawn} = await import('node:child_process');
     const child = spawn(process.execPath, [join(o.root, 'bin', 'run.js'), 'update', '--background', '--json'], {
       detached: true,
       stdio: 'ignore',
