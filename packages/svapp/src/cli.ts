@@ -41,6 +41,12 @@ async function serve(args: string[], io: ServerIo): Promise<number> {
   const {startSvapp} = await import('./main.js');
   const {jsonLog} = await import('./log.js');
   const log = jsonLog(io.err);
+  // A promise nobody awaited failed: say what it was before the process ends (Node would end it
+  // too, with nothing in the JSON log); another replica takes the operations over.
+  process.on('unhandledRejection', (reason) => {
+    log.error(`unhandled rejection, exiting: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    process.exit(ExitCode.unexpected);
+  });
   const config = loadSvappConfig(file);
   const running = await startSvapp(config, log);
   log.info(`svapp listening on ${running.url}`, {replica: running.app.context.replica, protocol: running.app.context.protocol});

@@ -4,7 +4,7 @@ import type {DeployTarget, RevisionRecord, ServiceDeployResult, ServiceDiff, Ser
 import type {EventSink} from '@bcl/deploy-core/events';
 import type {BuildOutcome} from '@bcl/deploy-core/jenkins';
 import type {KubeClients} from '@bcl/deploy-core/kube';
-import type {ClusterSettings, EnvironmentSpec, ServiceSpec} from '@bcl/deploy-core/spec';
+import type {ClusterSettings, ClustersSource, EnvironmentSpec, ServiceSpec} from '@bcl/deploy-core/spec';
 import type {SvappConfig} from './config.js';
 import {ConfigError, readSecret} from './secrets.js';
 
@@ -57,6 +57,12 @@ export interface DeployEngine {
   builds(spec: ServiceSpec, jenkins: string | undefined, limit: number): Promise<BuildList>;
   close(): Promise<void>;
 }
+
+/** Where svapp's clusters are configured, for the messages of environment resolution. */
+export const SVAPP_CLUSTERS: ClustersSource = {
+  key: "svapp's clusters",
+  howToAdd: (environment) => `the platform team adds clusters.${environment} (svapp's kubeconfig for it) to svapp's configuration`,
+};
 
 /**
  * The real engine: one kept connection per cluster (clients and their TLS sessions stay warm

@@ -84,6 +84,13 @@ describe('the API contract', () => {
     expect(r.body.error.message).toMatch(/\/home\/ann\/src\/svc0\/service\.yaml:7:\d+: replicas: /);
   });
 
+  it('names its own configuration for an environment it has no cluster for (not svctl.clusters)', async () => {
+    const r = await svapp.call('ann@example.com', 'POST', '/v1/deploys', {json: deployBody(id(), 'moon', [{text: payments}])});
+    expect(r.body.error).toMatchObject({code: 'svctl.unknown_environment', details: {exitCode: 3}});
+    expect(r.body.error.message).toContain("nor configured in svapp's clusters");
+    expect(r.body.error.message).not.toContain('svctl.clusters');
+  });
+
   it('accepts a deploy at once (202), streams it to its terminal event, and the same id again is the same operation', async () => {
     const opId = id();
     const body = deployBody(opId, 'staging', [{text: payments}]);

@@ -56,16 +56,29 @@ export interface EnvironmentSpec extends Omit<ServiceSpec, 'environments' | 'res
  * Applies an environment's overrides. The environment must be declared in the spec's
  * `environments` or configured in `svctl.clusters`; anything else is exit 3 naming both lists.
  */
-export function resolveEnvironment(spec: ServiceSpec, environment: string, clusters: Record<string, ClusterSettings> = {}): EnvironmentSpec {
+/** Where the clusters come from, for messages: svctl's configuration, or a server's own. */
+export interface ClustersSource {
+  /** The key that configures them: `svctl.clusters`, or `svapp's clusters`. */
+  key: string;
+  /** How a person adds one for an environment. */
+  howToAdd(environment: string): string;
+}
+
+export const SVCTL_CLUSTERS: ClustersSource = {
+  key: 'svctl.clusters',
+  howToAdd: (environment) => `map it to a kubeconfig context with \`bcl config set svctl.clusters.${environment}.context <context>\``,
+};
+
+export function resolveEnvironment(spec: ServiceSpec, environment: string, clusters: Record<string, ClusterSettings> = {}, source: ClustersSource = SVCTL_CLUSTERS): EnvironmentSpec {
   const override = spec.environments[environment];
   if (!override && !clusters[environment]) {
     const declared = Object.keys(spec.environments);
     const configured = Object.keys(clusters);
-    throw invalidInput('svctl.unknown_environment', `environment "${environment}" is neither declared in the spec of ${spec.name} nor configured in svctl.clusters`, {
+    throw invalidInput('svctl.unknown_environment', `environment "${environment}" is neither declared in the spec of ${spec.name} nor configured in ${source.key}`, {
       hint:
         declared.length + configured.length > 0
           ? `Known environments: ${[...new Set([...declared, ...configured])].sort().join(', ')}.`
-          : `Declare it under environments: in service.yaml, and map it to a kubeconfig context with \`bcl config set svctl.clusters.${environment}.context <context>\`.`,
+          : `Declare it under environments: in service.yaml, and ${source.howToAdd(environment)}.`,
       details: {environment, declared, configured},
     });
   }
@@ -73,7 +86,7 @@ export function resolveEnvironment(spec: ServiceSpec, environment: string, clust
   const cluster = o.cluster ?? environment;
   const clusterSettings = clusters[cluster];
   if (o.cluster && !clusterSettings && Object.keys(clusters).length > 0) {
-    throw invalidInput('svctl.unknown_cluster', `environments.${environment}.cluster names "${o.cluster}", which svctl.clusters does not configure`, {
+    throw invalidInput('svctl.unknown_cluster', `environments.${environment}.cluster names "${o.cluster}", which ${source.key} does not configure`, {
       hint: `Configured clusters: ${Object.keys(clusters).sort().join(', ')}.`,
       details: {environment, cluster: o.cluster},
     });

@@ -1,6 +1,7 @@
 import {type BclError, toBclError} from '@bcl/core/errors';
 import type {DeployService, OperationError, OperationState} from '../api.js';
 import type {DeployEngine, EngineRun} from '../engine.js';
+import {SVAPP_CLUSTERS} from '../engine.js';
 import {operationError} from '../errors.js';
 import type {OperationRow} from './store.js';
 
@@ -36,7 +37,7 @@ export async function executeOperation(op: OperationRow, run: EngineRun, engine:
       return failure ? failed(failure) : {state: 'succeeded', result};
     }
     if (op.kind === 'rollback') {
-      const specs = op.services.map((name) => resolveEnvironment(parseSpec(catalog[name]!.text, catalog[name]!.file), run.environment, engine.clusters));
+      const specs = op.services.map((name) => resolveEnvironment(parseSpec(catalog[name]!.text, catalog[name]!.file), run.environment, engine.clusters, SVAPP_CLUSTERS));
       const services = await engine.rollback(specs, run, request.to === undefined ? undefined : Number(request.to));
       const result = {environment: run.environment, services};
       const failure = rollbackFailure(result);

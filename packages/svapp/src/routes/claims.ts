@@ -3,6 +3,7 @@ import type {DeployTarget} from '@bcl/deploy-core/deploy';
 import {type Action, type Decision, describeIdentity, describeOperation} from '@bcl/deploy-policy';
 import type {DeployService, Identity} from '../api.js';
 import type {SvappContext} from '../context.js';
+import {SVAPP_CLUSTERS} from '../engine.js';
 
 /** One service of a request, checked against the catalog and decided. */
 export interface CheckedService {
@@ -33,8 +34,8 @@ export async function checkSpecService(ctx: SvappContext, who: Identity, action:
   if (spec.team !== team) {
     claim = `${operation}: ${s.file} names team ${spec.team}, but svapp's catalog (${entry.file}) has ${spec.name} as a service of team ${team}; a request cannot claim a team`;
   } else {
-    const mine = resolveEnvironment(spec, environment, ctx.engine.clusters);
-    const known = resolveEnvironment(entry.spec, environment, ctx.engine.clusters);
+    const mine = resolveEnvironment(spec, environment, ctx.engine.clusters, SVAPP_CLUSTERS);
+    const known = resolveEnvironment(entry.spec, environment, ctx.engine.clusters, SVAPP_CLUSTERS);
     if (mine.namespace !== known.namespace || mine.cluster !== known.cluster) {
       claim = `${operation}: ${s.file} deploys it to namespace ${mine.namespace} of cluster ${mine.cluster}, but svapp's catalog (${entry.file}) has it in namespace ${known.namespace} of cluster ${known.cluster}; a request cannot move a service`;
     }

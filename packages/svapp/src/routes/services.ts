@@ -6,6 +6,7 @@ import {handle} from './operations.js';
 import {refusalOf} from './claims.js';
 import {checkSpecService} from './claims.js';
 import {buildsResponseSchema, diffRequestSchema, diffResponseSchema, historyResponseSchema, statusResponseSchema} from './schemas.js';
+import {SVAPP_CLUSTERS} from '../engine.js';
 
 const serviceParams = z.strictObject({service: z.string().min(1).max(64)});
 
@@ -14,7 +15,7 @@ export function serviceRoutes(app: ApiApp, ctx: SvappContext, requireIdentity: (
   const auth = requireIdentity('person', 'ci');
   const environmentSpec = async (service: string, environment: string) => {
     const {resolveEnvironment} = await import('@bcl/deploy-core/spec');
-    return resolveEnvironment((await ctx.catalog.get(service)).spec, environment, ctx.engine.clusters);
+    return resolveEnvironment((await ctx.catalog.get(service)).spec, environment, ctx.engine.clusters, SVAPP_CLUSTERS);
   };
 
   app.get('/v1/services/:service/status', {onRequest: auth, schema: {summary: 'What runs now: revision, image, replicas, pods and their problems, the last deploy', params: serviceParams, querystring: z.strictObject({environment: z.string().min(1)}), response: {200: statusResponseSchema}}}, handle(async (request) => {

@@ -152,6 +152,11 @@ describe('two replicas', () => {
   });
 
   it('hand a running operation over at once when its replica stops (SIGTERM, a rolling restart)', async () => {
+    // Both replicas outlived the earlier tests (kill -9, SIGSTOP): one that did not says why.
+    for (const r of svapp.replicas) {
+      const state = await Promise.race([r.exited.then((code) => `exited with ${code}`), new Promise<string>((resolve) => setTimeout(() => resolve('running'), 50))]);
+      expect(state, `${r.name}:\n${r.log().slice(-3000)}`).toBe('running');
+    }
     const a = svapp.replicas[0]!;
     const id = randomUUID();
     const body = {id, environment: 'test', services: [{spec: readFileSync(`${repo.dir}/service.yaml`, 'utf8'), file: `${repo.dir}/service.yaml`, imageTag: 'v6'}]};
