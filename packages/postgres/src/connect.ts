@@ -49,7 +49,12 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
     idleTimeoutMillis: 30_000,
   });
   // An idle client's error (the server restarted) must not crash the process.
-  pool.on('error', (error) => options.onError?.(`postgres ${describe}: ${redactSecrets(error.message, options.url)}`));
+  const reportError = (error: Error) => options.onError?.(`postgres ${describe}: ${redactSecrets(error.message, options.url)}`);
+  pool.on('error', reportError);
+  // Nor an error a client in use gets between its queries (the pool listens only to idle ones): a
+  // session PostgreSQL ends under a frozen process (idle_in_transaction_session_timeout) or an
+  // admin's pg_terminate_backend. Its next query fails, and the pool drops it when released.
+  pool.on('connect', (client) => client.on('error', reportError));
   const db = new Kysely<DB>({dialect: new PostgresDialect({pool})});
   return {
     db,

@@ -231,6 +231,28 @@ describe('a holder frozen inside a transaction', () => {
   });
 });
 
+describe('a session PostgreSQL ends under a client in use', () => {
+  it('fails that transaction, is reported through onError, and the process and the pool go on', async () => {
+    const url = await freshDatabase('ended');
+    const errors: string[] = [];
+    const database = openDatabase<any>({url, max: 1, idleInTransactionTimeoutMs: 300, onError: (m) => errors.push(m)});
+    open.push(database);
+    // A transaction whose process stalls past the timeout (a replica frozen, a long await): the
+    // server ends the session while the client is checked out. Unhandled, its 'error' event
+    // ended the whole process.
+    const stalled = database.db.transaction().execute(async (trx) => {
+      await sql`select 1`.execute(trx);
+      await new Promise((r) => setTimeout(r, 1000));
+      await sql`select 1`.execute(trx);
+    });
+    await expect(stalled).rejects.toThrow();
+    expect(errors.some((m) => m.includes('terminating connection due to idle-in-transaction timeout'))).toBe(true);
+    expect(errors.join('\n')).not.toContain(pg.password);
+    const {rows} = await sql<{one: number}>`select 1 as one`.execute(database.db);
+    expect(rows).toEqual([{one: 1}]);
+  });
+});
+
 describe('the application role', () => {
   it('logs in with only the table privileges granted, and its password is stored as a SCRAM verifier', async () => {
     const url = await freshDatabase('roles');
