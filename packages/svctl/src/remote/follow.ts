@@ -52,6 +52,7 @@ export async function followOperation(ctx: CommandContext, client: SvappClient, 
     const attempt = new AbortController();
     const stop = () => attempt.abort();
     ctx.signal.addEventListener('abort', stop, {once: true});
+    let endedEmpty = false;
     try {
       const body = await client.events(op.id, last, attempt.signal);
       const opened = Date.now();
@@ -67,11 +68,10 @@ export async function followOperation(ctx: CommandContext, client: SvappClient, 
       // A stream that brought events, or stayed open a while (a proxy's idle cut during a long
       // wait), was a good connection; one that ends at once with nothing counts as a failure, so a
       // server that keeps doing that meets the backoff and the deadline, not a tight loop.
-      if (last > before || Date.now() - opened >= 1000) {
+      endedEmpty = last === before && Date.now() - opened < 1000;
+      if (!endedEmpty) {
         brokenSince = undefined;
         failures = 0;
-      } else {
-        await backOff('it keeps ending without events');
       }
       ctx.ui.debug(`the event stream of ${op.id} ended before the operation did (after event ${last}); reconnecting`);
     } catch (error) {
@@ -83,6 +83,8 @@ export async function followOperation(ctx: CommandContext, client: SvappClient, 
     } finally {
       ctx.signal.removeEventListener('abort', stop);
     }
+    // Outside the try: giving up there would be caught as one more broken stream.
+    if (endedEmpty) await backOff('it keeps ending without events');
   }
 }
 
