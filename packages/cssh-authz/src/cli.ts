@@ -85,7 +85,6 @@ async function known(error: unknown): Promise<KnownError | undefined> {
   return pathProblem(error, 'check the paths in the configuration (stateDir, auditLog, database.urlFile) and the permissions of their directories.');
 }
 
-
 /** A new secret file, created 0600 from birth; an existing one (or a symlink) only replaced with --force. */
 async function serve(args: string[], io: {err: (s: string) => void}): Promise<number> {
   const file = configFlag(args);

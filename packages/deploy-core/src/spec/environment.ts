@@ -52,10 +52,6 @@ export interface EnvironmentSpec extends Omit<ServiceSpec, 'environments' | 'res
   clusterInfo: {zones: boolean; ingressController: ClusterPods; prometheus: ClusterPods};
 }
 
-/**
- * Applies an environment's overrides. The environment must be declared in the spec's
- * `environments` or configured in `svctl.clusters`; anything else is exit 3 naming both lists.
- */
 /** Where the clusters come from, for messages: svctl's configuration, or a server's own. */
 export interface ClustersSource {
   /** The key that configures them: `svctl.clusters`, or `svapp's clusters`. */
@@ -69,6 +65,11 @@ export const SVCTL_CLUSTERS: ClustersSource = {
   howToAdd: (environment) => `map it to a kubeconfig context with \`bcl config set svctl.clusters.${environment}.context <context>\``,
 };
 
+/**
+ * Applies an environment's overrides. The environment must be declared in the spec's
+ * `environments` or configured in the clusters (`svctl.clusters`, or what `source` names);
+ * anything else is exit 3 naming both lists.
+ */
 export function resolveEnvironment(spec: ServiceSpec, environment: string, clusters: Record<string, ClusterSettings> = {}, source: ClustersSource = SVCTL_CLUSTERS): EnvironmentSpec {
   const override = spec.environments[environment];
   if (!override && !clusters[environment]) {

@@ -1,7 +1,6 @@
 import {type BclError, toBclError} from '@bcl/core/errors';
 import type {DeployService, OperationError, OperationState} from '../api.js';
-import type {DeployEngine, EngineRun} from '../engine.js';
-import {SVAPP_CLUSTERS} from '../engine.js';
+import {type DeployEngine, type EngineRun, SVAPP_CLUSTERS} from '../engine.js';
 import {operationError} from '../errors.js';
 import type {OperationRow} from './store.js';
 

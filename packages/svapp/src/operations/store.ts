@@ -99,12 +99,6 @@ export function operationView(op: OperationRow): OperationView {
 }
 
 /**
- * Operations and their events in PostgreSQL, where every replica reads them. Events get their
- * sequence numbers from the operation row (`last_seq`, updated in the writer's transaction), so
- * writers on several replicas never give two events one number, and a reader resuming after N
- * gets exactly N+1, N+2, ...
- */
-/**
  * The operation a retried request names: the same request (kind and body) by the same caller. An
  * id taken by someone else is a conflict that tells nothing of that operation (the caller may not
  * be allowed to read it); the same caller's other request under a used id says what the id names.
@@ -120,6 +114,12 @@ export function retriedOperation(existing: OperationRow, request: Pick<Operation
   return existing;
 }
 
+/**
+ * Operations and their events in PostgreSQL, where every replica reads them. Events get their
+ * sequence numbers from the operation row (`last_seq`, updated in the writer's transaction), so
+ * writers on several replicas never give two events one number, and a reader resuming after N
+ * gets exactly N+1, N+2, ...
+ */
 export class OperationStore {
   constructor(
     readonly db: Db,
