@@ -122,15 +122,19 @@ export class PostgresAuditLog {
    * head go as one text, the entries, the new head and COMMIT as another. The head stays locked
    * for one round trip, however busy the caller's event loop is between its I/O: how a server
    * commits many changes of several requests at once (group commit). Emits the entries after the
-   * commit. `client` is one connection of a pg pool, not shared meanwhile.
+   * commit. `client` is one connection of a pg pool, not shared meanwhile. `check` sees the
+   * results of `before`'s statements while the transaction is open; throwing rolls it back.
    */
-  async commitBatch(client: {query(text: string): Promise<unknown>}, before: string, records: readonly Record_[]): Promise<AuditEntry[]> {
+  async commitBatch(client: {query(text: string): Promise<unknown>}, before: string, records: readonly Record_[], check?: (results: readonly {rowCount: number | null}[]) => void): Promise<AuditEntry[]> {
     const table = escapeIdentifier(this.table);
     const head = escapeIdentifier(`${this.table}_head`);
     let entries: AuditEntry[] = [];
     try {
       const results = await client.query(`begin isolation level read committed; ${before.trim() ? `${before};` : ''} select seq::text as seq, hash from ${head} where id = 1 for update`);
-      const last = (Array.isArray(results) ? results.at(-1) : results) as {rows: {seq: string; hash: string}[]};
+      const all = (Array.isArray(results) ? results : [results]) as {rowCount: number | null; rows: {seq: string; hash: string}[]}[];
+      const last = all.at(-1)!;
+      // BEGIN first, the head lock last: what is between is `before`.
+      check?.(all.slice(1, -1));
       const row = last.rows[0];
       if (!row) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
       if (records.length > 0) {

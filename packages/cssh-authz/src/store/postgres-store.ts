@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {hostname} from 'node:os';
-import {type AuditEntry, PostgresAuditLog} from '@bcl/audit';
-import {type Database, escapeLiteral, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, sql, type Transaction} from '@bcl/postgres';
+import {type AuditEntry, GroupCommit, PostgresAuditLog} from '@bcl/audit';
+import {type Database, escapeLiteral, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, ReservedBlock, sql, type Transaction} from '@bcl/postgres';
 import {DatabaseError} from './errors.js';
 import {AUDIT_TABLE, MIGRATION_TABLE, migrations} from './migrations/index.js';
 import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, RevokeOutcome, Revocation, TotpEnrolment} from './types.js';
@@ -14,11 +14,8 @@ const CHANNEL = 'cssh_authz';
 export const CHANGE_POLL_MS = 1000;
 /** How long a replica waits before listening again after losing its LISTEN connection. */
 const LISTEN_RETRY_MS = 2000;
-/** Serials reserved at once, and the most issuances or audit events committed in one transaction. */
+/** Serials reserved at once. */
 const SERIAL_BLOCK = 64;
-const MAX_BATCH = 200;
-/** Batch transactions in flight per replica: the audit head serializes them anyway, and one lets the next batch grow. */
-const WRITERS = 1;
 
 export interface PostgresStoreOptions {
   /** The connection string (a secret: never logged; messages name the server without the password). */
@@ -29,13 +26,6 @@ export interface PostgresStoreOptions {
   onWarning?: (message: string) => void;
   /** Every committed audit entry as one JSON line (e.g. for a log shipper). */
   auditStream?: {write(line: string): unknown};
-}
-
-interface Pending {
-  issued?: IssuedRecord;
-  audit: AuditEvent;
-  resolve(): void;
-  reject(error: unknown): void;
 }
 
 type Row = Record<string, any>;
@@ -54,11 +44,8 @@ type Row = Record<string, any>;
 export class PostgresStore implements AuthzStore {
   private readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly audit_: PostgresAuditLog;
-  private serials: string[] = [];
-  private refill: Promise<void> | undefined;
-  private queue: Pending[] = [];
-  private writing = 0;
-  private drained: (() => void) | undefined;
+  private readonly serials = new ReservedBlock(() => this.reserveBlock(), {low: SERIAL_BLOCK / 2, exhausted: () => new Error('could not reserve a certificate serial')});
+  private readonly writer: GroupCommit<IssuedRecord>;
   private krlCache = {version: -1, readAt: 0};
   private keyringCache: {keyring: CaKeyring; readAt: number} | undefined;
   private listener: Listener | undefined;
@@ -70,6 +57,7 @@ export class PostgresStore implements AuthzStore {
     private readonly options: PostgresStoreOptions,
   ) {
     this.audit_ = new PostgresAuditLog({table: AUDIT_TABLE, ...(options.auditStream ? {stream: options.auditStream} : {})});
+    this.writer = new GroupCommit({pool: database.pool, audit: this.audit_, statements: ledgerRows});
   }
 
   get description(): string {
@@ -136,17 +124,17 @@ export class PostgresStore implements AuthzStore {
   }
 
   async issue<T>(sign: (serial: bigint) => Promise<{record: IssuedRecord; audit: AuditEvent; result: T}> | {record: IssuedRecord; audit: AuditEvent; result: T}): Promise<T> {
-    const serial = await this.reserveSerial();
+    const serial = await this.serials.take();
     let signed;
     try {
       signed = await sign(BigInt(serial));
     } catch (error) {
       // Nothing was signed under it: the reservation can serve the next issuance.
-      this.serials.push(serial);
+      this.serials.giveBack(serial);
       throw error;
     }
     if (signed.record.serial !== serial) throw new Error(`the certificate's ledger row names serial ${signed.record.serial}, not the reserved ${serial}`);
-    await this.write({issued: signed.record, audit: signed.audit});
+    await this.writer.write(signed.audit, signed.record);
     return signed.result;
   }
 
@@ -291,7 +279,7 @@ export class PostgresStore implements AuthzStore {
   }
 
   async audit(event: AuditEvent): Promise<void> {
-    await this.write({audit: event});
+    await this.writer.write(event);
   }
 
   watch(listener: () => void): () => void {
@@ -302,10 +290,9 @@ export class PostgresStore implements AuthzStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.queue.length > 0 || this.writing > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await this.refill?.catch(() => undefined);
+    await this.writer.drain();
     // Reservations never used go back; a serial that is in the ledger stays (the foreign key).
-    const unused = this.serials.splice(0);
+    const unused = await this.serials.drain();
     if (unused.length > 0) {
       await sql`delete from cssh_serial s where s.serial = any(${unused}::numeric[]) and not exists (select 1 from cssh_issued i where i.serial = s.serial)`.execute(this.db).catch(() => undefined);
     }
@@ -341,77 +328,12 @@ export class PostgresStore implements AuthzStore {
     return result;
   }
 
-  /** A serial reserved in the database for this replica, from the block it holds. */
-  private async reserveSerial(): Promise<string> {
-    for (let attempt = 0; ; attempt++) {
-      const serial = this.serials.pop();
-      if (serial !== undefined) {
-        if (this.serials.length < SERIAL_BLOCK / 2) void this.reserveBlock().catch(() => undefined);
-        return serial;
-      }
-      if (attempt > 20) throw new Error('could not reserve a certificate serial');
-      await this.reserveBlock();
-    }
-  }
-
-  private reserveBlock(): Promise<void> {
-    this.refill ??= (async () => {
-      try {
-        const drawn = Array.from({length: SERIAL_BLOCK}, () => randomBytes(8).readBigUInt64BE(0)).filter((s) => s !== 0n).map(String);
-        // A serial someone holds already (2^-64 per pair) is simply not ours: the key decides.
-        const {rows} = await sql<{serial: string}>`insert into cssh_serial (serial, reserved_by) select s, ${this.holder} from unnest(${drawn}::numeric[]) as s
-          on conflict (serial) do nothing returning serial::text as serial`.execute(this.db);
-        this.serials.push(...rows.map((r) => r.serial));
-      } finally {
-        this.refill = undefined;
-      }
-    })();
-    return this.refill;
-  }
-
-  /** Queues a ledger row and/or audit event; resolves once committed (group commit with the others in flight). */
-  private write(item: {issued?: IssuedRecord; audit: AuditEvent}): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({...item, resolve, reject});
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.writing < WRITERS && this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      this.writing++;
-      this.writeBatch(batch).then(
-        () => batch.forEach((p) => p.resolve()),
-        (error: unknown) => batch.forEach((p) => p.reject(error)),
-      ).finally(() => {
-        this.writing--;
-        if (this.queue.length > 0) this.flush();
-        else if (this.writing === 0) this.drained?.();
-      });
-    }
-  }
-
-  private async writeBatch(batch: readonly Pending[]): Promise<void> {
-    const issued = batch.flatMap((p) => (p.issued ? [p.issued] : []));
-    const lit = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : escapeLiteral(v));
-    const rows = issued.map((r) => {
-      if (!/^\d{1,20}$/.test(r.serial)) throw new Error(`not a certificate serial: ${r.serial.slice(0, 30)}`);
-      return `(${r.serial}::numeric, ${lit(r.keyId)}, ${lit(r.email.toLowerCase())}, ${lit(JSON.stringify(r.principals))}::jsonb, ${lit(r.validAfter)}::timestamptz, ${lit(r.validBefore)}::timestamptz, ${lit(r.issuedAt)}::timestamptz, ${lit(r.caKey)}, ${lit(r.mfa)})`;
-    });
-    const ledger = rows.length > 0 ? `insert into cssh_issued (serial, key_id, email, principals, valid_after, valid_before, issued_at, ca_key, mfa) values ${rows.join(', ')}` : '';
-    // Two round trips for the whole batch (see PostgresAuditLog.commitBatch): the audit head, which
-    // every replica's writes queue on, is held for one.
-    const client = await this.database.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await this.audit_.commitBatch(client, ledger, batch.map((p) => p.audit));
-    } catch (error) {
-      if (!(error as {code?: string}).code) broken = error as Error;
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  /** A block of serials for this replica: a serial someone holds already (2^-64 per pair) is simply not ours. */
+  private async reserveBlock(): Promise<string[]> {
+    const drawn = Array.from({length: SERIAL_BLOCK}, () => randomBytes(8).readBigUInt64BE(0)).filter((s) => s !== 0n).map(String);
+    const {rows} = await sql<{serial: string}>`insert into cssh_serial (serial, reserved_by) select s, ${this.holder} from unnest(${drawn}::numeric[]) as s
+      on conflict (serial) do nothing returning serial::text as serial`.execute(this.db);
+    return rows.map((r) => r.serial);
   }
 
   private noteKrlVersion(version: number, readAt = Date.now()): void {
@@ -486,4 +408,14 @@ function totpEnrolment(row: Row): TotpEnrolment {
     confirmedAt: row.confirmed_at ? iso(row.confirmed_at) : null,
     lastStep: Number(row.last_step),
   };
+}
+
+/** The ledger rows of a batch of issuances, as one statement (values inlined: see GroupCommit). */
+function ledgerRows(issued: readonly IssuedRecord[]): string {
+  const lit = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : escapeLiteral(v));
+  const rows = issued.map((r) => {
+    if (!/^\d{1,20}$/.test(r.serial)) throw new Error(`not a certificate serial: ${r.serial.slice(0, 30)}`);
+    return `(${r.serial}::numeric, ${lit(r.keyId)}, ${lit(r.email.toLowerCase())}, ${lit(JSON.stringify(r.principals))}::jsonb, ${lit(r.validAfter)}::timestamptz, ${lit(r.validBefore)}::timestamptz, ${lit(r.issuedAt)}::timestamptz, ${lit(r.caKey)}, ${lit(r.mfa)})`;
+  });
+  return `insert into cssh_issued (serial, key_id, email, principals, valid_after, valid_before, issued_at, ca_key, mfa) values ${rows.join(', ')}`;
 }
