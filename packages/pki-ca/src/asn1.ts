@@ -8,7 +8,6 @@
 import {createHash, createPublicKey, type KeyObject, sign, verify} from 'node:crypto';
 import {AsnConvert, OctetString} from '@peculiar/asn1-schema';
 import * as a from '@peculiar/asn1-x509';
-import {CertificationRequest} from '@peculiar/asn1-csr';
 import type {San} from './policy.js';
 
 const OID = {
@@ -106,23 +105,129 @@ function derLength(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
+/** One DER element of `tag` around `parts` (the SEQUENCE wrappers of a certificate whose parts are encoded already). */
+export function derElement(tag: number, ...parts: readonly Uint8Array[]): Buffer {
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
+}
+
+/** One element read from DER: its tag, and where it, and its content, begin and end in the buffer. */
+export interface DerElement {
+  tag: number;
+  start: number;
+  content: number;
+  end: number;
+}
+
 /**
- * Signs a TBSCertificate with Node's crypto and returns the certificate's DER. The signed
- * bytes are wrapped as they are (SEQUENCE of tbsCertificate, algorithm, BIT STRING signature)
- * rather than serialized a second time inside a Certificate object: the same DER, half the work.
+ * Reads the element at `at`, nothing past `limit`: low tag numbers, definite lengths in their
+ * shortest form (DER, X.690 10.1), as a certificate request from anyone must be. What the content
+ * means is left to the caller (and to OpenSSL for keys and signatures).
  */
-export function signCertificate(tbs: a.TBSCertificate, key: KeyObject, digest: string | null): Buffer {
-  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const signature = sign(digest, tbsDer, key);
-  const algorithm = Buffer.from(AsnConvert.serialize(tbs.signature));
-  const bits = Buffer.concat([Buffer.from([0x03]), derLength(signature.length + 1), Buffer.from([0x00]), signature]);
-  const body = Buffer.concat([tbsDer, algorithm, bits]);
-  return Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
+export function derElementAt(buf: Uint8Array, at: number, limit: number): DerElement {
+  if (at + 2 > limit) throw new Error('truncated DER');
+  const tag = buf[at]!;
+  if ((tag & 0x1f) === 0x1f) throw new Error('a high tag number, which no part of a certificate request has');
+  let length = buf[at + 1]!;
+  let content = at + 2;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    if (octets === 0 || octets > 3) throw new Error(octets === 0 ? 'an indefinite length (BER, not DER)' : 'a length beyond any certificate request');
+    if (content + octets > limit) throw new Error('truncated DER');
+    if (buf[content] === 0) throw new Error('a length not in its shortest form (not DER)');
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + buf[content++]!;
+    if (length < 0x80) throw new Error('a length not in its shortest form (not DER)');
+  }
+  if (content + length > limit) throw new Error('truncated DER');
+  return {tag, start: at, content, end: content + length};
+}
+
+/** The elements inside a constructed element, which must fill it exactly. */
+export function derChildren(buf: Uint8Array, parent: DerElement): DerElement[] {
+  const out: DerElement[] = [];
+  for (let at = parent.content; at < parent.end; ) {
+    const child = derElementAt(buf, at, parent.end);
+    out.push(child);
+    at = child.end;
+  }
+  return out;
+}
+
+/** The DER of an OBJECT IDENTIFIER in dotted form (X.690 8.19). */
+function oidDer(oid: string): string {
+  const arcs = oid.split('.').map(Number);
+  const bytes: number[] = [];
+  for (const arc of [arcs[0]! * 40 + arcs[1]!, ...arcs.slice(2)]) {
+    const group = [arc & 0x7f];
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) group.unshift((v & 0x7f) | 0x80);
+    bytes.push(...group);
+  }
+  return Buffer.from([0x06, bytes.length, ...bytes]).toString('hex');
+}
+
+/** The SubjectPublicKeyInfo each public key read from a CSR was made from: exporting it again costs as much as reading it. */
+const spkiOfKey = new WeakMap<KeyObject, Buffer>();
+
+/** A public key's SubjectPublicKeyInfo DER. */
+export function spkiDerOf(key: KeyObject): Buffer {
+  return spkiOfKey.get(key) ?? (key.type === 'private' ? createPublicKey(key) : key).export({type: 'spki', format: 'der'});
+}
+
+/** X.509 v3: the TBSCertificate's version field, [0] EXPLICIT INTEGER 2. */
+const VERSION_3 = Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02]);
+
+/**
+ * A TBSCertificate from its parts, the shared ones encoded once by the caller (the issuer's name,
+ * the signature algorithm, most extensions): encoding them again for each leaf was most of the
+ * cost of issuing one.
+ */
+export function tbsCertificate(p: {serial: string; algorithm: Buffer; issuer: Buffer; notBefore: Date; notAfter: Date; subject: a.Name; spki: Buffer; extensions: readonly Uint8Array[]}): Buffer {
+  return derElement(
+    0x30,
+    VERSION_3,
+    derElement(0x02, new Uint8Array(serialOctets(p.serial))),
+    p.algorithm,
+    p.issuer,
+    Buffer.from(AsnConvert.serialize(new a.Validity({notBefore: p.notBefore, notAfter: p.notAfter}))),
+    Buffer.from(AsnConvert.serialize(p.subject)),
+    p.spki,
+    derElement(0xa3, derElement(0x30, ...p.extensions)),
+  );
+}
+
+/** Signs a TBSCertificate's DER with Node's crypto and returns the certificate's DER. */
+export function signTbs(tbs: Buffer, algorithm: Buffer, key: KeyObject, digest: string | null): Buffer {
+  const signature = sign(digest, tbs, key);
+  return derElement(0x30, tbs, algorithm, derElement(0x03, Buffer.from([0x00]), signature));
+}
+
+const encodedAlgorithms = new Map<string, {der: Buffer; digest: string | null}>();
+
+/** signatureAlgorithmOf with the AlgorithmIdentifier's DER, made once per key type. */
+export function encodedSignatureAlgorithm(key: KeyObject): {der: Buffer; digest: string | null} {
+  const type = key.asymmetricKeyType ?? '';
+  let hit = encodedAlgorithms.get(type);
+  if (!hit) {
+    const {identifier, digest} = signatureAlgorithmOf(key);
+    encodedAlgorithms.set(type, (hit = {der: Buffer.from(AsnConvert.serialize(identifier)), digest}));
+  }
+  return hit;
+}
+
+/** RFC 5280 4.2.1.2 method 1 from a SubjectPublicKeyInfo's DER: SHA-1 of the subjectPublicKey bits. */
+export function keyIdentifierOfSpki(spki: Buffer): ArrayBuffer {
+  const [, bits] = derChildren(spki, derElementAt(spki, 0, spki.length));
+  if (bits?.tag !== 0x03) throw new Error('not a SubjectPublicKeyInfo');
+  const digest = createHash('sha1').update(spki.subarray(bits.content + 1, bits.end)).digest();
+  return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength) as ArrayBuffer;
 }
 
 /** What the CA needs to know of its issuer certificate, parsed once per certificate. */
 export interface IssuerFacts {
   subject: a.Name;
+  /** The subject's DER: the leaves' issuer field. */
+  subjectDer: Buffer;
   notAfter: Date;
   /** The issuer's subjectKeyIdentifier (or, without one, its key's identifier): the leaf's authorityKeyIdentifier. */
   keyId: ArrayBuffer;
@@ -139,6 +244,7 @@ export function issuerFacts(pem: string): IssuerFacts {
   const ski = tbs.extensions?.find((e) => e.extnID === a.id_ce_subjectKeyIdentifier);
   const facts: IssuerFacts = {
     subject: tbs.subject,
+    subjectDer: Buffer.from(AsnConvert.serialize(tbs.subject)),
     notAfter: tbs.validity.notAfter.getTime(),
     keyId: ski ? AsnConvert.parse(ski.extnValue.buffer, a.SubjectKeyIdentifier).buffer : keyIdentifier(tbs.subjectPublicKeyInfo),
   };
@@ -149,30 +255,52 @@ export function issuerFacts(pem: string): IssuerFacts {
 
 export interface FastCsr {
   publicKey: KeyObject;
-  subjectName: a.Name;
+  /** The subject Name's DER. */
+  subject: Buffer;
   extensions: a.Extension[];
   /** Whether the signature was checked here (false: an algorithm for the slow path). */
   verified: boolean;
   signatureOk: boolean;
 }
 
-/** Parses a DER CSR and checks its signature with Node's crypto where the algorithm allows. */
+const EXTENSION_REQUEST = oidDer(OID.extensionRequest);
+let verifyDigestsByDer: Map<string, string | null> | undefined;
+
+/**
+ * Parses a DER CSR and checks its signature with Node's crypto where the algorithm allows. The
+ * structure is split by hand (CertificationRequest, its info, the attributes: what a generic
+ * ASN.1 parse of the whole request cost was a third of an issuance); the key goes to OpenSSL as
+ * the SubjectPublicKeyInfo's own bytes, the extensions asked for to @peculiar/asn1-x509.
+ */
 export function parseCsrDer(der: Buffer): FastCsr {
-  const csr = AsnConvert.parse(der, CertificationRequest);
-  const info = csr.certificationRequestInfo;
-  const publicKey = createPublicKey({key: Buffer.from(AsnConvert.serialize(info.subjectPKInfo)), format: 'der', type: 'spki'});
+  const outer = derElementAt(der, 0, der.length);
+  if (outer.tag !== 0x30 || outer.end !== der.length) throw new Error('not a DER SEQUENCE');
+  const [info, algorithm, signature, ...more] = derChildren(der, outer);
+  if (info?.tag !== 0x30 || algorithm?.tag !== 0x30 || signature?.tag !== 0x03 || more.length > 0) throw new Error('not a CertificationRequest (info, algorithm, signature)');
+  const [version, subject, spki, attributes, ...rest] = derChildren(der, info);
+  if (version?.tag !== 0x02 || subject?.tag !== 0x30 || spki?.tag !== 0x30 || attributes?.tag !== 0xa0 || rest.length > 0) throw new Error('not a CertificationRequestInfo (version, subject, key, attributes)');
+  const spkiDer = der.subarray(spki.start, spki.end);
+  const publicKey = createPublicKey({key: spkiDer, format: 'der', type: 'spki'});
+  spkiOfKey.set(publicKey, spkiDer);
   const extensions: a.Extension[] = [];
-  for (const attribute of info.attributes) {
-    if (attribute.type !== OID.extensionRequest) continue;
-    for (const value of attribute.values) extensions.push(...AsnConvert.parse(value, a.Extensions));
+  for (const attribute of derChildren(der, attributes)) {
+    const [type, values, ...extra] = derChildren(der, attribute);
+    if (attribute.tag !== 0x30 || type?.tag !== 0x06 || values?.tag !== 0x31 || extra.length > 0) throw new Error('an attribute is not (type, SET of values)');
+    if (der.subarray(type.start, type.end).toString('hex') !== EXTENSION_REQUEST) continue;
+    for (const value of derChildren(der, values)) extensions.push(...AsnConvert.parse(der.subarray(value.start, value.end), a.Extensions));
   }
-  const algorithm = csr.signatureAlgorithm.algorithm;
-  if (!(algorithm in VERIFY_DIGESTS) || !csr.certificationRequestInfoRaw) return {publicKey, subjectName: info.subject, extensions, verified: false, signatureOk: false};
+  const facts = {publicKey, subject: der.subarray(subject.start, subject.end), extensions};
+  verifyDigestsByDer ??= new Map(Object.entries(VERIFY_DIGESTS).map(([oid, digest]) => [oidDer(oid), digest]));
+  const [oid] = derChildren(der, algorithm);
+  const digest = oid?.tag === 0x06 ? verifyDigestsByDer.get(der.subarray(oid.start, oid.end).toString('hex')) : undefined;
+  if (digest === undefined) return {...facts, verified: false, signatureOk: false};
+  // A BIT STRING of whole octets: its first content octet (the unused bits) is 0.
+  if (signature.end - signature.content < 2 || der[signature.content] !== 0) return {...facts, verified: true, signatureOk: false};
   let signatureOk = false;
   try {
-    signatureOk = verify(VERIFY_DIGESTS[algorithm]!, Buffer.from(csr.certificationRequestInfoRaw), publicKey, Buffer.from(csr.signature));
+    signatureOk = verify(digest, der.subarray(info.start, info.end), publicKey, der.subarray(signature.content + 1, signature.end));
   } catch {
     signatureOk = false;
   }
-  return {publicKey, subjectName: info.subject, extensions, verified: true, signatureOk};
+  return {...facts, verified: true, signatureOk};
 }

@@ -6,7 +6,8 @@
 import type {KeyObject} from 'node:crypto';
 import {normalizeSerial} from '@bcl/pki-local';
 import * as asn1 from '@peculiar/asn1-x509';
-import {commonNameOnly, extension, generalName, issuerFacts, keyIdentifier, serialOctets, signatureAlgorithmOf, signCertificate, spkiOf} from './asn1.js';
+import {AsnConvert} from '@peculiar/asn1-schema';
+import {commonNameOnly, extension, generalName, issuerFacts, keyIdentifierOfSpki, encodedSignatureAlgorithm, signTbs, spkiDerOf, tbsCertificate} from './asn1.js';
 import type {ExtendedKeyUsageName, KeyUsageName, PermittedNames, Profile, San} from './policy.js';
 import {checkNameConstraints, constraintsOf, nameConstraintsExtension} from './names.js';
 import {checkSerial, randomSerial} from './serial.js';
@@ -121,26 +122,14 @@ export async function buildLeafCertificate(p: LeafParams): Promise<IssuedLeaf> {
   const keyUsage = keyUsageFor(p.profile.keyUsage, p.publicKey);
   const commonName = subjectCommonName(p.profile, p.identity);
   const flags = keyUsage.reduce((acc, u) => acc | x509.KeyUsageFlags[u], 0);
-  const subjectKey = spkiOf(p.publicKey);
+  const spkiDer = spkiDerOf(p.publicKey);
   const fixed = fixedExtensions(p.issuer.certPem, issuer.keyId, flags, p.profile.extendedKeyUsage, p.revocation);
-  const extensions: asn1.Extension[] = [...fixed.before, extension(asn1.id_ce_subjectKeyIdentifier, false, new asn1.SubjectKeyIdentifier(keyIdentifier(subjectKey))), ...fixed.after];
+  const extensions: Uint8Array[] = [...fixed.before, derOf(extension(asn1.id_ce_subjectKeyIdentifier, false, new asn1.SubjectKeyIdentifier(keyIdentifierOfSpki(spkiDer)))), ...fixed.after];
   // With an empty subject the names are the certificate's only identity: the SAN is then critical.
-  if (p.identity.sans.length) extensions.push(extension(asn1.id_ce_subjectAltName, commonName === undefined, new asn1.SubjectAlternativeName(p.identity.sans.map(generalName))));
-  const algorithm = signatureAlgorithmOf(p.issuer.key);
-  const der = signCertificate(
-    new asn1.TBSCertificate({
-      version: asn1.Version.v3,
-      serialNumber: serialOctets(serial),
-      signature: algorithm.identifier,
-      issuer: issuer.subject,
-      validity: new asn1.Validity({notBefore: validity.notBefore, notAfter: validity.notAfter}),
-      subject: commonNameOnly(commonName),
-      subjectPublicKeyInfo: subjectKey,
-      extensions: new asn1.Extensions(extensions),
-    }),
-    p.issuer.key,
-    algorithm.digest,
-  );
+  if (p.identity.sans.length) extensions.push(derOf(extension(asn1.id_ce_subjectAltName, commonName === undefined, new asn1.SubjectAlternativeName(p.identity.sans.map(generalName)))));
+  const algorithm = encodedSignatureAlgorithm(p.issuer.key);
+  const tbs = tbsCertificate({serial, algorithm: algorithm.der, issuer: issuer.subjectDer, notBefore: validity.notBefore, notAfter: validity.notAfter, subject: commonNameOnly(commonName), spki: spkiDer, extensions});
+  const der = signTbs(tbs, algorithm.der, p.issuer.key, algorithm.digest);
   return {
     pem: pemBlock('CERTIFICATE', der),
     serial,
@@ -152,11 +141,12 @@ export async function buildLeafCertificate(p: LeafParams): Promise<IssuedLeaf> {
   };
 }
 
-const fixedCache = new Map<string, {before: asn1.Extension[]; after: asn1.Extension[]}>();
+const derOf = (value: unknown) => new Uint8Array(AsnConvert.serialize(value));
+const fixedCache = new Map<string, {before: Uint8Array[]; after: Uint8Array[]}>();
 
 /**
  * The extensions every leaf of one issuer, key usage, profile and set of revocation URLs shares,
- * made once (encoding them is a good part of the cost of a certificate).
+ * encoded once (encoding them was a good part of the cost of a certificate).
  */
 function fixedExtensions(issuerPem: string, issuerKeyId: ArrayBuffer, flags: number, eku: readonly ExtendedKeyUsageName[], revocation: RevocationPointers | undefined) {
   const key = JSON.stringify([issuerPem, flags, eku, revocation?.crlUrl, revocation?.caCertUrl, revocation?.ocspUrl]);
@@ -167,8 +157,8 @@ function fixedExtensions(issuerPem: string, issuerKeyId: ArrayBuffer, flags: num
         extension(asn1.id_ce_basicConstraints, true, new asn1.BasicConstraints({cA: false})),
         extension(asn1.id_ce_keyUsage, true, new asn1.KeyUsage(flags)),
         extension(asn1.id_ce_extKeyUsage, false, new asn1.ExtendedKeyUsage(eku.map((u) => x509.ExtendedKeyUsage[u]))),
-      ],
-      after: [extension(asn1.id_ce_authorityKeyIdentifier, false, new asn1.AuthorityKeyIdentifier({keyIdentifier: new asn1.KeyIdentifier(issuerKeyId)})), ...revocationAsn1(revocation)],
+      ].map(derOf),
+      after: [extension(asn1.id_ce_authorityKeyIdentifier, false, new asn1.AuthorityKeyIdentifier({keyIdentifier: new asn1.KeyIdentifier(issuerKeyId)})), ...revocationAsn1(revocation)].map(derOf),
     };
     if (fixedCache.size > 64) fixedCache.clear();
     fixedCache.set(key, hit);

@@ -37,7 +37,8 @@ export async function parseCsr(pem: string, file: string): Promise<ParsedCsr> {
     throw refused('key_refused', `${file} carries a weak ${kind.unsupported} key; it is refused whatever the policy says`, {details: {file, key: kind.unsupported}});
   }
   // Algorithms Node's crypto is not told how to verify here (RSA-PSS...) take @peculiar/x509's way.
-  const ok = fast.verified ? fast.signatureOk : await new x509.Pkcs10CertificateRequest(pem).verify().catch(() => false);
+  // (Its parser sees the whole request again: what it cannot read does not verify either.)
+  const ok = fast.verified ? fast.signatureOk : await Promise.resolve().then(() => new x509.Pkcs10CertificateRequest(pem).verify()).catch(() => false);
   if (!ok) {
     throw invalid('csr_invalid', `${file}: the request's signature does not verify with its own public key`, {
       hint: 'The CSR was altered or was not made with the key it carries; reject the request.',
@@ -57,5 +58,15 @@ export async function parseCsr(pem: string, file: string): Promise<ParsedCsr> {
       asksForCa = AsnConvert.parse(ext.extnValue.buffer, asn1.BasicConstraints).cA;
     } else otherExtensions.push(ext.extnID);
   }
-  return {publicKey: fast.publicKey, subject: new x509.Name(AsnConvert.serialize(fast.subjectName)).toString(), sans, asksForCa, otherExtensions};
+  const subjectDer = fast.subject;
+  return {
+    publicKey: fast.publicKey,
+    // Read when asked for: a CA takes nothing from the subject, and reading a Name is not free.
+    get subject() {
+      return new x509.Name(subjectDer).toString();
+    },
+    sans,
+    asksForCa,
+    otherExtensions,
+  };
 }

@@ -77,7 +77,9 @@ export function keysMatch(privateKey: KeyObject, publicKey: KeyObject): boolean 
 
 /** SHA-256 over a certificate's DER, as `openssl x509 -fingerprint -sha256` prints it (AB:CD:...). */
 export function certificateFingerprint(cert: string | X509Certificate): string {
-  const raw = typeof cert === 'string' ? new X509Certificate(cert).raw : cert.raw;
+  // One PEM block is its DER in base64: no need to parse the certificate for its bytes.
+  const pem = typeof cert === 'string' ? /^\s*-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE-----\s*$/.exec(cert) : null;
+  const raw = pem ? Buffer.from(pem[1]!, 'base64') : typeof cert === 'string' ? new X509Certificate(cert).raw : cert.raw;
   return formatFingerprint(createHash('sha256').update(raw).digest('hex'));
 }
 
