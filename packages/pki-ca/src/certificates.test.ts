@@ -141,6 +141,33 @@ describe('CSRs and CRLs', () => {
     );
   });
 
+  it('a CSR from anyone is DER or nothing: trailing bytes, BER lengths and truncation are csr_invalid; OpenSSL\'s own CSRs of every key type are read', async () => {
+    const pem = await createCsr({...ec(), commonName: 'ann@example.com', sans: [{type: 'email', value: 'ann@example.com'}]});
+    const der = Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+    const asPem = (bytes: Buffer) => `-----BEGIN CERTIFICATE REQUEST-----\n${bytes.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+    // The outer SEQUENCE with an indefinite length (BER), and one whose length is not in its shortest form.
+    const indefinite = Buffer.concat([Buffer.from([0x30, 0x80]), der.subarray(der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2), Buffer.from([0, 0])]);
+    const longForm = Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), der.subarray(2)]);
+    const cases: [string, Buffer, RegExp][] = [
+      ['trailing', Buffer.concat([der, Buffer.from([0x00])]), /not a DER SEQUENCE/],
+      ['truncated', der.subarray(0, der.length - 3), /truncated DER/],
+      ['indefinite', indefinite, /indefinite length/],
+      ['long form', longForm, /shortest form|truncated/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      await expect(parseCsr(asPem(bytes), `${name}.pem`), name).rejects.toThrow(expect.objectContaining({code: 'csr_invalid', message: expect.stringMatching(message)}));
+    }
+    for (const [algorithm, options] of [['EC', ['-pkeyopt', 'ec_paramgen_curve:P-384']], ['RSA', ['-pkeyopt', 'rsa_keygen_bits:2048']], ['ED25519', []]] as const) {
+      const key = join(dir, `openssl-${algorithm}.key`);
+      openssl(['genpkey', '-algorithm', algorithm, ...options, '-out', key]);
+      const csr = openssl(['req', '-new', '-key', key, '-subj', '/CN=bob@example.com/O=Example', '-addext', 'subjectAltName=email:bob@example.com,DNS:bob.example.com']);
+      const parsed = await parseCsr(csr, `${algorithm}.csr`);
+      expect(parsed.sans).toEqual([{type: 'email', value: 'bob@example.com'}, {type: 'dns', value: 'bob.example.com'}]);
+      expect(parsed.subject).toBe('CN=bob@example.com, O=Example');
+      expect(parsed.publicKey.asymmetricKeyType).toBe(algorithm === 'ED25519' ? 'ed25519' : algorithm.toLowerCase());
+    }
+  });
+
   it('a CRL carries the number the caller gives; a CA-only CRL says so; parsing checks the signature', async () => {
     const key = ec();
     const ca = await buildCaCertificate({commonName: 'CRL CA', key: key.privateKey, days: 30, pathLength: 0, now});
