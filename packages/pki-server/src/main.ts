@@ -139,9 +139,9 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
   const crl = new CrlPublisher(db, ca, policies, audit, now, durationMs(config.crl.refreshEvery));
   const base = config.revocationBaseUrl.replace(/\/$/, '');
   const revocation = {crlUrl: `${base}/crl`, ocspUrl: `${base}/ocsp`, caCertUrl: `${base}/ca.crt`};
-  const registration = new RegistrationAuthority({db, ca, policies, audit, directory, crl, revocation, now, serials: options.serials ?? randomSerial});
+  const registration = new RegistrationAuthority({db, pool: database.pool, ca, policies, audit, directory, crl, revocation, now, serials: options.serials ?? randomSerial});
   const ocspValidityMs = durationMs(config.ocsp.responseValidity);
-  const ocsp = new OcspResponder(db, ca, audit, now, async () => (await registration.reserveSerial()).serial, {responderDays: config.ocsp.responderDays, validityMs: ocspValidityMs});
+  const ocsp = new OcspResponder(db, ca, audit, now, () => registration.reserveSerial(), {responderDays: config.ocsp.responderDays, validityMs: ocspValidityMs});
   await crl.refreshIfDue('start');
   await ocsp.responder();
 
@@ -192,6 +192,7 @@ export async function startServer(config: ServerConfig, options: StartOptions): 
     async close() {
       clearInterval(timer);
       await app.close();
+      await registration.drain();
       await database.close();
       if (auditStream !== process.stdout) await new Promise<void>((r) => (auditStream as ReturnType<typeof createWriteStream>).end(r));
     },

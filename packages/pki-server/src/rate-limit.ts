@@ -1,36 +1,66 @@
 /**
  * Rate limits shared by every replica: @fastify/rate-limit's counters kept in PostgreSQL (an
- * unlogged table, one upsert per counted request), so a client spreading requests over replicas
+ * unlogged table; one upsert counts the requests that arrived together), so a client spreading requests over replicas
  * gets the same limit as one that hits a single replica. Per address on every API route (the
  * plugin's own hook), per identity on sign-ins and certificate operations (`perIdentity`).
  */
 import rateLimit, {type FastifyRateLimitStore} from '@fastify/rate-limit';
+import DataLoader from 'dataloader';
 import {type ApiApp, HttpError} from '@bcl/http-api';
 import {type Kysely, sql} from '@bcl/postgres';
 import type {FastifyRequest} from 'fastify';
 import type {PkiDb} from './db/schema.js';
 
-/** One window's counter per key: reset when the window has passed. */
-export function postgresRateLimitStore(db: Kysely<PkiDb>, prefix: string) {
+/**
+ * One window's counter per key: reset when the window has passed. The increments that arrive
+ * together (requests read in one turn of the event loop) go to the database as one statement,
+ * a key counted as often as it was asked for: one round trip for many requests under load.
+ */
+export function postgresRateLimitStore(db: Kysely<PkiDb>) {
+  const loaders = new Map<number, DataLoader<string, {current: number; ttl: number}>>();
+  const loaderFor = (timeWindow: number) => {
+    let loader = loaders.get(timeWindow);
+    if (!loader) loaders.set(timeWindow, (loader = new DataLoader((keys) => incrementAll(db, keys, timeWindow), {cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run)})));
+    return loader;
+  };
   return class PostgresRateLimitStore implements FastifyRateLimitStore {
-    constructor(readonly routePrefix = '') {}
+    /** The plugin passes its options first, a route's (with `routeInfo`) to child(): a route with a limit of its own counts apart. */
+    readonly routePrefix: string;
+    constructor(routePrefix?: unknown) {
+      this.routePrefix = typeof routePrefix === 'string' ? routePrefix : '';
+    }
 
     incr(key: string, callback: (error: Error | null, result?: {current: number; ttl: number}) => void, timeWindow: number): void {
-      const fullKey = `${prefix}${this.routePrefix}${key}`;
-      sql<{count: number; ttl: number}>`
-        insert into rate_limits as r (key, window_start, count) values (${fullKey}, now(), 1)
-        on conflict (key) do update set
-          count = case when r.window_start + ${timeWindow} * interval '1 millisecond' <= now() then 1 else r.count + 1 end,
-          window_start = case when r.window_start + ${timeWindow} * interval '1 millisecond' <= now() then now() else r.window_start end
-        returning count, greatest(0, ceil(extract(epoch from (window_start + ${timeWindow} * interval '1 millisecond' - now())) * 1000))::int as ttl`
-        .execute(db)
-        .then((r) => callback(null, {current: r.rows[0]!.count, ttl: r.rows[0]!.ttl}), (error: Error) => callback(error));
+      loaderFor(timeWindow).load(`${this.routePrefix}${key}`).then((result) => callback(null, result), (error: Error) => callback(error));
     }
 
-    child(routeOptions: {path?: string; url?: string}): FastifyRateLimitStore {
-      return new PostgresRateLimitStore(`${routeOptions.path ?? routeOptions.url ?? ''}:`);
+    child(routeOptions: unknown): FastifyRateLimitStore {
+      // The plugin passes the route's merged limit options, the route itself under routeInfo.
+      const url = (routeOptions as {routeInfo?: {url?: string}}).routeInfo?.url;
+      return new PostgresRateLimitStore(url ? `${url}:` : '');
     }
   };
+}
+
+/** Counts every key as often as it appears, in one upsert; each occurrence gets its own place in the count. */
+async function incrementAll(db: Kysely<PkiDb>, keys: readonly string[], timeWindow: number): Promise<{current: number; ttl: number}[]> {
+  const {rows} = await sql<{key: string; count: number; added: number; ttl: number}>`
+    with asked as (select key, count(*)::int as n from unnest(${[...keys]}::text[]) as key group by key),
+    counted as (
+      -- In key order: two replicas counting the same keys lock their rows in the same order (no deadlock).
+      insert into rate_limits as r (key, window_start, count) select key, now(), n from asked order by key
+      on conflict (key) do update set
+        count = case when r.window_start + ${timeWindow} * interval '1 millisecond' <= now() then excluded.count else r.count + excluded.count end,
+        window_start = case when r.window_start + ${timeWindow} * interval '1 millisecond' <= now() then now() else r.window_start end
+      returning key, count, greatest(0, ceil(extract(epoch from (window_start + ${timeWindow} * interval '1 millisecond' - now())) * 1000))::int as ttl)
+    select counted.key, counted.count, asked.n as added, counted.ttl from counted join asked using (key)`.execute(db);
+  // The n occurrences of a key take the last n places of its count, in the order they were asked.
+  const next = new Map(rows.map((r) => [r.key, {current: r.count - r.added + 1, ttl: r.ttl}]));
+  return keys.map((key) => {
+    const at = next.get(key)!;
+    next.set(key, {...at, current: at.current + 1});
+    return at;
+  });
 }
 
 export interface RateLimits {
@@ -54,18 +84,18 @@ export async function useRateLimits(app: ApiApp, db: Kysely<PkiDb>, limits: Rate
     hook: 'onRequest',
     max: limits.perAddress.max,
     timeWindow: limits.perAddress.windowMs,
-    store: postgresRateLimitStore(db, 'address:') as never,
-    keyGenerator: (request) => request.ip,
+    store: postgresRateLimitStore(db) as never,
+    keyGenerator: (request) => `address:${request.ip}`,
     // A database hiccup must not turn into refusals of everyone.
     skipOnError: true,
     errorResponseBuilder: (_request, context) => tooMany('from this address', context.ttl),
     onExceeded: (request, key) => onLimited(request, `address:${key}`),
   });
+  // (createRateLimit counts in the plugin's store, the one above.)
   const perIdentity = app.createRateLimit({
     max: limits.perIdentity.max,
     timeWindow: limits.perIdentity.windowMs,
-    store: postgresRateLimitStore(db, 'identity:') as never,
-    keyGenerator: (request) => (request as FastifyRequest & {rateLimitIdentity?: string}).rateLimitIdentity ?? request.ip,
+    keyGenerator: (request) => `identity:${(request as FastifyRequest & {rateLimitIdentity?: string}).rateLimitIdentity ?? request.ip}`,
     skipOnError: true,
   });
   return async (request, identity) => {

@@ -3,16 +3,17 @@
  * policy. The CSR contributes only its public key (its signature checked, weak keys refused);
  * subject and names come from the identity and the profile: CN and SAN the email, plus a URI
  * naming (iss, sub). Standard profiles are issued at once; privileged ones wait for an admin.
- * A serial is reserved under UNIQUE(issuer, serial) before anything is signed (retried on a
- * collision), and a certificate is returned only after the row holding it is committed.
+ * A serial is reserved under UNIQUE(issuer, serial) before anything is signed (a replica holds a
+ * small block; a serial drawn twice is simply not its), and a certificate is returned only after
+ * the row holding it is committed: new requests issued at once commit in groups.
  */
 import {type KeyObject, randomBytes, X509Certificate} from 'node:crypto';
-import type {PostgresAuditLog} from '@bcl/audit';
+import {type BatchClient, GroupCommit, type PostgresAuditLog} from '@bcl/audit';
 import {conflict, forbidden, HttpError, notFound, unavailable} from '@bcl/http-api';
 import {certificateFingerprint, requireKeyType, verifyRenewal} from '@bcl/pki-ca/keys';
 import {checkRequest, issuedSans, type Policy, type Profile, profileApproval, type San} from '@bcl/pki-ca/policy';
 import type {CrlReason} from '@bcl/pki-ca/crl-reasons';
-import {type Kysely, sql, type Transaction} from '@bcl/postgres';
+import {escapeLiteral, type Kysely, ReservedBlock, sql, type Transaction} from '@bcl/postgres';
 import {type CertificateSummary, type CertificateView, type CrlStatus, OWNER_REASONS, renewalFields, type RequestOutcome, type RequestView} from './api.js';
 import type {CaMaterial} from './ca.js';
 import type {CrlPublisher, PublishedCrl} from './crl.js';
@@ -33,6 +34,8 @@ export interface RevocationPointers {
 
 export interface RegistrationDeps {
   db: Kysely<PkiDb>;
+  /** The pool under `db`: issuances at once commit in groups on one of its connections. */
+  pool: {connect(): Promise<BatchClient>};
   ca: CaMaterial;
   policies: PolicyStore;
   audit: PostgresAuditLog;
@@ -42,8 +45,17 @@ export interface RegistrationDeps {
   now: () => Date;
   /** A new candidate serial (random 126 bits; tests shrink the space to force collisions). */
   serials: () => string;
-  /** Reservation attempts before giving up (default 64). */
+  /** Blocks drawn in a row that all collided before giving up (default 20). */
   serialAttempts?: number;
+}
+
+/** Serials a replica reserves at once: one statement per block; a clean stop leaves the unused ones reserved, never used. */
+const SERIAL_BLOCK = 16;
+
+/** A new request issued at once: its row and its certificate's, committed with others in one transaction. */
+interface Issued {
+  request: RequestRow;
+  cert: Partial<CertRow> & {serial: string};
 }
 
 export interface NewRequest {
@@ -78,22 +90,36 @@ const pkiCa = () => (pkiCaModule ??= import('@bcl/pki-ca'));
 export const identityUri = (iss: string, sub: string) => `${iss}#${sub}`;
 
 export class RegistrationAuthority {
-  constructor(private readonly d: RegistrationDeps) {}
+  private readonly serials: ReservedBlock;
+  private readonly issuedAtOnce: GroupCommit<Issued>;
 
-  /** Reserves a fresh serial (a row with status `reserved`), before anything is signed with it. */
-  async reserveSerial(): Promise<{serial: string; attempts: number}> {
-    const attempts = this.d.serialAttempts ?? 64;
-    for (let i = 0; i < attempts; i++) {
-      const serial = this.d.serials();
-      const row = await this.d.db
-        .insertInto('certificates')
-        .values({issuer: this.d.ca.issuerId, serial, status: 'reserved', reserved_at: this.d.now()} as never)
-        .onConflict((oc) => oc.columns(['issuer', 'serial']).doNothing())
-        .returning('serial')
-        .executeTakeFirst();
-      if (row) return {serial, attempts: i + 1};
-    }
-    throw unavailable('serial_space_exhausted', `no free serial after ${attempts} attempts`, {hint: 'Try again; if it persists, the serial source is broken.'});
+  constructor(private readonly d: RegistrationDeps) {
+    this.serials = new ReservedBlock(() => this.reserveBlock(), {
+      low: SERIAL_BLOCK / 2,
+      attempts: d.serialAttempts ?? 20,
+      exhausted: () => unavailable('serial_space_exhausted', 'no free serial: every block of candidates drawn collided', {hint: 'Try again; if it persists, the serial source is broken.'}),
+    });
+    this.issuedAtOnce = new GroupCommit({pool: d.pool, audit: d.audit, statements: (items) => issuedRows(d.ca.issuerId, items), check: ([, updated], items) => {
+      if (updated?.rowCount !== items.length) throw new Error(`the reservation of ${items.length - (updated?.rowCount ?? 0)} of ${items.length} serials disappeared`);
+    }});
+  }
+
+  /** A fresh serial (a row with status `reserved`), before anything is signed with it. */
+  reserveSerial(): Promise<string> {
+    return this.serials.take();
+  }
+
+  /** Waits for the issuances committing (on a clean stop). */
+  drain(): Promise<void> {
+    return this.issuedAtOnce.drain();
+  }
+
+  private async reserveBlock(): Promise<string[]> {
+    const drawn = [...new Set(Array.from({length: SERIAL_BLOCK}, () => this.d.serials()))];
+    const {rows} = await sql<{serial: string}>`insert into certificates (issuer, serial, status, reserved_at)
+      select ${this.d.ca.issuerId}, s, 'reserved', ${this.d.now()} from unnest(${drawn}::text[]) as s
+      on conflict (issuer, serial) do nothing returning serial`.execute(this.d.db);
+    return rows.map((r) => r.serial);
   }
 
   /** A new request: issued at once for standard profiles (201), or pending an admin (202). */
@@ -169,7 +195,7 @@ export class RegistrationAuthority {
    */
   private async issue(request: RequestRow, profile: Profile, policy: Policy, o: {approvedBy: string; insertRequest: boolean; address: string; publicKey: KeyObject}): Promise<RequestOutcome> {
     const {buildLeafCertificate} = await pkiCa();
-    const {serial, attempts} = await this.reserveSerial();
+    const serial = await this.reserveSerial();
     const now = this.d.now();
     const person = profile.sans.includes('email');
     const sans: San[] = [...issuedSans(profile, request.email, request.sans as San[]), ...(person && request.iss && request.sub ? [{type: 'uri' as const, value: identityUri(request.iss, request.sub)}] : [])];
@@ -185,7 +211,11 @@ export class RegistrationAuthority {
         serial,
         where: `request ${request.id}`,
       }),
-    );
+    ).catch((error: unknown) => {
+      // Nothing was signed under it: the reservation serves the next issuance.
+      this.serials.giveBack(serial);
+      throw error;
+    });
     const decided: RequestRow = {...request, status: 'issued', decided_at: now, decided_by: o.approvedBy, serial};
     const cert: Partial<CertRow> = {
       status: 'valid',
@@ -204,45 +234,39 @@ export class RegistrationAuthority {
       renews: request.renews,
       device_label: request.device_label,
     };
-    await this.d.audit.transaction(this.d.db, async (trx, audit) => {
-      const storeCertificate = (qb: typeof trx) => qb.updateTable('certificates').set(cert).where('issuer', '=', this.d.ca.issuerId).where('serial', '=', serial).where('status', '=', 'reserved').returning('serial');
-      let stored: {serial: string} | undefined;
-      if (o.insertRequest) {
-        // One statement for the request and its certificate: every round trip inside the transaction counts at hundreds a second.
-        stored = await trx
-          .with('request', (db) => db.insertInto('requests').values({...decided, sans: JSON.stringify(decided.sans) as never}))
-          .updateTable('certificates')
-          .set(cert)
-          .where('issuer', '=', this.d.ca.issuerId)
-          .where('serial', '=', serial)
-          .where('status', '=', 'reserved')
-          .returning('serial')
-          .executeTakeFirst();
-      } else {
-        const updated = await trx.updateTable('requests').set({status: 'issued', decided_at: now, decided_by: o.approvedBy, serial}).where('id', '=', request.id).where('status', '=', 'pending').returning('id').executeTakeFirst();
-        if (!updated) throw conflict('not_pending', `request ${request.id} was decided meanwhile`);
-        stored = await storeCertificate(trx).executeTakeFirst();
-      }
-      if (!stored) throw new Error(`the reservation of serial ${serial} disappeared`);
-      if (request.renews) await this.supersede(trx, request.renews, serial, now);
-      if (!o.insertRequest) await audit({event: 'request.approved', request: request.id, email: request.email, profile: request.profile, actor: o.approvedBy, address: o.address});
-      await audit({
-        event: 'certificate.issued',
-        serial,
-        request: request.id,
-        email: request.email,
-        iss: request.iss,
-        sub: request.sub,
-        profile: request.profile,
-        keyType: request.key_type,
-        notAfter: leaf.notAfter.toISOString(),
-        approvedBy: o.approvedBy,
-        serialAttempts: attempts,
-        ...(request.renews ? {renews: request.renews} : {}),
-        address: o.address,
+    const issued = {
+      event: 'certificate.issued',
+      serial,
+      request: request.id,
+      email: request.email,
+      iss: request.iss,
+      sub: request.sub,
+      profile: request.profile,
+      keyType: request.key_type,
+      notAfter: leaf.notAfter.toISOString(),
+      approvedBy: o.approvedBy,
+      ...(request.renews ? {renews: request.renews} : {}),
+      address: o.address,
+    };
+    if (o.insertRequest && !request.renews) {
+      // The hot path (a new request issued at once): nothing in it can conflict, so it commits in a group.
+      await this.issuedAtOnce.write(issued, {request: decided, cert: {...cert, serial}});
+    } else {
+      await this.d.audit.transaction(this.d.db, async (trx, audit) => {
+        if (o.insertRequest) {
+          await trx.insertInto('requests').values({...decided, sans: JSON.stringify(decided.sans) as never}).execute();
+        } else {
+          const updated = await trx.updateTable('requests').set({status: 'issued', decided_at: now, decided_by: o.approvedBy, serial}).where('id', '=', request.id).where('status', '=', 'pending').returning('id').executeTakeFirst();
+          if (!updated) throw conflict('not_pending', `request ${request.id} was decided meanwhile`);
+        }
+        const stored = await trx.updateTable('certificates').set(cert).where('issuer', '=', this.d.ca.issuerId).where('serial', '=', serial).where('status', '=', 'reserved').returning('serial').executeTakeFirst();
+        if (!stored) throw new Error(`the reservation of serial ${serial} disappeared`);
+        if (request.renews) await this.supersede(trx, request.renews, serial, now);
+        if (!o.insertRequest) await audit({event: 'request.approved', request: request.id, email: request.email, profile: request.profile, actor: o.approvedBy, address: o.address});
+        await audit(issued);
+        if (request.renews) await audit({event: 'certificate.revoked', serial: request.renews, reason: 'superseded', supersededBy: serial, actor: request.email, address: o.address});
       });
-      if (request.renews) await audit({event: 'certificate.revoked', serial: request.renews, reason: 'superseded', supersededBy: serial, actor: request.email, address: o.address});
-    });
+    }
     if (request.renews) await this.d.crl.publish('renewal');
     // The committed row holds exactly this: no need to read it back.
     const row = {...cert, issuer: this.d.ca.issuerId, serial, revoked_at: null, reason: null, revoked_by: null, superseded_by: null, reserved_at: now} as CertRow;
@@ -472,4 +496,22 @@ export function signedBy(pem: string, ca: CaMaterial): X509Certificate | undefin
   } catch {
     return undefined;
   }
+}
+
+/** The rows of a group of requests issued at once: the requests inserted, their reserved serials filled (values inlined: see GroupCommit). */
+function issuedRows(issuerId: string, items: readonly Issued[]): string {
+  const lit = (v: string | number | null | undefined) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(Math.trunc(v)) : escapeLiteral(v));
+  const at = (d: Date | null | undefined) => (d ? `${escapeLiteral(d.toISOString())}::timestamptz` : 'null::timestamptz');
+  const requests = items.map(({request: r}) =>
+    `(${[lit(r.id), lit(r.iss), lit(r.sub), lit(r.email), lit(r.name), lit(r.profile), lit(r.key_type), lit(r.csr_pem), `${lit(JSON.stringify(r.sans))}::jsonb`, `${lit(r.lifetime_days)}::int`, lit(r.device_label), lit(r.renews), lit(r.status), at(r.created_at), at(r.decided_at), lit(r.decided_by), lit(r.reason), lit(r.serial)].join(', ')})`,
+  );
+  const certs = items.map(({cert: c}) =>
+    `(${[lit(c.serial), lit(c.request_id), lit(c.iss), lit(c.sub), lit(c.email), lit(c.name), lit(c.profile), lit(c.key_type), lit(c.pem), at(c.not_before), at(c.not_after), at(c.issued_at), lit(c.approved_by), lit(c.device_label)].map((v, i) => (i === 0 || v.endsWith('timestamptz') ? v : `${v}::text`)).join(', ')})`,
+  );
+  return [
+    `insert into requests (id, iss, sub, email, name, profile, key_type, csr_pem, sans, lifetime_days, device_label, renews, status, created_at, decided_at, decided_by, reason, serial) values ${requests.join(', ')}`,
+    `update certificates as c set status = 'valid', request_id = v.request_id, iss = v.iss, sub = v.sub, email = v.email, name = v.name, profile = v.profile, key_type = v.key_type, pem = v.pem, not_before = v.not_before, not_after = v.not_after, issued_at = v.issued_at, approved_by = v.approved_by, device_label = v.device_label
+      from (values ${certs.join(', ')}) as v (serial, request_id, iss, sub, email, name, profile, key_type, pem, not_before, not_after, issued_at, approved_by, device_label)
+      where c.issuer = ${escapeLiteral(issuerId)} and c.serial = v.serial and c.status = 'reserved'`,
+  ].join('; ');
 }

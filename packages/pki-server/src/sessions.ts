@@ -5,6 +5,7 @@
  */
 import {createHash, randomBytes, randomUUID, timingSafeEqual} from 'node:crypto';
 import type {PostgresAuditLog} from '@bcl/audit';
+import DataLoader from 'dataloader';
 import {type Kysely, sql} from '@bcl/postgres';
 import type {PkiDb} from './db/schema.js';
 import type {Directory} from './directory/index.js';
@@ -50,6 +51,9 @@ export interface AdminRule {
 }
 
 export class Sessions {
+  /** Sessions looked up together (requests read in one turn of the event loop) take one query. */
+  readonly #byToken = new DataLoader<string, Caller | undefined>((digests) => this.#callers(digests), {cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run)});
+
   constructor(
     private readonly db: Kysely<PkiDb>,
     private readonly audit: PostgresAuditLog,
@@ -140,15 +144,19 @@ export class Sessions {
   /** The caller of a session token, or undefined when it is unknown, ended or expired. */
   async caller(token: string): Promise<Caller | undefined> {
     if (!/^pki[sw]_[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    const row = await this.db
+    return this.#byToken.load(sha256(token));
+  }
+
+  async #callers(digests: readonly string[]): Promise<(Caller | undefined)[]> {
+    const rows = await this.db
       .selectFrom('sessions')
       .selectAll()
-      .where('token_sha256', '=', sha256(token))
+      .where('token_sha256', 'in', [...new Set(digests)])
       .where('ended_at', 'is', null)
       .where('expires_at', '>', this.now())
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return {sessionId: row.id, kind: row.kind, iss: row.iss, sub: row.sub, email: row.email, name: row.name, admin: row.admin, groups: row.groups, expiresAt: row.expires_at, csrfToken: row.csrf_token};
+      .execute();
+    const found = new Map(rows.map((row): [string, Caller] => [row.token_sha256, {sessionId: row.id, kind: row.kind, iss: row.iss, sub: row.sub, email: row.email, name: row.name, admin: row.admin, groups: row.groups, expiresAt: row.expires_at, csrfToken: row.csrf_token}]));
+    return digests.map((digest) => found.get(digest));
   }
 
   async end(caller: Caller, address: string): Promise<void> {
