@@ -18,6 +18,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=')));
 const ROUNDS = Number(args.rounds ?? 5);
 const REQUESTS = Number(args.requests ?? 2000);
 const CONCURRENCY = Number(args.concurrency ?? 50);
+const WARMUP = Number(args.warmup ?? 500);
 const GIT_MS = Number(args.gitMs ?? 0);
 const step = (m) => process.stderr.write(`==> ${m}\n`);
 const median = (xs) => {
@@ -101,28 +102,37 @@ try {
     const keys = generateKeyPairSync('ec', {namedCurve: 'P-256'});
     csrs.push({email, body: JSON.stringify({csr: await createCsr({...keys, commonName: email, sans: [{type: 'email', value: email}]}), profile: 'client'})});
   }
-  const latencies = [];
-  let next = 0;
-  let failures = 0;
-  const client = async (c) => {
-    const target = new URL(server.replicas[c % 2].url);
-    const agent = new Agent({keepAlive: true, maxSockets: 1});
-    const mine = csrs.filter((x) => x.email === (c % 2 ? 'bob@example.com' : 'ann@example.com'));
-    for (let i = next++; i < REQUESTS; i = next++) {
-      const t = performance.now();
-      const status = await new Promise((resolve, reject) => {
-        const req = request({host: target.hostname, port: target.port, path: '/v1/requests', method: 'POST', agent, headers: {'content-type': 'application/json', authorization: `Bearer ${tokens[c]}`}}, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
+  // Each round: `total` issuances from CONCURRENCY clients, each with its kept-alive connection to one replica.
+  const load = async (total) => {
+    const latencies = [];
+    let next = 0;
+    let failures = 0;
+    const client = async (c) => {
+      const target = new URL(server.replicas[c % 2].url);
+      const agent = new Agent({keepAlive: true, maxSockets: 1});
+      const mine = csrs.filter((x) => x.email === (c % 2 ? 'bob@example.com' : 'ann@example.com'));
+      for (let i = next++; i < total; i = next++) {
+        const t = performance.now();
+        const status = await new Promise((resolve, reject) => {
+          const req = request({host: target.hostname, port: target.port, path: '/v1/requests', method: 'POST', agent, headers: {'content-type': 'application/json', authorization: `Bearer ${tokens[c]}`}}, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          });
+          req.on('error', reject);
+          req.end(mine[i % mine.length].body);
         });
-        req.on('error', reject);
-        req.end(mine[i % mine.length].body);
-      });
-      if (status !== 201) failures++;
-      latencies.push(performance.now() - t);
-    }
-    agent.destroy();
+        if (status !== 201) failures++;
+        latencies.push(performance.now() - t);
+      }
+      agent.destroy();
+    };
+    await Promise.all(Array.from({length: CONCURRENCY}, (_, c) => client(c)));
+    return {latencies, failures};
   };
+  // Not counted: the replicas' first issuances run before V8 has optimized their code.
+  step(`warm-up: ${WARMUP} issuances (not counted)`);
+  const warm = await load(WARMUP);
+  if (warm.failures > 0) throw new Error(`${warm.failures} of the warm-up issuances failed`);
   // CPU time per issuance of the replicas and of PostgreSQL (Linux /proc accounting, 10 ms ticks):
   // what the rate would be on cores of our own, whatever else the machine runs.
   const ticks = (pid) => {
@@ -137,12 +147,12 @@ try {
   const cpu = () => ({servers: server.replicas.reduce((a, r) => a + ticks(r.pid), 0), postgres: postgresPids().reduce((a, p) => a + ticks(p), 0)});
   const before = cpu();
   const t0 = performance.now();
-  await Promise.all(Array.from({length: CONCURRENCY}, (_, c) => client(c)));
+  const {latencies, failures} = await load(REQUESTS);
   const seconds = (performance.now() - t0) / 1000;
   const after = cpu();
   const perIssuance = {servers: ((after.servers - before.servers) * 10) / REQUESTS, postgres: ((after.postgres - before.postgres) * 10) / REQUESTS};
   const rate = REQUESTS / seconds;
-  const committed = Number(await server.sql("select count(*) from certificates where status = 'valid' and profile = 'client'"));
+  const committed = Number(await server.sql("select count(*) from certificates where status = 'valid' and profile = 'client'")) - WARMUP;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   lines.push(`| CPU per issuance: the two replicas ${perIssuance.servers.toFixed(1)} ms, PostgreSQL ${perIssuance.postgres.toFixed(1)} ms (load average ${load} during the run) | ${(2000 / (perIssuance.servers + perIssuance.postgres)).toFixed(0)}/s on 2 idle cores | | | |`);
   lines.push(`| issuances per second, ${CONCURRENCY} clients, 2 replicas + PostgreSQL on ${execFileSync('nproc', {encoding: 'utf8'}).trim()} cores (${REQUESTS} requests, ${failures} failed, ${committed} committed) | ${rate.toFixed(0)}/s | | p50 ${median(latencies).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms | ≥ 500/s ${rate >= 500 ? '✓' : '✗'} |`);
