@@ -10,10 +10,11 @@ export interface BatchClient {
 export interface GroupCommitOptions<T> {
   pool: {connect(): Promise<BatchClient>};
   audit: PostgresAuditLog;
-  /** The statements that commit a batch's items with its audit entries (values inlined with escapeLiteral), or '' when none. */
+  /**
+   * The statements that commit a batch's items with its audit entries (values inlined with
+   * escapeLiteral), or '' when none; what must hold is checked by a statement that raises.
+   */
   statements: (items: readonly T[]) => string;
-  /** Checks the results of those statements before the commit; throwing rolls the whole batch back. */
-  check?: (results: readonly {rowCount: number | null}[], items: readonly T[]) => void;
   /** The most writes in one transaction (default 200). */
   maxBatch?: number;
 }
@@ -27,8 +28,8 @@ interface Pending<T> {
 
 /**
  * Group commit: the writes (an item and its audit entry, or an audit entry alone) that arrive
- * while a batch is committing wait and go together in the next one, in one transaction of two
- * round trips (PostgresAuditLog.commitBatch). Each writer is answered after its batch commits, or
+ * while a batch is committing wait and go together in the next one, in one transaction sent as
+ * one text (PostgresAuditLog.commitBatch). Each writer is answered after its batch commits, or
  * gets its error. One batch in flight per process: the audit chain's head serializes them anyway,
  * and one lets the next batch grow.
  */
@@ -73,8 +74,7 @@ export class GroupCommit<T> {
     const client = await this.options.pool.connect();
     let broken: Error | undefined;
     try {
-      const check = this.options.check;
-      await this.options.audit.commitBatch(client, statements, batch.map((p) => p.record), check ? (results) => check(results, items) : undefined);
+      await this.options.audit.commitBatch(client, statements, batch.map((p) => p.record));
     } catch (error) {
       // An error without a SQLSTATE is the connection itself: the pool must not hand it out again.
       if (!(error as {code?: string}).code) broken = error as Error;

@@ -118,42 +118,52 @@ export class PostgresAuditLog {
 
   /**
    * Commits `before` (SQL statements as text, their values inlined with escapeLiteral) and
-   * `records` in one transaction of its own, in two round trips: BEGIN, `before` and locking the
-   * head go as one text, the entries, the new head and COMMIT as another. The head stays locked
-   * for one round trip, however busy the caller's event loop is between its I/O: how a server
-   * commits many changes of several requests at once (group commit). Emits the entries after the
-   * commit. `client` is one connection of a pg pool, not shared meanwhile. `check` sees the
-   * results of `before`'s statements while the transaction is open; throwing rolls it back.
+   * `records` in one transaction of its own, in one round trip: BEGIN, `before`, one statement
+   * that takes the head, chains, hashes (in the database, as append() does) and inserts every
+   * entry and moves the head, and COMMIT go as one text. The head is held only while the database
+   * runs that statement and commits, never while the caller's busy event loop comes back to its
+   * socket: how a server commits many changes of several requests at once (group commit). A
+   * statement of `before` that must not fail silently raises (the transaction is then rolled
+   * back). Emits the entries after the commit. `client` is one connection of a pg pool, not
+   * shared meanwhile.
    */
-  async commitBatch(client: {query(text: string): Promise<unknown>}, before: string, records: readonly Record_[], check?: (results: readonly {rowCount: number | null}[]) => void): Promise<AuditEntry[]> {
+  async commitBatch(client: {query(text: string): Promise<unknown>}, before: string, records: readonly Record_[]): Promise<AuditEntry[]> {
     const table = escapeIdentifier(this.table);
     const head = escapeIdentifier(`${this.table}_head`);
-    let entries: AuditEntry[] = [];
+    const parts = ['begin isolation level read committed', ...(before.trim() ? [before] : [])];
+    if (records.length > 0) {
+      const at = this.#now();
+      const mark = (name: keyof typeof TEMPLATE_MARKS) => `chr(1) || '${name.toUpperCase()}' || chr(1)`;
+      const input = records.map((record, i) => {
+        const t = entryTemplates(record, at);
+        return `(${i + 1}, ${escapeLiteral(t.body)}, ${escapeLiteral(t.line)}, ${escapeLiteral(at.toISOString())}::timestamptz, ${escapeLiteral(record.event)})`;
+      });
+      parts.push(`with recursive
+        head as (select seq, hash from ${head} where id = 1 for update),
+        input (n, body, line, at, event) as (values ${input.join(', ')}),
+        chain (n, seq, hash, line, at, event) as (
+          select 0, seq, hash, null::text, null::timestamptz, null::text from head
+          union all
+          select i.n, e.seq, e.hash, replace(replace(replace(i.line, ${mark('seq')}, e.seq::text), ${mark('prev')}, c.hash), ${mark('hash')}, e.hash), i.at, i.event
+          from chain c join input i on i.n = c.n + 1
+          cross join lateral (select c.seq + 1 as seq, encode(sha256(convert_to(replace(replace(i.body, ${mark('seq')}, (c.seq + 1)::text), ${mark('prev')}, c.hash), 'UTF8')), 'hex') as hash) e),
+        inserted as (insert into ${table} (seq, at, event, line, hash) select seq, at, event, line, hash from chain where n > 0),
+        moved as (update ${head} set seq = last.seq, hash = last.hash from (select seq, hash from chain order by n desc limit 1) last where ${head}.id = 1)
+        select line from chain where n > 0 order by n`);
+    }
+    parts.push('commit');
+    let results: unknown;
     try {
-      const results = await client.query(`begin isolation level read committed; ${before.trim() ? `${before};` : ''} select seq::text as seq, hash from ${head} where id = 1 for update`);
-      const all = (Array.isArray(results) ? results : [results]) as {rowCount: number | null; rows: {seq: string; hash: string}[]}[];
-      const last = all.at(-1)!;
-      // BEGIN first, the head lock last: what is between is `before`.
-      check?.(all.slice(1, -1));
-      const row = last.rows[0];
-      if (!row) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
-      if (records.length > 0) {
-        let current = row.seq === '0' ? undefined : {seq: Number(row.seq), hash: row.hash};
-        const at = this.#now();
-        entries = records.map((record) => {
-          const entry = chainEntry(record, current, at);
-          current = {seq: entry.seq, hash: entry.hash};
-          return entry;
-        });
-        const values = entries.map((e) => `(${e.seq}, ${escapeLiteral(e.at)}, ${escapeLiteral(e.event)}, ${escapeLiteral(entryLine(e))}, ${escapeLiteral(e.hash)})`).join(', ');
-        const lastEntry = entries.at(-1)!;
-        await client.query(`with appended as (insert into ${table} (seq, at, event, line, hash) values ${values}) update ${head} set seq = ${lastEntry.seq}, hash = ${escapeLiteral(lastEntry.hash)} where id = 1; commit`);
-      } else {
-        await client.query('commit');
-      }
+      results = await client.query(parts.join(';\n'));
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       throw error;
+    }
+    let entries: AuditEntry[] = [];
+    if (records.length > 0) {
+      const chained = (results as {rows: {line: string}[]}[]).at(-2)!;
+      if (chained.rows.length !== records.length) throw new Error(`${this.table}_head has no row: the audit table was not created by auditMigration()`);
+      entries = chained.rows.map((r) => JSON.parse(r.line) as AuditEntry);
     }
     this.emit(entries);
     return entries;

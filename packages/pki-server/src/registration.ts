@@ -99,9 +99,7 @@ export class RegistrationAuthority {
       attempts: d.serialAttempts ?? 20,
       exhausted: () => unavailable('serial_space_exhausted', 'no free serial: every block of candidates drawn collided', {hint: 'Try again; if it persists, the serial source is broken.'}),
     });
-    this.issuedAtOnce = new GroupCommit({pool: d.pool, audit: d.audit, statements: (items) => issuedRows(d.ca.issuerId, items), check: ([, updated], items) => {
-      if (updated?.rowCount !== items.length) throw new Error(`the reservation of ${items.length - (updated?.rowCount ?? 0)} of ${items.length} serials disappeared`);
-    }});
+    this.issuedAtOnce = new GroupCommit({pool: d.pool, audit: d.audit, statements: (items) => issuedRows(d.ca.issuerId, items)});
   }
 
   /** A fresh serial (a row with status `reserved`), before anything is signed with it. */
@@ -510,8 +508,9 @@ function issuedRows(issuerId: string, items: readonly Issued[]): string {
   );
   return [
     `insert into requests (id, iss, sub, email, name, profile, key_type, csr_pem, sans, lifetime_days, device_label, renews, status, created_at, decided_at, decided_by, reason, serial) values ${requests.join(', ')}`,
-    `update certificates as c set status = 'valid', request_id = v.request_id, iss = v.iss, sub = v.sub, email = v.email, name = v.name, profile = v.profile, key_type = v.key_type, pem = v.pem, not_before = v.not_before, not_after = v.not_after, issued_at = v.issued_at, approved_by = v.approved_by, device_label = v.device_label
+    `with filled as (update certificates as c set status = 'valid', request_id = v.request_id, iss = v.iss, sub = v.sub, email = v.email, name = v.name, profile = v.profile, key_type = v.key_type, pem = v.pem, not_before = v.not_before, not_after = v.not_after, issued_at = v.issued_at, approved_by = v.approved_by, device_label = v.device_label
       from (values ${certs.join(', ')}) as v (serial, request_id, iss, sub, email, name, profile, key_type, pem, not_before, not_after, issued_at, approved_by, device_label)
-      where c.issuer = ${escapeLiteral(issuerId)} and c.serial = v.serial and c.status = 'reserved'`,
+      where c.issuer = ${escapeLiteral(issuerId)} and c.serial = v.serial and c.status = 'reserved' returning c.serial)
+      select pki_assert(count(*) = ${items.length}, 'the reservation of ' || (${items.length} - count(*)) || ' of ${items.length} serials disappeared') from filled`,
   ].join('; ');
 }

@@ -22,10 +22,10 @@ describe('replicas', () => {
   it('three servers started at once on an empty database: the migrations run once, all three serve', async () => {
     const server = await startPkiServer({postgres: pg, oidc, replicas: 3});
     try {
-      const migrated = server.replicas.filter((r) => /listening on \S+ \(migrated: 0001-pki, 0002-audit\)/.test(r.log()));
+      const migrated = server.replicas.filter((r) => /listening on \S+ \(migrated: 0001-pki, 0002-audit, 0003-assert\)/.test(r.log()));
       expect(migrated).toHaveLength(1);
       expect(server.replicas.filter((r) => /listening on \S+\n/.test(r.log()))).toHaveLength(2);
-      expect(await server.sql('select name from kysely_migration order by name')).toBe('0001-pki\n0002-audit');
+      expect(await server.sql('select name from kysely_migration order by name')).toBe('0001-pki\n0002-audit\n0003-assert');
       // One policy version and one first CRL, however many replicas raced to make them.
       expect(await server.sql('select count(*) from policies')).toBe('1');
       expect(await server.sql('select count(*) from crls')).toBe('1');

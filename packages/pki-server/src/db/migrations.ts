@@ -45,6 +45,16 @@ export const migrations: Record<string, Migration> = {
     },
   },
   '0002-audit': auditMigration(),
+  // What a statement sent with others in one text must make sure of raises here, rolling the whole text back.
+  '0003-assert': {
+    async up(db: Kysely<any>) {
+      await sql`create function pki_assert(ok boolean, message text) returns boolean language plpgsql as $$
+        begin
+          if ok is not true then raise exception '%', message using errcode = 'P0001'; end if;
+          return true;
+        end $$`.execute(db);
+    },
+  },
 };
 
 /** What the application role may do: read and write the inventory, never delete a certificate or change the audit log. */
