@@ -235,11 +235,11 @@ class ServiceDeploy {
       this.task.update(`checking namespace ${spec.namespace}`);
       await ensureNamespace(this.clients, spec.namespace, {[LABELS.team]: spec.team});
       this.task.update('taking the deploy lease');
-      await this.takeLease();
-      if (this.options.signal.aborted) throw new Interrupted();
-
       const objects = this.target.rendered.objects;
-      const [history, owned] = await Promise.all([this.history.list(), listOwned(this.clients, spec.namespace, spec.name, spec.environment, objects)]);
+      // Listed while abandoned runs are marked, once the lease is held (before it, another deploy may still change them).
+      const owned = await this.takeLease(() => listOwned(this.clients, spec.namespace, spec.name, spec.environment, objects));
+      if (this.options.signal.aborted) throw new Interrupted();
+      const history = await this.history.list();
       await checkOwnership(this.clients, objects, owned, spec.name, spec.environment);
 
       record = await this.history.begin(
@@ -300,15 +300,23 @@ class ServiceDeploy {
   /**
    * Takes the lease; a run whose lease it took over (or any run still "in progress" in the
    * history: only lease holders write records) died, and its revision is recorded as abandoned.
+   * `alongside` (reads that need the lease held) runs meanwhile; both are waited for, whatever
+   * fails, so nothing is still writing once the lease is released.
    */
-  private async takeLease(): Promise<void> {
+  private async takeLease<T>(alongside: () => Promise<T> = async () => undefined as T): Promise<T> {
     const {spec} = this.target;
     const {takenOver} = await this.lease.acquire();
     if (takenOver) this.warn(`${spec.name}: took over the expired deploy lease of ${takenOver.holder} (last renewed ${takenOver.renewedAt ?? 'never'})`);
     const previous = takenOver ? {live: false, holder: takenOver.holder, renewedAt: takenOver.renewedAt} : {live: false};
-    for (const r of await this.history.markAbandoned(previous, this.lease.holder, this.now())) {
-      this.warn(`${spec.name}: revision ${r.revision} (${r.image}) never finished: recorded as abandoned${r.applied.length ? ` (it had applied ${r.applied.join(', ')})` : ''}`);
-    }
+    const marking = (async () => {
+      for (const r of await this.history.markAbandoned(previous, this.lease.holder, this.now())) {
+        this.warn(`${spec.name}: revision ${r.revision} (${r.image}) never finished: recorded as abandoned${r.applied.length ? ` (it had applied ${r.applied.join(', ')})` : ''}`);
+      }
+    })();
+    const [marked, read] = await Promise.allSettled([marking, alongside()]);
+    if (marked.status === 'rejected') throw marked.reason;
+    if (read.status === 'rejected') throw read.reason;
+    return read.value;
   }
 
   private warn(message: string): void {
