@@ -2,7 +2,7 @@ import {hostname, userInfo} from 'node:os';
 import {type BclError, interrupted, invalidInput, toBclError} from '@bcl/core/errors';
 import {type EventSink, startTask, type TaskHandle} from '../events.js';
 import {connectEnvironment, fencedClients, type KubeClients, kubeError} from '../kube/index.js';
-import {type KubeObject, objectRef} from '../render/objects.js';
+import {applySteps, type KubeObject, objectRef} from '../render/objects.js';
 import type {RenderedService} from '../render/index.js';
 import {ANNOTATIONS, type EnvironmentSpec, LABELS} from '../spec/index.js';
 import {applyObject, checkOwnership, ensureNamespace, listOwned, pruneObjects} from './apply.js';
@@ -330,18 +330,26 @@ class ServiceDeploy {
     // The watch lists and connects while the objects are applied.
     const watching = objects.some((o) => o.kind === 'Deployment') ? this.watch.start() : undefined;
     watching?.catch(() => undefined);
-    for (const [i, object] of objects.entries()) {
-      // Stop between objects, never inside one: what was applied is whole, and recorded.
+    // In steps (render/objects.ts): the objects of a step at once, the steps in apply order.
+    let done = 0;
+    for (const step of applySteps(objects)) {
+      // Stop between steps, never inside one: what was applied is whole, and recorded.
       if (this.options.signal.aborted) return {outcome: 'interrupted', applied, pruned: [], message: `interrupted after applying ${applied.length} of ${objects.length} object(s)`, rolloutFailures: [], events: [], reason: 'Interrupted'};
-      this.task.update(`${label}: applying ${i + 1}/${objects.length} ${objectRef(object)}`);
-      try {
-        const result = await applyObject(this.clients, object, owned.get(objectRef(object)));
-        applied.push({ref: result.ref, action: result.action});
-        if (object.kind === 'Deployment') deployment = result.object;
-      } catch (error) {
-        const e = toBclError(error);
-        return {outcome: 'failed', applied, pruned: [], message: e.message, rolloutFailures: [], events: [], reason: 'ApplyFailed'};
+      const which = step.length === 1 ? `${done + 1}/${objects.length}` : `${done + 1}-${done + step.length}/${objects.length}`;
+      this.task.update(`${label}: applying ${which} ${step.map(objectRef).join(', ')}`);
+      done += step.length;
+      const results = await Promise.allSettled(step.map((object) => applyObject(this.clients, object, owned.get(objectRef(object)))));
+      let failure: unknown;
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'rejected') {
+          failure ??= r.reason;
+          continue;
+        }
+        applied.push({ref: r.value.ref, action: r.value.action});
+        if (step[i]!.kind === 'Deployment') deployment = r.value.object;
       }
+      // The first failure in apply order is the message; what the step applied besides is recorded.
+      if (failure !== undefined) return {outcome: 'failed', applied, pruned: [], message: toBclError(failure).message, rolloutFailures: [], events: [], reason: 'ApplyFailed'};
     }
     if (deployment) {
       // What a run killed from here on had applied, for the one that finds it abandoned.

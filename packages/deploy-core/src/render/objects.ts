@@ -62,5 +62,50 @@ export function inApplyOrder<T extends Pick<KubeObject, 'kind'>>(objects: readon
     .map((x) => x.o);
 }
 
+/**
+ * The steps of an apply: the objects of one step are applied at the same time, the steps one
+ * after another, in apply order. A kind's step comes after every kind it needs to exist first:
+ * everything is of a CRD or in a namespace; a binding's escalation check reads its Role, a
+ * token Secret is deleted when its ServiceAccount is missing; a workload's pods need their
+ * ServiceAccount, ConfigMaps, Secrets and claims, get the Services' environment variables and
+ * the PodDisruptionBudget's protection; an autoscaler and an Ingress point at the workload.
+ * Kinds within a step only name each other (by name or label selector), which admission does
+ * not resolve. Unknown kinds go with configuration, as in ORDER.
+ */
+const STEPS: Record<string, number> = {
+  CustomResourceDefinition: 0,
+  Namespace: 0,
+  ServiceAccount: 1,
+  ClusterRole: 1,
+  Role: 1,
+  ClusterRoleBinding: 2,
+  RoleBinding: 2,
+  ConfigMap: 2,
+  Secret: 2,
+  PersistentVolumeClaim: 2,
+  Service: 2,
+  NetworkPolicy: 2,
+  PodDisruptionBudget: 2,
+  Deployment: 3,
+  StatefulSet: 3,
+  DaemonSet: 3,
+  Job: 3,
+  HorizontalPodAutoscaler: 4,
+  Ingress: 4,
+};
+
+/** Objects (in apply order) cut into the steps of an apply: runs of neighbours of the same step. */
+export function applySteps<T extends Pick<KubeObject, 'kind'>>(objects: readonly T[]): T[][] {
+  const steps: T[][] = [];
+  let last: number | undefined;
+  for (const o of objects) {
+    const step = STEPS[o.kind] ?? 2;
+    if (step !== last || steps.length === 0) steps.push([]);
+    steps.at(-1)!.push(o);
+    last = step;
+  }
+  return steps;
+}
+
 /** Kinds whose rollout svctl waits for. */
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
