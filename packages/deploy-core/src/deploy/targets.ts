@@ -1,5 +1,5 @@
 import {conflict, invalidInput, usageError} from '@bcl/core/errors';
-import {isValidImageTag, renderService} from '../render/index.js';
+import {assertImageTag, renderService} from '../render/index.js';
 import {type ClusterSettings, deployGitState, type EnvironmentSpec, isMutableTag, type LoadedSpec, resolveEnvironment, type ServiceSpec} from '../spec/index.js';
 import type {DeployTarget} from './deploy.js';
 
@@ -43,12 +43,8 @@ export async function buildTargets(specs: readonly LoadedSpec[], options: Target
   return targets;
 }
 
-/** An image tag svctl can deploy; exit 3 naming --image-tag otherwise. */
-export function assertImageTag(tag: string): void {
-  if (!isValidImageTag(tag)) {
-    throw invalidInput('svctl.image_tag_invalid', `--image-tag: "${tag}" is not a valid image tag`, {hint: 'Letters, digits, "_", "." and "-", at most 128 characters, not starting with "." or "-".'});
-  }
-}
+// Where commands check a tag without loading the deploy code (render/manifests.ts).
+export {assertImageTag} from '../render/index.js';
 
 /**
  * One service's target from its spec and the tag to deploy: the environment's effective spec, the

@@ -49,7 +49,7 @@ export async function verdict<T>(ctx: CommandContext, end: EndEvent): Promise<T>
 
 /** The spec texts a deploy or diff sends, with the tag each deploys (the commit by default, as in direct mode). */
 async function specPayload(ctx: CommandContext, args: readonly string[], options: {imageTag?: string | undefined; allowDirty: boolean}) {
-  const {assertImageTag} = await import('@bcl/deploy-core/deploy');
+  const {assertImageTag} = await import('@bcl/deploy-core/render');
   const {deployGitState} = await import('@bcl/deploy-core/spec');
   if (options.imageTag !== undefined) assertImageTag(options.imageTag);
   const specs = loadSpecs(ctx.cwd, args);
