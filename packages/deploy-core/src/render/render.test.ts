@@ -146,12 +146,12 @@ describe('applySteps', () => {
 
   it('applies the configuration a workload needs at once, before the workload, and what points at the workload after it', () => {
     const r = renderService(resolveEnvironment(spec, 'prod', {prod: {context: 'c'}}), {imageTag: 'abc123'});
-    expect(kinds(applySteps(r.objects))).toEqual([['ServiceAccount'], ['ConfigMap', 'Service', 'NetworkPolicy', 'PodDisruptionBudget'], ['Deployment'], ['HorizontalPodAutoscaler', 'Ingress']]);
+    expect(kinds(applySteps(r.objects))).toEqual([['ServiceAccount', 'ConfigMap', 'Service', 'NetworkPolicy', 'PodDisruptionBudget'], ['Deployment'], ['HorizontalPodAutoscaler', 'Ingress']]);
   });
 
-  it('keeps namespaces and CRDs, roles before their bindings, and unknown kinds with the configuration', () => {
-    const objects = inApplyOrder(['Ingress', 'RoleBinding', 'ServiceMonitor', 'Role', 'Deployment', 'Namespace', 'Secret', 'CustomResourceDefinition'].map((kind) => ({kind})));
-    expect(kinds(applySteps(objects))).toEqual([['CustomResourceDefinition', 'Namespace'], ['Role'], ['RoleBinding', 'Secret', 'ServiceMonitor'], ['Deployment'], ['Ingress']]);
+  it('applies namespaces and CRDs first, a role before its binding, a ServiceAccount before its token Secret', () => {
+    const objects = inApplyOrder(['Ingress', 'RoleBinding', 'ServiceMonitor', 'Role', 'Deployment', 'Namespace', 'Secret', 'ServiceAccount', 'CustomResourceDefinition', 'ConfigMap'].map((kind) => ({kind})));
+    expect(kinds(applySteps(objects))).toEqual([['CustomResourceDefinition', 'Namespace'], ['ServiceAccount', 'Role'], ['RoleBinding'], ['ConfigMap'], ['Secret'], ['ServiceMonitor'], ['Deployment'], ['Ingress']]);
     expect(applySteps(objects).flat()).toEqual(objects);
   });
 });
