@@ -41,6 +41,8 @@ export interface DeployOptions {
   connect?: (spec: EnvironmentSpec) => Promise<KubeClients>;
   /** Called before every write to a cluster; throws once this run may write nothing more (it lost its lock elsewhere). */
   fence?: () => void;
+  /** The watch of a namespace's rollouts; a server passes the watches it keeps warm (and stops). Default: one per run and namespace, stopped at the end. */
+  watch?: (clients: KubeClients, namespace: string) => NamespaceWatch;
 }
 
 export type ServiceOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'interrupted' | 'locked' | 'error';
@@ -123,6 +125,7 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
   };
   const monitoringKinds = new Map<KubeClients, Promise<{serviceMonitor: boolean; prometheusRule: boolean}>>();
   const watchFor = (clients: KubeClients, namespace: string) => {
+    if (options.watch) return options.watch(clients, namespace);
     const key = `${clients.context}/${namespace}`;
     if (!watches.has(key)) watches.set(key, new NamespaceWatch(clients, namespace));
     return watches.get(key)!;
