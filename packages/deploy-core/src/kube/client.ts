@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto';
 import {invalidInput, unavailable, denied, conflict, BclError, ExitCode} from '@bcl/core/errors';
 import type * as k8s from '@kubernetes/client-node';
 
@@ -94,9 +93,7 @@ export function reuseConnections(kc: k8s.KubeConfig): void {
   const make = target.createDispatcher.bind(kc);
   const kept = new Map<string, ReturnType<DispatcherFactory>>();
   target.createDispatcher = (cluster, options) => {
-    const key = createHash('sha256')
-      .update(JSON.stringify([cluster?.server ?? null, cluster?.proxyUrl ?? null, ...TLS_OPTIONS.map((k) => (options[k] === undefined ? null : Buffer.isBuffer(options[k]) ? options[k].toString('base64') : String(options[k])))]))
-      .digest('base64');
+    const key = JSON.stringify([cluster?.server ?? null, cluster?.proxyUrl ?? null, ...TLS_OPTIONS.map((k) => (options[k] === undefined ? null : Buffer.isBuffer(options[k]) ? options[k].toString('base64') : String(options[k])))]);
     if (kept.has(key)) return kept.get(key);
     const dispatcher = make(cluster, options);
     kept.set(key, dispatcher);
