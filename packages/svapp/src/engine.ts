@@ -1,6 +1,6 @@
 import {invalidInput, unavailable} from '@bcl/core/errors';
 import type {Redactor} from '@bcl/core/process';
-import type {DeployTarget, RevisionRecord, ServiceDeployResult, ServiceDiff, ServiceStatus} from '@bcl/deploy-core/deploy';
+import type {DeployTarget, NamespaceWatch, RevisionRecord, ServiceDeployResult, ServiceDiff, ServiceStatus} from '@bcl/deploy-core/deploy';
 import type {EventSink} from '@bcl/deploy-core/events';
 import type {BuildOutcome} from '@bcl/deploy-core/jenkins';
 import type {KubeClients} from '@bcl/deploy-core/kube';
@@ -58,6 +58,9 @@ export interface DeployEngine {
   close(): Promise<void>;
 }
 
+/** How long a namespace's rollout watch is kept once no operation uses it. */
+const WATCH_IDLE_MS = 10 * 60_000;
+
 /** Where svapp's clusters are configured, for the messages of environment resolution. */
 export const SVAPP_CLUSTERS: ClustersSource = {
   key: "svapp's clusters",
@@ -72,6 +75,9 @@ export const SVAPP_CLUSTERS: ClustersSource = {
 export class KubeEngine implements DeployEngine {
   readonly clusters: Record<string, ClusterSettings>;
   readonly #connections = new Map<string, Promise<KubeClients>>();
+  /** Rollout watches by cluster and namespace, kept between operations (see keptWatches). */
+  readonly #watches = new Map<string, {watch: NamespaceWatch; runs: number; lastUsed: number}>();
+  #watchSweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: Pick<SvappConfig, 'clusters' | 'jenkins'>,
@@ -104,6 +110,46 @@ export class KubeEngine implements DeployEngine {
     return connection;
   };
 
+  /**
+   * The watches of one run: a namespace's watch is kept warm between operations, so a deploy
+   * finds its rollout's caches listed and watching instead of starting four lists and watches
+   * while it applies. One unused by any run for WATCH_IDLE_MS is stopped. `done` ends the run's use.
+   */
+  private async keptWatches(): Promise<{watch: (clients: KubeClients, namespace: string) => NamespaceWatch; done: () => void}> {
+    const {NamespaceWatch} = await import('@bcl/deploy-core/deploy');
+    const mine = new Set<string>();
+    this.#watchSweeper ??= setInterval(() => {
+      for (const [key, kept] of this.#watches) {
+        if (kept.runs > 0 || Date.now() - kept.lastUsed < WATCH_IDLE_MS) continue;
+        this.#watches.delete(key);
+        void kept.watch.stop();
+      }
+    }, WATCH_IDLE_MS / 4).unref();
+    return {
+      watch: (clients, namespace) => {
+        const key = `${clients.server}\u0000${clients.context}\u0000${namespace}`;
+        let kept = this.#watches.get(key);
+        if (!kept) {
+          kept = {watch: new NamespaceWatch(clients, namespace), runs: 0, lastUsed: Date.now()};
+          this.#watches.set(key, kept);
+        }
+        if (!mine.has(key)) {
+          mine.add(key);
+          kept.runs += 1;
+        }
+        return kept.watch;
+      },
+      done: () => {
+        for (const key of mine) {
+          const kept = this.#watches.get(key);
+          if (!kept) continue;
+          kept.runs -= 1;
+          kept.lastUsed = Date.now();
+        }
+      },
+    };
+  }
+
   private options(run: EngineRun) {
     return {
       environment: run.environment,
@@ -122,13 +168,23 @@ export class KubeEngine implements DeployEngine {
 
   async deploy(targets: readonly DeployTarget[], run: EngineRun): Promise<ServiceDeployResult[]> {
     const {deployServices} = await import('@bcl/deploy-core/deploy');
-    return deployServices(targets, this.options(run));
+    const watches = await this.keptWatches();
+    try {
+      return await deployServices(targets, {...this.options(run), watch: watches.watch});
+    } finally {
+      watches.done();
+    }
   }
 
   async rollback(specs: readonly EnvironmentSpec[], run: EngineRun, to?: number): Promise<ServiceDeployResult[]> {
     const {rollbackServices} = await import('@bcl/deploy-core/deploy');
     const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment: spec.environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
-    return rollbackServices(targets, this.options(run), to);
+    const watches = await this.keptWatches();
+    try {
+      return await rollbackServices(targets, {...this.options(run), watch: watches.watch}, to);
+    } finally {
+      watches.done();
+    }
   }
 
   async status(spec: EnvironmentSpec): Promise<ServiceStatus> {
@@ -192,6 +248,11 @@ export class KubeEngine implements DeployEngine {
   }
 
   async close(): Promise<void> {
+    if (this.#watchSweeper) clearInterval(this.#watchSweeper);
+    this.#watchSweeper = undefined;
+    const watches = [...this.#watches.values()];
+    this.#watches.clear();
+    await Promise.all(watches.map((w) => w.watch.stop()));
     this.#connections.clear();
   }
 }

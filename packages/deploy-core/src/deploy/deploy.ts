@@ -2,7 +2,7 @@ import {hostname, userInfo} from 'node:os';
 import {type BclError, interrupted, invalidInput, toBclError} from '@bcl/core/errors';
 import {type EventSink, startTask, type TaskHandle} from '../events.js';
 import {connectEnvironment, fencedClients, type KubeClients, kubeError} from '../kube/index.js';
-import {type KubeObject, objectRef} from '../render/objects.js';
+import {applySteps, type KubeObject, objectRef} from '../render/objects.js';
 import type {RenderedService} from '../render/index.js';
 import {ANNOTATIONS, type EnvironmentSpec, LABELS} from '../spec/index.js';
 import {applyObject, checkOwnership, ensureNamespace, listOwned, pruneObjects} from './apply.js';
@@ -41,6 +41,8 @@ export interface DeployOptions {
   connect?: (spec: EnvironmentSpec) => Promise<KubeClients>;
   /** Called before every write to a cluster; throws once this run may write nothing more (it lost its lock elsewhere). */
   fence?: () => void;
+  /** The watch of a namespace's rollouts; a server passes the watches it keeps warm (and stops). Default: one per run and namespace, stopped at the end. */
+  watch?: (clients: KubeClients, namespace: string) => NamespaceWatch;
 }
 
 export type ServiceOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'interrupted' | 'locked' | 'error';
@@ -123,6 +125,7 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
   };
   const monitoringKinds = new Map<KubeClients, Promise<{serviceMonitor: boolean; prometheusRule: boolean}>>();
   const watchFor = (clients: KubeClients, namespace: string) => {
+    if (options.watch) return options.watch(clients, namespace);
     const key = `${clients.context}/${namespace}`;
     if (!watches.has(key)) watches.set(key, new NamespaceWatch(clients, namespace));
     return watches.get(key)!;
@@ -235,11 +238,11 @@ class ServiceDeploy {
       this.task.update(`checking namespace ${spec.namespace}`);
       await ensureNamespace(this.clients, spec.namespace, {[LABELS.team]: spec.team});
       this.task.update('taking the deploy lease');
-      await this.takeLease();
-      if (this.options.signal.aborted) throw new Interrupted();
-
       const objects = this.target.rendered.objects;
-      const [history, owned] = await Promise.all([this.history.list(), listOwned(this.clients, spec.namespace, spec.name, spec.environment, objects)]);
+      // Listed while abandoned runs are marked, once the lease is held (before it, another deploy may still change them).
+      const owned = await this.takeLease(() => listOwned(this.clients, spec.namespace, spec.name, spec.environment, objects));
+      if (this.options.signal.aborted) throw new Interrupted();
+      const history = await this.history.list();
       await checkOwnership(this.clients, objects, owned, spec.name, spec.environment);
 
       record = await this.history.begin(
@@ -300,15 +303,23 @@ class ServiceDeploy {
   /**
    * Takes the lease; a run whose lease it took over (or any run still "in progress" in the
    * history: only lease holders write records) died, and its revision is recorded as abandoned.
+   * `alongside` (reads that need the lease held) runs meanwhile; both are waited for, whatever
+   * fails, so nothing is still writing once the lease is released.
    */
-  private async takeLease(): Promise<void> {
+  private async takeLease<T>(alongside: () => Promise<T> = async () => undefined as T): Promise<T> {
     const {spec} = this.target;
     const {takenOver} = await this.lease.acquire();
     if (takenOver) this.warn(`${spec.name}: took over the expired deploy lease of ${takenOver.holder} (last renewed ${takenOver.renewedAt ?? 'never'})`);
     const previous = takenOver ? {live: false, holder: takenOver.holder, renewedAt: takenOver.renewedAt} : {live: false};
-    for (const r of await this.history.markAbandoned(previous, this.lease.holder, this.now())) {
-      this.warn(`${spec.name}: revision ${r.revision} (${r.image}) never finished: recorded as abandoned${r.applied.length ? ` (it had applied ${r.applied.join(', ')})` : ''}`);
-    }
+    const marking = (async () => {
+      for (const r of await this.history.markAbandoned(previous, this.lease.holder, this.now())) {
+        this.warn(`${spec.name}: revision ${r.revision} (${r.image}) never finished: recorded as abandoned${r.applied.length ? ` (it had applied ${r.applied.join(', ')})` : ''}`);
+      }
+    })();
+    const [marked, read] = await Promise.allSettled([marking, alongside()]);
+    if (marked.status === 'rejected') throw marked.reason;
+    if (read.status === 'rejected') throw read.reason;
+    return read.value;
   }
 
   private warn(message: string): void {
@@ -322,18 +333,26 @@ class ServiceDeploy {
     // The watch lists and connects while the objects are applied.
     const watching = objects.some((o) => o.kind === 'Deployment') ? this.watch.start() : undefined;
     watching?.catch(() => undefined);
-    for (const [i, object] of objects.entries()) {
-      // Stop between objects, never inside one: what was applied is whole, and recorded.
+    // In steps (render/objects.ts): the objects of a step at once, the steps in apply order.
+    let done = 0;
+    for (const step of applySteps(objects)) {
+      // Stop between steps, never inside one: what was applied is whole, and recorded.
       if (this.options.signal.aborted) return {outcome: 'interrupted', applied, pruned: [], message: `interrupted after applying ${applied.length} of ${objects.length} object(s)`, rolloutFailures: [], events: [], reason: 'Interrupted'};
-      this.task.update(`${label}: applying ${i + 1}/${objects.length} ${objectRef(object)}`);
-      try {
-        const result = await applyObject(this.clients, object, owned.get(objectRef(object)));
-        applied.push({ref: result.ref, action: result.action});
-        if (object.kind === 'Deployment') deployment = result.object;
-      } catch (error) {
-        const e = toBclError(error);
-        return {outcome: 'failed', applied, pruned: [], message: e.message, rolloutFailures: [], events: [], reason: 'ApplyFailed'};
+      const which = step.length === 1 ? `${done + 1}/${objects.length}` : `${done + 1}-${done + step.length}/${objects.length}`;
+      this.task.update(`${label}: applying ${which} ${step.map(objectRef).join(', ')}`);
+      done += step.length;
+      const results = await Promise.allSettled(step.map((object) => applyObject(this.clients, object, owned.get(objectRef(object)))));
+      let failure: unknown;
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'rejected') {
+          failure ??= r.reason;
+          continue;
+        }
+        applied.push({ref: r.value.ref, action: r.value.action});
+        if (step[i]!.kind === 'Deployment') deployment = r.value.object;
       }
+      // The first failure in apply order is the message; what the step applied besides is recorded.
+      if (failure !== undefined) return {outcome: 'failed', applied, pruned: [], message: toBclError(failure).message, rolloutFailures: [], events: [], reason: 'ApplyFailed'};
     }
     if (deployment) {
       // What a run killed from here on had applied, for the one that finds it abandoned.

@@ -115,10 +115,14 @@ export class DeployHistory {
     return marked;
   }
 
-  /** Updates a record (outcome, duration, applied objects...). */
+  /**
+   * Updates a record (outcome, duration, applied objects...). The copy this run wrote or read
+   * last is tried first: the write names its resourceVersion, so a copy someone changed since
+   * fails with a conflict, and the history is read again.
+   */
   async update(revision: number, changes: Partial<RevisionRecord>): Promise<RevisionRecord> {
     for (let attempt = 0; ; attempt++) {
-      const cm = await this.load(true);
+      const cm = await this.load(attempt > 0);
       const current = cm?.data?.[key(revision)];
       if (!cm || !current) throw new Error(`revision ${revision} is not in the history ${this.namespace}/${this.name}`);
       const updated: RevisionRecord = {...(JSON.parse(current) as RevisionRecord), ...changes};

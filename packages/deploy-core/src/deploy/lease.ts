@@ -70,15 +70,18 @@ export class DeployLease {
 
   /** Takes the lease, or fails with exit 6 naming the holder and when it expires. */
   async acquire(): Promise<{takenOver?: LeaseHolder}> {
+    // A released lease is deleted, so there is usually none: create it at once, and read only
+    // when one exists (409), as before.
+    try {
+      this.current = (await this.clients.objects.create(this.body() as never)) as LeaseObject;
+      this.startRenewing();
+      return {};
+    } catch (error) {
+      if (statusOf(error) !== 409) throw kubeError(error, `taking the deploy lease ${this.namespace}/${this.name}`, this.clients.server);
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await this.read();
-      const now = this.now();
-      const body: LeaseObject = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: {name: this.name, namespace: this.namespace, labels: {...this.labels, [LABELS.managedBy]: MANAGED_BY}},
-        spec: {holderIdentity: this.holder, leaseDurationSeconds: this.seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0},
-      };
+      const body = this.body();
       try {
         if (!existing) {
           this.current = (await this.clients.objects.create(body as never)) as LeaseObject;
@@ -108,6 +111,17 @@ export class DeployLease {
     throw conflict('svctl.deploy_locked', `another deploy took the lease ${this.namespace}/${this.name} at the same time${existing?.spec.holderIdentity ? ` (${existing.spec.holderIdentity})` : ''}`, {
       hint: 'Wait for that deploy to finish.',
     });
+  }
+
+  /** The lease as this holder takes it now. */
+  private body(): LeaseObject {
+    const now = this.now();
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {name: this.name, namespace: this.namespace, labels: {...this.labels, [LABELS.managedBy]: MANAGED_BY}},
+      spec: {holderIdentity: this.holder, leaseDurationSeconds: this.seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0},
+    };
   }
 
   /** Set when a renewal found the lease taken by someone else; the deploy must stop. */

@@ -1,6 +1,6 @@
 import {conflict, invalidInput, usageError} from '@bcl/core/errors';
-import {isValidImageTag, renderService} from '../render/index.js';
-import {type ClusterSettings, type EnvironmentSpec, gitState, isMutableTag, type LoadedSpec, resolveEnvironment, type ServiceSpec} from '../spec/index.js';
+import {assertImageTag, renderService} from '../render/index.js';
+import {type ClusterSettings, deployGitState, type EnvironmentSpec, isMutableTag, type LoadedSpec, resolveEnvironment, type ServiceSpec} from '../spec/index.js';
 import type {DeployTarget} from './deploy.js';
 
 export interface TargetOptions {
@@ -25,12 +25,15 @@ export interface TargetOptions {
 export async function buildTargets(specs: readonly LoadedSpec[], options: TargetOptions): Promise<DeployTarget[]> {
   if (options.imageTag !== undefined) assertImageTag(options.imageTag);
   const targets: DeployTarget[] = [];
-  for (const {spec, dir, path} of specs) {
-    const git = await gitState(dir);
+  // Every checkout is read at once; the checks below still go in the order of the specs.
+  const states = await Promise.all(specs.map(({dir}) => deployGitState(dir, options.imageTag)));
+  for (const [i, {spec, dir, path}] of specs.entries()) {
+    const git = states[i];
     if (options.imageTag === undefined && git?.dirty && !options.allowDirty) {
-      throw conflict('svctl.dirty_tree', `the checkout of ${path} has uncommitted changes (${git.changed.join(', ')}${git.changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {
+      const changed = git.changed ?? [];
+      throw conflict('svctl.dirty_tree', `the checkout of ${path} has uncommitted changes (${changed.join(', ')}${changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {
         hint: 'Commit or stash the changes, or pass --allow-dirty to deploy anyway.',
-        details: {changed: git.changed},
+        details: {changed},
       });
     }
     const imageTag = options.imageTag ?? git?.commit;
@@ -40,12 +43,8 @@ export async function buildTargets(specs: readonly LoadedSpec[], options: Target
   return targets;
 }
 
-/** An image tag svctl can deploy; exit 3 naming --image-tag otherwise. */
-export function assertImageTag(tag: string): void {
-  if (!isValidImageTag(tag)) {
-    throw invalidInput('svctl.image_tag_invalid', `--image-tag: "${tag}" is not a valid image tag`, {hint: 'Letters, digits, "_", "." and "-", at most 128 characters, not starting with "." or "-".'});
-  }
-}
+// Where commands check a tag without loading the deploy code (render/manifests.ts).
+export {assertImageTag} from '../render/index.js';
 
 /**
  * One service's target from its spec and the tag to deploy: the environment's effective spec, the

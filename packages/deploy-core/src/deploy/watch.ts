@@ -58,9 +58,15 @@ export class NamespaceWatch {
     }
   }
 
-  /** Lists and starts watching (once). */
+  /** Lists and starts watching (once; again after a start that failed, for a watch kept between runs). */
   start(): Promise<void> {
-    this.started ??= Promise.all(Object.values(this.informers).map((i) => i.start())).then(() => undefined);
+    this.started ??= Promise.all(Object.values(this.informers).map((i) => i.start())).then(
+      () => undefined,
+      (error: unknown) => {
+        this.started = undefined;
+        throw error;
+      },
+    );
     return this.started;
   }
 

@@ -61,6 +61,7 @@ export async function connect(options: ConnectOptions): Promise<KubeClients> {
     });
   }
   kc.setCurrentContext(context);
+  reuseConnections(kc);
   const server = kc.getCurrentCluster()?.server ?? '';
   return {
     k8s: lib,
@@ -71,6 +72,37 @@ export async function connect(options: ConnectOptions): Promise<KubeClients> {
     core: kc.makeApiClient(lib.CoreV1Api),
     apps: kc.makeApiClient(lib.AppsV1Api),
     coordination: kc.makeApiClient(lib.CoordinationV1Api),
+  };
+}
+
+/** The agent options client-node makes its TLS connections with (what a kept agent must match). */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+
+type DispatcherFactory = (cluster: {server?: string; proxyUrl?: string} | null, options: Record<string, unknown>) => {close(): Promise<void>} | undefined;
+
+/**
+ * Makes a KubeConfig keep its connections to the API server. client-node 2 makes a new undici
+ * Agent for every request (KubeConfig.createDispatcher, called by applySecurityAuthentication),
+ * so every call paid a new TCP connection and TLS handshake: 12 ms instead of 4 for a read on
+ * the local control plane. The agent is kept per set of TLS options: other options (a client
+ * certificate an exec plugin rotated) get an agent of their own, and the oldest of more than a
+ * few is closed once its requests are done. Authentication headers are still set per request.
+ */
+export function reuseConnections(kc: k8s.KubeConfig): void {
+  const target = kc as unknown as {createDispatcher: DispatcherFactory};
+  const make = target.createDispatcher.bind(kc);
+  const kept = new Map<string, ReturnType<DispatcherFactory>>();
+  target.createDispatcher = (cluster, options) => {
+    const key = JSON.stringify([cluster?.server ?? null, cluster?.proxyUrl ?? null, ...TLS_OPTIONS.map((k) => (options[k] === undefined ? null : Buffer.isBuffer(options[k]) ? options[k].toString('base64') : String(options[k])))]);
+    if (kept.has(key)) return kept.get(key);
+    const dispatcher = make(cluster, options);
+    kept.set(key, dispatcher);
+    if (kept.size > 4) {
+      const [oldest, old] = kept.entries().next().value!;
+      kept.delete(oldest);
+      void old?.close().catch(() => undefined);
+    }
+    return dispatcher;
   };
 }
 

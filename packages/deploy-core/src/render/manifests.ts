@@ -1,4 +1,5 @@
 // SHA-256 in plain JS (@noble/hashes): node:crypto costs about 7 ms to load, more than the rest of `render`.
+import {invalidInput} from '@bcl/core/errors';
 import {sha256} from '@noble/hashes/sha2.js';
 import {bytesToHex, utf8ToBytes} from '@noble/hashes/utils.js';
 import {type EnvironmentSpec, isAutoscaled, LABELS, labelValue, MANAGED_BY, type Probe, type Runtime} from '../spec/index.js';
@@ -43,6 +44,13 @@ export const STARTUP_PERIOD_SECONDS = 5;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export function isValidImageTag(tag: string): boolean {
   return TAG.test(tag);
+}
+
+/** An image tag svctl can deploy; exit 3 naming --image-tag otherwise. */
+export function assertImageTag(tag: string): void {
+  if (!isValidImageTag(tag)) {
+    throw invalidInput('svctl.image_tag_invalid', `--image-tag: "${tag}" is not a valid image tag`, {hint: 'Letters, digits, "_", "." and "-", at most 128 characters, not starting with "." or "-".'});
+  }
 }
 
 /** Labels that select the pods of a service; never changed after the first deploy (selectors are immutable). */

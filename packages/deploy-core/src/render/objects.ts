@@ -62,5 +62,54 @@ export function inApplyOrder<T extends Pick<KubeObject, 'kind'>>(objects: readon
     .map((x) => x.o);
 }
 
+/**
+ * What a kind needs to exist before it is applied, as a level: a kind needs only kinds of lower
+ * levels, which apply order (ORDER) puts before it. Everything is of a CRD or in a namespace; a
+ * binding's escalation check reads its Role; a token Secret is deleted when its ServiceAccount
+ * is missing; a workload's pods need their ServiceAccount, ConfigMaps, Secrets and claims, get
+ * the Services' environment variables and the PodDisruptionBudget's protection; an autoscaler
+ * and an Ingress point at the workload. Kinds of one level only name each other (by name or
+ * label selector), which admission does not resolve. Unknown kinds (svctl renders
+ * ServiceMonitor and PrometheusRule) go with configuration, as in ORDER.
+ */
+const LEVELS: Record<string, number> = {
+  CustomResourceDefinition: 0,
+  Namespace: 0,
+  ServiceAccount: 1,
+  ClusterRole: 1,
+  Role: 1,
+  ClusterRoleBinding: 2,
+  RoleBinding: 2,
+  ConfigMap: 1,
+  Secret: 2,
+  PersistentVolumeClaim: 1,
+  Service: 1,
+  NetworkPolicy: 1,
+  PodDisruptionBudget: 1,
+  Deployment: 3,
+  StatefulSet: 3,
+  DaemonSet: 3,
+  Job: 3,
+  HorizontalPodAutoscaler: 4,
+  Ingress: 4,
+};
+
+/**
+ * Objects (in apply order) cut into the steps of an apply: neighbours of one level (LEVELS) form
+ * a step, applied at once; the steps go one after another. A kind is thus never applied together
+ * with, or before, a kind it needs.
+ */
+export function applySteps<T extends Pick<KubeObject, 'kind'>>(objects: readonly T[]): T[][] {
+  const steps: T[][] = [];
+  let last: number | undefined;
+  for (const o of objects) {
+    const level = LEVELS[o.kind] ?? 1;
+    if (level !== last || steps.length === 0) steps.push([]);
+    steps.at(-1)!.push(o);
+    last = level;
+  }
+  return steps;
+}
+
 /** Kinds whose rollout svctl waits for. */
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {parseSpec, resolveEnvironment} from '../spec/index.js';
-import {renderService} from './index.js';
+import {applySteps, inApplyOrder, renderService} from './index.js';
 
 const spec = parseSpec(`name: hello
 team: payments
@@ -138,5 +138,20 @@ describe('renderService', () => {
     ]);
     const closed = parseSpec(`name: api\nteam: t\nimage: r.example.com/t/api\nruntime: go\nmetrics: {enabled: false}\nnetwork: {callers: []}\n`);
     expect(policyOf(renderService(resolveEnvironment(closed, 'x', {x: {context: 'c'}}), {imageTag: 't'})).spec.ingress).toEqual([]);
+  });
+});
+
+describe('applySteps', () => {
+  const kinds = (steps: {kind: string}[][]) => steps.map((step) => step.map((o) => o.kind));
+
+  it('applies the configuration a workload needs at once, before the workload, and what points at the workload after it', () => {
+    const r = renderService(resolveEnvironment(spec, 'prod', {prod: {context: 'c'}}), {imageTag: 'abc123'});
+    expect(kinds(applySteps(r.objects))).toEqual([['ServiceAccount', 'ConfigMap', 'Service', 'NetworkPolicy', 'PodDisruptionBudget'], ['Deployment'], ['HorizontalPodAutoscaler', 'Ingress']]);
+  });
+
+  it('applies namespaces and CRDs first, a role before its binding, a ServiceAccount before its token Secret', () => {
+    const objects = inApplyOrder(['Ingress', 'RoleBinding', 'ServiceMonitor', 'Role', 'Deployment', 'Namespace', 'Secret', 'ServiceAccount', 'CustomResourceDefinition', 'ConfigMap'].map((kind) => ({kind})));
+    expect(kinds(applySteps(objects))).toEqual([['CustomResourceDefinition', 'Namespace'], ['ServiceAccount', 'Role'], ['RoleBinding'], ['ConfigMap'], ['Secret'], ['ServiceMonitor'], ['Deployment'], ['Ingress']]);
+    expect(applySteps(objects).flat()).toEqual(objects);
   });
 });

@@ -57,3 +57,14 @@ export async function headCommit(dir: string): Promise<string | undefined> {
   const commit = repo === undefined || repo === GIT_NEEDED ? repo : readRef(repo, 'HEAD');
   return commit === GIT_NEEDED ? (await gitState(dir))?.commit : commit;
 }
+
+/**
+ * What a deploy needs of the checkout holding `dir`: with a given image tag only the commit (for
+ * the history), read from the repository's files; without one also whether the tree is dirty,
+ * which takes git. Undefined outside a git checkout.
+ */
+export async function deployGitState(dir: string, imageTag: string | undefined): Promise<Pick<GitState, 'commit'> & Partial<GitState> | undefined> {
+  if (imageTag === undefined) return gitState(dir);
+  const commit = await headCommit(dir);
+  return commit === undefined ? undefined : {commit};
+}

@@ -227,9 +227,18 @@ export class OperationRunner {
       }
       if (lost) return;
       if (cancelledBy && outcome.error?.exitCode === ExitCode.interrupted) outcome = {...outcome, state: 'cancelled', error: {...outcome.error, message: `cancelled by ${cancelledBy}: ${outcome.error.message}`}};
-      await flush();
+      // What is still queued goes with the terminal event, in its transaction (one write less before
+      // the result), once every batch begun before is written: sequence numbers keep event order.
+      for (let pending = writing; ; pending = writing) {
+        await pending;
+        if (pending === writing) break;
+      }
       if (lost) return;
-      await this.finish(op, current, outcome, [], fence);
+      const rest = queue.splice(0);
+      await this.finish(op, current, outcome, rest, fence).catch((error: unknown) => {
+        queue.unshift(...rest);
+        throw error;
+      });
     } catch (error) {
       if (lost || error === lost) return;
       log.error(`operation ${op.id} failed unexpectedly: ${(error as Error).stack ?? error}`);

@@ -49,16 +49,19 @@ export async function verdict<T>(ctx: CommandContext, end: EndEvent): Promise<T>
 
 /** The spec texts a deploy or diff sends, with the tag each deploys (the commit by default, as in direct mode). */
 async function specPayload(ctx: CommandContext, args: readonly string[], options: {imageTag?: string | undefined; allowDirty: boolean}) {
-  const {assertImageTag} = await import('@bcl/deploy-core/deploy');
-  const {gitState} = await import('@bcl/deploy-core/spec');
+  const {assertImageTag} = await import('@bcl/deploy-core/render');
+  const {deployGitState} = await import('@bcl/deploy-core/spec');
   if (options.imageTag !== undefined) assertImageTag(options.imageTag);
   const specs = loadSpecs(ctx.cwd, args);
   const services = [];
-  for (const s of specs) {
-    const git = await gitState(s.dir);
+  // Every checkout is read at once; the checks below still go in the order of the specs.
+  const states = await Promise.all(specs.map((s) => deployGitState(s.dir, options.imageTag)));
+  for (const [i, s] of specs.entries()) {
+    const git = states[i];
     if (options.imageTag === undefined && git?.dirty && !options.allowDirty) {
       const {conflict} = await import('@bcl/core');
-      throw conflict('svctl.dirty_tree', `the checkout of ${s.path} has uncommitted changes (${git.changed.join(', ')}${git.changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {hint: 'Commit or stash the changes, or pass --allow-dirty to deploy anyway.', details: {changed: git.changed}});
+      const changed = git.changed ?? [];
+      throw conflict('svctl.dirty_tree', `the checkout of ${s.path} has uncommitted changes (${changed.join(', ')}${changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {hint: 'Commit or stash the changes, or pass --allow-dirty to deploy anyway.', details: {changed}});
     }
     const imageTag = options.imageTag ?? git?.commit;
     if (!imageTag) {
