@@ -58,19 +58,32 @@ export function parsePublicKey(text: string): SshPublicKey {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw new SshFormatError('the key data is not base64');
   const blob = Buffer.from(data, 'base64');
   if (blob.toString('base64') !== data) throw new SshFormatError('the key data is not canonical base64');
-  const key = parsePublicKeyBlob(blob);
+  const key = parsePublicKeyBlob(blob, comment.join(' '));
   if (key.type !== type) throw new SshFormatError(`the line says ${type} but the key data is ${key.type}`);
-  return {...key, comment: comment.join(' ')};
+  return key;
 }
 
 /** Parses a public key's wire encoding. */
-export function parsePublicKeyBlob(blob: Buffer): SshPublicKey {
+export function parsePublicKeyBlob(blob: Buffer, comment = ''): SshPublicKey {
   const r = new SshReader(blob, 'public key');
   const type = r.text('key type');
   if (!isKeyType(type)) throw new SshFormatError(`unsupported key type "${truncate(type)}"`);
   const {bits, jwk} = readKeyFields(r, type);
   r.end();
-  return {type, blob: Buffer.from(blob), bits, key: importJwk(jwk, type), comment: ''};
+  if (type !== 'ssh-ed25519') return {type, blob: Buffer.from(blob), bits, key: importJwk(jwk, type), comment};
+  // Any 32 bytes are an Ed25519 key (there is nothing to check, unlike a curve point or an RSA
+  // modulus): its KeyObject is made when first asked for. A CA reading the key it certifies only
+  // copies the bytes, thousands of times a second.
+  let key: KeyObject | undefined;
+  return {
+    type,
+    blob: Buffer.from(blob),
+    bits,
+    get key() {
+      return (key ??= importJwk(jwk, type));
+    },
+    comment,
+  };
 }
 
 /** Reads the key-specific fields that follow the type string (also used inside certificates). */
