@@ -103,7 +103,7 @@ try {
     csrs.push({email, body: JSON.stringify({csr: await createCsr({...keys, commonName: email, sans: [{type: 'email', value: email}]}), profile: 'client'})});
   }
   // Each round: `total` issuances from CONCURRENCY clients, each with its kept-alive connection to one replica.
-  const load = async (total) => {
+  const issueAll = async (total) => {
     const latencies = [];
     let next = 0;
     let failures = 0;
@@ -131,7 +131,7 @@ try {
   };
   // Not counted: the replicas' first issuances run before V8 has optimized their code.
   step(`warm-up: ${WARMUP} issuances (not counted)`);
-  const warm = await load(WARMUP);
+  const warm = await issueAll(WARMUP);
   if (warm.failures > 0) throw new Error(`${warm.failures} of the warm-up issuances failed`);
   // CPU time per issuance of the replicas and of PostgreSQL (Linux /proc accounting, 10 ms ticks):
   // what the rate would be on cores of our own, whatever else the machine runs.
@@ -147,7 +147,7 @@ try {
   const cpu = () => ({servers: server.replicas.reduce((a, r) => a + ticks(r.pid), 0), postgres: postgresPids().reduce((a, p) => a + ticks(p), 0)});
   const before = cpu();
   const t0 = performance.now();
-  const {latencies, failures} = await load(REQUESTS);
+  const {latencies, failures} = await issueAll(REQUESTS);
   const seconds = (performance.now() - t0) / 1000;
   const after = cpu();
   const perIssuance = {servers: ((after.servers - before.servers) * 10) / REQUESTS, postgres: ((after.postgres - before.postgres) * 10) / REQUESTS};
