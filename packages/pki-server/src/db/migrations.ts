@@ -73,4 +73,6 @@ export async function grantApplication(owner: Kysely<any>, role: string): Promis
     rate_limits: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   });
   await sql`grant usage on sequence policies_version_seq to ${sql.id(role)}`.execute(owner);
+  // Said outright rather than left to PUBLIC's default, which a hardened database revokes.
+  await sql`grant execute on function pki_assert(boolean, text) to ${sql.id(role)}`.execute(owner);
 }
