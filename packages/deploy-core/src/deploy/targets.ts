@@ -1,6 +1,6 @@
-import {conflict, invalidInput, usageError} from '@bcl/core/errors';
+import {invalidInput} from '@bcl/core/errors';
 import {assertImageTag, renderService} from '../render/index.js';
-import {type ClusterSettings, deployGitState, type EnvironmentSpec, isMutableTag, type LoadedSpec, resolveEnvironment, type ServiceSpec} from '../spec/index.js';
+import {type ClusterSettings, deployCommits, type EnvironmentSpec, isMutableTag, type LoadedSpec, resolveEnvironment, type ServiceSpec} from '../spec/index.js';
 import type {DeployTarget} from './deploy.js';
 
 export interface TargetOptions {
@@ -25,20 +25,10 @@ export interface TargetOptions {
 export async function buildTargets(specs: readonly LoadedSpec[], options: TargetOptions): Promise<DeployTarget[]> {
   if (options.imageTag !== undefined) assertImageTag(options.imageTag);
   const targets: DeployTarget[] = [];
-  // Every checkout is read at once; the checks below still go in the order of the specs.
-  const states = await Promise.all(specs.map(({dir}) => deployGitState(dir, options.imageTag)));
-  for (const [i, {spec, dir, path}] of specs.entries()) {
-    const git = states[i];
-    if (options.imageTag === undefined && git?.dirty && !options.allowDirty) {
-      const changed = git.changed ?? [];
-      throw conflict('svctl.dirty_tree', `the checkout of ${path} has uncommitted changes (${changed.join(', ')}${changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {
-        hint: 'Commit or stash the changes, or pass --allow-dirty to deploy anyway.',
-        details: {changed},
-      });
-    }
-    const imageTag = options.imageTag ?? git?.commit;
-    if (!imageTag) throw usageError(`${dir} is not in a git checkout with a commit, so there is no default image tag: pass --image-tag`);
-    targets.push(deployTarget(spec, path, {environment: options.environment, clusters: options.clusters, imageTag, gitSha: git?.commit, ...(options.warn && options.imageTag !== undefined ? {warn: options.warn} : {})}));
+  const commits = await deployCommits(specs, options);
+  for (const [i, {spec, path}] of specs.entries()) {
+    const {imageTag, gitSha} = commits[i]!;
+    targets.push(deployTarget(spec, path, {environment: options.environment, clusters: options.clusters, imageTag, gitSha, ...(options.warn && options.imageTag !== undefined ? {warn: options.warn} : {})}));
   }
   return targets;
 }

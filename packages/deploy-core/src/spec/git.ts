@@ -1,3 +1,4 @@
+import {conflict, usageError} from '@bcl/core/errors';
 import {GIT_NEEDED, readRef, workTreeRepository} from '@bcl/core/git-refs';
 import type {ServiceSpec} from './schema.js';
 
@@ -67,4 +68,26 @@ export async function deployGitState(dir: string, imageTag: string | undefined):
   if (imageTag === undefined) return gitState(dir);
   const commit = await headCommit(dir);
   return commit === undefined ? undefined : {commit};
+}
+
+/**
+ * The image tag and commit each spec's checkout deploys: the given tag, else the checkout's
+ * commit, and then a dirty checkout is exit 6 unless `allowDirty`, and no commit at all exit 2.
+ * Every checkout is read at once; the checks go in the order of the specs.
+ */
+export async function deployCommits(specs: readonly {dir: string; path: string}[], options: {imageTag?: string | undefined; allowDirty?: boolean | undefined}): Promise<{imageTag: string; gitSha: string | undefined}[]> {
+  const states = await Promise.all(specs.map(({dir}) => deployGitState(dir, options.imageTag)));
+  return specs.map(({dir, path}, i) => {
+    const git = states[i];
+    if (options.imageTag === undefined && git?.dirty && !options.allowDirty) {
+      const changed = git.changed ?? [];
+      throw conflict('svctl.dirty_tree', `the checkout of ${path} has uncommitted changes (${changed.join(', ')}${changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {
+        hint: 'Commit or stash the changes, or pass --allow-dirty to deploy anyway.',
+        details: {changed},
+      });
+    }
+    const imageTag = options.imageTag ?? git?.commit;
+    if (!imageTag) throw usageError(`${dir} is not in a git checkout with a commit, so there is no default image tag: pass --image-tag`);
+    return {imageTag, gitSha: git?.commit};
+  });
 }

@@ -24,4 +24,4 @@ export {
 export {SPEC_FILE_NAME, findSpecFile, loadSpec, parseSpec, checkSpec, type LoadedSpec, type SpecProblem} from './load.js';
 export {resolveEnvironment, SVCTL_CLUSTERS, DEFAULT_INGRESS_CONTROLLER, DEFAULT_PROMETHEUS, type ClustersSource, type ClusterSettings, type ClusterPods, type EnvironmentSpec, type EffectiveResources} from './environment.js';
 export {LABELS, ANNOTATIONS, MANAGED_BY, ownedSelector, labelValue, isMutableTag} from './labels.js';
-export {specRepositoryUrl, deployGitState, gitState, headCommit, type GitState} from './git.js';
+export {specRepositoryUrl, deployCommits, gitState, headCommit, type GitState} from './git.js';

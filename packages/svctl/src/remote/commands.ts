@@ -50,27 +50,14 @@ export async function verdict<T>(ctx: CommandContext, end: EndEvent): Promise<T>
 /** The spec texts a deploy or diff sends, with the tag each deploys (the commit by default, as in direct mode). */
 async function specPayload(ctx: CommandContext, args: readonly string[], options: {imageTag?: string | undefined; allowDirty: boolean}) {
   const {assertImageTag} = await import('@bcl/deploy-core/render');
-  const {deployGitState} = await import('@bcl/deploy-core/spec');
+  const {deployCommits} = await import('@bcl/deploy-core/spec');
   if (options.imageTag !== undefined) assertImageTag(options.imageTag);
   const specs = loadSpecs(ctx.cwd, args);
-  const services = [];
-  // Every checkout is read at once; the checks below still go in the order of the specs.
-  const states = await Promise.all(specs.map((s) => deployGitState(s.dir, options.imageTag)));
-  for (const [i, s] of specs.entries()) {
-    const git = states[i];
-    if (options.imageTag === undefined && git?.dirty && !options.allowDirty) {
-      const {conflict} = await import('@bcl/core');
-      const changed = git.changed ?? [];
-      throw conflict('svctl.dirty_tree', `the checkout of ${s.path} has uncommitted changes (${changed.join(', ')}${changed.length === 10 ? ', ...' : ''}): a deploy must be reproducible from a commit`, {hint: 'Commit or stash the changes, or pass --allow-dirty to deploy anyway.', details: {changed}});
-    }
-    const imageTag = options.imageTag ?? git?.commit;
-    if (!imageTag) {
-      const {usageError} = await import('@bcl/core');
-      throw usageError(`${s.dir} is not in a git checkout with a commit, so there is no default image tag: pass --image-tag`);
-    }
-    services.push({spec: readFileSync(s.path, 'utf8'), file: s.path, imageTag, ...(git?.commit ? {gitSha: git.commit} : {}), name: s.spec.name, image: `${s.spec.image}:${imageTag}`});
-  }
-  return services;
+  const commits = await deployCommits(specs, options);
+  return specs.map((s, i) => {
+    const {imageTag, gitSha} = commits[i]!;
+    return {spec: readFileSync(s.path, 'utf8'), file: s.path, imageTag, ...(gitSha ? {gitSha} : {}), name: s.spec.name, image: `${s.spec.image}:${imageTag}`};
+  });
 }
 
 export async function remoteDeploy(ctx: CommandContext, input: {args: readonly string[]; environment: string; imageTag?: string | undefined; allowDirty: boolean; timeoutMs: number; rollback: boolean; breakGlass?: string | undefined} & RemoteFlags): Promise<DeployResult> {
