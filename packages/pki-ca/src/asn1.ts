@@ -81,13 +81,13 @@ export function sanOf(n: a.GeneralName): San | undefined {
 }
 
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
-export function keyIdentifier(spki: a.SubjectPublicKeyInfo): ArrayBuffer {
-  const digest = createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest();
+export function keyIdentifier(subjectPublicKey: ArrayBuffer | Uint8Array): ArrayBuffer {
+  const digest = createHash('sha1').update(new Uint8Array(subjectPublicKey)).digest();
   return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength) as ArrayBuffer;
 }
 
 export function spkiOf(key: KeyObject): a.SubjectPublicKeyInfo {
-  return AsnConvert.parse((key.type === 'private' ? createPublicKey(key) : key).export({type: 'spki', format: 'der'}), a.SubjectPublicKeyInfo);
+  return AsnConvert.parse(spkiDerOf(key), a.SubjectPublicKeyInfo);
 }
 
 /** Positive INTEGER octets of a hex serial (a leading zero byte when the top bit is set). */
@@ -219,8 +219,7 @@ export function encodedSignatureAlgorithm(key: KeyObject): {der: Buffer; digest:
 export function keyIdentifierOfSpki(spki: Buffer): ArrayBuffer {
   const [, bits] = derChildren(spki, derElementAt(spki, 0, spki.length));
   if (bits?.tag !== 0x03) throw new Error('not a SubjectPublicKeyInfo');
-  const digest = createHash('sha1').update(spki.subarray(bits.content + 1, bits.end)).digest();
-  return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength) as ArrayBuffer;
+  return keyIdentifier(spki.subarray(bits.content + 1, bits.end));
 }
 
 /** What the CA needs to know of its issuer certificate, parsed once per certificate. */
@@ -246,7 +245,7 @@ export function issuerFacts(pem: string): IssuerFacts {
     subject: tbs.subject,
     subjectDer: Buffer.from(AsnConvert.serialize(tbs.subject)),
     notAfter: tbs.validity.notAfter.getTime(),
-    keyId: ski ? AsnConvert.parse(ski.extnValue.buffer, a.SubjectKeyIdentifier).buffer : keyIdentifier(tbs.subjectPublicKeyInfo),
+    keyId: ski ? AsnConvert.parse(ski.extnValue.buffer, a.SubjectKeyIdentifier).buffer : keyIdentifier(tbs.subjectPublicKeyInfo.subjectPublicKey),
   };
   if (issuerCache.size > 32) issuerCache.clear();
   issuerCache.set(pem, facts);
