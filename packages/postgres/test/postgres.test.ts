@@ -3,7 +3,7 @@
 import {spawn} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {type PostgresServer, startPostgres, waitFor} from '@bcl/testkit';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
 import {
   acquireLease,
   assertLease,
@@ -213,8 +213,10 @@ describe('a holder frozen inside a transaction', () => {
     const lease = await acquireLease(frozen.db, 'op:1', 'replica-a', 300);
     // A transaction that took the lease row FOR SHARE, then its process stopped (no commit, no close).
     const client = await frozen.pool.connect();
-    let ended = '';
-    client.on('error', (e) => (ended = e.message));
+    // pg reports the server's FATAL message, then (when the socket closes) "Connection terminated
+    // unexpectedly"; the socket may close after the next holder got the lock, so both are awaited.
+    const ended: string[] = [];
+    client.on('error', (e) => ended.push(e.message));
     try {
       await client.query('begin');
       await client.query(`select token from bcl_lease where name = 'op:1' for share`);
@@ -223,7 +225,7 @@ describe('a holder frozen inside a transaction', () => {
       const next = await acquireLease(setup.db, 'op:1', 'replica-b', 10_000);
       expect(next.token).toBe(2n);
       expect(Date.now() - started).toBeLessThan(5000);
-      expect(ended).toBe('terminating connection due to idle-in-transaction timeout');
+      await vi.waitFor(() => expect(ended[0]).toBe('terminating connection due to idle-in-transaction timeout'), {timeout: 2000});
       await expect(client.query('select 1')).rejects.toThrow(/not queryable/);
     } finally {
       client.release(true);
