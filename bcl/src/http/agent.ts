@@ -3,11 +3,11 @@ import type {Env} from '../paths.js';
 import type {TlsOptions} from './client.js';
 
 /**
- * A node:http(s) Agent with the settings bcl's HttpClient uses, for libraries that take an agent
- * (the npm jenkins client): the proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (Node's built-in
+ * The node:http(s) Agent of bcl's HttpClient, also for libraries that take an agent (the npm
+ * jenkins client): the proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (Node's built-in
  * proxy support) and the TLS options (a CA bundle, a client certificate).
  */
-export function nodeHttpAgent(url: string, options: {env: Env; tls?: TlsOptions}): HttpAgent {
+export function nodeHttpAgent(url: string, options: {env: Env; tls?: TlsOptions; keepAlive?: boolean}): HttpAgent {
   const e = options.env;
   const proxyEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({
@@ -17,7 +17,7 @@ export function nodeHttpAgent(url: string, options: {env: Env; tls?: TlsOptions}
   })) {
     if (value) proxyEnv[key] = value;
   }
-  const agentOptions = {keepAlive: false, proxyEnv, ...(options.tls ?? {})};
+  const agentOptions = {keepAlive: options.keepAlive ?? false, proxyEnv, ...(options.tls ?? {})};
   // Loaded here, not imported: an ESM import of node:http materialises all its exports, among them
   // lazily loaded ones that load Node's internal undici (about 40 ms at every start).
   return /^https:/i.test(url) ? new (process.getBuiltinModule('node:https').Agent)(agentOptions) : new (process.getBuiltinModule('node:http').Agent)(agentOptions);

@@ -1,7 +1,9 @@
+import type {Agent as HttpAgent, IncomingMessage} from 'node:http';
 import type {Readable} from 'node:stream';
 import {BclError, denied, ExitCode, interrupted, unavailable} from '../errors.js';
 import type {Env} from '../paths.js';
 import type {Redactor} from '../process/redactor.js';
+import {nodeHttpAgent} from './agent.js';
 
 export interface TlsOptions {
   /** PEM CA bundle to trust instead of the system roots. */
@@ -67,7 +69,7 @@ const RETRY_STATUS = new Set([408, 429, 502, 503, 504]);
  * (seconds or an HTTP date), waits that stop at once on Ctrl-C, and errors that name the URL.
  */
 export class HttpClient {
-  private dispatcher: unknown;
+  private readonly agents = new Map<string, HttpAgent>();
 
   constructor(private readonly options: HttpClientOptions) {}
 
@@ -114,21 +116,23 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    const d = this.dispatcher as {close?: () => Promise<void>} | undefined;
-    await d?.close?.();
-    this.dispatcher = undefined;
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  /** The kept-alive agent for the URL's scheme, with the proxies and TLS options of this client. */
+  private agent(url: string): HttpAgent {
+    const scheme = /^https:/i.test(url) ? 'https' : 'http';
+    let agent = this.agents.get(scheme);
+    if (!agent) {
+      agent = nodeHttpAgent(url, {env: this.options.env, ...(this.options.tls ? {tls: this.options.tls} : {}), keepAlive: true});
+      this.agents.set(scheme, agent);
+    }
+    return agent;
   }
 
   /** One attempt: `waitMs` for the response headers (what is left of the deadline), `budgetMs` for messages. */
   private async once(url: string, method: string, request: HttpRequest, waitMs: number, budgetMs: number): Promise<HttpResponse> {
-    const undici = await import('undici');
-    this.dispatcher ??= new undici.EnvHttpProxyAgent({
-      httpProxy: this.options.env.http_proxy ?? this.options.env.HTTP_PROXY,
-      httpsProxy: this.options.env.https_proxy ?? this.options.env.HTTPS_PROXY,
-      noProxy: this.options.env.no_proxy ?? this.options.env.NO_PROXY,
-      connect: this.options.tls ? {...this.options.tls} : undefined,
-      requestTls: this.options.tls ? {...this.options.tls} : undefined,
-    } as ConstructorParameters<typeof undici.EnvHttpProxyAgent>[0]);
     const signals = this.signals(request.signal);
     if (signals.some((s) => s.aborted)) throw interrupted();
     const headers: Record<string, string> = {'user-agent': this.options.userAgent, ...request.headers};
@@ -137,43 +141,53 @@ export class HttpClient {
       body = JSON.stringify(request.json);
       headers['content-type'] ??= 'application/json';
     }
-    let res;
-    try {
-      res = await undici.request(url, {
-        method: method as 'GET',
-        headers,
-        body,
-        dispatcher: this.dispatcher as InstanceType<typeof undici.Agent>,
-        headersTimeout: waitMs,
-        // A body may take longer than the deadline (a large download); it fails when it stops moving.
-        bodyTimeout: budgetMs,
-        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
-      });
-    } catch (error) {
-      if (signals.some((s) => s.aborted)) throw interrupted();
-      throw this.networkError(method, this.showUrl(url), error, budgetMs);
-    }
     const shown = this.showUrl(url);
     const networkError = (error: unknown) => (signals.some((s) => s.aborted) ? interrupted() : this.networkError(method, shown, error, budgetMs));
-    const read = async <T>(f: () => Promise<T>) => {
+    // Loaded here, not imported (see nodeHttpAgent): node:http(s) as built in, no HTTP library to load.
+    const http = process.getBuiltinModule(/^https:/i.test(url) ? 'node:https' : 'node:http') as typeof import('node:https');
+    let res: IncomingMessage;
+    try {
+      res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = http.request(url, {method, headers, agent: this.agent(url), ...(signals.length > 0 ? {signal: AbortSignal.any(signals)} : {})}, (response) => {
+          clearTimeout(waiting);
+          // A body may take longer than the deadline (a large download); it fails when it stops moving.
+          response.setTimeout(budgetMs, () => response.destroy(Object.assign(new Error(`no data for ${seconds(budgetMs)}s`), {code: 'BODY_TIMEOUT'})));
+          resolve(response);
+        });
+        const waiting = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${seconds(waitMs)}s`), {code: 'HEADERS_TIMEOUT'})), waitMs);
+        req.on('error', (error) => {
+          clearTimeout(waiting);
+          reject(error);
+        });
+        req.end(body);
+      });
+    } catch (error) {
+      throw networkError(error);
+    }
+    const read = async (): Promise<Buffer> => {
       try {
-        return await f();
+        const chunks: Buffer[] = [];
+        for await (const chunk of res) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
       } catch (error) {
         throw networkError(error);
       }
     };
+    // One value per header as undici and fetch give them: a string, or an array when repeated (Warning).
+    const responseHeaders: Record<string, string | string[]> = {};
+    for (const [name, values] of Object.entries(res.headersDistinct)) if (values) responseHeaders[name] = values.length === 1 ? values[0]! : values;
     return {
       url,
-      status: res.statusCode,
-      headers: res.headers as Record<string, string | string[] | undefined>,
+      status: res.statusCode ?? 0,
+      headers: responseHeaders,
       header(name) {
-        const v = res.headers[name.toLowerCase()];
+        const v = responseHeaders[name.toLowerCase()];
         return Array.isArray(v) ? v[0] : v;
       },
-      text: () => read(() => res.body.text()),
-      json: <T>() => read(() => res.body.json() as Promise<T>),
-      bytes: () => read(async () => Buffer.from(await res.body.arrayBuffer())),
-      body: res.body as unknown as Readable,
+      text: async () => (await read()).toString('utf8'),
+      json: async <T>() => JSON.parse((await read()).toString('utf8')) as T,
+      bytes: read,
+      body: res,
     };
   }
 

@@ -61,10 +61,7 @@ async function specPayload(ctx: CommandContext, args: readonly string[], options
 }
 
 export async function remoteDeploy(ctx: CommandContext, input: {args: readonly string[]; environment: string; imageTag?: string | undefined; allowDirty: boolean; timeoutMs: number; rollback: boolean; breakGlass?: string | undefined} & RemoteFlags): Promise<DeployResult> {
-  // The HTTP client (undici, and its parser's WebAssembly) loads while git is asked about the checkout.
-  const preload = import('undici').catch(() => undefined);
   const services = await specPayload(ctx, input.args, {imageTag: input.imageTag, allowDirty: input.allowDirty});
-  await preload;
   const client = await openClient(ctx, input);
   try {
     if (input.breakGlass !== undefined) await client.require('break-glass', '--break-glass');
