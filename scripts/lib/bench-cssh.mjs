@@ -10,14 +10,10 @@ import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {formatPublicKey, sshPublicKey} from '../../packages/openssh-formats/dist/index.js';
 import {createOpensslPki, ensureLoginUsers, isolatedHome, repoRoot, startCsshAuthz, startCsshDaemon, startPostgres, startSshd, tempDir, waitFor} from '../../packages/testkit/dist/index.js';
+import {median, pct} from './stats.mjs';
 
 const [REQUESTS = 5000, CONCURRENCY = 50, ROUNDS = 10, DAEMON_INTERVAL = 30] = process.argv.slice(2).map(Number);
 const LOGIN = 'bcl-ops';
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const ms = (f) => {
   const t = performance.now();
   f();

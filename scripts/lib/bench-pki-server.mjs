@@ -13,6 +13,7 @@ import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {createCsr} from '../../packages/pki-ca/dist/index.js';
 import {isolatedHome, repoRoot, startOidcProvider, startPkiServer, startPostgres, tempDir} from '../../packages/testkit/dist/index.js';
+import {median, pct} from './stats.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=')));
 const ROUNDS = Number(args.rounds ?? 5);
@@ -21,11 +22,6 @@ const CONCURRENCY = Number(args.concurrency ?? 50);
 const WARMUP = Number(args.warmup ?? 500);
 const GIT_MS = Number(args.gitMs ?? 0);
 const step = (m) => process.stderr.write(`==> ${m}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 const work = tempDir('bcl-bench-pki-server-');
 const pg = await startPostgres({settings: {max_connections: '300'}});

@@ -5,6 +5,7 @@ import {execFileSync} from 'node:child_process';
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {median} from './stats.mjs';
 
 const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const [kubectl, ...rest] = process.argv.slice(2);
@@ -14,10 +15,6 @@ const PER_ROUND = Math.min(5, RUNS);
 const ROUNDS = Math.max(1, Math.round(RUNS / PER_ROUND));
 const PROFILES = 5;
 const step = (m) => process.stderr.write(`\x1b[1m==> ${m}\x1b[0m\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const work = mkdtempSync(join(tmpdir(), 'bench-startup-'));
 process.on('exit', () => rmSync(work, {recursive: true, force: true}));

@@ -5,6 +5,7 @@ import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {isolatedHome, startSvappOnCluster, svctlServerHome} from '../../packages/testkit/dist/index.js';
+import {median} from './stats.mjs';
 
 const [work, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -19,7 +20,6 @@ function run(cmd, args, options = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
   return {ms, stdout: r.stdout};
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 /** The sample service, deploying to `bench` (svctl: direct or through svapp) and `kubectl` (for the rendered manifests). */

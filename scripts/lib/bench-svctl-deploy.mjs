@@ -4,6 +4,7 @@
 import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {median} from './stats.mjs';
 
 const [work, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -17,7 +18,6 @@ function run(cmd, args, options = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
   return {ms, stdout: r.stdout};
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function serviceDir(name, replicas = 3) {
   const dir = join(work, 'services', name);
