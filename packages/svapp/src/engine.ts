@@ -21,6 +21,8 @@ export interface EngineRun {
   leaseHolder: string;
   /** Another replica's holder of the same operation: taken over at once. */
   takeOverLease: (holder: string) => boolean;
+  /** The operation's id, on the revisions it records (a takeover of a rollback keeps its target). */
+  operation: string;
   /** Throws once this replica lost the operation: it then writes nothing more anywhere. */
   fence: () => void;
 }
@@ -161,6 +163,7 @@ export class KubeEngine implements DeployEngine {
       who: run.who,
       leaseHolder: run.leaseHolder,
       takeOverLease: run.takeOverLease,
+      operation: run.operation,
       fence: run.fence,
       connect: this.connect,
     };
@@ -177,8 +180,8 @@ export class KubeEngine implements DeployEngine {
   }
 
   async rollback(specs: readonly EnvironmentSpec[], run: EngineRun, to?: number): Promise<ServiceDeployResult[]> {
-    const {rollbackServices} = await import('@bcl/deploy-core/deploy');
-    const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment: spec.environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
+    const {rollbackServices, rollbackTarget} = await import('@bcl/deploy-core/deploy');
+    const targets = specs.map(rollbackTarget);
     const watches = await this.keptWatches();
     try {
       return await rollbackServices(targets, {...this.options(run), watch: watches.watch}, to);

@@ -37,6 +37,12 @@ export interface DeployOptions {
   leaseHolder?: string;
   /** A lease whose holder this accepts is taken over before it expires: the same operation, continued by another process. */
   takeOverLease?: (holder: string) => boolean;
+  /**
+   * The operation this run belongs to (svapp's id), written on the revisions it records: a run that
+   * continues it (a takeover) rolls back to the revision the first run chose, even once that run's
+   * rollback is itself the current revision.
+   */
+  operation?: string;
   /** How to reach a cluster (default: its kubeconfig context through `env`); a server passes the clients it keeps. */
   connect?: (spec: EnvironmentSpec) => Promise<KubeClients>;
   /** Called before every write to a cluster; throws once this run may write nothing more (it lost its lock elsewhere). */
@@ -246,7 +252,7 @@ class ServiceDeploy {
       await checkOwnership(this.clients, objects, owned, spec.name, spec.environment);
 
       record = await this.history.begin(
-        {kind: 'deploy', image: this.target.rendered.image, imageTag: this.target.imageTag, ...(this.target.gitSha ? {gitSha: this.target.gitSha} : {}), who: this.who, startedAt: new Date(this.started).toISOString(), outcome: 'in-progress', applied: []},
+        {kind: 'deploy', image: this.target.rendered.image, imageTag: this.target.imageTag, ...(this.target.gitSha ? {gitSha: this.target.gitSha} : {}), who: this.who, ...this.operationMark(), startedAt: new Date(this.started).toISOString(), outcome: 'in-progress', applied: []},
         objects,
       );
       const attempt = await this.applyAndWait(withRevision(objects, record.revision), owned, `revision ${record.revision}`, record.revision);
@@ -396,7 +402,7 @@ class ServiceDeploy {
       return {revision: 0, toRevision: good.revision, image: good.image, outcome: 'failed', durationMs: 0, message: `the history no longer holds the manifests of revision ${good.revision}`};
     }
     const {spec} = this.target;
-    const record = await this.history.begin({kind: 'rollback', source: good.revision, image: good.image, imageTag: good.imageTag, ...(good.gitSha ? {gitSha: good.gitSha} : {}), who: this.who, startedAt: new Date(started).toISOString(), outcome: 'in-progress', applied: []}, manifests);
+    const record = await this.history.begin({kind: 'rollback', source: good.revision, image: good.image, imageTag: good.imageTag, ...(good.gitSha ? {gitSha: good.gitSha} : {}), who: this.who, ...this.operationMark(), startedAt: new Date(started).toISOString(), outcome: 'in-progress', applied: []}, manifests);
     if (failed !== undefined) await this.history.update(failed, {rolledBackBy: record.revision});
     const owned = await listOwned(this.clients, spec.namespace, spec.name, spec.environment, manifests);
     const attempt = await this.applyAndWait(withRevision(manifests, record.revision), owned, `rolling back to revision ${good.revision}`, record.revision);
@@ -422,6 +428,12 @@ class ServiceDeploy {
         good = history.find((r) => r.revision === to);
         if (!good) throw invalidInput('svctl.revision_unknown', `--to ${to}: ${where} has no revision ${to}`, {hint: `Known revisions: ${history.map((r) => r.revision).join(', ')} (svctl history).`});
         if (good.outcome !== 'succeeded') throw invalidInput('svctl.revision_not_good', `--to ${to}: revision ${to} ${good.outcome === 'in-progress' ? 'never finished' : good.outcome}; svctl only rolls back to a revision that rolled out`, {hint: 'Pick a succeeded revision from `svctl history`.'});
+      } else if (this.options.operation !== undefined && history.some((r) => r.kind === 'rollback' && r.operation === this.options.operation)) {
+        // This operation ran before (its replica stopped): the same target as then, not "the one
+        // before the current", which that run's rollback may have become.
+        const source = history.find((r) => r.kind === 'rollback' && r.operation === this.options.operation)!.source;
+        good = history.find((r) => r.revision === source);
+        if (!good) throw invalidInput('svctl.revision_unknown', `${where} no longer has revision ${source}, which this rollback chose when it started`, {hint: 'See `svctl history`; pass --to <revision> to choose one.'});
       } else {
         const current = [...history].reverse().find((r) => r.outcome === 'succeeded');
         good = current && ([...history].reverse().find((r) => r.revision < current.revision && r.outcome === 'succeeded' && r.image !== current.image) ?? previousGood(history, current.revision));
@@ -443,6 +455,10 @@ class ServiceDeploy {
     } finally {
       await this.lease.release();
     }
+  }
+
+  private operationMark(): {operation?: string} {
+    return this.options.operation === undefined ? {} : {operation: this.options.operation};
   }
 
   private result(revision: number, outcome: ServiceOutcome, durationMs: number, applied: {ref: string; action: string}[], pruned: string[], message: string): ServiceDeployResult {

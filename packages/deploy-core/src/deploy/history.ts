@@ -21,6 +21,8 @@ export interface RevisionRecord {
   gitSha?: string;
   /** user@host, and the CI build when there is one. */
   who: string;
+  /** The svapp operation that made it. */
+  operation?: string;
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;

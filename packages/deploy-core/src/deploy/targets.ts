@@ -48,6 +48,11 @@ export function deployTarget(spec: ServiceSpec, path: string, options: {environm
   return {spec: envSpec, rendered, imageTag: options.imageTag, gitSha: options.gitSha};
 }
 
+/** The target of a rollback: the service and where it runs; what is re-applied comes from its history. */
+export function rollbackTarget(spec: EnvironmentSpec): DeployTarget {
+  return {spec, rendered: {service: spec.name, environment: spec.environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''};
+}
+
 /** A tag that names another image tomorrow defeats rollback: refused in production, warned elsewhere. */
 function checkImmutable(spec: EnvironmentSpec, tag: string, path: string, warn: (message: string) => void): void {
   const pattern = isMutableTag(spec.imagePolicy, tag);

@@ -216,6 +216,7 @@ export class OperationRunner {
         who: `${op.requester.kind === 'ci' ? `ci:${op.requester.name}` : op.requester.name} via svapp`,
         leaseHolder: `${op.requester.kind === 'ci' ? `ci:${op.requester.name}` : op.requester.name} via svapp ${replica} op ${op.id}`,
         takeOverLease: (holder) => holder.endsWith(` op ${op.id}`),
+        operation: op.id,
         fence,
       };
       let outcome: Outcome;

@@ -34,10 +34,10 @@ export default class Rollback extends BclCommand<typeof Rollback> {
     }
     if (this.flags['break-glass'] !== undefined) this.ctx.ui.warn('--break-glass has no effect in direct mode: freezes are svapp\'s deploy policy (svctl.server)');
     const specs = await environmentSpecs(this.ctx, argv as string[], environment);
-    const {rollbackFailure, rollbackServices} = await import('@bcl/deploy-core/deploy');
+    const {rollbackFailure, rollbackServices, rollbackTarget} = await import('@bcl/deploy-core/deploy');
     const {reportFailures} = await import('../deploy/report.js');
     const {uiSink} = await import('../cli/events.js');
-    const targets = specs.map((spec) => ({spec, rendered: {service: spec.name, environment, namespace: spec.namespace, image: '', objects: []}, imageTag: ''}));
+    const targets = specs.map(rollbackTarget);
     this.ctx.ui.step(`Rolling back ${specs.map((s) => s.name).join(', ')} in ${environment}`);
     const services = await rollbackServices(targets, {environment, timeoutMs: this.flags.timeout, rollback: false, signal: this.ctx.signal, events: uiSink(this.ctx.ui), env: this.ctx.env}, this.flags.to);
     const result = {environment, services};
