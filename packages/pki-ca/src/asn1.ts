@@ -182,18 +182,56 @@ const VERSION_3 = Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02]);
  * the signature algorithm, most extensions): encoding them again for each leaf was most of the
  * cost of issuing one.
  */
-export function tbsCertificate(p: {serial: string; algorithm: Buffer; issuer: Buffer; notBefore: Date; notAfter: Date; subject: a.Name; spki: Buffer; extensions: readonly Uint8Array[]}): Buffer {
+export function tbsCertificate(p: {serial: string; algorithm: Buffer; issuer: Buffer; notBefore: Date; notAfter: Date; subject: Buffer; spki: Buffer; extensions: readonly Uint8Array[]}): Buffer {
   return derElement(
     0x30,
     VERSION_3,
     derElement(0x02, new Uint8Array(serialOctets(p.serial))),
     p.algorithm,
     p.issuer,
-    Buffer.from(AsnConvert.serialize(new a.Validity({notBefore: p.notBefore, notAfter: p.notAfter}))),
-    Buffer.from(AsnConvert.serialize(p.subject)),
+    validityDer(p.notBefore, p.notAfter),
+    p.subject,
     p.spki,
     derElement(0xa3, derElement(0x30, ...p.extensions)),
   );
+}
+
+const CN_OID = Buffer.from(oidDer(OID.commonName), 'hex');
+const SKI_OID = Buffer.from(oidDer('2.5.29.14'), 'hex');
+const SAN_OID = Buffer.from(oidDer('2.5.29.17'), 'hex');
+const TRUE = Buffer.from([0x01, 0x01, 0xff]);
+
+/** commonNameOnly's Name, encoded directly: one CN as a UTF8String, or the empty Name. */
+export function commonNameOnlyDer(cn: string | undefined): Buffer {
+  if (cn === undefined) return derElement(0x30);
+  return derElement(0x30, derElement(0x31, derElement(0x30, CN_OID, derElement(0x0c, Buffer.from(cn, 'utf8')))));
+}
+
+/** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime after, in whole seconds, in UTC. */
+function timeDer(d: Date): Buffer {
+  const iso = d.toISOString();
+  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  return d.getUTCFullYear() > 2049 ? derElement(0x18, Buffer.from(digits, 'latin1')) : derElement(0x17, Buffer.from(digits.slice(2), 'latin1'));
+}
+
+/** A Validity of whole seconds (validityPeriod's), encoded directly. */
+export function validityDer(notBefore: Date, notAfter: Date): Buffer {
+  if (notBefore.getTime() % 1000 !== 0 || notAfter.getTime() % 1000 !== 0) throw new Error('a validity of whole seconds only');
+  return derElement(0x30, timeDer(notBefore), timeDer(notAfter));
+}
+
+/** The subjectKeyIdentifier extension (not critical) of a key identifier. */
+export function subjectKeyIdentifierDer(keyId: ArrayBuffer): Buffer {
+  return derElement(0x30, SKI_OID, derElement(0x04, derElement(0x04, new Uint8Array(keyId))));
+}
+
+/** The subjectAltName extension: email, DNS and URI names as their IA5String octets; an IP address through the library. */
+export function subjectAltNameDer(sans: readonly San[], critical: boolean): Buffer {
+  const names = sans.map((s) => {
+    const tag = s.type === 'email' ? 0x81 : s.type === 'dns' ? 0x82 : s.type === 'uri' ? 0x86 : 0;
+    return tag ? derElement(tag, Buffer.from(s.value, 'latin1')) : new Uint8Array(AsnConvert.serialize(generalName(s)));
+  });
+  return derElement(0x30, SAN_OID, ...(critical ? [TRUE] : []), derElement(0x04, derElement(0x30, ...names)));
 }
 
 /** Signs a TBSCertificate's DER with Node's crypto and returns the certificate's DER. */
@@ -256,10 +294,67 @@ export interface FastCsr {
   publicKey: KeyObject;
   /** The subject Name's DER. */
   subject: Buffer;
-  extensions: a.Extension[];
+  /** The extensions the request asks for: each one's OID, criticality and value (its DER). */
+  extensions: RequestedExtension[];
   /** Whether the signature was checked here (false: an algorithm for the slow path). */
   verified: boolean;
   signatureOk: boolean;
+}
+
+export interface RequestedExtension {
+  extnID: string;
+  critical: boolean;
+  value: Buffer;
+}
+
+/** An OBJECT IDENTIFIER's content as its dotted form; a non-minimal or truncated arc is refused. */
+function oidString(der: Buffer, el: DerElement): string {
+  if (el.tag !== 0x06 || el.end === el.content) throw new Error('not an OBJECT IDENTIFIER');
+  const arcs: number[] = [];
+  let arc = 0;
+  for (let i = el.content; i < el.end; i++) {
+    const byte = der[i]!;
+    if (arc === 0 && byte === 0x80) throw new Error('an OBJECT IDENTIFIER arc not in its shortest form');
+    arc = arc * 128 + (byte & 0x7f);
+    if (arc > Number.MAX_SAFE_INTEGER / 128) throw new Error('an OBJECT IDENTIFIER arc beyond any in use');
+    if (byte & 0x80) {
+      if (i === el.end - 1) throw new Error('a truncated OBJECT IDENTIFIER');
+      continue;
+    }
+    arcs.push(arc);
+    arc = 0;
+  }
+  const first = arcs[0]!;
+  return [first < 40 ? 0 : first < 80 ? 1 : 2, first < 80 ? first % 40 : first - 80, ...arcs.slice(1)].join('.');
+}
+
+/** Extensions ::= SEQUENCE OF Extension (RFC 5280 4.1), read with the DER reader. */
+function requestedExtensions(der: Buffer, list: DerElement): RequestedExtension[] {
+  if (list.tag !== 0x30) throw new Error('the extension request is not a SEQUENCE of extensions');
+  return derChildren(der, list).map((ext) => {
+    const parts = ext.tag === 0x30 ? derChildren(der, ext) : [];
+    const [id, second, third, ...extra] = parts;
+    const flag = third ? second : undefined;
+    const value = third ?? second;
+    if (!id || value?.tag !== 0x04 || extra.length > 0 || (flag && (flag.tag !== 0x01 || flag.end - flag.content !== 1))) throw new Error('an extension is not (id, critical, value)');
+    return {extnID: oidString(der, id), critical: flag ? der[flag.content] !== 0 : false, value: der.subarray(value.content, value.end)};
+  });
+}
+
+/**
+ * The names of a subjectAltName extension's value (GeneralNames): email, DNS and URI names read
+ * directly as IA5String octets, other kinds through the library.
+ */
+export function requestedNames(value: Buffer): San[] {
+  const list = derElementAt(value, 0, value.length);
+  if (list.tag !== 0x30 || list.end !== value.length) throw new Error('subjectAltName is not a SEQUENCE of names');
+  const sans: San[] = [];
+  for (const name of derChildren(value, list)) {
+    const type: San['type'] | undefined = name.tag === 0x81 ? 'email' : name.tag === 0x82 ? 'dns' : name.tag === 0x86 ? 'uri' : undefined;
+    const san = type ? {type, value: value.subarray(name.content, name.end).toString('latin1')} : sanOf(AsnConvert.parse(value.subarray(name.start, name.end), a.GeneralName));
+    if (san) sans.push(san);
+  }
+  return sans;
 }
 
 const EXTENSION_REQUEST = oidDer(OID.extensionRequest);
@@ -281,12 +376,12 @@ export function parseCsrDer(der: Buffer): FastCsr {
   const spkiDer = der.subarray(spki.start, spki.end);
   const publicKey = createPublicKey({key: spkiDer, format: 'der', type: 'spki'});
   spkiOfKey.set(publicKey, spkiDer);
-  const extensions: a.Extension[] = [];
+  const extensions: RequestedExtension[] = [];
   for (const attribute of derChildren(der, attributes)) {
     const [type, values, ...extra] = derChildren(der, attribute);
     if (attribute.tag !== 0x30 || type?.tag !== 0x06 || values?.tag !== 0x31 || extra.length > 0) throw new Error('an attribute is not (type, SET of values)');
     if (der.subarray(type.start, type.end).toString('hex') !== EXTENSION_REQUEST) continue;
-    for (const value of derChildren(der, values)) extensions.push(...AsnConvert.parse(der.subarray(value.start, value.end), a.Extensions));
+    for (const value of derChildren(der, values)) extensions.push(...requestedExtensions(der, value));
   }
   const facts = {publicKey, subject: der.subarray(subject.start, subject.end), extensions};
   verifyDigestsByDer ??= new Map(Object.entries(VERIFY_DIGESTS).map(([oid, digest]) => [oidDer(oid), digest]));

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {generateKeyPairSync, X509Certificate} from 'node:crypto';
+import {createPublicKey, generateKeyPairSync, X509Certificate} from 'node:crypto';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -8,6 +8,10 @@ import {buildCaCertificate, buildLeafCertificate, buildOcspResponderCertificate,
 import {buildCrl, parseCrl} from './crl.js';
 import {createCsr, parseCsr} from './csr.js';
 import {defaultPolicyYaml, parsePolicy} from './policy.js';
+import {AsnConvert} from '@peculiar/asn1-schema';
+import {CertificationRequest} from '@peculiar/asn1-csr';
+import * as asn1 from '@peculiar/asn1-x509';
+import {sanOf} from './asn1.js';
 import {checkSerial, randomSerial} from './serial.js';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -166,6 +170,40 @@ describe('CSRs and CRLs', () => {
       expect(parsed.subject).toBe('CN=bob@example.com, O=Example');
       expect(parsed.publicKey.asymmetricKeyType).toBe(algorithm === 'ED25519' ? 'ed25519' : algorithm.toLowerCase());
     }
+  });
+
+  it('what an OpenSSL CSR asks for is read as the ASN.1 library reads it: every kind of name, a CA request, other extensions', async () => {
+    const key = join(dir, 'asks.key');
+    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+    const csr = openssl(['req', '-new', '-key', key, '-subj', '/CN=web', '-addext', 'subjectAltName=critical,email:ops@example.com,DNS:web.example.com,URI:spiffe://example.com/web,IP:10.1.2.3,IP:2001:db8::7,RID:1.2.3.4,dirName:dir_sect', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=keyCertSign', '-addext', '1.3.6.1.4.1.99999.1=ASN1:UTF8String:hello', '-config', file('asks.cnf', '[req]\ndistinguished_name=dn\n[dn]\n[dir_sect]\nCN=inner\n')]);
+    const parsed = await parseCsr(csr, 'asks.csr');
+    // The same CSR through @peculiar/asn1-csr's and asn1-x509's generic parse (the way before the DER reader).
+    const request = AsnConvert.parse(Buffer.from(csr.replace(/-----[^-]+-----|\s+/g, ''), 'base64'), CertificationRequest);
+    const asked = request.certificationRequestInfo.attributes.find((t) => t.type === '1.2.840.113549.1.9.14')!.values.flatMap((v) => [...AsnConvert.parse(v, asn1.Extensions)]);
+    const byLibrary = AsnConvert.parse(asked.find((e) => e.extnID === asn1.id_ce_subjectAltName)!.extnValue.buffer, asn1.SubjectAlternativeName).map(sanOf).filter(Boolean);
+    expect(parsed.sans).toEqual(byLibrary);
+    expect(asked.map((e) => e.extnID)).toEqual(['2.5.29.17', '2.5.29.19', '2.5.29.15', '1.3.6.1.4.1.99999.1']);
+    expect(parsed.sans).toEqual([
+      {type: 'email', value: 'ops@example.com'},
+      {type: 'dns', value: 'web.example.com'},
+      {type: 'uri', value: 'spiffe://example.com/web'},
+      {type: 'ip', value: '10.1.2.3'},
+      {type: 'ip', value: '2001:db8::7'},
+    ]);
+    expect(parsed.asksForCa).toBe(true);
+    expect(parsed.otherExtensions).toEqual(['2.5.29.15', '1.3.6.1.4.1.99999.1']);
+  });
+
+  it('a CSR whose extension request is malformed is csr_invalid, whatever its signature', async () => {
+    const {privateKey} = ec();
+    const pem = await createCsr({publicKey: createPublicKey(privateKey), privateKey, commonName: 'ann@example.com', sans: [{type: 'email', value: 'ann@example.com'}]});
+    const der = Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+    // The SAN's OID (2.5.29.17) with a non-minimal first arc byte: 0x80 0x55 instead of 0x55.
+    const at = der.indexOf(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x11]));
+    expect(at).toBeGreaterThan(0);
+    const bad = Buffer.from(der);
+    bad[at + 2] = 0x80;
+    await expect(parseCsr(`-----BEGIN CERTIFICATE REQUEST-----\n${bad.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`, 'oid.pem')).rejects.toThrow(expect.objectContaining({code: 'csr_invalid', message: expect.stringMatching(/^oid\.pem is not a PKCS#10 certificate request: an OBJECT IDENTIFIER arc not in its shortest form/)}));
   });
 
   it('a CRL carries the number the caller gives; a CA-only CRL says so; parsing checks the signature', async () => {

@@ -7,7 +7,7 @@ import type {KeyObject} from 'node:crypto';
 import {normalizeSerial} from '@bcl/pki-local';
 import * as asn1 from '@peculiar/asn1-x509';
 import {AsnConvert} from '@peculiar/asn1-schema';
-import {commonNameOnly, extension, generalName, issuerFacts, keyIdentifierOfSpki, encodedSignatureAlgorithm, signTbs, spkiDerOf, tbsCertificate} from './asn1.js';
+import {commonNameOnly, commonNameOnlyDer, extension, generalName, issuerFacts, keyIdentifierOfSpki, encodedSignatureAlgorithm, signTbs, spkiDerOf, subjectAltNameDer, subjectKeyIdentifierDer, tbsCertificate} from './asn1.js';
 import type {ExtendedKeyUsageName, KeyUsageName, PermittedNames, Profile, San} from './policy.js';
 import {checkNameConstraints, constraintsOf, nameConstraintsExtension} from './names.js';
 import {checkSerial, randomSerial} from './serial.js';
@@ -124,11 +124,11 @@ export async function buildLeafCertificate(p: LeafParams): Promise<IssuedLeaf> {
   const flags = keyUsage.reduce((acc, u) => acc | x509.KeyUsageFlags[u], 0);
   const spkiDer = spkiDerOf(p.publicKey);
   const fixed = fixedExtensions(p.issuer.certPem, issuer.keyId, flags, p.profile.extendedKeyUsage, p.revocation);
-  const extensions: Uint8Array[] = [...fixed.before, derOf(extension(asn1.id_ce_subjectKeyIdentifier, false, new asn1.SubjectKeyIdentifier(keyIdentifierOfSpki(spkiDer)))), ...fixed.after];
+  const extensions: Uint8Array[] = [...fixed.before, subjectKeyIdentifierDer(keyIdentifierOfSpki(spkiDer)), ...fixed.after];
   // With an empty subject the names are the certificate's only identity: the SAN is then critical.
-  if (p.identity.sans.length) extensions.push(derOf(extension(asn1.id_ce_subjectAltName, commonName === undefined, new asn1.SubjectAlternativeName(p.identity.sans.map(generalName)))));
+  if (p.identity.sans.length) extensions.push(subjectAltNameDer(p.identity.sans, commonName === undefined));
   const algorithm = encodedSignatureAlgorithm(p.issuer.key);
-  const tbs = tbsCertificate({serial, algorithm: algorithm.der, issuer: issuer.subjectDer, notBefore: validity.notBefore, notAfter: validity.notAfter, subject: commonNameOnly(commonName), spki: spkiDer, extensions});
+  const tbs = tbsCertificate({serial, algorithm: algorithm.der, issuer: issuer.subjectDer, notBefore: validity.notBefore, notAfter: validity.notAfter, subject: commonNameOnlyDer(commonName), spki: spkiDer, extensions});
   const der = signTbs(tbs, algorithm.der, p.issuer.key, algorithm.digest);
   return {
     pem: pemBlock('CERTIFICATE', der),

@@ -2,7 +2,7 @@
 import type {KeyObject} from 'node:crypto';
 import {AsnConvert} from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
-import {type FastCsr, parseCsrDer, sanOf} from './asn1.js';
+import {type FastCsr, parseCsrDer, requestedNames} from './asn1.js';
 import {invalid, refused} from './errors.js';
 import {classifyKey} from './keys.js';
 import type {San} from './policy.js';
@@ -49,14 +49,15 @@ export async function parseCsr(pem: string, file: string): Promise<ParsedCsr> {
   let asksForCa = false;
   const otherExtensions: string[] = [];
   for (const ext of fast.extensions) {
-    if (ext.extnID === asn1.id_ce_subjectAltName) {
-      for (const n of AsnConvert.parse(ext.extnValue.buffer, asn1.SubjectAlternativeName)) {
-        const san = sanOf(n);
-        if (san) sans.push(san);
-      }
-    } else if (ext.extnID === asn1.id_ce_basicConstraints) {
-      asksForCa = AsnConvert.parse(ext.extnValue.buffer, asn1.BasicConstraints).cA;
-    } else otherExtensions.push(ext.extnID);
+    try {
+      if (ext.extnID === asn1.id_ce_subjectAltName) {
+        sans.push(...requestedNames(ext.value));
+      } else if (ext.extnID === asn1.id_ce_basicConstraints) {
+        asksForCa = AsnConvert.parse(ext.value, asn1.BasicConstraints).cA;
+      } else otherExtensions.push(ext.extnID);
+    } catch (error) {
+      throw invalid('csr_invalid', `${file}: its ${ext.extnID === asn1.id_ce_subjectAltName ? 'subjectAltName' : 'basicConstraints'} extension cannot be read: ${(error as Error).message}`, {details: {file}});
+    }
   }
   const subjectDer = fast.subject;
   return {
