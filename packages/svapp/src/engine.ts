@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
 import {invalidInput, unavailable} from '@bcl/core/errors';
 import type {Redactor} from '@bcl/core/process';
 import type {DeployTarget, NamespaceWatch, RevisionRecord, ServiceDeployResult, ServiceDiff, ServiceStatus} from '@bcl/deploy-core/deploy';
@@ -76,9 +78,14 @@ export const SVAPP_CLUSTERS: ClustersSource = {
  */
 export class KubeEngine implements DeployEngine {
   readonly clusters: Record<string, ClusterSettings>;
-  readonly #connections = new Map<string, Promise<KubeClients>>();
-  /** Rollout watches by cluster and namespace, kept between operations (see keptWatches). */
-  readonly #watches = new Map<string, {watch: NamespaceWatch; runs: number; lastUsed: number}>();
+  /** Per cluster: its clients, and the kubeconfig's contents they were made from (see connect). */
+  readonly #connections = new Map<string, {connection: Promise<KubeClients>; stamp: string}>();
+  /** Rollout watches by connection and namespace, kept between operations (see keptWatches). */
+  readonly #watches = new Map<string, {watch: NamespaceWatch; clients: KubeClients; runs: number; lastUsed: number}>();
+  readonly #clientIds = new WeakMap<KubeClients, number>();
+  #nextClientId = 0;
+  /** Clients a changed kubeconfig replaced: their watches are not kept once their runs end. */
+  readonly #retired = new WeakSet<KubeClients>();
   #watchSweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -91,7 +98,11 @@ export class KubeEngine implements DeployEngine {
     );
   }
 
-  /** The clients of the cluster an environment deploys to (connected once, then kept). */
+  /**
+   * The clients of the cluster an environment deploys to: connected once, then kept, until the
+   * cluster's kubeconfig file changes (a rotated token): the next operation then connects again
+   * with the new file, and the watches of the old clients stop once no run uses them.
+   */
   connect = (spec: Pick<EnvironmentSpec, 'cluster' | 'environment'>): Promise<KubeClients> => {
     const cluster = this.config.clusters[spec.cluster];
     if (!cluster) {
@@ -102,15 +113,35 @@ export class KubeEngine implements DeployEngine {
         }),
       );
     }
-    let connection = this.#connections.get(spec.cluster);
-    if (!connection) {
-      connection = import('@bcl/deploy-core/kube').then(({connect}) => connect({context: cluster.context, kubeconfig: cluster.kubeconfig, source: `svapp clusters.${spec.cluster}.context`}));
-      // A failed connection is not kept: the next operation tries again.
-      connection.catch(() => this.#connections.delete(spec.cluster));
-      this.#connections.set(spec.cluster, connection);
-    }
+    const stamp = kubeconfigStamp(cluster.kubeconfig);
+    const kept = this.#connections.get(spec.cluster);
+    if (kept && kept.stamp === stamp) return kept.connection;
+    if (kept) void kept.connection.then((old) => this.retire(old), () => undefined);
+    const connection = import('@bcl/deploy-core/kube').then(({connect}) => connect({context: cluster.context, kubeconfig: cluster.kubeconfig, source: `svapp clusters.${spec.cluster}.context`}));
+    const entry = {connection, stamp};
+    // A failed connection is not kept: the next operation tries again.
+    connection.catch(() => {
+      if (this.#connections.get(spec.cluster) === entry) this.#connections.delete(spec.cluster);
+    });
+    this.#connections.set(spec.cluster, entry);
     return connection;
   };
+
+  /** The watches of replaced clients stop now if idle; those in use stop when their runs end (done). */
+  private retire(old: KubeClients): void {
+    this.#retired.add(old);
+    for (const [key, kept] of this.#watches) {
+      if (kept.clients !== old || kept.runs > 0) continue;
+      this.#watches.delete(key);
+      void kept.watch.stop();
+    }
+  }
+
+  private clientId(clients: KubeClients): number {
+    let id = this.#clientIds.get(clients);
+    if (id === undefined) this.#clientIds.set(clients, (id = this.#nextClientId++));
+    return id;
+  }
 
   /**
    * The watches of one run: a namespace's watch is kept warm between operations, so a deploy
@@ -129,10 +160,10 @@ export class KubeEngine implements DeployEngine {
     }, WATCH_IDLE_MS / 4).unref();
     return {
       watch: (clients, namespace) => {
-        const key = `${clients.server}\u0000${clients.context}\u0000${namespace}`;
+        const key = `${this.clientId(clients)}\u0000${namespace}`;
         let kept = this.#watches.get(key);
         if (!kept) {
-          kept = {watch: new NamespaceWatch(clients, namespace), runs: 0, lastUsed: Date.now()};
+          kept = {watch: new NamespaceWatch(clients, namespace), clients, runs: 0, lastUsed: Date.now()};
           this.#watches.set(key, kept);
         }
         if (!mine.has(key)) {
@@ -147,6 +178,10 @@ export class KubeEngine implements DeployEngine {
           if (!kept) continue;
           kept.runs -= 1;
           kept.lastUsed = Date.now();
+          if (kept.runs === 0 && this.#retired.has(kept.clients)) {
+            this.#watches.delete(key);
+            void kept.watch.stop();
+          }
         }
       },
     };
@@ -258,4 +293,23 @@ export class KubeEngine implements DeployEngine {
     await Promise.all(watches.map((w) => w.watch.stop()));
     this.#connections.clear();
   }
+}
+
+/**
+ * What a cluster's kubeconfig holds now (a digest of its files' contents), so a rewritten file (a
+ * rotated token, a mounted Secret updated) is noticed at the next operation. Empty for the
+ * library's default lookup, which is read once.
+ */
+function kubeconfigStamp(kubeconfig: string | undefined): string {
+  if (!kubeconfig) return '';
+  const hash = createHash('sha256');
+  for (const file of kubeconfig.split(':').filter(Boolean)) {
+    try {
+      hash.update(readFileSync(file)).update('\0');
+    } catch {
+      // Unreadable now: connecting again reports it the way a first connection does.
+      hash.update(`unreadable ${file}\0`);
+    }
+  }
+  return hash.digest('hex');
 }
