@@ -40,6 +40,12 @@ export const migrations = {
   '0002-leases': leaseMigration,
   '0003-audit': auditMigration(),
   '0004-crl-numbers': crlNumberMigration,
+  // Runs a replica handed over as it stopped (SIGTERM) do not count against operations.maxAttempts.
+  '0005-handovers': {
+    async up(db: Kysely<any>) {
+      await sql`alter table svapp_operations add column handovers int not null default 0, add column last_handover_attempt int`.execute(db);
+    },
+  },
 };
 
 /** What the restricted role svapp runs as may do (run by the migrating owner). */

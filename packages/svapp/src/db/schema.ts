@@ -18,6 +18,10 @@ export interface SvappDb {
     result: unknown;
     last_seq: Generated<number>;
     attempts: Generated<number>;
+    /** Runs that ended in a handover (their replica stopping cleanly). */
+    handovers: Generated<number>;
+    /** The attempt number of the last run handed over. */
+    last_handover_attempt: number | null;
     runner: string | null;
     cancel_requested: unknown;
     created_at: Generated<Date>;

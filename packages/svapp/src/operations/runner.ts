@@ -2,7 +2,7 @@ import type {PostgresAuditLog} from '@bcl/audit';
 import {BclError, conflict, ExitCode, toBclError, unavailable} from '@bcl/core/errors';
 import type {Redactor} from '@bcl/core/process';
 import type {EventSink} from '@bcl/deploy-core/events';
-import {acquireLease, FencedError, type Kysely, type Lease, LeaseHeldError, releaseLease, renewLease, sql} from '@bcl/postgres';
+import {acquireLease, assertLease, FencedError, type Kysely, type Lease, LeaseHeldError, releaseLease, renewLease, sql} from '@bcl/postgres';
 import type {EndEvent, OperationState} from '../api.js';
 import type {SvappDb} from '../db/schema.js';
 import type {DeployEngine, EngineRun} from '../engine.js';
@@ -102,12 +102,14 @@ export class OperationRunner {
       if (!this.#running.has(id)) await releaseLease(this.db, lease).catch(() => undefined);
       return false;
     }
-    const takeover = op.attempts > 0 ? {from: op.runner} : undefined;
-    if (takeover && (op.kind === 'build' || op.attempts >= this.o.maxAttempts)) {
+    const takeover = op.attempts > 0 ? {from: op.runner, handedOver: op.lastHandoverAttempt === op.attempts} : undefined;
+    // A run handed over by a replica that stopped cleanly (a rolling restart) is not a failure.
+    const failedRuns = op.attempts - op.handovers;
+    if (takeover && (op.kind === 'build' || failedRuns >= this.o.maxAttempts)) {
       const why =
         op.kind === 'build'
           ? `svapp replica ${op.runner ?? '?'} stopped while it followed this build; the build goes on in Jenkins (svctl builds shows it), but its log here ends`
-          : `svapp replicas stopped ${op.attempts} times while running this operation; it is not run again`;
+          : `svapp replicas stopped ${failedRuns} times while running this operation; it is not run again`;
       await this.finish(op, lease, {state: 'failed', error: operationError(unavailable('svapp.operation_lost', why, {hint: 'See `svctl status` and `svctl history` for what the cluster runs now.'}))}, []);
       await releaseLease(this.db, lease).catch(() => undefined);
       return false;
@@ -120,7 +122,7 @@ export class OperationRunner {
     return true;
   }
 
-  private async run(op: OperationRow, held: {lease: Lease}, takeover: {from: string | null} | undefined, stopped: Promise<void>): Promise<void> {
+  private async run(op: OperationRow, held: {lease: Lease}, takeover: {from: string | null; handedOver: boolean} | undefined, stopped: Promise<void>): Promise<void> {
     const {store, replica, leaseMs, log} = this.o;
     const controller = new AbortController();
     let current = held.lease;
@@ -201,7 +203,7 @@ export class OperationRunner {
       await this.o.audit.transaction(this.db, async (trx, audit) => {
         const attempt = op.attempts + 1;
         const message = takeover
-          ? `svapp replica ${replica} took over from ${takeover.from ?? 'a replica'} (attempt ${attempt}), which stopped renewing its lease`
+          ? `svapp replica ${replica} took over from ${takeover.from ?? 'a replica'} (attempt ${attempt}), ${takeover.handedOver ? 'which handed it over as it stopped' : 'which stopped renewing its lease'}`
           : `svapp replica ${replica} runs it`;
         await store.append(trx, op.id, [{type: takeover ? 'taken-over' : 'started', data: {replica, attempt, ...(takeover ? {from: takeover.from} : {}), message, at: this.#now().toISOString()}}], current);
         await trx.updateTable('svapp_operations').set({state: 'running', runner: replica, attempts: attempt, started_at: op.startedAt ?? this.#now()}).where('id', '=', op.id).execute();
@@ -288,11 +290,29 @@ export class OperationRunner {
     if (this.#sweeper) clearInterval(this.#sweeper);
     const running = [...this.#running.values()];
     for (const r of running) r.stop();
-    // Once a run has stopped writing, its lease is given up: another replica continues at once.
-    await Promise.all(running.map(async (r) => {
+    // Once a run has stopped writing, it is recorded as handed over (not a failed run) and its
+    // lease is given up: another replica continues at once.
+    await Promise.all([...this.#running.entries()].map(async ([id, r]) => {
       await r.done.catch(() => undefined);
+      await this.recordHandover(id, r.lease()).catch((error: unknown) => this.o.log.warn(`recording the handover of operation ${id} failed: ${(error as Error).message}`));
       await releaseLease(this.db, r.lease()).catch(() => undefined);
     }));
+  }
+
+  /** Under the operation's lease (still this replica's), counts its run as handed over; audited. */
+  private async recordHandover(id: string, lease: Lease): Promise<void> {
+    await this.o.audit.transaction(this.db, async (trx, audit) => {
+      await assertLease(trx, lease);
+      const row = await trx
+        .updateTable('svapp_operations')
+        .set({handovers: sql<number>`handovers + 1`, last_handover_attempt: sql<number>`attempts`})
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .where('runner', '=', this.o.replica)
+        .returning('attempts')
+        .executeTakeFirst();
+      if (row) await audit({event: 'operation.handed-over', operation: id, replica: this.o.replica, attempt: row.attempts});
+    });
   }
 
   /** For tests: waits until nothing runs here. */

@@ -26,6 +26,10 @@ export interface OperationRow {
   result: unknown;
   lastSeq: number;
   attempts: number;
+  /** Runs handed over by a replica that stopped cleanly: they do not count against maxAttempts. */
+  handovers: number;
+  /** Whether the last run ended in a handover: the attempt number it had. */
+  lastHandoverAttempt: number | null;
   runner: string | null;
   cancelRequested: {by: string; at: string} | null;
   createdAt: Date;
@@ -54,7 +58,7 @@ export function requestHash(request: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
 }
 
-function fromRow(r: SvappDb['svapp_operations'] & {last_seq: number; attempts: number; created_at: Date}): OperationRow {
+function fromRow(r: SvappDb['svapp_operations'] & {last_seq: number; attempts: number; handovers: number; created_at: Date}): OperationRow {
   return {
     id: r.id,
     kind: r.kind as OperationKind,
@@ -69,6 +73,8 @@ function fromRow(r: SvappDb['svapp_operations'] & {last_seq: number; attempts: n
     result: r.result,
     lastSeq: r.last_seq,
     attempts: r.attempts,
+    handovers: r.handovers,
+    lastHandoverAttempt: r.last_handover_attempt,
     runner: r.runner,
     cancelRequested: r.cancel_requested as OperationRow['cancelRequested'],
     createdAt: r.created_at,
@@ -143,7 +149,7 @@ export class OperationStore {
    * conflict. Nothing is half-written: the answer goes out after the commit.
    */
   async create(
-    op: Omit<OperationRow, 'lastSeq' | 'attempts' | 'runner' | 'cancelRequested' | 'createdAt' | 'startedAt' | 'finishedAt' | 'result'>,
+    op: Omit<OperationRow, 'lastSeq' | 'attempts' | 'handovers' | 'lastHandoverAttempt' | 'runner' | 'cancelRequested' | 'createdAt' | 'startedAt' | 'finishedAt' | 'result'>,
     events: NewEvent[],
     records: AuditRecord[],
     /** The replica that runs it: its lease is taken in the same transaction, so no other replica's sweep starts it first. */

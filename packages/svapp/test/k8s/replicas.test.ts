@@ -167,6 +167,30 @@ describe('two replicas', () => {
     await waitFor('svapp-1 to finish it', async () => (await call(reader(), 'GET', `/v1/operations/${id}`)).body.state === 'succeeded', {timeoutMs: 60_000});
     const takeover = (await eventLog(reader(), id)).find((e) => e.type === 'taken-over')!;
     expect(Date.parse(takeover.data.at) - stoppedAt).toBeLessThan(5_000);
+    expect(takeover.data.message).toMatch(/^svapp replica svapp-1 took over from svapp-0 \(attempt 2\), which handed it over as it stopped$/);
     expect(await image()).toBe('registry.example.com/platform/hello:v6 40/40');
   });
+
+  it('count no handover of a rolling restart against the attempts: three in a row and the operation still runs', async () => {
+    // A rollout that cannot finish (pods asking for more CPU than any node has): it runs until cancelled.
+    const big = slow(20).replace('metrics: {enabled: false}', 'metrics: {enabled: false}\nresources: {requests: {cpu: "500"}, limits: {cpu: "500"}}');
+    const id = randomUUID();
+    const at = (url: string) => ({...creds[1]!, url});
+    expect((await call(reader(), 'POST', '/v1/deploys', {json: {id, environment: 'test', services: [{spec: big, file: `${repo.dir}/service.yaml`, imageTag: 'v7'}]}})).status).toBe(202);
+    let current = svapp.replicas[1]!;
+    await waitFor('svapp-1 to run it', async () => /via svapp svapp-1 op /.test(await lease()), {timeoutMs: 60_000, intervalMs: 50});
+    // Three rolling restarts (operations.maxAttempts is 3): each replica stops after the next is up.
+    for (const n of [2, 3, 4]) {
+      const next = await svapp.site.startReplica(`svapp-${n}`);
+      await current.stop();
+      await waitFor(`svapp-${n} to take it over`, async () => (await call(at(next.url), 'GET', `/v1/operations/${id}`)).body.runner === `svapp-${n}`, {timeoutMs: 30_000, intervalMs: 100});
+      current = next;
+    }
+    const op = (await call(at(current.url), 'GET', `/v1/operations/${id}`)).body;
+    expect(op).toMatchObject({state: 'running', runner: 'svapp-4', attempts: 4});
+    expect((await call(at(current.url), 'POST', `/v1/operations/${id}/cancel`, {json: {}})).status).toBeLessThan(300);
+    await waitFor('the deploy to be cancelled', async () => (await call(at(current.url), 'GET', `/v1/operations/${id}`)).body.state === 'cancelled', {timeoutMs: 30_000});
+    const takeovers = (await eventLog(at(current.url), id)).filter((e) => e.type === 'taken-over').map((e) => e.data.message);
+    expect(takeovers).toEqual([2, 3, 4].map((n) => `svapp replica svapp-${n} took over from svapp-${n - 1} (attempt ${n}), which handed it over as it stopped`));
+  }, 180_000);
 });
