@@ -424,16 +424,16 @@ class ServiceDeploy {
       await this.takeLease();
       const history = await this.history.list(true);
       let good: RevisionRecord | undefined;
+      const earlier = this.options.operation === undefined ? undefined : history.find((r) => r.kind === 'rollback' && r.operation === this.options.operation);
       if (to !== undefined) {
         good = history.find((r) => r.revision === to);
         if (!good) throw invalidInput('svctl.revision_unknown', `--to ${to}: ${where} has no revision ${to}`, {hint: `Known revisions: ${history.map((r) => r.revision).join(', ')} (svctl history).`});
         if (good.outcome !== 'succeeded') throw invalidInput('svctl.revision_not_good', `--to ${to}: revision ${to} ${good.outcome === 'in-progress' ? 'never finished' : good.outcome}; svctl only rolls back to a revision that rolled out`, {hint: 'Pick a succeeded revision from `svctl history`.'});
-      } else if (this.options.operation !== undefined && history.some((r) => r.kind === 'rollback' && r.operation === this.options.operation)) {
+      } else if (earlier) {
         // This operation ran before (its replica stopped): the same target as then, not "the one
         // before the current", which that run's rollback may have become.
-        const source = history.find((r) => r.kind === 'rollback' && r.operation === this.options.operation)!.source;
-        good = history.find((r) => r.revision === source);
-        if (!good) throw invalidInput('svctl.revision_unknown', `${where} no longer has revision ${source}, which this rollback chose when it started`, {hint: 'See `svctl history`; pass --to <revision> to choose one.'});
+        good = history.find((r) => r.revision === earlier.source);
+        if (!good) throw invalidInput('svctl.revision_unknown', `${where} no longer has revision ${earlier.source}, which this rollback chose when it started`, {hint: 'See `svctl history`; pass --to <revision> to choose one.'});
       } else {
         const current = [...history].reverse().find((r) => r.outcome === 'succeeded');
         good = current && ([...history].reverse().find((r) => r.revision < current.revision && r.outcome === 'succeeded' && r.image !== current.image) ?? previousGood(history, current.revision));

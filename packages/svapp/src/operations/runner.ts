@@ -288,11 +288,11 @@ export class OperationRunner {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
-    const running = [...this.#running.values()];
-    for (const r of running) r.stop();
+    const running = [...this.#running.entries()];
+    for (const [, r] of running) r.stop();
     // Once a run has stopped writing, it is recorded as handed over (not a failed run) and its
     // lease is given up: another replica continues at once.
-    await Promise.all([...this.#running.entries()].map(async ([id, r]) => {
+    await Promise.all(running.map(async ([id, r]) => {
       await r.done.catch(() => undefined);
       await this.recordHandover(id, r.lease()).catch((error: unknown) => this.o.log.warn(`recording the handover of operation ${id} failed: ${(error as Error).message}`));
       await releaseLease(this.db, r.lease()).catch(() => undefined);
