@@ -5,10 +5,11 @@
  * plugin's own hook), per identity on sign-ins and certificate operations (`perIdentity`).
  */
 import rateLimit, {type FastifyRateLimitStore} from '@fastify/rate-limit';
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
 import {type ApiApp, HttpError} from '@bcl/http-api';
 import {type Kysely, sql} from '@bcl/postgres';
 import type {FastifyRequest} from 'fastify';
+import {batchPerTurn} from './batch.js';
 import type {PkiDb} from './db/schema.js';
 
 /**
@@ -20,7 +21,7 @@ export function postgresRateLimitStore(db: Kysely<PkiDb>) {
   const loaders = new Map<number, DataLoader<string, {current: number; ttl: number}>>();
   const loaderFor = (timeWindow: number) => {
     let loader = loaders.get(timeWindow);
-    if (!loader) loaders.set(timeWindow, (loader = new DataLoader((keys) => incrementAll(db, keys, timeWindow), {cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run)})));
+    if (!loader) loaders.set(timeWindow, (loader = batchPerTurn((keys: readonly string[]) => incrementAll(db, keys, timeWindow))));
     return loader;
   };
   return class PostgresRateLimitStore implements FastifyRateLimitStore {

@@ -5,8 +5,8 @@
  */
 import {createHash, randomBytes, randomUUID, timingSafeEqual} from 'node:crypto';
 import type {PostgresAuditLog} from '@bcl/audit';
-import DataLoader from 'dataloader';
 import {type Kysely, sql} from '@bcl/postgres';
+import {batchPerTurn} from './batch.js';
 import type {PkiDb} from './db/schema.js';
 import type {Directory} from './directory/index.js';
 import {type IdTokenVerifier, LoginRefused, type VerifiedIdentity} from './oidc/verify.js';
@@ -52,7 +52,7 @@ export interface AdminRule {
 
 export class Sessions {
   /** Sessions looked up together (requests read in one turn of the event loop) take one query. */
-  readonly #byToken = new DataLoader<string, Caller | undefined>((digests) => this.#callers(digests), {cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run)});
+  readonly #byToken = batchPerTurn<string, Caller | undefined>((digests) => this.#callers(digests));
 
   constructor(
     private readonly db: Kysely<PkiDb>,
