@@ -13,7 +13,7 @@ import {conflict, forbidden, HttpError, notFound, unavailable} from '@bcl/http-a
 import {certificateFingerprint, requireKeyType, verifyRenewal} from '@bcl/pki-ca/keys';
 import {checkRequest, issuedSans, type Policy, type Profile, profileApproval, type San} from '@bcl/pki-ca/policy';
 import type {CrlReason} from '@bcl/pki-ca/crl-reasons';
-import {escapeLiteral, type Kysely, ReservedBlock, sql, type Transaction} from '@bcl/postgres';
+import {escapeLiteral, escapeNullable, type Kysely, ReservedBlock, sql, type Transaction} from '@bcl/postgres';
 import {type CertificateSummary, type CertificateView, type CrlStatus, OWNER_REASONS, renewalFields, type RequestOutcome, type RequestView} from './api.js';
 import type {CaMaterial} from './ca.js';
 import type {CrlPublisher, PublishedCrl} from './crl.js';
@@ -498,7 +498,7 @@ export function signedBy(pem: string, ca: CaMaterial): X509Certificate | undefin
 
 /** The rows of a group of requests issued at once: the requests inserted, their reserved serials filled (values inlined: see GroupCommit). */
 function issuedRows(issuerId: string, items: readonly Issued[]): string {
-  const lit = (v: string | number | null | undefined) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(Math.trunc(v)) : escapeLiteral(v));
+  const lit = (v: string | number | null | undefined) => (typeof v === 'number' ? String(Math.trunc(v)) : escapeNullable(v));
   const at = (d: Date | null | undefined) => (d ? `${escapeLiteral(d.toISOString())}::timestamptz` : 'null::timestamptz');
   const requests = items.map(({request: r}) =>
     `(${[lit(r.id), lit(r.iss), lit(r.sub), lit(r.email), lit(r.name), lit(r.profile), lit(r.key_type), lit(r.csr_pem), `${lit(JSON.stringify(r.sans))}::jsonb`, `${lit(r.lifetime_days)}::int`, lit(r.device_label), lit(r.renews), lit(r.status), at(r.created_at), at(r.decided_at), lit(r.decided_by), lit(r.reason), lit(r.serial)].join(', ')})`,

@@ -9,5 +9,5 @@ export {scramVerifier} from './scram.js';
 export {listen, notify, type Listener} from './notify.js';
 export {sql, type Kysely, type Transaction, type Generated, type Selectable, type Insertable} from 'kysely';
 export {postgresCrlNumberStore, crlNumberMigration} from './crl-numbers.js';
-export {escapeLiteral, escapeIdentifier} from './literal.js';
+export {escapeLiteral, escapeNullable, escapeIdentifier} from './literal.js';
 export {ReservedBlock} from './reserved-block.js';

@@ -9,6 +9,11 @@ export function escapeLiteral(value: string): string {
   return pg.escapeLiteral(value);
 }
 
+/** escapeLiteral, and SQL's null for a missing value. */
+export function escapeNullable(value: string | null | undefined): string {
+  return value === null || value === undefined ? 'null' : pg.escapeLiteral(value);
+}
+
 /** A name as an SQL identifier ("..." with quotes doubled). */
 export function escapeIdentifier(name: string): string {
   return pg.escapeIdentifier(name);

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {hostname} from 'node:os';
 import {type AuditEntry, GroupCommit, PostgresAuditLog} from '@bcl/audit';
-import {type Database, escapeLiteral, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, ReservedBlock, sql, type Transaction} from '@bcl/postgres';
+import {type Database, escapeNullable, inTransaction, type Kysely, type Listener, listen, notify, openDatabase, redactSecrets, ReservedBlock, sql, type Transaction} from '@bcl/postgres';
 import {DatabaseError} from './errors.js';
 import {AUDIT_TABLE, MIGRATION_TABLE, migrations} from './migrations/index.js';
 import type {AuditEvent, AuthzStore, CaKeyRecord, CaKeyring, IssuedRecord, RevokeOutcome, Revocation, TotpEnrolment} from './types.js';
@@ -412,10 +412,9 @@ function totpEnrolment(row: Row): TotpEnrolment {
 
 /** The ledger rows of a batch of issuances, as one statement (values inlined: see GroupCommit). */
 function ledgerRows(issued: readonly IssuedRecord[]): string {
-  const lit = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : escapeLiteral(v));
   const rows = issued.map((r) => {
     if (!/^\d{1,20}$/.test(r.serial)) throw new Error(`not a certificate serial: ${r.serial.slice(0, 30)}`);
-    return `(${r.serial}::numeric, ${lit(r.keyId)}, ${lit(r.email.toLowerCase())}, ${lit(JSON.stringify(r.principals))}::jsonb, ${lit(r.validAfter)}::timestamptz, ${lit(r.validBefore)}::timestamptz, ${lit(r.issuedAt)}::timestamptz, ${lit(r.caKey)}, ${lit(r.mfa)})`;
+    return `(${r.serial}::numeric, ${escapeNullable(r.keyId)}, ${escapeNullable(r.email.toLowerCase())}, ${escapeNullable(JSON.stringify(r.principals))}::jsonb, ${escapeNullable(r.validAfter)}::timestamptz, ${escapeNullable(r.validBefore)}::timestamptz, ${escapeNullable(r.issuedAt)}::timestamptz, ${escapeNullable(r.caKey)}, ${escapeNullable(r.mfa)})`;
   });
   return `insert into cssh_issued (serial, key_id, email, principals, valid_after, valid_before, issued_at, ca_key, mfa) values ${rows.join(', ')}`;
 }
