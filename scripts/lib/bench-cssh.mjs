@@ -5,11 +5,12 @@
 import {execFileSync, spawnSync} from 'node:child_process';
 import {generateKeyPairSync} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
-import {Agent, request} from 'node:https';
+import {availableParallelism} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {formatPublicKey, sshPublicKey} from '../../packages/openssh-formats/dist/index.js';
 import {createOpensslPki, ensureLoginUsers, isolatedHome, repoRoot, startCsshAuthz, startCsshDaemon, startPostgres, startSshd, tempDir, waitFor} from '../../packages/testkit/dist/index.js';
+import {closedLoop, cpuMs, ownCpuMs, postgresPids} from './load.mjs';
 import {median, pct} from './stats.mjs';
 
 const [REQUESTS = 5000, CONCURRENCY = 50, ROUNDS = 10, DAEMON_INTERVAL = 30] = process.argv.slice(2).map(Number);
@@ -28,42 +29,38 @@ const newKey = () => {
   return formatPublicKey(type, blob);
 };
 
-/** REQUESTS issuances from CONCURRENCY kept-alive mTLS clients, spread over the given replicas (after a warm-up). */
-async function throughput(urls) {
+/**
+ * REQUESTS issuances from CONCURRENCY kept-alive mTLS clients (after a warm-up), and the CPU each
+ * issuance took: the servers' (`pids`), the database's (`pg`) and the load generator's own. Each
+ * client keeps its one connection to one replica, the clients spread evenly over them: the
+ * replicas check the client certificate themselves, so what balances them passes TLS through
+ * (layer 4, as a Kubernetes Service does) and a connection stays with the replica it reached.
+ */
+async function throughput(urls, pids, pg) {
   const keys = Array.from({length: REQUESTS}, newKey);
-  const latencies = [];
-  let failures = 0;
-  const issueAll = async (count, record) => {
-    let next = 0;
-    const client = async (c) => {
-      const agent = new Agent({...tls, keepAlive: true, maxSockets: 1});
-      for (let i = next++; i < count; i = next++) {
-        const t = performance.now();
-        const status = await new Promise((resolve, reject) => {
-          const req = request(`${urls[(c + i) % urls.length]}/v1/certificates`, {method: 'POST', agent, headers: {'content-type': 'application/json'}}, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode));
-          });
-          req.on('error', reject);
-          req.end(JSON.stringify({publicKey: keys[i % keys.length], ttl: '1h'}));
-        });
-        if (record) {
-          if (status !== 201) failures++;
-          latencies.push(performance.now() - t);
-        }
-      }
-      agent.destroy();
-    };
-    await Promise.all(Array.from({length: CONCURRENCY}, (_, c) => client(c)));
-  };
+  const issueAll = (count) =>
+    closedLoop({
+      count,
+      concurrency: CONCURRENCY,
+      connect: tls,
+      expect: 201,
+      send: (c, i) => ({origin: urls[c % urls.length], path: '/v1/certificates', headers: {'content-type': 'application/json'}, body: JSON.stringify({publicKey: keys[i % keys.length], ttl: '1h'})}),
+    });
   // Warm-up: connections, JIT, the database's caches (a thousand: with 200, a 1,000-issuance run
   // still measured mostly code V8 had not optimized yet, at twice the CPU per issuance).
-  await issueAll(Math.min(1000, REQUESTS), false);
-  const t0 = performance.now();
-  await issueAll(REQUESTS, true);
-  const wall = performance.now() - t0;
-  return {rate: REQUESTS / (wall / 1000), wall, latencies, failures};
+  await issueAll(Math.min(1000, REQUESTS));
+  const cpu = () => ({servers: pids.reduce((a, p) => a + cpuMs(p), 0), postgres: pg ? postgresPids(pg).reduce((a, p) => a + cpuMs(p), 0) : 0, generator: ownCpuMs()});
+  const before = cpu();
+  const {wall, latencies, failures} = await issueAll(REQUESTS);
+  const after = cpu();
+  const per = Object.fromEntries(Object.keys(before).map((k) => [k, (after[k] - before[k]) / REQUESTS]));
+  return {rate: REQUESTS / (wall / 1000), wall, latencies, failures, cpu: per};
 }
+/** A throughput run's CPU per issuance, and the rate that CPU would allow on the machine's cores with the load generator elsewhere. */
+const cpuText = ({cpu}, who) => {
+  const cores = availableParallelism();
+  return `CPU per issuance: ${who} ${cpu.servers.toFixed(2)} ms${cpu.postgres ? `, PostgreSQL ${cpu.postgres.toFixed(2)} ms` : ''}, the load generator ${cpu.generator.toFixed(2)} ms (${((cores * 1000) / (cpu.servers + cpu.postgres)).toFixed(0)}/s on ${cores} cores without the generator)`;
+};
 
 const work = tempDir('bcl-bench-cssh-');
 const pki = await createOpensslPki('Bench PKI');
@@ -75,7 +72,8 @@ tls = tlsOf(pki, ann);
 try {
   // 1. Throughput: REQUESTS issuances from CONCURRENCY kept-alive mTLS clients.
   step(`throughput: ${REQUESTS} issuances, ${CONCURRENCY} concurrent clients`);
-  const {rate: authzRate, wall, latencies, failures} = await throughput([authz.url]);
+  const single = await throughput([authz.url], [authz.pid]);
+  const {rate: authzRate, wall, latencies, failures} = single;
 
   // The same number of signatures by hand: ssh-keygen -s, one process per certificate.
   const manualCount = Math.min(REQUESTS, 200);
@@ -153,13 +151,15 @@ try {
   const pg = await startPostgres({settings: {fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on'}});
   const replicated = await startCsshAuthz({pki, database: pg, replicas: 2, rules: `groups:\n  sre: [ann@example.com]\nhostGroups:\n  all: ["*"]\ngrants:\n  - {group: sre, hosts: all, principals: [${LOGIN}, deploy]}\nadmins: [sre]\n`});
   try {
-    const two = await throughput(replicated.replicas.map((r) => r.url));
+    const two = await throughput(replicated.replicas.map((r) => r.url), replicated.replicas.map((r) => r.pid), pg);
     replicaRows.push([
       'issuances per second',
       `two replicas, one PostgreSQL ${pg.version}, ${CONCURRENCY} mTLS clients: **${two.rate.toFixed(0)}/s** (${REQUESTS} in ${(two.wall / 1000).toFixed(2)} s; p50 ${median(two.latencies).toFixed(1)} ms, p95 ${pct(two.latencies, 95).toFixed(1)} ms; ${two.failures} failed)`,
       `single node, state directory: ${authzRate.toFixed(0)}/s`,
       `${(two.rate / authzRate).toFixed(2)}x`,
     ]);
+    const total = (r) => r.cpu.servers + r.cpu.postgres;
+    replicaRows.push([cpuText(two, 'the two replicas'), cpuText(single, 'the single node'), `${(total(two) / total(single)).toFixed(2)}x (the servers and the database)`]);
 
     // 5. Revocation: csshctl revoke through replica A until sshd refuses, its host kept by cssh-daemon polling replica B.
     if (process.getuid?.() === 0) {

@@ -7,12 +7,12 @@
 // Prints Markdown rows for docs/performance.md.
 import {execFileSync, spawn} from 'node:child_process';
 import {generateKeyPairSync} from 'node:crypto';
-import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
-import {Agent, request} from 'node:http';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {createCsr} from '../../packages/pki-ca/dist/index.js';
 import {isolatedHome, repoRoot, startOidcProvider, startPkiServer, startPostgres, tempDir} from '../../packages/testkit/dist/index.js';
+import {closedLoop, cpuMs, postgresPids} from './load.mjs';
 import {median, pct} from './stats.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=')));
@@ -99,56 +99,30 @@ try {
     csrs.push({email, body: JSON.stringify({csr: await createCsr({...keys, commonName: email, sans: [{type: 'email', value: email}]}), profile: 'client'})});
   }
   // Each round: `total` issuances from CONCURRENCY clients, each with its kept-alive connection to one replica.
-  const issueAll = async (total) => {
-    const latencies = [];
-    let next = 0;
-    let failures = 0;
-    const client = async (c) => {
-      const target = new URL(server.replicas[c % 2].url);
-      const agent = new Agent({keepAlive: true, maxSockets: 1});
-      const mine = csrs.filter((x) => x.email === (c % 2 ? 'bob@example.com' : 'ann@example.com'));
-      for (let i = next++; i < total; i = next++) {
-        const t = performance.now();
-        const status = await new Promise((resolve, reject) => {
-          const req = request({host: target.hostname, port: target.port, path: '/v1/requests', method: 'POST', agent, headers: {'content-type': 'application/json', authorization: `Bearer ${tokens[c]}`}}, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode));
-          });
-          req.on('error', reject);
-          req.end(mine[i % mine.length].body);
-        });
-        if (status !== 201) failures++;
-        latencies.push(performance.now() - t);
-      }
-      agent.destroy();
-    };
-    await Promise.all(Array.from({length: CONCURRENCY}, (_, c) => client(c)));
-    return {latencies, failures};
-  };
+  const mine = [0, 1].map((odd) => csrs.filter((x) => x.email === (odd ? 'bob@example.com' : 'ann@example.com')));
+  const issueAll = (total) =>
+    closedLoop({
+      count: total,
+      concurrency: CONCURRENCY,
+      expect: 201,
+      send: (c, i) => ({origin: server.replicas[c % 2].url, path: '/v1/requests', headers: {'content-type': 'application/json', authorization: `Bearer ${tokens[c]}`}, body: mine[c % 2][i % mine[c % 2].length].body}),
+    });
   // Not counted: the replicas' first issuances run before V8 has optimized their code.
   step(`warm-up: ${WARMUP} issuances (not counted)`);
   const warm = await issueAll(WARMUP);
   if (warm.failures > 0) throw new Error(`${warm.failures} of the warm-up issuances failed`);
-  // CPU time per issuance of the replicas and of PostgreSQL (Linux /proc accounting, 10 ms ticks):
-  // what the rate would be on cores of our own, whatever else the machine runs.
-  const ticks = (pid) => {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return Number(f[11]) + Number(f[12]);
-    } catch {
-      return 0;
-    }
-  };
-  const postgresPids = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && (() => { try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith(pg.binDir) || readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith('postgres:'); } catch { return false; } })());
-  const cpu = () => ({servers: server.replicas.reduce((a, r) => a + ticks(r.pid), 0), postgres: postgresPids().reduce((a, p) => a + ticks(p), 0)});
+  // CPU time per issuance of the replicas and of PostgreSQL: what the rate would be on cores of
+  // our own, whatever else the machine runs.
+  const cpu = () => ({servers: server.replicas.reduce((a, r) => a + cpuMs(r.pid), 0), postgres: postgresPids(pg).reduce((a, p) => a + cpuMs(p), 0)});
+  const validClientCertificates = async () => Number(await server.sql("select count(*) from certificates where status = 'valid' and profile = 'client'"));
+  const validBefore = await validClientCertificates();
   const before = cpu();
-  const t0 = performance.now();
-  const {latencies, failures} = await issueAll(REQUESTS);
-  const seconds = (performance.now() - t0) / 1000;
+  const {wall, latencies, failures} = await issueAll(REQUESTS);
+  const seconds = wall / 1000;
   const after = cpu();
-  const perIssuance = {servers: ((after.servers - before.servers) * 10) / REQUESTS, postgres: ((after.postgres - before.postgres) * 10) / REQUESTS};
+  const perIssuance = {servers: (after.servers - before.servers) / REQUESTS, postgres: (after.postgres - before.postgres) / REQUESTS};
   const rate = REQUESTS / seconds;
-  const committed = Number(await server.sql("select count(*) from certificates where status = 'valid' and profile = 'client'")) - WARMUP;
+  const committed = (await validClientCertificates()) - validBefore;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   lines.push(`| CPU per issuance: the two replicas ${perIssuance.servers.toFixed(1)} ms, PostgreSQL ${perIssuance.postgres.toFixed(1)} ms (load average ${load} during the run) | ${(2000 / (perIssuance.servers + perIssuance.postgres)).toFixed(0)}/s on 2 idle cores | | | |`);
   lines.push(`| issuances per second, ${CONCURRENCY} clients, 2 replicas + PostgreSQL on ${execFileSync('nproc', {encoding: 'utf8'}).trim()} cores (${REQUESTS} requests, ${failures} failed, ${committed} committed) | ${rate.toFixed(0)}/s | | p50 ${median(latencies).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms | ≥ 500/s ${rate >= 500 ? '✓' : '✗'} |`);
