@@ -193,27 +193,25 @@ export class RegistrationAuthority {
    */
   private async issue(request: RequestRow, profile: Profile, policy: Policy, o: {approvedBy: string; insertRequest: boolean; address: string; publicKey: KeyObject}): Promise<RequestOutcome> {
     const {buildLeafCertificate} = await pkiCa();
-    const serial = await this.reserveSerial();
     const now = this.d.now();
     const person = profile.sans.includes('email');
     const sans: San[] = [...issuedSans(profile, request.email, request.sans as San[]), ...(person && request.iss && request.sub ? [{type: 'uri' as const, value: identityUri(request.iss, request.sub)}] : [])];
-    const leaf = await withCaErrors(() =>
-      buildLeafCertificate({
-        issuer: {certPem: this.d.ca.issuerPem, key: this.d.ca.key},
-        publicKey: o.publicKey,
-        profile,
-        identity: {name: request.email, sans},
-        lifetimeDays: request.lifetime_days ?? undefined,
-        revocation: {crlUrl: policy.revocation.crlUrl ?? this.d.revocation.crlUrl, caCertUrl: policy.revocation.caCertUrl ?? this.d.revocation.caCertUrl, ocspUrl: policy.revocation.ocspUrl ?? this.d.revocation.ocspUrl},
-        now,
-        serial,
-        where: `request ${request.id}`,
-      }),
-    ).catch((error: unknown) => {
-      // Nothing was signed under it: the reservation serves the next issuance.
-      this.serials.giveBack(serial);
-      throw error;
-    });
+    const [serial, leaf] = await this.serials.use(async (serial) => [
+      serial,
+      await withCaErrors(() =>
+        buildLeafCertificate({
+          issuer: {certPem: this.d.ca.issuerPem, key: this.d.ca.key},
+          publicKey: o.publicKey,
+          profile,
+          identity: {name: request.email, sans},
+          lifetimeDays: request.lifetime_days ?? undefined,
+          revocation: {crlUrl: policy.revocation.crlUrl ?? this.d.revocation.crlUrl, caCertUrl: policy.revocation.caCertUrl ?? this.d.revocation.caCertUrl, ocspUrl: policy.revocation.ocspUrl ?? this.d.revocation.ocspUrl},
+          now,
+          serial,
+          where: `request ${request.id}`,
+        }),
+      ),
+    ] as const);
     const decided: RequestRow = {...request, status: 'issued', decided_at: now, decided_by: o.approvedBy, serial};
     const cert: Partial<CertRow> = {
       status: 'valid',

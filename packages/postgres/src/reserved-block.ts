@@ -32,6 +32,20 @@ export class ReservedBlock {
     this.#keys.push(key);
   }
 
+  /**
+   * Makes something under a reserved key: when `make` fails, nothing was made with the key, and it
+   * serves the next taker.
+   */
+  async use<T>(make: (key: string) => Promise<T> | T): Promise<T> {
+    const key = await this.take();
+    try {
+      return await make(key);
+    } catch (error) {
+      this.giveBack(key);
+      throw error;
+    }
+  }
+
   /** Waits for a block in flight and hands over the keys never used (on a clean stop). */
   async drain(): Promise<string[]> {
     await this.#refill?.catch(() => undefined);

@@ -124,15 +124,7 @@ export class PostgresStore implements AuthzStore {
   }
 
   async issue<T>(sign: (serial: bigint) => Promise<{record: IssuedRecord; audit: AuditEvent; result: T}> | {record: IssuedRecord; audit: AuditEvent; result: T}): Promise<T> {
-    const serial = await this.serials.take();
-    let signed;
-    try {
-      signed = await sign(BigInt(serial));
-    } catch (error) {
-      // Nothing was signed under it: the reservation can serve the next issuance.
-      this.serials.giveBack(serial);
-      throw error;
-    }
+    const [serial, signed] = await this.serials.use(async (serial) => [serial, await sign(BigInt(serial))] as const);
     if (signed.record.serial !== serial) throw new Error(`the certificate's ledger row names serial ${signed.record.serial}, not the reserved ${serial}`);
     await this.writer.write(signed.audit, signed.record);
     return signed.result;
