@@ -74,6 +74,29 @@ describe('file lock', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('waits, without blocking its event loop, while another contender takes a stale lock over', async () => {
+    // A dead holder, and a live contender's claim on taking it over (this process's pid).
+    const token = 'cd'.repeat(8);
+    writeFileSync(lockFile, lockRecord({pid: deadPid(), token}));
+    const claim = `${lockFile}.takeover-${token}-1`;
+    writeFileSync(claim, lockRecord({pid: process.pid, token: 'ef'.repeat(8)}));
+    // The contender finishes (its claim goes) 100 ms from now: a timer of this event loop.
+    let claimGone = 0;
+    setTimeout(() => {
+      rmSync(claim);
+      claimGone = performance.now();
+    }, 100);
+    const started = performance.now();
+    // staleMs 2 s: a loop that kept the timer from running would only get the lock once the
+    // claim itself had aged stale, 2 s from now.
+    const lock = await acquireFileLock(lockFile, {staleMs: 2000});
+    const took = performance.now();
+    lock.release();
+    expect(claimGone).toBeGreaterThan(0);
+    expect(took).toBeGreaterThanOrEqual(claimGone);
+    expect(took - started).toBeLessThan(1500);
+  });
+
   it('a holder on another machine is stale only once its file has not been refreshed for staleMs', async () => {
     writeFileSync(lockFile, lockRecord({pid: 1, host: 'other-host'}));
     expect((await held(acquireFileLock(lockFile, {staleMs: 5_000}))).holder?.host).toBe('other-host');

@@ -66,7 +66,9 @@ export async function acquireFileLock(path: string, options: FileLockOptions = {
     const seen = inspect(path);
     if (!seen) continue;
     if (isStale(seen, staleMs)) {
-      takeOver(path, seen, me, staleMs);
+      // Lost to another contender taking it over: a moment for it to finish, not a busy loop
+      // that would keep its process (and this one's event loop) from running.
+      if (!takeOver(path, seen, me, staleMs)) await pause(5 + Math.random() * 20, options.signal);
       continue;
     }
     const waited = Date.now() - started;
@@ -191,8 +193,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes the lock of the stale holding `stale` if this process wins the right to; see acquireFileLock. */
-function takeOver(path: string, stale: Seen, me: LockRecord, staleMs: number): void {
+/** Removes the lock of the stale holding `stale` if this process wins the right to (then true); see acquireFileLock. */
+function takeOver(path: string, stale: Seen, me: LockRecord, staleMs: number): boolean {
   const claim = (n: number) => `${path}.takeover-${stale.id}-${n}`;
   let won = 0;
   for (let n = 1; n <= MAX_CLAIMS && won === 0; n++) {
@@ -202,15 +204,16 @@ function takeOver(path: string, stale: Seen, me: LockRecord, staleMs: number): v
     }
     const other = inspect(claim(n));
     // A live contender is taking it over (or has just done so): let it, and look again.
-    if (!other || !isStale(other, staleMs)) return;
+    if (!other || !isStale(other, staleMs)) return false;
   }
-  if (won === 0) return;
+  if (won === 0) return false;
   try {
     if (inspect(path)?.id === stale.id) rmSync(path, {recursive: true, force: true});
   } finally {
     // The lock is no longer `stale`'s, so these claims can never matter again.
     for (let n = 1; n <= won; n++) rmSync(claim(n), {force: true});
   }
+  return true;
 }
 
 function held(path: string, me: LockRecord, staleMs: number): FileLock {
