@@ -437,6 +437,7 @@ describe('kill -9 of the updater', () => {
       expect(concurrent.json().error!.code).toBe('update.locked');
     }
     child.kill('SIGKILL');
+    await waitFor(`the updater killed at ${point} to be gone`, () => child.exitCode !== null || child.signalCode !== null, {timeoutMs: 30_000});
     await exited;
     expect(await m.version('svctl')).toBe(expected);
     await m.runsRealCommand('svctl');
@@ -456,6 +457,7 @@ describe('kill -9 of a forced reinstall of the installed version', () => {
     const exited = new Promise<void>((r) => child.on('close', () => r()));
     await waitFor(`the reinstall to reach ${point}`, () => existsSync(marker), {timeoutMs: 60_000});
     child.kill('SIGKILL');
+    await waitFor(`the reinstall killed at ${point} to be gone`, () => child.exitCode !== null || child.signalCode !== null, {timeoutMs: 30_000});
     await exited;
   };
 

@@ -50,6 +50,8 @@ export function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
+const COMMAND_TIMEOUT_MS = 60_000;
+
 /** A person's machine: its own HOME, configured to install from `store` trusting `keys`. */
 export class Machine {
   readonly home: IsolatedHome;
@@ -73,12 +75,14 @@ export class Machine {
     return join(this.home.xdg.data, 'bcl', 'tools', tool);
   }
 
+  // Every command here takes seconds: one that hangs is killed at a minute, well inside the test's
+  // two, so the failure shows its exit (128) and what it printed, not only the test's timeout.
   bcl(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return runCli('bcl', args, {env: {...this.env, ...env}});
+    return runCli('bcl', args, {env: {...this.env, ...env}, timeoutMs: COMMAND_TIMEOUT_MS});
   }
 
   run(tool: string, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-    return exec(this.shim(tool), args, {env: {...this.env, ...env}});
+    return exec(this.shim(tool), args, {env: {...this.env, ...env}, timeoutMs: COMMAND_TIMEOUT_MS});
   }
 
   /** The version the installed tool reports, or the failure. */
