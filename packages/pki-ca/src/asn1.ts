@@ -225,10 +225,15 @@ export function subjectKeyIdentifierDer(keyId: ArrayBuffer): Buffer {
   return derElement(0x30, SKI_OID, derElement(0x04, derElement(0x04, new Uint8Array(keyId))));
 }
 
+/** The GeneralName tags (RFC 5280 4.2.1.6) of the names written and read directly, as IA5String octets. */
+const IA5_NAME_TAGS = {email: 0x81, dns: 0x82, uri: 0x86} as const;
+type Ia5NameType = keyof typeof IA5_NAME_TAGS;
+const IA5_NAME_TYPES = new Map(Object.entries(IA5_NAME_TAGS).map(([type, tag]) => [tag as number, type as Ia5NameType]));
+
 /** The subjectAltName extension: email, DNS and URI names as their IA5String octets; an IP address through the library. */
 export function subjectAltNameDer(sans: readonly San[], critical: boolean): Buffer {
   const names = sans.map((s) => {
-    const tag = s.type === 'email' ? 0x81 : s.type === 'dns' ? 0x82 : s.type === 'uri' ? 0x86 : 0;
+    const tag = (IA5_NAME_TAGS as Partial<Record<San['type'], number>>)[s.type];
     return tag ? derElement(tag, Buffer.from(s.value, 'latin1')) : new Uint8Array(AsnConvert.serialize(generalName(s)));
   });
   return derElement(0x30, SAN_OID, ...(critical ? [TRUE] : []), derElement(0x04, derElement(0x30, ...names)));
@@ -350,7 +355,7 @@ export function requestedNames(value: Buffer): San[] {
   if (list.tag !== 0x30 || list.end !== value.length) throw new Error('subjectAltName is not a SEQUENCE of names');
   const sans: San[] = [];
   for (const name of derChildren(value, list)) {
-    const type: San['type'] | undefined = name.tag === 0x81 ? 'email' : name.tag === 0x82 ? 'dns' : name.tag === 0x86 ? 'uri' : undefined;
+    const type = IA5_NAME_TYPES.get(name.tag);
     const san = type ? {type, value: value.subarray(name.content, name.end).toString('latin1')} : sanOf(AsnConvert.parse(value.subarray(name.start, name.end), a.GeneralName));
     if (san) sans.push(san);
   }

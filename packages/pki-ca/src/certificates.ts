@@ -7,7 +7,7 @@ import type {KeyObject} from 'node:crypto';
 import {normalizeSerial} from '@bcl/pki-local';
 import * as asn1 from '@peculiar/asn1-x509';
 import {AsnConvert} from '@peculiar/asn1-schema';
-import {commonNameOnly, commonNameOnlyDer, extension, generalName, issuerFacts, keyIdentifierOfSpki, encodedSignatureAlgorithm, signTbs, spkiDerOf, subjectAltNameDer, subjectKeyIdentifierDer, tbsCertificate} from './asn1.js';
+import {commonNameOnlyDer, extension, issuerFacts, keyIdentifierOfSpki, encodedSignatureAlgorithm, signTbs, spkiDerOf, subjectAltNameDer, subjectKeyIdentifierDer, tbsCertificate} from './asn1.js';
 import type {ExtendedKeyUsageName, KeyUsageName, PermittedNames, Profile, San} from './policy.js';
 import {checkNameConstraints, constraintsOf, nameConstraintsExtension} from './names.js';
 import {checkSerial, randomSerial} from './serial.js';
