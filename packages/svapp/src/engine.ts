@@ -8,6 +8,7 @@ import type {BuildOutcome} from '@bcl/deploy-core/jenkins';
 import type {KubeClients} from '@bcl/deploy-core/kube';
 import type {ClusterSettings, ClustersSource, EnvironmentSpec, ServiceSpec} from '@bcl/deploy-core/spec';
 import type {SvappConfig} from './config.js';
+import {type Log, silentLog} from './log.js';
 import {ConfigError, readSecret} from './secrets.js';
 
 /** How one operation's run reaches the clusters: who it is, its stop signal, and its fence. */
@@ -92,6 +93,7 @@ export class KubeEngine implements DeployEngine {
     private readonly config: Pick<SvappConfig, 'clusters' | 'jenkins'>,
     private readonly redactor: Redactor,
     private readonly env: Record<string, string | undefined> = process.env,
+    private readonly log: Log = silentLog,
   ) {
     this.clusters = Object.fromEntries(
       Object.entries(config.clusters).map(([name, c]) => [name, {context: c.context ?? `svapp clusters.${name}`, namespace: c.namespace, production: c.production, zones: c.zones, ingressController: c.ingressController, prometheus: c.prometheus}]),
@@ -165,6 +167,7 @@ export class KubeEngine implements DeployEngine {
         if (!kept) {
           kept = {watch: new NamespaceWatch(clients, namespace), clients, runs: 0, lastUsed: Date.now()};
           this.#watches.set(key, kept);
+          this.log.info(`watching the rollouts in namespace ${namespace} of ${clients.context} (kept while unused for ${WATCH_IDLE_MS / 60_000} minutes)`, {namespace, context: clients.context, watches: this.#watches.size});
         }
         if (!mine.has(key)) {
           mine.add(key);

@@ -58,7 +58,7 @@ export async function startSvapp(config: SvappConfig, log: Log, env: Record<stri
     onChange: (p) => log.info(`deploy policy ${config.policy} reloaded (sha256 ${p.source.sha256.slice(0, 12)})`),
     onError: (report) => log.error(report.message, {file: report.file, problems: report.lines}),
   });
-  const engine = new KubeEngine(config, redactor, env);
+  const engine = new KubeEngine(config, redactor, env, log);
   // The reloader needs the server, the health route its status: a refused CRL reload shows there.
   let tlsReloader: ReturnType<typeof watchTlsMaterial> | undefined;
   const app = await buildServer({

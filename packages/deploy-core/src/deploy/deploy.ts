@@ -47,7 +47,7 @@ export interface DeployOptions {
   connect?: (spec: EnvironmentSpec) => Promise<KubeClients>;
   /** Called before every write to a cluster; throws once this run may write nothing more (it lost its lock elsewhere). */
   fence?: () => void;
-  /** The watch of a namespace's rollouts; a server passes the watches it keeps warm (and stops). Default: one per run and namespace, stopped at the end. */
+  /** The watch of a namespace's rollouts; a server passes the watches it keeps warm (and stops), by the clients `connect` gave (never the fenced ones of a run). Default: one per run and namespace, stopped at the end. */
   watch?: (clients: KubeClients, namespace: string) => NamespaceWatch;
 }
 
@@ -123,10 +123,7 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
   const connections = new Map<string, Promise<KubeClients>>();
   const connectFor = (spec: EnvironmentSpec) => {
     const key = spec.context ?? '';
-    if (!connections.has(key)) {
-      const connecting = options.connect ? options.connect(spec) : connectEnvironment(spec, options.env);
-      connections.set(key, options.fence ? connecting.then((c) => fencedClients(c, options.fence!)) : connecting);
-    }
+    if (!connections.has(key)) connections.set(key, options.connect ? options.connect(spec) : connectEnvironment(spec, options.env));
     return connections.get(key)!;
   };
   const monitoringKinds = new Map<KubeClients, Promise<{serviceMonitor: boolean; prometheusRule: boolean}>>();
@@ -140,9 +137,11 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
     return await Promise.all(
       targets.map(async (target) => {
         const task = startTask(options.events, targets.length > 1 ? `${target.spec.name}` : `${target.spec.name} (${target.spec.environment})`, 'connecting');
-        let clients: KubeClients;
+        // The connection as made, for what only reads (the rollout's watch, the monitoring kinds:
+        // kept and shared by identity); the run's writes go through the fence.
+        let connection: KubeClients;
         try {
-          clients = await connectFor(target.spec);
+          connection = await connectFor(target.spec);
         } catch (error) {
           const e = toBclError(error);
           task.done(false, e.message);
@@ -150,13 +149,14 @@ async function forEachService(targets: readonly DeployTarget[], options: DeployO
         }
         let full = target;
         try {
-          full = await withMonitoring(clients, target, monitoringKinds);
+          full = await withMonitoring(connection, target, monitoringKinds);
         } catch (error) {
           const e = toBclError(error);
           task.done(false, e.message);
-          return errorResult(target, clients.context, e, 0);
+          return errorResult(target, connection.context, e, 0);
         }
-        return action(new ServiceDeploy(clients, full, options, task, watchFor(clients, target.spec.namespace)));
+        const clients = options.fence ? fencedClients(connection, options.fence) : connection;
+        return action(new ServiceDeploy(clients, full, options, task, watchFor(connection, target.spec.namespace)));
       }).map((done) =>
         done.then((result) => {
           options.events.emit({type: 'result', service: result.service, result});

@@ -239,3 +239,15 @@ describe('the thin client', () => {
     expect(all.find((c) => c.name === 'svctl.server.certificate')).toMatchObject({status: 'ok'});
   });
 });
+
+describe('the rollout watch', () => {
+  it('is one per namespace, kept between operations: svapp starts it once however many deploys follow', async () => {
+    for (const tag of ['w1', 'w2']) {
+      const r = await svctl(['deploy', '--env', 'test', '--image-tag', tag, '-q']);
+      expect(r.exitCode, r.stderr).toBe(0);
+    }
+    // A watch per run would be four more watches on the API server per deploy, kept for minutes.
+    const started = svapp.replicas[0]!.log().split('\n').filter((l) => l.includes(`"watching the rollouts in namespace ${ns.name} `));
+    expect(started).toHaveLength(1);
+  }, 180_000);
+});
