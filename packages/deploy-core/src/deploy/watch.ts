@@ -94,16 +94,16 @@ export class NamespaceWatch {
 
   /** Events about the given pods (or their ReplicaSets) since `since`, oldest first. */
   events(names: ReadonlySet<string>, since: number): PodEvent[] {
-    return this.informers.events
-      .list(this.namespace)
-      .map((e) => {
-        const ev = e as unknown as {involvedObject?: {kind?: string; name?: string}; reason?: string; message?: string; type?: string; lastTimestamp?: string | Date; eventTime?: string | Date; metadata: {creationTimestamp?: string | Date}};
-        const at = new Date(ev.lastTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp ?? 0).getTime();
-        return {object: `${ev.involvedObject?.kind}/${ev.involvedObject?.name}`, name: ev.involvedObject?.name ?? '', reason: ev.reason ?? '', message: ev.message ?? '', type: ev.type ?? 'Normal', at};
-      })
-      .filter((e) => names.has(e.name) && e.at >= since - 1000)
-      .sort((a, b) => a.at - b.at)
-      .map(({name: _name, ...e}) => e);
+    // The namespace's events are many more than a rollout's: pick by name before anything else.
+    const found: PodEvent[] = [];
+    for (const e of this.informers.events.list(this.namespace)) {
+      const ev = e as unknown as {involvedObject?: {kind?: string; name?: string}; reason?: string; message?: string; type?: string; lastTimestamp?: string | Date; eventTime?: string | Date; metadata: {creationTimestamp?: string | Date}};
+      if (ev.involvedObject?.name === undefined || !names.has(ev.involvedObject.name)) continue;
+      const at = new Date(ev.lastTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp ?? 0).getTime();
+      if (at < since - 1000) continue;
+      found.push({object: `${ev.involvedObject.kind}/${ev.involvedObject.name}`, reason: ev.reason ?? '', message: ev.message ?? '', type: ev.type ?? 'Normal', at});
+    }
+    return found.sort((a, b) => a.at - b.at);
   }
 
   private changed(): void {
@@ -165,8 +165,8 @@ export function waitForRollout(watch: NamespaceWatch, options: WaitOptions): Pro
       if (!deployment || (options.uid && deployment.metadata.uid !== options.uid)) return;
       if ((deployment.metadata.generation ?? 0) < options.generation) return;
       const state = deploymentRollout(deployment, watch.replicaSets(options.service), watch.pods(options.service));
-      const events = watch.events(names(), started);
-      if (!last || last.message !== state.message) options.onProgress?.(state, events.at(-1));
+      // The latest pod event goes with a new state only (reading the events is the costly part).
+      if (!last || last.message !== state.message) options.onProgress?.(state, watch.events(names(), started).at(-1));
       last = state;
       if (state.done) finish(state.ok ? 'succeeded' : 'failed', state.message);
     };
