@@ -31,6 +31,13 @@ export interface RunnerOptions {
 export {operationLease};
 
 /**
+ * An operation's events are written at most this often (those of the meantime in one transaction,
+ * under the lease): a rollout's progress is a few dozen events, and a transaction each was a quarter
+ * of svapp's and PostgreSQL's CPU per deploy. The terminal event takes what is still queued.
+ */
+const FLUSH_EVERY_MS = 100;
+
+/**
  * Runs operations on this replica, and takes over those whose replica died. An operation runs
  * under a lease in PostgreSQL, renewed every quarter of its duration; every write of the run
  * (its events, its result, and through the deploy core's fence every write to a cluster) checks
@@ -167,6 +174,7 @@ export class OperationRunner {
     const queue: NewEvent[] = [];
     let writing: Promise<void> = Promise.resolve();
     let scheduled = false;
+    let lastFlush = 0;
     const flush = (): Promise<void> => {
       writing = writing.then(async () => {
         if (queue.length === 0 || lost) return;
@@ -185,10 +193,14 @@ export class OperationRunner {
       queue.push({type, data: this.o.redactor.redactValue({...data, at: this.#now().toISOString()}) as Record<string, unknown>});
       if (!scheduled) {
         scheduled = true;
-        setImmediate(() => {
+        const go = () => {
           scheduled = false;
+          lastFlush = Date.now();
           void flush();
-        });
+        };
+        const wait = lastFlush + FLUSH_EVERY_MS - Date.now();
+        if (wait <= 0) setImmediate(go);
+        else setTimeout(go, wait);
       }
     };
     const events: EventSink = {
