@@ -269,18 +269,28 @@ export class KubeEngine implements DeployEngine {
     const [{JenkinsApi, jobName}, {HttpClient}] = await Promise.all([import('@bcl/deploy-core/jenkins'), import('@bcl/core/http')]);
     // Retries are JenkinsApi's; the console log is read through the same client, redacted alike.
     const http = new HttpClient({timeoutMs: 30_000, retries: 0, env: this.env, redactor: this.redactor, userAgent: `svapp node/${process.versions.node}`, ...(signal ? {signal} : {})});
-    return {api: await JenkinsApi.connect({name: chosen, url: server.url.replace(/\/+$/, ''), user: server.user, token}, {signal, env: this.env, http}), job: jobName(spec)};
+    try {
+      return {api: await JenkinsApi.connect({name: chosen, url: server.url.replace(/\/+$/, ''), user: server.user, token}, {signal, env: this.env, http}), job: jobName(spec), http};
+    } catch (error) {
+      await http.close();
+      throw error;
+    }
   }
 
   async build(run: BuildRun): Promise<BuildOutcome> {
     const {runBuild} = await import('@bcl/deploy-core/jenkins');
-    const {api, job} = await this.jenkins(run.spec, run.jenkins, run.signal);
-    return runBuild(api, {job, parameters: run.parameters, follow: run.follow, showLog: true}, {events: run.events, live: false, signal: run.signal});
+    const {api, job, http} = await this.jenkins(run.spec, run.jenkins, run.signal);
+    try {
+      return await runBuild(api, {job, parameters: run.parameters, follow: run.follow, showLog: true}, {events: run.events, live: false, signal: run.signal});
+    } finally {
+      // The client is this operation's: its kept-alive connections to Jenkins go with it.
+      await http.close();
+    }
   }
 
   async builds(spec: ServiceSpec, jenkins: string | undefined, limit: number): Promise<BuildList> {
-    const {api, job} = await this.jenkins(spec, jenkins);
-    const builds = await api.builds(job, limit);
+    const {api, job, http} = await this.jenkins(spec, jenkins);
+    const builds = await api.builds(job, limit).finally(() => http.close());
     return {
       jenkins: api.server.name,
       job,

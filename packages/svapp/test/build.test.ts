@@ -4,7 +4,7 @@
 import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {createOpensslPki, createSvappSite, isolatedHome, type JenkinsDouble, OPEN_POLICY, type OpensslPki, type PostgresServer, repoRoot, runCli, startJenkinsDouble, startPostgres, svctlServerHome, type SvappReplica, type SvappSite, tempDir} from '@bcl/testkit';
+import {createOpensslPki, createSvappSite, isolatedHome, type JenkinsDouble, OPEN_POLICY, type OpensslPki, type PostgresServer, repoRoot, runCli, startJenkinsDouble, startPostgres, svctlServerHome, type SvappReplica, type SvappSite, tempDir, waitFor} from '@bcl/testkit';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 let pg: PostgresServer;
@@ -97,6 +97,8 @@ describe('builds through svapp', () => {
     const r = await svctl(c, ['builds', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.json<{result: {job: string; builds: {result: string; gitSha: string}[]}}>().result).toMatchObject({job: 'listed', builds: [{result: 'FAILURE', gitSha: c.sha}, {result: 'SUCCESS', gitSha: c.sha}]});
+    // svapp's connections to Jenkins end with the operation or request that made them (Jenkins would keep idle ones 30 s).
+    await waitFor('svapp to close its connections to Jenkins', async () => ((await jenkins.connections()) === 0 ? true : undefined), {timeoutMs: 3000});
   });
 
   it('a Jenkins token it cannot read stops svapp at start and fails `svapp check` (exit 3 naming the key), not a build later', () => {

@@ -41,6 +41,8 @@ export interface JenkinsDouble {
   failNext(match: {method?: string; path: RegExp; status?: number; times?: number; body?: string}): void;
   /** Every request seen: method, path with query, and selected headers. */
   readonly requests: SeenRequest[];
+  /** TCP connections open now (clients' kept-alive ones included: idle ones are kept 30 s, as Jenkins does). */
+  connections(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -508,6 +510,8 @@ export async function startJenkinsDouble(options: {user?: string; token?: string
     send(200, JSON.stringify(shaped), {'content-type': JSON_TYPE});
   }
 
+  // Jenkins (its Jetty connector) keeps an idle connection 30 s by default.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
@@ -527,6 +531,7 @@ export async function startJenkinsDouble(options: {user?: string; token?: string
       plans.set(job, list);
     },
     cancelQueueItem: cancel,
+    connections: () => new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
     failNext(match) {
       failures.push({method: match.method, path: match.path, status: match.status ?? 500, times: match.times ?? 1, ...(match.body === undefined ? {} : {body: match.body})});
     },
