@@ -1,11 +1,18 @@
+import {execFileSync} from 'node:child_process';
+import {generateKeyPairSync, type KeyObject, verify} from 'node:crypto';
 import {AsnConvert} from '@peculiar/asn1-schema';
+import {Attributes, CertificationRequest, CertificationRequestInfo} from '@peculiar/asn1-csr';
 import * as a from '@peculiar/asn1-x509';
 import {describe, expect, it} from 'vitest';
-import {commonNameOnly, commonNameOnlyDer, extension, generalName, subjectAltNameDer, subjectKeyIdentifierDer, validityDer} from './asn1.js';
+import {commonNameOnlyDer, encodedSignatureAlgorithm, extension, generalName, subjectAltNameDer, subjectKeyIdentifierDer, validityDer} from './asn1.js';
+import {createCsr} from './make-csr.js';
 import type {San} from './policy.js';
 
-// The parts of a leaf encoded by hand must be the bytes the ASN.1 library makes of the same values.
+// The parts of a leaf and of a request encoded by hand must be the bytes the ASN.1 library makes of the same values.
 const library = (value: unknown) => Buffer.from(AsnConvert.serialize(value));
+const commonNameOnly = (cn: string | undefined) =>
+  new a.Name(cn === undefined ? [] : [new a.RelativeDistinguishedName([new a.AttributeTypeAndValue({type: '2.5.4.3', value: new a.AttributeValue({utf8String: cn})})])]);
+const derOfPem = (pem: string) => Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
 
 describe('the leaf parts encoded directly', () => {
   it('a subject of one CN, or none, as the library encodes it (short and long lengths, UTF-8)', () => {
@@ -40,6 +47,49 @@ describe('the leaf parts encoded directly', () => {
     for (const sans of sets) {
       for (const critical of [false, true]) {
         expect(subjectAltNameDer(sans, critical).toString('hex'), JSON.stringify({sans, critical})).toBe(library(extension(a.id_ce_subjectAltName, critical, new a.SubjectAlternativeName(sans.map(generalName)))).toString('hex'));
+      }
+    }
+  });
+});
+
+describe('the request pkictl makes, written directly', () => {
+  const keys = (): Record<string, {privateKey: KeyObject; publicKey: KeyObject}> => ({
+    ec: generateKeyPairSync('ec', {namedCurve: 'P-256'}),
+    rsa: generateKeyPairSync('rsa', {modulusLength: 2048}),
+    ed25519: generateKeyPairSync('ed25519'),
+  });
+
+  it('signs with the AlgorithmIdentifier the library makes for each key type', () => {
+    const expected = {
+      ec: new a.AlgorithmIdentifier({algorithm: '1.2.840.10045.4.3.2'}),
+      rsa: new a.AlgorithmIdentifier({algorithm: '1.2.840.113549.1.1.11', parameters: new Uint8Array([0x05, 0x00]).buffer}),
+      ed25519: new a.AlgorithmIdentifier({algorithm: '1.3.101.112'}),
+    };
+    for (const [type, pair] of Object.entries(keys())) {
+      expect(encodedSignatureAlgorithm(pair.privateKey).der.toString('hex'), type).toBe(library(expected[type as keyof typeof expected]).toString('hex'));
+    }
+    expect(() => encodedSignatureAlgorithm(generateKeyPairSync('x25519').privateKey)).toThrow('unsupported signing key type x25519');
+  });
+
+  it('is the CertificationRequest the library makes of the same values, and OpenSSL verifies it', async () => {
+    const sets: San[][] = [[], [{type: 'email', value: 'ann@example.com'}], [{type: 'dns', value: 'web.example.com'}, {type: 'ip', value: '10.1.2.3'}, {type: 'ip', value: '2001:db8::1'}, {type: 'uri', value: 'spiffe://example.com/web'}]];
+    for (const [type, pair] of Object.entries(keys())) {
+      for (const sans of sets) {
+        const pem = await createCsr({...pair, commonName: 'Zoë ann@example.com', sans});
+        const der = derOfPem(pem);
+        const parsed = AsnConvert.parse(der, CertificationRequest);
+        const info = new CertificationRequestInfo({
+          version: 0,
+          subject: commonNameOnly('Zoë ann@example.com'),
+          subjectPKInfo: AsnConvert.parse(pair.publicKey.export({type: 'spki', format: 'der'}), a.SubjectPublicKeyInfo),
+          attributes: new Attributes(sans.length ? [new a.Attribute({type: '1.2.840.113549.1.9.14', values: [AsnConvert.serialize(new a.Extensions([extension(a.id_ce_subjectAltName, false, new a.SubjectAlternativeName(sans.map(generalName)))]))]})] : []),
+        });
+        const what = `${type} ${JSON.stringify(sans)}`;
+        expect(library(parsed.certificationRequestInfo).toString('hex'), what).toBe(library(info).toString('hex'));
+        expect(library(parsed).toString('hex'), what).toBe(der.toString('hex'));
+        const digest = type === 'ed25519' ? null : 'sha256';
+        expect(verify(digest, library(info), pair.publicKey, Buffer.from(parsed.signature)), what).toBe(true);
+        expect(execFileSync('openssl', ['req', '-verify', '-noout'], {input: pem, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe']}), what).toBe('');
       }
     }
   });

@@ -5,39 +5,13 @@
  * a name parser) costs about ten times as much per certificate as assembling the same structures
  * here, and the bytes are the same.
  */
-import {createHash, createPublicKey, type KeyObject, sign, verify} from 'node:crypto';
+import {createHash, createPublicKey, type KeyObject, verify} from 'node:crypto';
 import {AsnConvert, OctetString} from '@peculiar/asn1-schema';
 import * as a from '@peculiar/asn1-x509';
+import {altNameExtensionDer, type DerElement, derChildren, derElement, derElementAt, IA5_NAME_TYPES, OID, oidDer} from './der.js';
 import type {San} from './policy.js';
 
-const OID = {
-  ecdsaSha256: '1.2.840.10045.4.3.2',
-  ecdsaSha384: '1.2.840.10045.4.3.3',
-  ecdsaSha512: '1.2.840.10045.4.3.4',
-  rsaSha256: '1.2.840.113549.1.1.11',
-  rsaSha384: '1.2.840.113549.1.1.12',
-  rsaSha512: '1.2.840.113549.1.1.13',
-  ed25519: '1.3.101.112',
-  commonName: '2.5.4.3',
-  extensionRequest: '1.2.840.113549.1.9.14',
-} as const;
-
-/** DER NULL: RSA signature algorithms carry it as their parameters. */
-const DER_NULL = new Uint8Array([0x05, 0x00]).buffer;
-
-/** The signature algorithm a CA key signs with (SHA-256; Ed25519 its own). */
-export function signatureAlgorithmOf(key: KeyObject): {identifier: a.AlgorithmIdentifier; digest: string | null} {
-  switch (key.asymmetricKeyType) {
-    case 'ec':
-      return {identifier: new a.AlgorithmIdentifier({algorithm: OID.ecdsaSha256}), digest: 'sha256'};
-    case 'rsa':
-      return {identifier: new a.AlgorithmIdentifier({algorithm: OID.rsaSha256, parameters: DER_NULL}), digest: 'sha256'};
-    case 'ed25519':
-      return {identifier: new a.AlgorithmIdentifier({algorithm: OID.ed25519}), digest: null};
-    default:
-      throw new Error(`unsupported CA key type ${key.asymmetricKeyType}`);
-  }
-}
+export {commonNameOnlyDer, type DerElement, derChildren, derElement, derElementAt, encodedSignatureAlgorithm, signTbs} from './der.js';
 
 /** Digests of the signature algorithms a CSR may be signed with (others go the slow way). */
 const VERIFY_DIGESTS: Record<string, string | null> = {
@@ -49,11 +23,6 @@ const VERIFY_DIGESTS: Record<string, string | null> = {
   [OID.rsaSha512]: 'sha512',
   [OID.ed25519]: null,
 };
-
-export function commonNameOnly(cn: string | undefined): a.Name {
-  if (cn === undefined) return new a.Name([]);
-  return new a.Name([new a.RelativeDistinguishedName([new a.AttributeTypeAndValue({type: OID.commonName, value: new a.AttributeValue({utf8String: cn})})])]);
-}
 
 export function extension(id: string, critical: boolean, value: unknown): a.Extension {
   return new a.Extension({extnID: id, critical, extnValue: new OctetString(AsnConvert.serialize(value))});
@@ -86,84 +55,11 @@ export function keyIdentifier(subjectPublicKey: ArrayBuffer | Uint8Array): Array
   return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength) as ArrayBuffer;
 }
 
-export function spkiOf(key: KeyObject): a.SubjectPublicKeyInfo {
-  return AsnConvert.parse(spkiDerOf(key), a.SubjectPublicKeyInfo);
-}
-
 /** Positive INTEGER octets of a hex serial (a leading zero byte when the top bit is set). */
 export function serialOctets(hex: string): ArrayBuffer {
   const bytes = Buffer.from(hex, 'hex');
   const out = bytes[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
   return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
-}
-
-/** DER length octets (X.690 8.1.3: short form below 128, else the long form). */
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-/** One DER element of `tag` around `parts` (the SEQUENCE wrappers of a certificate whose parts are encoded already). */
-export function derElement(tag: number, ...parts: readonly Uint8Array[]): Buffer {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
-}
-
-/** One element read from DER: its tag, and where it, and its content, begin and end in the buffer. */
-export interface DerElement {
-  tag: number;
-  start: number;
-  content: number;
-  end: number;
-}
-
-/**
- * Reads the element at `at`, nothing past `limit`: low tag numbers, definite lengths in their
- * shortest form (DER, X.690 10.1), as a certificate request from anyone must be. What the content
- * means is left to the caller (and to OpenSSL for keys and signatures).
- */
-export function derElementAt(buf: Uint8Array, at: number, limit: number): DerElement {
-  if (at + 2 > limit) throw new Error('truncated DER');
-  const tag = buf[at]!;
-  if ((tag & 0x1f) === 0x1f) throw new Error('a high tag number, which no part of a certificate request has');
-  let length = buf[at + 1]!;
-  let content = at + 2;
-  if (length & 0x80) {
-    const octets = length & 0x7f;
-    if (octets === 0 || octets > 3) throw new Error(octets === 0 ? 'an indefinite length (BER, not DER)' : 'a length beyond any certificate request');
-    if (content + octets > limit) throw new Error('truncated DER');
-    if (buf[content] === 0) throw new Error('a length not in its shortest form (not DER)');
-    length = 0;
-    for (let i = 0; i < octets; i++) length = length * 256 + buf[content++]!;
-    if (length < 0x80) throw new Error('a length not in its shortest form (not DER)');
-  }
-  if (content + length > limit) throw new Error('truncated DER');
-  return {tag, start: at, content, end: content + length};
-}
-
-/** The elements inside a constructed element, which must fill it exactly. */
-export function derChildren(buf: Uint8Array, parent: DerElement): DerElement[] {
-  const out: DerElement[] = [];
-  for (let at = parent.content; at < parent.end; ) {
-    const child = derElementAt(buf, at, parent.end);
-    out.push(child);
-    at = child.end;
-  }
-  return out;
-}
-
-/** The DER of an OBJECT IDENTIFIER in dotted form (X.690 8.19). */
-function oidDer(oid: string): string {
-  const arcs = oid.split('.').map(Number);
-  const bytes: number[] = [];
-  for (const arc of [arcs[0]! * 40 + arcs[1]!, ...arcs.slice(2)]) {
-    const group = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) group.unshift((v & 0x7f) | 0x80);
-    bytes.push(...group);
-  }
-  return Buffer.from([0x06, bytes.length, ...bytes]).toString('hex');
 }
 
 /** The SubjectPublicKeyInfo each public key read from a CSR was made from: exporting it again costs as much as reading it. */
@@ -196,17 +92,6 @@ export function tbsCertificate(p: {serial: string; algorithm: Buffer; issuer: Bu
   );
 }
 
-const CN_OID = Buffer.from(oidDer(OID.commonName), 'hex');
-const SKI_OID = Buffer.from(oidDer('2.5.29.14'), 'hex');
-const SAN_OID = Buffer.from(oidDer('2.5.29.17'), 'hex');
-const TRUE = Buffer.from([0x01, 0x01, 0xff]);
-
-/** commonNameOnly's Name, encoded directly: one CN as a UTF8String, or the empty Name. */
-export function commonNameOnlyDer(cn: string | undefined): Buffer {
-  if (cn === undefined) return derElement(0x30);
-  return derElement(0x30, derElement(0x31, derElement(0x30, CN_OID, derElement(0x0c, Buffer.from(cn, 'utf8')))));
-}
-
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime after, in whole seconds, in UTC. */
 function timeDer(d: Date): Buffer {
   const iso = d.toISOString();
@@ -220,42 +105,21 @@ export function validityDer(notBefore: Date, notAfter: Date): Buffer {
   return derElement(0x30, timeDer(notBefore), timeDer(notAfter));
 }
 
+const SKI_OID = Buffer.from(oidDer('2.5.29.14'), 'hex');
+
 /** The subjectKeyIdentifier extension (not critical) of a key identifier. */
 export function subjectKeyIdentifierDer(keyId: ArrayBuffer): Buffer {
   return derElement(0x30, SKI_OID, derElement(0x04, derElement(0x04, new Uint8Array(keyId))));
 }
 
-/** The GeneralName tags (RFC 5280 4.2.1.6) of the names written and read directly, as IA5String octets. */
-const IA5_NAME_TAGS = {email: 0x81, dns: 0x82, uri: 0x86} as const;
-type Ia5NameType = keyof typeof IA5_NAME_TAGS;
-const IA5_NAME_TYPES = new Map(Object.entries(IA5_NAME_TAGS).map(([type, tag]) => [tag as number, type as Ia5NameType]));
-
 /** The subjectAltName extension: email, DNS and URI names as their IA5String octets; an IP address through the library. */
 export function subjectAltNameDer(sans: readonly San[], critical: boolean): Buffer {
-  const names = sans.map((s) => {
-    const tag = (IA5_NAME_TAGS as Partial<Record<San['type'], number>>)[s.type];
-    return tag ? derElement(tag, Buffer.from(s.value, 'latin1')) : new Uint8Array(AsnConvert.serialize(generalName(s)));
-  });
-  return derElement(0x30, SAN_OID, ...(critical ? [TRUE] : []), derElement(0x04, derElement(0x30, ...names)));
+  return altNameExtensionDer(sans, critical, generalNameDer);
 }
 
-/** Signs a TBSCertificate's DER with Node's crypto and returns the certificate's DER. */
-export function signTbs(tbs: Buffer, algorithm: Buffer, key: KeyObject, digest: string | null): Buffer {
-  const signature = sign(digest, tbs, key);
-  return derElement(0x30, tbs, algorithm, derElement(0x03, Buffer.from([0x00]), signature));
-}
-
-const encodedAlgorithms = new Map<string, {der: Buffer; digest: string | null}>();
-
-/** signatureAlgorithmOf with the AlgorithmIdentifier's DER, made once per key type. */
-export function encodedSignatureAlgorithm(key: KeyObject): {der: Buffer; digest: string | null} {
-  const type = key.asymmetricKeyType ?? '';
-  let hit = encodedAlgorithms.get(type);
-  if (!hit) {
-    const {identifier, digest} = signatureAlgorithmOf(key);
-    encodedAlgorithms.set(type, (hit = {der: Buffer.from(AsnConvert.serialize(identifier)), digest}));
-  }
-  return hit;
+/** A GeneralName's DER through the library (the kinds not written directly). */
+export function generalNameDer(s: San): Uint8Array {
+  return new Uint8Array(AsnConvert.serialize(generalName(s)));
 }
 
 /** RFC 5280 4.2.1.2 method 1 from a SubjectPublicKeyInfo's DER: SHA-1 of the subjectPublicKey bits. */
