@@ -1,9 +1,9 @@
 /**
- * Certificates and CSRs at the level of their ASN.1 structures (@peculiar/asn1-x509,
- * @peculiar/asn1-csr), signed and verified with Node's crypto. The PKI server issues hundreds of
- * certificates a second: @peculiar/x509's generator (WebCrypto, a dependency-injection container,
- * a name parser) costs about ten times as much per certificate as assembling the same structures
- * here, and the bytes are the same.
+ * Certificates and CSRs at the level of their ASN.1 structures (@peculiar/asn1-x509 for what is
+ * rare, der.ts for what every issuance does), signed and verified with Node's crypto. The PKI
+ * server issues hundreds of certificates a second: @peculiar/x509's generator (WebCrypto, a
+ * dependency-injection container, a name parser) costs about ten times as much per certificate as
+ * assembling the same structures here, and the bytes are the same.
  */
 import {createHash, createPublicKey, type KeyObject, verify} from 'node:crypto';
 import {AsnConvert, OctetString} from '@peculiar/asn1-schema';
