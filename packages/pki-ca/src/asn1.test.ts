@@ -4,7 +4,8 @@ import {AsnConvert} from '@peculiar/asn1-schema';
 import {Attributes, CertificationRequest, CertificationRequestInfo} from '@peculiar/asn1-csr';
 import * as a from '@peculiar/asn1-x509';
 import {describe, expect, it} from 'vitest';
-import {commonNameOnlyDer, encodedSignatureAlgorithm, extension, generalName, subjectAltNameDer, subjectKeyIdentifierDer, validityDer} from './asn1.js';
+import {extension, generalName, subjectAltNameDer, subjectKeyIdentifierDer, validityDer} from './asn1.js';
+import {commonNameOnlyDer, encodedSignatureAlgorithm} from './der.js';
 import {createCsr} from './make-csr.js';
 import type {San} from './policy.js';
 

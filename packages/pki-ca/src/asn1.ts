@@ -11,8 +11,6 @@ import * as a from '@peculiar/asn1-x509';
 import {altNameExtensionDer, type DerElement, derChildren, derElement, derElementAt, IA5_NAME_TYPES, OID, oidDer} from './der.js';
 import type {San} from './policy.js';
 
-export {commonNameOnlyDer, type DerElement, derChildren, derElement, derElementAt, encodedSignatureAlgorithm, signTbs} from './der.js';
-
 /** Digests of the signature algorithms a CSR may be signed with (others go the slow way). */
 const VERIFY_DIGESTS: Record<string, string | null> = {
   [OID.ecdsaSha256]: 'sha256',

@@ -109,8 +109,12 @@ export function isIa5Name(s: San): s is San & {type: Ia5NameType} {
 }
 
 /** The subjectAltName extension: email, DNS and URI names as their IA5String octets, other kinds by `otherName`. */
-export function altNameExtensionDer(sans: readonly San[], critical: boolean, otherName: (s: San) => Uint8Array): Buffer {
-  const names = sans.map((s) => (isIa5Name(s) ? derElement(IA5_NAME_TAGS[s.type], Buffer.from(s.value, 'latin1')) : otherName(s)));
+export function altNameExtensionDer(sans: readonly San[], critical: boolean, otherName?: (s: San) => Uint8Array): Buffer {
+  const names = sans.map((s) => {
+    if (isIa5Name(s)) return derElement(IA5_NAME_TAGS[s.type], Buffer.from(s.value, 'latin1'));
+    if (!otherName) throw new Error(`a ${s.type} name is not written directly`);
+    return otherName(s);
+  });
   return derElement(0x30, SAN_OID, ...(critical ? [TRUE] : []), derElement(0x04, derElement(0x30, ...names)));
 }
 

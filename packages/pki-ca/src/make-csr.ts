@@ -13,11 +13,7 @@ const EXTENSION_REQUEST = Buffer.from(oidDer(OID.extensionRequest), 'hex');
 
 /** A PEM CSR: CN and the SANs given, signed with the private key (SHA-256; Ed25519 its own). */
 export async function createCsr(params: {privateKey: KeyObject; publicKey: KeyObject; commonName: string; sans: San[]}): Promise<string> {
-  const otherName = params.sans.every(isIa5Name)
-    ? () => {
-        throw new Error('every name here is written directly');
-      }
-    : (await import('./asn1.js')).generalNameDer;
+  const otherName = params.sans.every(isIa5Name) ? undefined : (await import('./asn1.js')).generalNameDer;
   // attributes [0] IMPLICIT SET OF Attribute: the extensionRequest (a SET of one Extensions) when there are names.
   const attributes = params.sans.length ? [derElement(0x30, EXTENSION_REQUEST, derElement(0x31, derElement(0x30, altNameExtensionDer(params.sans, false, otherName))))] : [];
   const spki = params.publicKey.export({type: 'spki', format: 'der'});

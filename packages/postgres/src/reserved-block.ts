@@ -28,7 +28,7 @@ export class ReservedBlock {
   }
 
   /** A reserved key nothing was made with: it serves again. */
-  giveBack(key: string): void {
+  #giveBack(key: string): void {
     this.#keys.push(key);
   }
 
@@ -41,7 +41,7 @@ export class ReservedBlock {
     try {
       return await make(key);
     } catch (error) {
-      this.giveBack(key);
+      this.#giveBack(key);
       throw error;
     }
   }
