@@ -1,8 +1,9 @@
 import {randomBytes} from 'node:crypto';
-import {closeSync, constants, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync, type Stats} from 'node:fs';
+import {lstatSync, renameSync, rmSync, type Stats} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {fsyncPath} from './atomic.js';
 import {FileSafetyError} from './errors.js';
+import {writeNewFileSync} from './staged.js';
 
 export interface SecretWriteOptions {
   /** 0o600 (default) or 0o400: never bits for the group or others. */
@@ -33,28 +34,14 @@ export function writeSecretFileSync(path: string, data: string | Uint8Array, opt
   checkSecretTarget(path, options.overwrite !== false);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-  let renamed = false;
+  writeNewFileSync(tmp, data, mode);
   try {
-    // The umask may have narrowed the mode further; the file gets exactly what was asked.
-    fchmodSync(fd, mode);
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    fsyncSync(fd);
-    closeSync(fd);
     renameSync(tmp, path);
-    renamed = true;
-    fsyncPath(dir);
-  } finally {
-    if (!renamed) {
-      try {
-        closeSync(fd);
-      } catch {
-        // Closed already.
-      }
-      rmSync(tmp, {force: true});
-    }
+  } catch (error) {
+    rmSync(tmp, {force: true});
+    throw error;
   }
+  fsyncPath(dir);
 }
 
 /** The asynchronous form of writeSecretFileSync (same rule). */
