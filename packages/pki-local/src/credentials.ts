@@ -1,8 +1,8 @@
 import {createPrivateKey, createPublicKey, type KeyObject, X509Certificate} from 'node:crypto';
 import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
-import {writeFileAtomicSync} from '@bcl/files';
-import {type CredentialPaths, credentialPaths, credentialsDir, type Env, isRequestId, LAYOUT_VERSION, normalizeSerial} from './layout.js';
+import {StagedDirectory, writeFileAtomicSync} from '@bcl/files';
+import {type CredentialPaths, credentialPaths, credentialsDir, type Env, FILES, isRequestId, LAYOUT_VERSION, normalizeSerial} from './layout.js';
 
 export type KeyType = 'ecdsa-p256' | 'rsa-3072' | 'ed25519';
 
@@ -188,6 +188,46 @@ export function createCredentialDir(root: string, id: string): CredentialPaths {
   mkdirSync(paths.dir, {recursive: true, mode: 0o700});
   for (let dir = paths.dir; dir !== dirname(dirname(root)); dir = dirname(dir)) chmodSync(dir, 0o700);
   return paths;
+}
+
+/** A credential's files, by their role (FILES names them). */
+export type CredentialFile = Exclude<keyof typeof FILES, 'meta'>;
+
+/**
+ * A new credential, built in a staging directory beside the others and published whole under
+ * its request id (StagedDirectory): a listing, or a crash, never leaves a key without its
+ * metadata, and each file is written once (the key 0600, the others 0644). Call discard() in a
+ * `finally`.
+ */
+export class CredentialStage {
+  readonly #root: string;
+  readonly #dir: StagedDirectory;
+
+  private constructor(root: string) {
+    this.#root = root;
+    this.#dir = StagedDirectory.create(root);
+  }
+
+  /** Starts a credential in `root` (the credentials directory). */
+  static create(root: string): CredentialStage {
+    return new CredentialStage(root);
+  }
+
+  write(file: CredentialFile, data: string): void {
+    this.#dir.write(FILES[file], data, file === 'key' ? 0o600 : 0o644);
+  }
+
+  /** Writes credential.json and makes the credential `meta.id`'s; returns its paths. */
+  publish(meta: CredentialMeta): CredentialPaths {
+    this.#dir.write(FILES.meta, `${JSON.stringify(meta, null, 2)}\n`, 0o644);
+    const paths = credentialPaths(this.#root, meta.id);
+    this.#dir.publish(paths.dir);
+    return paths;
+  }
+
+  discard(): void {
+    this.#dir.discard();
+  }
 }
 
 export function writeMeta(paths: CredentialPaths, meta: CredentialMeta): void {

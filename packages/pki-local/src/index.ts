@@ -3,6 +3,8 @@
 export {FILES, LAYOUT_VERSION, credentialPaths, credentialsDir, isRequestId, normalizeSerial, pkictlDataDir, type CredentialPaths, type Env} from './layout.js';
 export {
   createCredentialDir,
+  CredentialStage,
+  type CredentialFile,
   findCredential,
   isGroupOrWorldReadable,
   listCredentials,

@@ -2,7 +2,7 @@
 // flow and PKCE on a loopback redirect), a certificate in one command, and every other command
 // with the same flags, output and exit codes as with a Git store.
 import {readdirSync, readFileSync, statSync} from 'node:fs';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {type OidcProvider, type PkiServer, type PostgresServer, startOidcProvider, startPkiServer, startPostgres} from '@bcl/testkit';
 import {ok, type ServerUser, serverUser} from './server-support.js';
@@ -105,6 +105,21 @@ describe('a certificate in one command, and the rest', () => {
     // The private key never went to the server.
     const key = readFileSync(r.keyPath, 'utf8').split('\n').slice(1, 3).join('');
     expect(await server.sql(`select count(*) from requests where csr_pem like '%${key.slice(0, 40)}%'`)).toBe('0');
+    // The credential appears whole (staged, then renamed): every file at its mode, nothing half-made beside it.
+    const dir = dirname(r.keyPath);
+    const modes = Object.fromEntries(readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mode & 0o777]));
+    expect(modes).toEqual({'key.pem': 0o600, 'public.pem': 0o644, 'csr.pem': 0o644, 'cert.pem': 0o644, 'chain.pem': 0o644, 'credential.json': 0o644});
+    expect(JSON.parse(readFileSync(join(dir, 'credential.json'), 'utf8'))).toMatchObject({id: r.id, serial: r.serial, profile: 'vpn', email: 'ann@example.com'});
+    expect(readdirSync(dirname(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('a request the server refuses leaves no key behind', async () => {
+    const credentials = join(ann.home.xdg.data, 'bcl', 'pkictl', 'credentials');
+    const before = readdirSync(credentials).sort();
+    const res = await ann.pk(['request', '--profile', 'no-such-profile']);
+    expect(res.exitCode).not.toBe(0);
+    expect(res.json().ok).toBe(false);
+    expect(readdirSync(credentials).sort()).toEqual(before);
   });
 
   it('list, show, crl with the same output as for a store', async () => {

@@ -1,11 +1,12 @@
 import {createPublicKey, type KeyObject, randomBytes, X509Certificate} from 'node:crypto';
-import {mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
-import {join} from 'node:path';
+import {readFileSync} from 'node:fs';
 import {conflict, denied, invalidInput} from '@bcl/core';
-import {writeFileAtomicSync, writeSecretFileSync} from '@bcl/files';
+import {writeFileAtomicSync} from '@bcl/files';
 import {
   type CredentialMeta,
+  type CredentialPaths,
   credentialPaths,
+  CredentialStage,
   type KeyType,
   listCredentials,
   type LocalCredential,
@@ -98,16 +99,20 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
     };
     if (params.renewal) record.renewalSignature = signRenewal(params.renewal.key, renewalClaimOf(record, csr));
     // The key is written beside the store's answer only once the request is pushed.
-    const root = localCredentialsDir(io);
-    mkdirSync(root, {recursive: true, mode: 0o700});
-    const staging = join(root, `.partial-${id}`);
-    mkdirSync(staging, {mode: 0o700});
+    const stage = CredentialStage.create(localCredentialsDir(io));
+    let paths: CredentialPaths;
     try {
-      const staged = {...credentialPaths(root, id), dir: staging};
-      writeSecretFileSync(join(staging, 'key.pem'), exportPrivateKey(keys.privateKey, passphrase));
-      writeFileAtomicSync(join(staging, 'public.pem'), exportPublicKey(keys.publicKey), {mode: 0o644});
-      writeFileAtomicSync(join(staging, 'csr.pem'), csr, {mode: 0o644});
-      const meta: CredentialMeta = {
+      stage.write('key', exportPrivateKey(keys.privateKey, passphrase));
+      stage.write('publicKey', exportPublicKey(keys.publicKey));
+      stage.write('csr', csr);
+      await store.commit(`request ${id}: ${params.profile} certificate for ${email}${renews ? ` (renews ${renews})` : ''}`, () => ({
+        writes: [
+          {path: PATHS.request(id), content: toJsonFile(record)},
+          {path: PATHS.csr(id), content: csr},
+        ],
+        result: undefined,
+      }));
+      paths = stage.publish({
         version: 1,
         id,
         store: store.url,
@@ -118,20 +123,10 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
         encrypted: passphrase !== undefined,
         requestedAt,
         ...(renews ? {renews} : {}),
-      };
-      writeMeta({...staged, metaPath: join(staging, 'credential.json')}, meta);
-      await store.commit(`request ${id}: ${params.profile} certificate for ${email}${renews ? ` (renews ${renews})` : ''}`, () => ({
-        writes: [
-          {path: PATHS.request(id), content: toJsonFile(record)},
-          {path: PATHS.csr(id), content: csr},
-        ],
-        result: undefined,
-      }));
-      renameSync(staging, credentialPaths(root, id).dir);
+      });
     } finally {
-      rmSync(staging, {recursive: true, force: true});
+      stage.discard();
     }
-    const paths = credentialPaths(root, id);
     return {id, status: 'pending', email, name, profile: params.profile, keyType: params.keyType, store: store.url, keyPath: paths.keyPath, renews: renews ?? null};
   });
 }

@@ -4,12 +4,11 @@
  * profile's certificate comes back in the same call and is written beside the key, after the
  * same checks as `fetch` (signed by the pinned CA, carrying our public key).
  */
-import {createPublicKey, type KeyObject, randomBytes, X509Certificate} from 'node:crypto';
-import {mkdirSync, readFileSync, renameSync, rmSync} from 'node:fs';
-import {join} from 'node:path';
+import {createPublicKey, type KeyObject, X509Certificate} from 'node:crypto';
+import {readFileSync} from 'node:fs';
 import {conflict, denied, invalidInput, usageError} from '@bcl/core';
-import {writeFileAtomicSync, writeSecretFileSync} from '@bcl/files';
-import {type CredentialMeta, credentialPaths, type KeyType, listCredentials, readMeta, writeMeta} from '@bcl/pki-local';
+import {writeFileAtomicSync} from '@bcl/files';
+import {type CredentialMeta, CredentialStage, credentialPaths, type KeyType, listCredentials, readMeta, writeMeta} from '@bcl/pki-local';
 import type {CertificateSummary as ServerSummary, CertificateView, CrlStatus, RequestOutcome, RequestView} from '@bcl/pki-server/api';
 import type {CrlReason} from '@bcl/pki-ca/crl-reasons';
 import {signRenewal} from '@bcl/pki-ca/keys';
@@ -38,9 +37,8 @@ function checkFlagsForServer(params: {adminKey?: string | undefined}): void {
   }
 }
 
-/** Writes an issued certificate and the CA chain beside the local key, once both check out. */
-function writeIssued(io: PkiIo, ca: ServerCa, id: string, cert: CertificateView, where: string): {certPath: string; chainPath: string} {
-  const paths = credentialPaths(localCredentialsDir(io), id);
+/** Refuses an issued certificate not signed by the pinned CA or not carrying our public key (SPKI DER). */
+function checkIssued(ca: ServerCa, id: string, cert: CertificateView, publicKey: Buffer, where: string): void {
   let x: X509Certificate;
   try {
     x = new X509Certificate(cert.pem);
@@ -48,8 +46,13 @@ function writeIssued(io: PkiIo, ca: ServerCa, id: string, cert: CertificateView,
     throw invalidInput('pkictl.server_answer_invalid', `${where}: the certificate is not PEM: ${(error as Error).message}`, {});
   }
   if (!x.verify(ca.issuer.publicKey) || !x.checkIssued(ca.issuer)) throw denied('pkictl.server_answer_invalid', `${where}: the certificate ${cert.serial} is not signed by the CA you pinned`, {hint: 'Tell your PKI admin; nothing was written.'});
-  const mine = createPublicKey(readFileSync(paths.publicKeyPath)).export({type: 'spki', format: 'der'});
-  if (!x.publicKey.export({type: 'spki', format: 'der'}).equals(mine)) throw denied('pkictl.server_answer_invalid', `${where}: the certificate ${cert.serial} does not carry the public key of your request ${id}`, {});
+  if (!x.publicKey.export({type: 'spki', format: 'der'}).equals(publicKey)) throw denied('pkictl.server_answer_invalid', `${where}: the certificate ${cert.serial} does not carry the public key of your request ${id}`, {});
+}
+
+/** Writes an issued certificate and the CA chain beside an existing local key, once both check out. */
+function writeIssued(io: PkiIo, ca: ServerCa, id: string, cert: CertificateView, where: string): {certPath: string; chainPath: string} {
+  const paths = credentialPaths(localCredentialsDir(io), id);
+  checkIssued(ca, id, cert, createPublicKey(readFileSync(paths.publicKeyPath)).export({type: 'spki', format: 'der'}), where);
   writeFileAtomicSync(paths.certPath, cert.pem, {mode: 0o644});
   writeFileAtomicSync(paths.chainPath, ca.chainPem, {mode: 0o644});
   writeMeta(paths, {...readMeta(paths), serial: cert.serial, fetchedAt: io.now().toISOString()});
@@ -58,63 +61,76 @@ function writeIssued(io: PkiIo, ca: ServerCa, id: string, cert: CertificateView,
 
 interface NewKey {
   privateKey: KeyObject;
+  publicKeyPem: string;
+  /** The public key as SPKI DER, to match the certificate that comes back. */
+  spki: Buffer;
   csr: string;
   passphrase: string | undefined;
 }
 
+/** The passphrase of a new key, asked (or read) before any work when the key is to be encrypted. */
+async function newKeyPassphrase(io: PkiIo, params: {encrypt: boolean; passphraseFile?: string | undefined; passphraseEnv?: string | undefined}): Promise<string | undefined> {
+  if (!params.encrypt) return undefined;
+  return readSecret(io, {file: params.passphraseFile, envVar: params.passphraseEnv, fileFlag: '--passphrase-file', envFlag: '--passphrase-env', message: 'Passphrase for the new private key:', confirm: true, minLength: 8});
+}
+
 /** A new key and CSR (CN and SAN: the signed-in email); the server takes only the public key. */
-async function newKey(io: PkiIo, email: string, params: {keyType: KeyType; encrypt: boolean; passphraseFile?: string | undefined; passphraseEnv?: string | undefined}): Promise<NewKey> {
-  const passphrase = params.encrypt
-    ? await readSecret(io, {file: params.passphraseFile, envVar: params.passphraseEnv, fileFlag: '--passphrase-file', envFlag: '--passphrase-env', message: 'Passphrase for the new private key:', confirm: true, minLength: 8})
-    : undefined;
-  const keys = await generateKey(params.keyType);
+async function newKey(email: string, keyType: KeyType, passphrase: string | undefined): Promise<NewKey> {
+  const keys = await generateKey(keyType);
   const {createCsr} = await import('@bcl/pki-ca/make-csr');
   const csr = await createCsr({privateKey: keys.privateKey, publicKey: keys.publicKey, commonName: email, sans: [{type: 'email', value: email}]});
-  return {privateKey: keys.privateKey, csr, passphrase};
+  return {privateKey: keys.privateKey, publicKeyPem: exportPublicKey(keys.publicKey), spki: keys.publicKey.export({type: 'spki', format: 'der'}), csr, passphrase};
 }
 
 /**
- * Keeps the new key in a staging directory while the server answers; it becomes the credential
- * (named by the server's request id) only once the request was accepted.
+ * Sends a request for a new key, whose files wait in a staging directory while the server
+ * answers (CredentialStage). They become the credential, named by the server's request id, once
+ * the request was accepted; an issued certificate goes in with them, after the checks of
+ * `fetch`, so the credential appears whole: key, certificate, chain and metadata.
  */
-async function withStagedKey<T extends {request: RequestView}>(io: PkiIo, key: NewKey, meta: Omit<CredentialMeta, 'id' | 'version' | 'encrypted'>, send: () => Promise<T>): Promise<{answer: T; id: string}> {
-  const root = localCredentialsDir(io);
-  mkdirSync(root, {recursive: true, mode: 0o700});
-  const staging = join(root, `.partial-${randomBytes(5).toString('hex')}`);
-  mkdirSync(staging, {mode: 0o700});
+async function sendWithNewKey(io: PkiIo, client: PkiServerClient, ca: ServerCa, key: NewKey, meta: Omit<CredentialMeta, 'id' | 'version' | 'encrypted'>, send: () => Promise<RequestOutcome>): Promise<ServerRequestResult> {
+  const stage = CredentialStage.create(localCredentialsDir(io));
   try {
-    writeSecretFileSync(join(staging, 'key.pem'), exportPrivateKey(key.privateKey, key.passphrase));
-    writeFileAtomicSync(join(staging, 'public.pem'), exportPublicKey(createPublicKey(key.privateKey)), {mode: 0o644});
-    writeFileAtomicSync(join(staging, 'csr.pem'), key.csr, {mode: 0o644});
-    const answer = await send();
-    const id = answer.request.id;
-    writeFileAtomicSync(join(staging, 'credential.json'), `${JSON.stringify({version: 1, id, encrypted: key.passphrase !== undefined, ...meta}, null, 2)}\n`, {mode: 0o644});
-    renameSync(staging, credentialPaths(root, id).dir);
-    return {answer, id};
+    stage.write('key', exportPrivateKey(key.privateKey, key.passphrase));
+    stage.write('publicKey', key.publicKeyPem);
+    stage.write('csr', key.csr);
+    const outcome = await send();
+    const r = outcome.request;
+    const cert = outcome.certificate;
+    let refused: unknown;
+    let issued = false;
+    if (cert) {
+      try {
+        checkIssued(ca, r.id, cert, key.spki, client.url);
+        stage.write('cert', cert.pem);
+        stage.write('chain', ca.chainPem);
+        issued = true;
+      } catch (error) {
+        // The request stands (the server has it): the key is kept for a later `pkictl fetch`.
+        refused = error;
+      }
+    }
+    const paths = stage.publish({version: 1, id: r.id, encrypted: key.passphrase !== undefined, ...meta, ...(issued ? {serial: cert!.serial, fetchedAt: io.now().toISOString()} : {})});
+    if (refused) throw refused;
+    if (issued && r.renews) markSuperseded(io, r.renews, cert!.serial);
+    return {
+      id: r.id,
+      status: issued ? 'issued' : 'pending',
+      email: r.email,
+      name: r.name,
+      profile: r.profile,
+      keyType: meta.keyType,
+      store: client.url,
+      keyPath: paths.keyPath,
+      renews: r.renews,
+      serial: issued ? cert!.serial : null,
+      certPath: issued ? paths.certPath : null,
+      chainPath: issued ? paths.chainPath : null,
+      notAfter: issued ? cert!.notAfter : null,
+    };
   } finally {
-    rmSync(staging, {recursive: true, force: true});
+    stage.discard();
   }
-}
-
-function resultOf(io: PkiIo, client: PkiServerClient, ca: ServerCa, outcome: RequestOutcome, id: string, key: {keyType: KeyType}): ServerRequestResult {
-  const r = outcome.request;
-  const written = outcome.certificate ? writeIssued(io, ca, id, outcome.certificate, client.url) : undefined;
-  if (outcome.certificate && r.renews) markSuperseded(io, r.renews, outcome.certificate.serial);
-  return {
-    id,
-    status: outcome.certificate ? 'issued' : 'pending',
-    email: r.email,
-    name: r.name,
-    profile: r.profile,
-    keyType: key.keyType,
-    store: client.url,
-    keyPath: credentialPaths(localCredentialsDir(io), id).keyPath,
-    renews: r.renews,
-    serial: outcome.certificate?.serial ?? null,
-    certPath: written?.certPath ?? null,
-    chainPath: written?.chainPath ?? null,
-    notAfter: outcome.certificate?.notAfter ?? null,
-  };
 }
 
 export async function requestViaServer(io: PkiIo, settings: PkictlSettings, params: RequestParams): Promise<ServerRequestResult> {
@@ -123,11 +139,12 @@ export async function requestViaServer(io: PkiIo, settings: PkictlSettings, para
   if (settings.email && settings.email.toLowerCase() !== session.email) {
     io.ui.warn(`pkictl.email is ${settings.email}, but you are signed in as ${session.email}: the certificate is for ${session.email}`);
   }
-  const ca = await loadServerCa(io, settings, client);
-  const key = await newKey(io, session.email, params);
+  const passphrase = await newKeyPassphrase(io, params);
+  // The CA chain comes while the key is made; nothing is sent before its pin is checked.
+  const [ca, key] = await Promise.all([loadServerCa(io, settings, client), newKey(session.email, params.keyType, passphrase)]);
   const body = {csr: key.csr, profile: params.profile, ...(params.lifetimeDays ? {lifetimeDays: params.lifetimeDays} : {}), dns: params.dns, ip: params.ip};
-  const {answer, id} = await withStagedKey(io, key, {store: client.url, email: session.email, name: session.email, profile: params.profile, keyType: params.keyType, requestedAt: io.now().toISOString()}, async () => (await client.authed<RequestOutcome>('POST', '/v1/requests', body, [201, 202])).body);
-  return resultOf(io, client, ca, answer, id, params);
+  const meta = {store: client.url, email: session.email, name: session.email, profile: params.profile, keyType: params.keyType, requestedAt: io.now().toISOString()};
+  return sendWithNewKey(io, client, ca, key, meta, async () => (await client.authed<RequestOutcome>('POST', '/v1/requests', body, [201, 202])).body);
 }
 
 export async function fetchViaServer(io: PkiIo, settings: PkictlSettings, params: {id?: string | undefined}): Promise<FetchResult> {
@@ -192,16 +209,11 @@ export async function renewViaServer(io: PkiIo, settings: PkictlSettings, params
   const oldKey = loadPrivateKeyFile(readFileSync(local.keyPath, 'utf8'), local.keyPath, oldPassphrase);
   const keyType = params.keyType ?? local.meta.keyType;
   const encrypt = params.encrypt ?? local.encrypted;
-  const key = await newKey(io, session.email, {keyType, encrypt, passphraseFile: params.passphraseFile, passphraseEnv: params.passphraseEnv});
+  const key = await newKey(session.email, keyType, await newKeyPassphrase(io, {encrypt, passphraseFile: params.passphraseFile, passphraseEnv: params.passphraseEnv}));
   const {renewalFields} = await import('@bcl/pki-server/api');
   const signature = signRenewal(oldKey, {renews: params.serial, csrPem: key.csr, request: renewalFields({profile: local.profile})});
-  const {answer, id} = await withStagedKey(
-    io,
-    key,
-    {store: client.url, email: session.email, name: session.email, profile: local.profile, keyType, requestedAt: io.now().toISOString(), renews: params.serial},
-    async () => (await client.authed<RequestOutcome>('POST', `/v1/certificates/${params.serial}/renew`, {csr: key.csr, signature}, [201, 202])).body,
-  );
-  return resultOf(io, client, ca, answer, id, {keyType});
+  const meta = {store: client.url, email: session.email, name: session.email, profile: local.profile, keyType, requestedAt: io.now().toISOString(), renews: params.serial};
+  return sendWithNewKey(io, client, ca, key, meta, async () => (await client.authed<RequestOutcome>('POST', `/v1/certificates/${params.serial}/renew`, {csr: key.csr, signature}, [201, 202])).body);
 }
 
 export async function revokeViaServer(io: PkiIo, settings: PkictlSettings, params: {serial: string; reason: CrlReason; caKeyFile?: string | undefined}): Promise<RevokeResult> {
