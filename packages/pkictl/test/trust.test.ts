@@ -5,7 +5,7 @@ import {createPrivateKey} from 'node:crypto';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {repoRoot} from '@bcl/testkit';
 import {signRenewal} from '@bcl/pki-ca/keys';
-import {renewalClaimOf, requestSchema} from '../src/store/records.js';
+import {renewalClaimOf, recordSchemas} from '../src/store/records.js';
 import {git, issue, openssl, type Person, type Pki, setupPki} from './support.js';
 
 /**
@@ -81,7 +81,7 @@ describe('pkictl: the Git store as a trust boundary', () => {
 
       // Signed with Mallory's own certificate key: the signature does not verify with Ann's.
       editRequest(id, (r) => {
-        const record = requestSchema.parse(r);
+        const record = recordSchemas().requestSchema.parse(r);
         const csr = git(['show', `main:requests/${id}/csr.pem`], pki.store);
         r.renewalSignature = signRenewal(createPrivateKey(readFileSync(malloryCert.keyPath)), renewalClaimOf(record, csr));
       });

@@ -1,3 +1,4 @@
+import {builtOnFirstUse} from '@bcl/spec-loader/first-use';
 import * as z from 'zod';
 
 /**
@@ -15,7 +16,7 @@ export type AccessProfile = (typeof PROFILES)[number];
  * The schemas, built on first use: building them costs more than validating a spec, and a spec
  * validated before by the same build is not validated again (a memo, see loadSpec).
  */
-export const specSchemas = memoize(() => {
+export const specSchemas = builtOnFirstUse(() => {
   /** A database, schema or role name: quoted everywhere; what each engine accepts is checked per engine below. */
   const identifier = z.string();
 
@@ -125,11 +126,6 @@ export const specSchemas = memoize(() => {
   });
   return {resolvedSpecSchema, specFileSchema, overridableKeys: Object.keys(overridable)};
 });
-
-function memoize<T>(build: () => T): () => T {
-  let built: {value: T} | undefined;
-  return () => (built ??= {value: build()}).value;
-}
 
 type Schemas = ReturnType<typeof specSchemas>;
 export type DbSpec = z.output<Schemas['resolvedSpecSchema']>;

@@ -1,3 +1,4 @@
+import {builtOnFirstUse} from '@bcl/spec-loader/first-use';
 import * as z from 'zod';
 
 /**
@@ -256,8 +257,7 @@ function build() {
   return {serviceName, environmentName, resourcesSchema, autoscalingSchema, replicasSchema, envSchema, secretRefSchema, secretsSchema, probeSchema, probesSchema, metricsSchema, routeSchema, routesSchema, sloSchema, rolloutSchema, callerSchema, networkSchema, imagePolicySchema, gitSchema, buildSchema, environmentOverrideSchema, filesSchema, serviceSpecSchema};
 }
 
-let built: ReturnType<typeof build> | undefined;
-const schemas = () => (built ??= build());
+const schemas = builtOnFirstUse(build);
 
 export const serviceName = z.lazy(() => schemas().serviceName);
 export const environmentName = z.lazy(() => schemas().environmentName);

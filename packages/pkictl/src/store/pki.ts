@@ -9,7 +9,7 @@ import {normalizeSerial} from '@bcl/pki-local';
 import {signDetached, verifyDetached} from '../crypto/keys.js';
 import type {GitStore, StoreWrite} from './git.js';
 import {parsePolicy, type Policy} from '@bcl/pki-ca/policy';
-import {type Inventory, inventorySchema, PATHS, parseJsonFile, type RequestRecord, requestSchema, toJsonFile} from './records.js';
+import {type Inventory, PATHS, parseJsonFile, recordSchemas, type RequestRecord, toJsonFile} from './records.js';
 import {compareAsLocale} from '@bcl/core/text';
 
 /** A CA certificate, read with Node's X509Certificate (cheap: read paths never load @peculiar/x509). */
@@ -93,7 +93,7 @@ export async function loadPolicy(store: GitStore, ca: CaChain): Promise<Policy> 
 /** inventory.json, checked against its CA signature, then validated. */
 export function loadInventory(store: GitStore, ca: CaChain): Inventory {
   const text = verifySigned(store, PATHS.inventory, PATHS.inventorySig, ca);
-  const inventory = parseJsonFile(inventorySchema, text, PATHS.inventory);
+  const inventory = parseJsonFile(recordSchemas().inventorySchema, text, PATHS.inventory);
   for (const entry of inventory.certificates) {
     if (!store.exists(PATHS.cert(entry.serial))) {
       throw invalidInput('pkictl.store_corrupt', `${PATHS.inventory} lists ${entry.serial} but ${PATHS.cert(entry.serial)} is missing`, {details: {file: PATHS.inventory}});
@@ -116,7 +116,7 @@ export function inventoryWrites(inventory: Inventory, caKey: KeyObject): StoreWr
 
 export function loadRequest(store: GitStore, id: string): RequestRecord {
   const file = PATHS.request(id);
-  const record = parseJsonFile(requestSchema, store.read(file), file);
+  const record = parseJsonFile(recordSchemas().requestSchema, store.read(file), file);
   if (record.id !== id) throw invalidInput('pkictl.store_corrupt', `${file}: id is ${record.id}, expected ${id}`, {details: {file}});
   return record;
 }
