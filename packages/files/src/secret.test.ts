@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {FileSafetyError} from './errors.js';
-import {checkSecretTarget, writeSecretFile, writeSecretFileSync} from './secret.js';
+import {checkSecretTarget, writeSecretFile, writeSecretFileSync, writeSecretFilesSync} from './secret.js';
 
 let dir: string;
 let umask: number;
@@ -91,5 +91,39 @@ describe('writeSecretFile', () => {
     // As root the file is given away; as anyone else, root's own /etc/passwd is another user's file.
     const target = process.getuid?.() === 0 ? (chownSync(file, 65534, 65534), file) : '/etc/passwd';
     expect(refusal(() => checkSecretTarget(target)).problem).toBe('not_owner');
+  });
+});
+
+describe('writeSecretFilesSync', () => {
+  it('replaces a set of secrets together, each 0600, leaving no temporary file', () => {
+    writeSecretFileSync(join(dir, 'id'), 'old key');
+    writeSecretFileSync(join(dir, 'id-cert.pub'), 'old cert');
+    writeSecretFilesSync([
+      {path: join(dir, 'id'), data: 'new key'},
+      {path: join(dir, 'id-cert.pub'), data: 'new cert'},
+    ]);
+    expect(readFileSync(join(dir, 'id'), 'utf8')).toBe('new key');
+    expect(readFileSync(join(dir, 'id-cert.pub'), 'utf8')).toBe('new cert');
+    expect(mode(join(dir, 'id'))).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['id', 'id-cert.pub']);
+  });
+
+  it('checks every target before it writes any: one refused, none replaced', () => {
+    writeSecretFileSync(join(dir, 'id'), 'old key');
+    writeFileSync(join(dir, 'elsewhere'), 'theirs');
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'id-cert.pub'));
+    expect(refusal(() => writeSecretFilesSync([
+      {path: join(dir, 'id'), data: 'new key'},
+      {path: join(dir, 'id-cert.pub'), data: 'new cert'},
+    ])).problem).toBe('symlink');
+    expect(readFileSync(join(dir, 'id'), 'utf8')).toBe('old key');
+    expect(readFileSync(join(dir, 'elsewhere'), 'utf8')).toBe('theirs');
+    expect(readdirSync(dir).sort()).toEqual(['elsewhere', 'id', 'id-cert.pub']);
+  });
+
+  it('writes one directory at a time', () => {
+    mkdirSync(join(dir, 'b'));
+    expect(() => writeSecretFilesSync([{path: join(dir, 'a'), data: 'x'}, {path: join(dir, 'b', 'c'), data: 'y'}])).toThrow(/one directory/);
+    expect(readdirSync(dir)).toEqual(['b']);
   });
 });

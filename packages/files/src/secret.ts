@@ -29,19 +29,38 @@ export interface SecretWriteOptions {
  * result is always a new inode with exactly `mode`, whatever was there, and never a partial file.
  */
 export function writeSecretFileSync(path: string, data: string | Uint8Array, options: SecretWriteOptions = {}): void {
+  writeSecretFilesSync([{path, data}], options);
+}
+
+/**
+ * Writes several secrets of one directory as writeSecretFileSync does each, as one change: every
+ * target is checked before anything is written, every new content is written and fsynced under
+ * its temporary name, then they are renamed into place one after the other (in the order given)
+ * and the directory is fsynced once. A reader sees the old set or the new one but for the
+ * moment between the renames, never a partial file; a failure before the renames changes
+ * nothing.
+ */
+export function writeSecretFilesSync(files: readonly {path: string; data: string | Uint8Array}[], options: SecretWriteOptions = {}): void {
   const mode = options.mode ?? 0o600;
   if ((mode & 0o077) !== 0 || (mode & 0o600) === 0) throw new TypeError(`a secret file's mode gives nothing to the group or others, e.g. 0o600; got 0o${mode.toString(8)}`);
-  checkSecretTarget(path, options.overwrite !== false);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  writeNewFileSync(tmp, data, mode);
+  const dirs = new Set(files.map((f) => dirname(f.path)));
+  if (dirs.size > 1) throw new TypeError(`secrets written together are in one directory, got ${[...dirs].join(', ')}`);
+  for (const f of files) checkSecretTarget(f.path, options.overwrite !== false);
+  const staged: {tmp: string; path: string}[] = [];
   try {
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, {force: true});
-    throw error;
+    for (const f of files) {
+      const tmp = join(dirname(f.path), `.${basename(f.path)}.${randomBytes(6).toString('hex')}.tmp`);
+      writeNewFileSync(tmp, f.data, mode);
+      staged.push({tmp, path: f.path});
+    }
+    while (staged.length > 0) {
+      renameSync(staged[0]!.tmp, staged[0]!.path);
+      staged.shift();
+    }
+  } finally {
+    for (const s of staged) rmSync(s.tmp, {force: true});
   }
-  fsyncPath(dir);
+  for (const dir of dirs) fsyncPath(dir);
 }
 
 /** The asynchronous form of writeSecretFileSync (same rule). */

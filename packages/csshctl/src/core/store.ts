@@ -1,6 +1,6 @@
 import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync} from 'node:fs';
 import {join} from 'node:path';
-import {writeSecretFileSync} from '@bcl/files';
+import {writeSecretFilesSync} from '@bcl/files';
 import {compareAsLocale} from '@bcl/core/text';
 
 /**
@@ -71,8 +71,10 @@ export class CertificateStore {
   }
 
   /**
-   * Replaces a slot with a new key and certificate. Each file is a secret file of @bcl/files
-   * (0600 from birth, renamed into place); the directories are 0700.
+   * Replaces a slot with a new key and certificate: secret files of @bcl/files (0600 from birth),
+   * written together (writeSecretFilesSync), so the key and its certificate are renamed into place
+   * one right after the other and ssh never reads a new key beside the old certificate for longer
+   * than that; the directories are 0700.
    */
   save(name: string, files: {privateKey?: string; linkTo?: string; publicKey: string; certificate: string}, meta: SlotMeta): Slot {
     mkdirSync(this.root, {recursive: true, mode: 0o700});
@@ -80,17 +82,17 @@ export class CertificateStore {
     const p = this.paths(name);
     mkdirSync(p.dir, {recursive: true, mode: 0o700});
     chmodSync(p.dir, 0o700);
+    const secrets: {path: string; data: string}[] = [];
     if (files.privateKey !== undefined) {
       // The slot's own link to csshctl.sshKey gives way to a key of its own (never written through).
       if (isSymlink(p.keyPath)) unlinkSync(p.keyPath);
-      writeSecretFileSync(p.keyPath, files.privateKey);
+      secrets.push({path: p.keyPath, data: files.privateKey});
     } else if (files.linkTo !== undefined) {
       if (existsSync(p.keyPath) || isSymlink(p.keyPath)) unlinkSync(p.keyPath);
       symlinkSync(files.linkTo, p.keyPath);
     }
-    writeSecretFileSync(p.publicKeyPath, files.publicKey);
-    writeSecretFileSync(p.certPath, files.certificate);
-    writeSecretFileSync(p.metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+    secrets.push({path: p.publicKeyPath, data: files.publicKey}, {path: p.certPath, data: files.certificate}, {path: p.metaPath, data: `${JSON.stringify(meta, null, 2)}\n`});
+    writeSecretFilesSync(secrets);
     return {name, dir: p.dir, keyPath: p.keyPath, publicKeyPath: p.publicKeyPath, certPath: p.certPath, meta};
   }
 
