@@ -1,11 +1,11 @@
 import {execFileSync} from 'node:child_process';
 import {generateKeyPairSync} from 'node:crypto';
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {writeFileAtomicSync, writeSecretFileSync} from '@bcl/files';
-import {createCredentialDir, credentialsDir, findCredential, listCredentials, loadPrivateKey, normalizeSerial, writeMeta} from './index.js';
+import {createCredentialDir, type CredentialPaths, CredentialStage, credentialsDir, findCredential, listCredentials, loadPrivateKey, normalizeSerial, writeMeta} from './index.js';
 
 const home = mkdtempSync(join(tmpdir(), 'pki-local-'));
 const env = {HOME: home, XDG_DATA_HOME: join(home, 'data')};
@@ -65,5 +65,38 @@ describe('local credentials', () => {
     expect(normalizeSerial('0x4a:0b')).toBe('4A0B');
     expect(normalizeSerial('abc')).toBe('0ABC');
     expect(normalizeSerial('xyz')).toBeUndefined();
+  });
+});
+
+describe('a new credential', () => {
+  const stagedEnv = {HOME: home, XDG_DATA_HOME: join(home, 'staged')};
+  const meta = {version: 1, id: 'ffff6666', store: 'https://pki.example.com', email: 'ann@example.com', name: 'ann@example.com', profile: 'client', keyType: 'ecdsa-p256' as const, encrypted: false, requestedAt: '2025-01-06T00:00:00Z'};
+
+  it('is not listed while it is built, and is listed whole once published', () => {
+    const {privateKey, publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'});
+    const stage = CredentialStage.create(credentialsDir(stagedEnv));
+    let paths: CredentialPaths | undefined;
+    try {
+      stage.write('key', String(privateKey.export({type: 'pkcs8', format: 'pem'})));
+      stage.write('publicKey', String(publicKey.export({type: 'spki', format: 'pem'})));
+      expect(listCredentials({env: stagedEnv})).toEqual([]);
+      paths = stage.publish(meta);
+    } finally {
+      stage.discard();
+    }
+    expect(statSync(paths!.keyPath).mode & 0o777).toBe(0o600);
+    expect(statSync(paths!.publicKeyPath).mode & 0o777).toBe(0o644);
+    expect(listCredentials({env: stagedEnv}).map((c) => [c.id, c.state])).toEqual([['ffff6666', 'pending']]);
+    expect(readdirSync(credentialsDir(stagedEnv))).toEqual(['ffff6666']);
+  });
+
+  it('leaves nothing when it is given up', () => {
+    const stage = CredentialStage.create(credentialsDir(stagedEnv));
+    try {
+      stage.write('key', 'PRIVATE');
+    } finally {
+      stage.discard();
+    }
+    expect(readdirSync(credentialsDir(stagedEnv))).toEqual(['ffff6666']);
   });
 });
