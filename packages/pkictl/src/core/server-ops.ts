@@ -96,23 +96,23 @@ async function sendWithNewKey(io: PkiIo, client: PkiServerClient, ca: ServerCa, 
     stage.write('csr', key.csr);
     const outcome = await send();
     const r = outcome.request;
-    const cert = outcome.certificate;
     let refused: unknown;
-    let issued = false;
-    if (cert) {
+    if (outcome.certificate) {
       try {
-        checkIssued(ca, r.id, cert, key.spki, client.url);
-        stage.write('cert', cert.pem);
-        stage.write('chain', ca.chainPem);
-        issued = true;
+        checkIssued(ca, r.id, outcome.certificate, key.spki, client.url);
       } catch (error) {
         // The request stands (the server has it): the key is kept for a later `pkictl fetch`.
         refused = error;
       }
     }
-    const paths = stage.publish({version: 1, id: r.id, encrypted: key.passphrase !== undefined, ...meta, ...(issued ? {serial: cert!.serial, fetchedAt: io.now().toISOString()} : {})});
-    if (refused) throw refused;
-    if (issued && r.renews) markSuperseded(io, r.renews, cert!.serial);
+    const issued = refused === undefined ? outcome.certificate : undefined;
+    if (issued) {
+      stage.write('cert', issued.pem);
+      stage.write('chain', ca.chainPem);
+    }
+    const paths = stage.publish({version: 1, id: r.id, encrypted: key.passphrase !== undefined, ...meta, ...(issued ? {serial: issued.serial, fetchedAt: io.now().toISOString()} : {})});
+    if (refused !== undefined) throw refused;
+    if (issued && r.renews) markSuperseded(io, r.renews, issued.serial);
     return {
       id: r.id,
       status: issued ? 'issued' : 'pending',
@@ -123,10 +123,10 @@ async function sendWithNewKey(io: PkiIo, client: PkiServerClient, ca: ServerCa, 
       store: client.url,
       keyPath: paths.keyPath,
       renews: r.renews,
-      serial: issued ? cert!.serial : null,
+      serial: issued?.serial ?? null,
       certPath: issued ? paths.certPath : null,
       chainPath: issued ? paths.chainPath : null,
-      notAfter: issued ? cert!.notAfter : null,
+      notAfter: issued?.notAfter ?? null,
     };
   } finally {
     stage.discard();
