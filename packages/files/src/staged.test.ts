@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
@@ -76,5 +76,24 @@ describe('StagedDirectory', () => {
     }
     expect(readdirSync(dir)).toEqual(['taken']);
     expect(readFileSync(join(dir, 'taken', 'old'), 'utf8')).toBe('old');
+  });
+
+  it('removes what a killed process left staged a day ago, not what another is building now', () => {
+    const old = StagedDirectory.create(dir);
+    old.write('key.pem', 'PRIVATE', 0o600);
+    const recent = StagedDirectory.create(dir);
+    const dayAgo = (Date.now() - 86_400_000 - 60_000) / 1000;
+    utimesSync(old.path, dayAgo, dayAgo);
+    mkdirSync(join(dir, 'abc'));
+    utimesSync(join(dir, 'abc'), dayAgo, dayAgo);
+    const next = StagedDirectory.create(dir);
+    try {
+      expect(existsSync(old.path)).toBe(false);
+      expect(existsSync(recent.path)).toBe(true);
+      expect(existsSync(join(dir, 'abc'))).toBe(true);
+    } finally {
+      next.discard();
+      recent.discard();
+    }
   });
 });

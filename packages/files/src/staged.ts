@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {closeSync, constants, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs';
+import {closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {fsyncPath} from './atomic.js';
 
@@ -31,6 +31,8 @@ export function writeNewFileSync(path: string, data: string | Uint8Array, mode: 
  * and fsyncs the parent. A reader, or a crash, sees no directory there or the whole of it.
  * discard() removes whatever was not published: call it in a `finally`.
  */
+const PREFIX = '.partial-';
+
 export class StagedDirectory {
   readonly path: string;
   #published = false;
@@ -39,12 +41,29 @@ export class StagedDirectory {
     this.path = path;
   }
 
-  /** A new staging directory in `parent` (created 0700 if missing). */
-  static create(parent: string): StagedDirectory {
+  /**
+   * A new staging directory in `parent` (created 0700 if missing). Staging directories there
+   * older than `sweepAfterMs` (default a day) are removed first: what a killed process left
+   * (perhaps a private key of a request that never completed) does not stay for ever.
+   */
+  static create(parent: string, options: {sweepAfterMs?: number; now?: number} = {}): StagedDirectory {
     mkdirSync(parent, {recursive: true, mode: 0o700});
-    const path = join(parent, `.partial-${randomBytes(6).toString('hex')}`);
+    StagedDirectory.#sweep(parent, (options.now ?? Date.now()) - (options.sweepAfterMs ?? 86_400_000));
+    const path = join(parent, `${PREFIX}${randomBytes(6).toString('hex')}`);
     mkdirSync(path, {mode: 0o700});
     return new StagedDirectory(path);
+  }
+
+  static #sweep(parent: string, before: number): void {
+    for (const entry of readdirSync(parent, {withFileTypes: true})) {
+      if (!entry.isDirectory() || !entry.name.startsWith(PREFIX)) continue;
+      const path = join(parent, entry.name);
+      try {
+        if (lstatSync(path).mtimeMs < before) rmSync(path, {recursive: true, force: true});
+      } catch {
+        // Gone meanwhile, or not ours to remove: it only costs space.
+      }
+    }
   }
 
   /** Writes the file `name` (a plain name, no directories) with `mode`. */
