@@ -12,6 +12,8 @@ import {homedir} from 'node:os';
  *       credential.json 0644  metadata (CredentialMeta)
  *       cert.pem        0644  the issued certificate (after `pkictl fetch`)
  *       chain.pem       0644  the issuing CA chain, issuer first, root last
+ *     credentials/.partial-<random>/                 0700, a credential being written (CredentialStage):
+ *                                                    renamed to <request-id> once whole; readers skip it
  */
 export const LAYOUT_VERSION = 1;
 
