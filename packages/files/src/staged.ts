@@ -23,6 +23,9 @@ export function writeNewFileSync(path: string, data: string | Uint8Array, mode: 
   }
 }
 
+/** What names a staging directory; readers of the parent skip names starting with a dot. */
+const PREFIX = '.partial-';
+
 /**
  * A directory built in private and published whole. It is made beside its future place, 0700,
  * under a random name starting with a dot (`.partial-…`), so listings of the parent can skip it.
@@ -31,8 +34,6 @@ export function writeNewFileSync(path: string, data: string | Uint8Array, mode: 
  * and fsyncs the parent. A reader, or a crash, sees no directory there or the whole of it.
  * discard() removes whatever was not published: call it in a `finally`.
  */
-const PREFIX = '.partial-';
-
 export class StagedDirectory {
   readonly path: string;
   #published = false;
