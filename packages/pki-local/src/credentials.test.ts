@@ -80,7 +80,9 @@ describe('a new credential', () => {
       stage.write('key', String(privateKey.export({type: 'pkcs8', format: 'pem'})));
       stage.write('publicKey', String(publicKey.export({type: 'spki', format: 'pem'})));
       expect(listCredentials({env: stagedEnv})).toEqual([]);
-      paths = stage.publish(meta);
+      stage.writeMeta(meta);
+      expect(listCredentials({env: stagedEnv})).toEqual([]);
+      paths = stage.publish();
     } finally {
       stage.discard();
     }

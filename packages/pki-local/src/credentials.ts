@@ -202,6 +202,7 @@ export type CredentialFile = Exclude<keyof typeof FILES, 'meta'>;
 export class CredentialStage {
   readonly #root: string;
   readonly #dir: StagedDirectory;
+  #id: string | undefined;
 
   private constructor(root: string) {
     this.#root = root;
@@ -217,10 +218,17 @@ export class CredentialStage {
     this.#dir.write(FILES[file], data, file === 'key' ? 0o600 : 0o644);
   }
 
-  /** Writes credential.json and makes the credential `meta.id`'s; returns its paths. */
-  publish(meta: CredentialMeta): CredentialPaths {
+  /** Writes credential.json: the request's id must be known (from the store or the server). */
+  writeMeta(meta: CredentialMeta): void {
+    credentialPaths(this.#root, meta.id); // refuses an id that cannot name a credential directory
     this.#dir.write(FILES.meta, `${JSON.stringify(meta, null, 2)}\n`, 0o644);
-    const paths = credentialPaths(this.#root, meta.id);
+    this.#id = meta.id;
+  }
+
+  /** Makes the credential the one of the id its metadata names; returns its paths. */
+  publish(): CredentialPaths {
+    if (this.#id === undefined) throw new Error('a credential is published with its metadata (writeMeta)');
+    const paths = credentialPaths(this.#root, this.#id);
     this.#dir.publish(paths.dir);
     return paths;
   }

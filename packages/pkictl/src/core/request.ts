@@ -98,21 +98,14 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
       status: 'pending',
     };
     if (params.renewal) record.renewalSignature = signRenewal(params.renewal.key, renewalClaimOf(record, csr));
-    // The key is written beside the store's answer only once the request is pushed.
+    // The credential is staged whole first; it takes its place once the request is pushed.
     const stage = CredentialStage.create(localCredentialsDir(io));
     let paths: CredentialPaths;
     try {
       stage.write('key', exportPrivateKey(keys.privateKey, passphrase));
       stage.write('publicKey', exportPublicKey(keys.publicKey));
       stage.write('csr', csr);
-      await store.commit(`request ${id}: ${params.profile} certificate for ${email}${renews ? ` (renews ${renews})` : ''}`, () => ({
-        writes: [
-          {path: PATHS.request(id), content: toJsonFile(record)},
-          {path: PATHS.csr(id), content: csr},
-        ],
-        result: undefined,
-      }));
-      paths = stage.publish({
+      stage.writeMeta({
         version: 1,
         id,
         store: store.url,
@@ -124,6 +117,14 @@ export async function requestCertificate(io: PkiIo, settings: PkictlSettings, pa
         requestedAt,
         ...(renews ? {renews} : {}),
       });
+      await store.commit(`request ${id}: ${params.profile} certificate for ${email}${renews ? ` (renews ${renews})` : ''}`, () => ({
+        writes: [
+          {path: PATHS.request(id), content: toJsonFile(record)},
+          {path: PATHS.csr(id), content: csr},
+        ],
+        result: undefined,
+      }));
+      paths = stage.publish();
     } finally {
       stage.discard();
     }

@@ -110,7 +110,8 @@ async function sendWithNewKey(io: PkiIo, client: PkiServerClient, ca: ServerCa, 
       stage.write('cert', issued.pem);
       stage.write('chain', ca.chainPem);
     }
-    const paths = stage.publish({version: 1, id: r.id, encrypted: key.passphrase !== undefined, ...meta, ...(issued ? {serial: issued.serial, fetchedAt: io.now().toISOString()} : {})});
+    stage.writeMeta({version: 1, id: r.id, encrypted: key.passphrase !== undefined, ...meta, ...(issued ? {serial: issued.serial, fetchedAt: io.now().toISOString()} : {})});
+    const paths = stage.publish();
     if (refused !== undefined) throw refused;
     if (issued && r.renews) markSuperseded(io, r.renews, issued.serial);
     return {
