@@ -2,7 +2,8 @@
 //   1. one certificate through `pkictl request` against the server (signed in already: key, CSR,
 //      issuance, files written), next to the Git flow's round trip (measured by the caller and
 //      passed in) and to `openssl req` + `openssl x509 -req` by hand (medians of ROUND_TRIPS
-//      rounds, each running pkictl request, the openssl pair and pkictl config once);
+//      rounds, each running pkictl request, the openssl pair, pkictl config and the same request
+//      with no CLI framework once);
 //   2. issuances per second of two server replicas on one PostgreSQL, from CONCURRENCY clients
 //      with kept-alive connections, REQUESTS in all.
 // Prints Markdown rows for docs/performance.md.
@@ -75,22 +76,32 @@ try {
   };
   // The fixed price of any pkictl command (Node, the CLI, the configuration of every tool): what request adds is the rest.
   const config = () => execFileSync(pkictl, ['config', '--json'], {env, stdio: 'ignore'});
-  // The first runs make the commands' code caches; then each round runs all three, so a change in
+  // The same work in Node with no CLI framework (scripts/lib/pki-request-floor.cjs), signed in
+  // with a session of its own; the token goes in its environment, never on its command line.
+  const floorDir = join(work.path, 'floor-credentials');
+  const floorSession = await (await fetch(`${server.url}/v1/sessions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({idToken: await oidc.mintIdToken({user: 'ann@example.com'})})})).json();
+  const floorEnv = {...env, PKI_FLOOR_TOKEN: floorSession.token};
+  const bare = () => execFileSync(process.execPath, [join(repoRoot, 'scripts', 'lib', 'pki-request-floor.cjs'), server.url, server.caFingerprint, floorDir, 'ann@example.com'], {env: floorEnv, stdio: ['ignore', 'ignore', 'inherit']});
+  // The first runs make the commands' code caches; then each round runs all four, so a change in
   // the machine's speed during the run weighs on each of them alike.
   request();
   config();
+  bare();
   const viaServer = [];
   const byHand = [];
   const floor = [];
+  const noFramework = [];
   for (let i = 0; i < ROUND_TRIPS; i++) {
     viaServer.push(timed(request));
     byHand.push(timed(() => openssl(i)));
     floor.push(timed(config));
+    noFramework.push(timed(bare));
   }
   const s = median(viaServer);
   const h = median(byHand);
   lines.push(`| \`pkictl request\` against the server (key, CSR, issuance, files written) | ${s.toFixed(0)} ms | ${h.toFixed(0)} ms | ${(s / h).toFixed(2)}x | ≤ 1.5x ${s / h <= 1.5 ? '✓' : '✗'} |`);
   lines.push(`| \`pkictl config\` (what every pkictl command costs before its own work), for comparison | ${median(floor).toFixed(0)} ms | ${h.toFixed(0)} ms | ${(median(floor) / h).toFixed(2)}x | |`);
+  lines.push(`| the same request in Node with no CLI framework (scripts/lib/pki-request-floor.cjs), for comparison | ${median(noFramework).toFixed(0)} ms | ${h.toFixed(0)} ms | ${(median(noFramework) / h).toFixed(2)}x | |`);
   if (GIT_MS > 0) lines.push(`| the Git flow end to end (request, approve, fetch), for comparison | ${GIT_MS.toFixed(0)} ms | ${h.toFixed(0)} ms | ${(GIT_MS / h).toFixed(2)}x | |`);
 
   step(`throughput: ${REQUESTS} issuances, ${CONCURRENCY} concurrent clients, 2 replicas, one PostgreSQL`);
