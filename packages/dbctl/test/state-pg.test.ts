@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process';
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {type PostgresServer, repoRoot, runCli, startPostgres, tempDir, type TerraformEngine, terraformEngines, type TerraformKit, terraformKit, waitFor} from '@bcl/testkit';
+import pgDriver from 'pg';
 import {stringify} from 'yaml';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {dbctlRunner, homeWithConfig, shopSpec, Transcript, writeConfig} from './support.js';
@@ -99,10 +100,29 @@ describe.each(terraformEngines())('with $name', (engine: TerraformEngine) => {
 
   it('two provision --yes at once: exactly one applies, the other exits 6 naming the holder; the state stays whole', async () => {
     writeSpec({...baseSpec, access: [...baseSpec.access, {role: 'analyst', profile: 'readonly', databases: ['shop']}]});
-    const [a, b] = await Promise.all([
-      asAlice(['provision', '-f', specFile, '--yes', '--lock-timeout', '1s', '--json']),
-      asBob(['provision', '-f', specFile, '--yes', '--lock-timeout', '1s', '--json']),
-    ]);
+    // An uncommitted CREATE ROLE analyst of our own: whichever run takes the lock first blocks on
+    // its own CREATE ROLE behind it, holding the lock until we roll back, so the other always finds
+    // the lock held, however late it starts (on a fast machine the winner's apply used to end
+    // within the other's second of waiting, and both succeeded).
+    const blocker = new pgDriver.Client({connectionString: pg.url});
+    await blocker.connect();
+    let a: Awaited<ReturnType<typeof asAlice>>;
+    let b: Awaited<ReturnType<typeof asBob>>;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('CREATE ROLE analyst');
+      const runs = [
+        asAlice(['provision', '-f', specFile, '--yes', '--lock-timeout', '1s', '--json']),
+        asBob(['provision', '-f', specFile, '--yes', '--lock-timeout', '1s', '--json']),
+      ] as const;
+      // The refused run ends first: the other is still waiting behind our CREATE ROLE.
+      const bound = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('neither run ended within 60 s: did both take a lock?')), 60_000).unref());
+      expect((await Promise.race([...runs, bound])).exitCode).toBe(6);
+      await blocker.query('ROLLBACK');
+      [a, b] = await Promise.all(runs);
+    } finally {
+      await blocker.end();
+    }
     expect([a.exitCode, b.exitCode].sort(), `${a.stderr}\n${b.stderr}`).toEqual([0, 6]);
     const [winner, loser] = a.exitCode === 0 ? [a, b] : [b, a];
     expect(winner.json<{result: {applied: boolean}}>().result.applied).toBe(true);
