@@ -27,6 +27,8 @@ export interface CliOptions {
   interruptWhen?: Promise<unknown>;
   /** The signal interruptAfterMs, interruptOn and interruptWhen send (default SIGINT; SIGKILL plays kill -9). */
   interruptSignal?: NodeJS.Signals;
+  /** Called with all of stderr so far each time more arrives: a test acts on what the command has printed. */
+  onStderr?: (stderr: string) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export function runCli(tool: string, args: readonly string[], options: CliOption
     let interrupted = false;
     child.stderr.on('data', (d) => {
       stderr += d;
+      options.onStderr?.(stderr);
       if (options.interruptOn && !interrupted && options.interruptOn.test(stderr)) {
         interrupted = true;
         child.kill(options.interruptSignal ?? 'SIGINT');
