@@ -25,6 +25,8 @@ export function writeNewFileSync(path: string, data: string | Uint8Array, mode: 
 
 /** What names a staging directory; readers of the parent skip names starting with a dot. */
 const PREFIX = '.partial-';
+/** How old a staging directory is when it is taken for one a killed process left. */
+const SWEEP_AFTER_MS = 86_400_000;
 
 /**
  * A directory built in private and published whole. It is made beside its future place, 0700,
@@ -44,12 +46,12 @@ export class StagedDirectory {
 
   /**
    * A new staging directory in `parent` (created 0700 if missing). Staging directories there
-   * older than `sweepAfterMs` (default a day) are removed first: what a killed process left
-   * (perhaps a private key of a request that never completed) does not stay for ever.
+   * older than a day are removed first: what a killed process left (perhaps a private key of a
+   * request that never completed) does not stay for ever.
    */
-  static create(parent: string, options: {sweepAfterMs?: number; now?: number} = {}): StagedDirectory {
+  static create(parent: string): StagedDirectory {
     mkdirSync(parent, {recursive: true, mode: 0o700});
-    StagedDirectory.#sweep(parent, (options.now ?? Date.now()) - (options.sweepAfterMs ?? 86_400_000));
+    StagedDirectory.#sweep(parent, Date.now() - SWEEP_AFTER_MS);
     const path = join(parent, `${PREFIX}${randomBytes(6).toString('hex')}`);
     mkdirSync(path, {mode: 0o700});
     return new StagedDirectory(path);

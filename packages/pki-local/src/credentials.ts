@@ -202,7 +202,7 @@ export type CredentialFile = Exclude<keyof typeof FILES, 'meta'>;
 export class CredentialStage {
   readonly #root: string;
   readonly #dir: StagedDirectory;
-  #id: string | undefined;
+  #paths: CredentialPaths | undefined;
 
   private constructor(root: string) {
     this.#root = root;
@@ -220,17 +220,16 @@ export class CredentialStage {
 
   /** Writes credential.json: the request's id must be known (from the store or the server). */
   writeMeta(meta: CredentialMeta): void {
-    credentialPaths(this.#root, meta.id); // refuses an id that cannot name a credential directory
-    this.#dir.write(FILES.meta, `${JSON.stringify(meta, null, 2)}\n`, 0o644);
-    this.#id = meta.id;
+    const paths = credentialPaths(this.#root, meta.id);
+    this.#dir.write(FILES.meta, metaText(meta), 0o644);
+    this.#paths = paths;
   }
 
   /** Makes the credential the one of the id its metadata names; returns its paths. */
   publish(): CredentialPaths {
-    if (this.#id === undefined) throw new Error('a credential is published with its metadata (writeMeta)');
-    const paths = credentialPaths(this.#root, this.#id);
-    this.#dir.publish(paths.dir);
-    return paths;
+    if (this.#paths === undefined) throw new Error('a credential is published with its metadata (writeMeta)');
+    this.#dir.publish(this.#paths.dir);
+    return this.#paths;
   }
 
   discard(): void {
@@ -239,7 +238,12 @@ export class CredentialStage {
 }
 
 export function writeMeta(paths: CredentialPaths, meta: CredentialMeta): void {
-  writeFileAtomicSync(paths.metaPath, `${JSON.stringify(meta, null, 2)}\n`, {mode: 0o644});
+  writeFileAtomicSync(paths.metaPath, metaText(meta), {mode: 0o644});
+}
+
+/** credential.json's text, as every writer of it writes it. */
+function metaText(meta: CredentialMeta): string {
+  return `${JSON.stringify(meta, null, 2)}\n`;
 }
 
 export function readMeta(paths: CredentialPaths): CredentialMeta {
